@@ -1,0 +1,250 @@
+"""The operator's community configuration (``community.yaml``) as frozen, validated models.
+
+The keys are a contract with operators (see ``community.example.yaml``). Every section rejects
+unknown keys, so a typo is reported instead of silently ignored. Checks that span sections
+(coupon names, chat ids, hook keywords) live on :class:`CommunityConfig`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints,
+                      ValidationInfo, field_validator, model_validator)
+from pydantic_core import PydanticCustomError
+
+from bot.config.cron import CronSyntaxError, check_cron
+from bot.config.durations import Duration
+from bot.config.keys import Loc, dotted_key
+
+__all__ = [
+    "CommunityChat", "CommunityConfig", "CouponCampaign", "FirstResponseConfig", "HookConfig",
+    "ScheduleConfig", "TeamConfig", "WelcomeConfig",
+]
+
+CROSS_CHECK_ERROR = "config_conflict"
+"""pydantic error type whose ``ctx['problems']`` holds ``(loc, message)`` pairs."""
+
+
+def _fail(kind: str, reason: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, "{reason}", {"reason": reason})
+
+
+def _text_from_number(value: Any) -> Any:
+    """Let ``keywords: [666]`` or ``title: 2024`` mean the text the operator typed."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _whole_number(value: Any) -> Any:
+    """Refuse ``true``/``false`` where a number belongs (pydantic would read them as 1/0)."""
+    if isinstance(value, bool):
+        raise _fail("int_type", f"expected a whole number (got {str(value).lower()})")
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_text_from_number),
+                 StringConstraints(strip_whitespace=True, min_length=1)]
+Int = Annotated[int, BeforeValidator(_whole_number)]
+Positive = Annotated[int, BeforeValidator(_whole_number), Field(gt=0)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TeamConfig(_Section):
+    """Who runs the community: operator user ids and the team chat."""
+
+    operators: frozenset[Positive] = frozenset()
+    chat: Int | None = None
+
+
+class CommunityChat(_Section):
+    """A group or supergroup the bot runs SOPs in."""
+
+    chat_id: Int
+    title: Text
+
+    @field_validator("chat_id")
+    @classmethod
+    def _is_group(cls, value: int) -> int:
+        if value >= 0:
+            raise _fail("chat_id", f"a group's chat id is negative, like -1001234567890 (got {value})")
+        return value
+
+
+class WelcomeConfig(_Section):
+    """Greeting newcomers: the SLA, group batching and the DM gift pack."""
+
+    within: Duration = timedelta(minutes=30)
+    group_batch: Duration = Field(default=timedelta(minutes=2), validate_default=True)
+    template: Text = "welcome"
+    dm_template: Text = "welcome_dm"
+    gift_coupon: Text | None = None
+    approve_join_requests: bool = True
+    max_mentions: Int = Field(default=50, ge=1, le=100)
+    enabled: bool = True
+
+    @field_validator("group_batch")
+    @classmethod
+    def _batch_inside_sla(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        within = info.data.get("within")
+        if within is not None and value >= within:
+            raise _fail("group_batch", "must be shorter than welcome.within, or greetings would "
+                                       "miss the SLA")
+        return value
+
+
+class FirstResponseConfig(_Section):
+    """The SLA for answering a member's question in a community."""
+
+    within: Duration = timedelta(minutes=5)
+
+
+class ScheduleConfig(_Section):
+    """A recurring community SOP: a template posted on a cron schedule."""
+
+    id: Text
+    cron: str
+    template: Text
+    target: Text | None = None
+    enabled: bool = True
+
+    @field_validator("cron")
+    @classmethod
+    def _cron_syntax(cls, value: str) -> str:
+        try:
+            return check_cron(value)
+        except CronSyntaxError as exc:
+            raise _fail("cron", str(exc)) from None
+
+
+class HookConfig(_Section):
+    """A keyword hook: a member's message containing a keyword gets a templated answer."""
+
+    id: Text
+    keywords: list[Text] = Field(min_length=1)
+    template: Text
+    tag: Text | None = None
+    reply: Literal["group", "dm"] = "group"
+    coupon: Text | None = None
+    once_per_member: bool = True
+
+
+class CouponCampaign(_Section):
+    """A coupon campaign members can be issued codes from."""
+
+    title: Text
+    discount: Text
+    valid_days: Positive
+    per_member: Positive = 1
+    budget: Positive | None = None
+
+
+class CommunityConfig(_Section):
+    """The whole ``community.yaml``."""
+
+    timezone: str
+    default_locale: Text = "zh"
+    team: TeamConfig = Field(default_factory=TeamConfig)
+    communities: list[CommunityChat] = Field(min_length=1)
+    welcome: WelcomeConfig
+    first_response: FirstResponseConfig = Field(default_factory=FirstResponseConfig)
+    schedules: list[ScheduleConfig] = Field(default_factory=list)
+    hooks: list[HookConfig] = Field(default_factory=list)
+    coupons: dict[Text, CouponCampaign] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise _fail("timezone", f"unknown time zone {value!r}; use a name like Asia/Shanghai "
+                                    "or UTC") from None
+        return value
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> CommunityConfig:
+        problems = _cross_problems(self)
+        if problems:
+            summary = "; ".join(f"{dotted_key(loc)}: {message}" for loc, message in problems)
+            raise PydanticCustomError(CROSS_CHECK_ERROR, "{summary}",
+                                      {"summary": summary, "problems": tuple(problems)})
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The configured time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def community_ids(self) -> frozenset[int]:
+        """Chat ids of every managed community."""
+        return frozenset(chat.chat_id for chat in self.communities)
+
+    def community(self, chat_id: int) -> CommunityChat | None:
+        """The community with this chat id, or ``None`` when the chat is not managed."""
+        return next((chat for chat in self.communities if chat.chat_id == chat_id), None)
+
+    def is_community(self, chat_id: int) -> bool:
+        """Whether the bot runs SOPs in this chat."""
+        return self.community(chat_id) is not None
+
+
+def _cross_problems(config: CommunityConfig) -> list[tuple[Loc, str]]:
+    """Every inconsistency between sections, each with the ``loc`` of the key to fix."""
+    problems: list[tuple[Loc, str]] = []
+    seen_chats: dict[int, int] = {}
+    for index, chat in enumerate(config.communities):
+        if chat.chat_id in seen_chats:
+            problems.append((("communities", index, "chat_id"),
+                             f"chat {chat.chat_id} is already listed as "
+                             f"communities[{seen_chats[chat.chat_id]}]"))
+        seen_chats.setdefault(chat.chat_id, index)
+    if config.team.chat is not None and config.team.chat in seen_chats:
+        problems.append((("team", "chat"), f"the team chat {config.team.chat} is also a community; "
+                                           "use a separate chat for the team"))
+    problems += _duplicate_ids("schedules", [schedule.id for schedule in config.schedules])
+    problems += _duplicate_ids("hooks", [hook.id for hook in config.hooks])
+    problems += _keyword_collisions(config.hooks)
+    coupon_refs: list[tuple[Loc, str | None]] = [(("welcome", "gift_coupon"),
+                                                  config.welcome.gift_coupon)]
+    coupon_refs += [(("hooks", index, "coupon"), hook.coupon)
+                    for index, hook in enumerate(config.hooks)]
+    for loc, name in coupon_refs:
+        if name is not None and name not in config.coupons:
+            known = ", ".join(sorted(config.coupons)) or "none are defined"
+            problems.append((loc, f"no coupon campaign named {name!r} under coupons "
+                                  f"(known: {known})"))
+    return problems
+
+
+def _duplicate_ids(section: str, ids: list[str]) -> list[tuple[Loc, str]]:
+    first: dict[str, int] = {}
+    problems: list[tuple[Loc, str]] = []
+    for index, item_id in enumerate(ids):
+        if item_id in first:
+            problems.append(((section, index, "id"),
+                             f"id {item_id!r} is already used by {section}[{first[item_id]}]"))
+        first.setdefault(item_id, index)
+    return problems
+
+
+def _keyword_collisions(hooks: list[HookConfig]) -> list[tuple[Loc, str]]:
+    owner: dict[str, str] = {}
+    problems: list[tuple[Loc, str]] = []
+    for index, hook in enumerate(hooks):
+        for position, keyword in enumerate(hook.keywords):
+            folded = keyword.casefold()
+            other = owner.get(folded)
+            if other is not None and other != hook.id:
+                problems.append((("hooks", index, "keywords", position),
+                                 f"keyword {keyword!r} is used by both hook {other!r} "
+                                 f"and hook {hook.id!r}"))
+            owner.setdefault(folded, hook.id)
+    return problems

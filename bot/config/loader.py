@@ -1,0 +1,74 @@
+"""Loading ``community.yaml``: YAML with lines, validation, and errors an operator can act on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.config.community import CommunityConfig
+from bot.config.keys import dotted_key
+from bot.config.messages import Problem, problems_from_errors
+from bot.config.yamlsource import YamlDocument, read_yaml
+from bot.errors import ConfigError
+
+__all__ = ["load_config", "parse_config"]
+
+_MAX_LISTED = 20
+
+
+def load_config(path: Path) -> CommunityConfig:
+    """Read and validate the configuration file at ``path``; raise :class:`ConfigError`."""
+    where = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError("file not found", path=where) from None
+    except IsADirectoryError:
+        raise ConfigError("this is a directory, not a file", path=where) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"the file is not UTF-8 text (byte {exc.start})", path=where) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file: {exc.strerror or exc}", path=where) from None
+    return parse_config(text, where)
+
+
+def parse_config(text: str, path: str = "<string>") -> CommunityConfig:
+    """Validate configuration ``text``; ``path`` only names it in errors."""
+    document = read_yaml(text, path)
+    if document.data is None:
+        raise ConfigError("the file is empty; it needs at least timezone, communities and welcome",
+                          path=path)
+    if not isinstance(document.data, dict):
+        kind = "a list" if isinstance(document.data, list) else "a single value"
+        raise ConfigError(f"the file must be a mapping of keys like 'timezone: Asia/Shanghai' "
+                          f"(it is {kind})", path=path, line=document.line_of(()))
+    try:
+        return CommunityConfig.model_validate(document.data)
+    except ValidationError as exc:
+        raise _config_error(exc, document, path, _line_count(text)) from exc
+
+
+def _config_error(exc: ValidationError, document: YamlDocument, path: str,
+                  lines: int) -> ConfigError:
+    """One error for the first problem (by line, present keys first); the rest in its message."""
+    problems = problems_from_errors(exc.errors())
+    if not problems:  # cannot happen with pydantic, but never hide a failure
+        return ConfigError(str(exc), path=path)
+
+    def line(problem: Problem) -> int:
+        return min(document.line_of(problem.loc) or 1, lines)
+
+    ordered = sorted(problems, key=lambda problem: (problem.missing, line(problem)))
+    first, rest = ordered[0], ordered[1:]
+    message = first.message
+    for other in rest[:_MAX_LISTED]:
+        message += f"\n{path}:{line(other)}: {dotted_key(other.loc) or '(top level)'}: " \
+                   f"{other.message}"
+    if len(rest) > _MAX_LISTED:
+        message += f"\n... and {len(rest) - _MAX_LISTED} more problems"
+    return ConfigError(message, path=path, key=dotted_key(first.loc) or None, line=line(first))
+
+
+def _line_count(text: str) -> int:
+    return max(1, len(text.splitlines()))

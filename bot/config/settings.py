@@ -1,0 +1,60 @@
+"""Process settings from the environment (see CONTRACT.md); the token stays a ``SecretStr``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Environment settings. No ``.env`` file is read unless one is passed as ``_env_file``."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True,
+                                      case_sensitive=False, env_ignore_empty=True)
+
+    bot_token: SecretStr | None = None  # BOT_TOKEN
+    telegram_api_url: str = "https://api.telegram.org"  # TELEGRAM_API_URL
+    database_url: str = "sqlite+aiosqlite:///./sopbot.db"  # DATABASE_URL
+    redis_url: str | None = None  # REDIS_URL
+    sopbot_config: Path = Path("community.yaml")  # SOPBOT_CONFIG
+    webhook_url: str | None = None  # WEBHOOK_URL
+    log_level: str = Field(default="INFO", validation_alias="SOPBOT_LOG_LEVEL")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _log_level_by_name(cls, data: Any) -> Any:
+        """Let ``Settings(log_level=...)`` work although the variable is ``SOPBOT_LOG_LEVEL``.
+
+        (``populate_by_name`` would also read a stray ``LOG_LEVEL`` from the environment.)
+        """
+        if isinstance(data, dict) and "log_level" in data:
+            data = {**data, "SOPBOT_LOG_LEVEL": data["log_level"]}
+            del data["log_level"]
+        return data
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in logging.getLevelNamesMapping():
+            raise ValueError(f"SOPBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got {value!r})")
+        return level
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    def require_bot_token(self) -> str:
+        """The token's value, for handing to the Bot; :class:`ConfigError` when it is unset."""
+        if self.bot_token is None or not self.bot_token.get_secret_value().strip():
+            raise ConfigError("BOT_TOKEN is not set; the bot needs it to run", key="BOT_TOKEN")
+        return self.bot_token.get_secret_value()
