@@ -1,0 +1,20 @@
+"""The routers, in the order they are asked: specific first, catch-alls last."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers import activity, errors, members, start, team
+
+
+def setup() -> Router:
+    root = Router(name="sopbot")
+    for feature in (errors, start, members, team, activity):
+        root.include_router(feature.setup())
+    return root
+
+
+#: update types the bot asks Telegram for (chat_member and chat_join_request are only sent
+#: when asked for explicitly)
+ALLOWED_UPDATES = ["message", "callback_query", "chat_member", "my_chat_member",
+                   "chat_join_request"]

@@ -67,3 +67,17 @@ class ManualClock:
     def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
         self.set(self._now + (delta if delta is not None else timedelta(**kwargs)))
         return self._now
+
+
+async def sleep_or_wake(clock: Clock, until: datetime | None, wake: asyncio.Event) -> None:
+    """Sleeps until ``until`` on ``clock`` (forever when None) or until ``wake`` is set."""
+    if wake.is_set():
+        return
+    waiters: list[asyncio.Future[object]] = [asyncio.ensure_future(wake.wait())]
+    if until is not None:
+        waiters.append(asyncio.ensure_future(clock.sleep_until(until)))
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

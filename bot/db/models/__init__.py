@@ -1,0 +1,12 @@
+"""All tables; importing this package registers them on ``Base.metadata``."""
+
+from bot.db.base import Base
+from bot.db.models.coupon import Coupon
+from bot.db.models.member import Member
+from bot.db.models.membership import ActivityDaily, Membership
+from bot.db.models.outbox import OutboxMessage
+from bot.db.models.rollup import GLOBAL_CHAT, DailyRollup
+from bot.db.models.update import ProcessedUpdate
+
+__all__ = ["GLOBAL_CHAT", "ActivityDaily", "Base", "Coupon", "DailyRollup", "Member", "Membership",
+           "OutboxMessage", "ProcessedUpdate"]

@@ -1,0 +1,10 @@
+"""Data access, one repository per aggregate. They flush, never commit."""
+
+from bot.db.repositories.activity import ActivityRepository, RollupRepository
+from bot.db.repositories.coupons import CouponRepository
+from bot.db.repositories.members import MemberRepository, MembershipRepository
+from bot.db.repositories.outbox import OutboxRepository
+from bot.db.repositories.updates import UpdateRepository
+
+__all__ = ["ActivityRepository", "CouponRepository", "MemberRepository", "MembershipRepository",
+           "OutboxRepository", "RollupRepository", "UpdateRepository"]

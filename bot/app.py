@@ -1,0 +1,153 @@
+"""The composition root: database, Bot, Dispatcher, delivery and welcome loops, wired once.
+
+Only ``bot.__main__``, the demo and the tests import this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+
+import handlers
+from bot.config import CommunityConfig, Settings
+from bot.db.migrate import upgrade
+from bot.db.session import Database
+from bot.delivery.limiter import Limits, RateLimiter
+from bot.delivery.loop import DeliveryLoop
+from bot.delivery.sender import TelegramSender
+from bot.errors import SopbotError
+from bot.rendering import Renderer
+from bot.runtime import ConfigHolder, Runtime
+from bot.services import BotIdentity, Services
+from bot.services.welcome import WelcomeDeliveryHook
+from handlers.filters import OperatorDirectory
+from handlers.middlewares import UpdateContextMiddleware
+from sop.clock import Clock, SystemClock, sleep_or_wake
+
+log = logging.getLogger(__name__)
+
+#: the welcome loop looks at least this often, even when nothing woke it
+WELCOME_POLL = timedelta(seconds=30)
+
+
+class SopBot:
+    """One running bot. ``async with SopBot(...) as app:`` starts everything; leaving stops it."""
+
+    def __init__(self, settings: Settings, config: CommunityConfig, *, clock: Clock | None = None,
+                 renderer: Renderer | None = None, limits: Limits | None = None,
+                 polling_timeout: int = 10) -> None:
+        if settings.bot_token is None:
+            raise SopbotError("BOT_TOKEN is not set")
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.config = ConfigHolder(config)
+        self.renderer = renderer or Renderer(default_locale=config.default_locale)
+        self.db = Database(settings.database_url)
+        self.sessions = self.db.sessions
+        self.bot = Bot(settings.bot_token.get_secret_value(), session=AiohttpSession(
+            api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/"))))
+        self.limiter = RateLimiter(limits)
+        self.delivery = DeliveryLoop(self.db, TelegramSender(self.bot), self.clock,
+                                     self.limiter, hooks=[WelcomeDeliveryHook(config)])
+        self.dispatcher = Dispatcher()
+        self._polling_timeout = polling_timeout
+        self._welcome_wake = asyncio.Event()
+        self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self.runtime: Runtime | None = None
+
+    async def __aenter__(self) -> SopBot:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        await upgrade(self.db.engine)
+        me = await self.bot.get_me()
+        identity = BotIdentity(id=me.id, username=me.username or "")
+        self.runtime = Runtime(db=self.db, clock=self.clock, config=self.config,
+                               renderer=self.renderer, identity=identity,
+                               after_commit=self._after_commit)
+        self.dispatcher.update.outer_middleware(UpdateContextMiddleware(self.runtime))
+        self.dispatcher.include_router(handlers.setup())
+        self.dispatcher["operators"] = OperatorDirectory()
+        log.info("bot @%s (%d) starting; communities: %s", identity.username, identity.id,
+                 ", ".join(str(c.chat_id) for c in self.config.current.communities))
+        self._tasks = [
+            asyncio.create_task(self.delivery.run(), name="delivery"),
+            asyncio.create_task(self._welcome_loop(), name="welcome"),
+            asyncio.create_task(self._poll(), name="polling"),
+        ]
+
+    async def stop(self) -> None:
+        """Stops taking updates, lets the loops finish what they hold, closes everything."""
+        with contextlib.suppress(RuntimeError):  # not polling (yet)
+            await self.dispatcher.stop_polling()
+        self._stopping = True
+        self._welcome_wake.set()
+        self.delivery.stop()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=15)
+            for task in pending:
+                task.cancel()
+            for task in self._tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._tasks = []
+        await self.bot.session.close()
+        await self.db.dispose()
+
+    async def wait(self) -> None:
+        """Until a task ends (it should not: an ending task is a crash)."""
+        done, _ = await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()
+
+    async def is_idle(self) -> bool:
+        """No update being handled and nothing due in the outbox."""
+        if self.runtime is not None and self.runtime.updates_in_flight:
+            return False
+        return await self.delivery.is_idle()
+
+    def _after_commit(self) -> None:
+        self.delivery.wake()
+        self._welcome_wake.set()
+
+    async def _poll(self) -> None:
+        await self.dispatcher.start_polling(
+            self.bot, handle_signals=False, close_bot_session=False,
+            allowed_updates=handlers.ALLOWED_UPDATES, polling_timeout=self._polling_timeout,
+            tasks_concurrency_limit=64)
+
+    async def _welcome_loop(self) -> None:
+        assert self.runtime is not None
+        while not self._stopping:
+            self._welcome_wake.clear()
+            try:
+                next_check = await self.plan_greetings()
+            except Exception:  # keep greeting the next ones; the error is in the log
+                log.exception("planning group greetings failed")
+                next_check = None
+            if self._stopping:
+                return
+            now = self.clock.now()
+            fallback = now + WELCOME_POLL
+            await sleep_or_wake(self.clock, min(next_check, fallback) if next_check else fallback,
+                                self._welcome_wake)
+
+    async def plan_greetings(self) -> datetime | None:
+        assert self.runtime is not None
+        async with self.db.transaction() as session:
+            services = Services.create(session, self.config.current, self.renderer,
+                                       self.runtime.identity)
+            next_check = await services.welcome.plan_group_greetings(self.clock.now())
+        self.delivery.wake()
+        return next_check

@@ -1,0 +1,26 @@
+"""Coupon codes issued to members."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db.base import Base, BigIntPK
+
+
+class Coupon(Base):
+    __tablename__ = "coupons"
+    __table_args__ = (Index("ix_coupons_member_campaign", "user_id", "campaign"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    #: stored plain: members are shown their own code again; see README "Coupons"
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    campaign: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("members.user_id"))
+    #: what issued it: welcome, hook, winback, referral, operator
+    issued_by: Mapped[str] = mapped_column(String(16))
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    redeemed_at: Mapped[datetime | None]

@@ -1,0 +1,33 @@
+"""A person the bot knows: where they came from and whether it may message them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db.base import Base
+
+
+class Member(Base):
+    __tablename__ = "members"
+
+    user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    first_name: Mapped[str] = mapped_column(String(128), default="")
+    username: Mapped[str | None] = mapped_column(String(64))
+    language_code: Mapped[str | None] = mapped_column(String(16))
+    #: first known source: a deep-link payload, an invite link name, "join_request" or "unknown"
+    source: Mapped[str | None] = mapped_column(String(64))
+    source_kind: Mapped[str | None] = mapped_column(String(16))
+    first_seen_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    #: the bot may send this member a private message (started it, or sent a join request)
+    dm_allowed: Mapped[bool] = mapped_column(default=False)
+    unreachable_at: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime | None]
+    gift_sent_at: Mapped[datetime | None]
+
+    @property
+    def reachable(self) -> bool:
+        return self.dm_allowed and self.unreachable_at is None

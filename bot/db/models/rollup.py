@@ -1,0 +1,30 @@
+"""Per community, per local day counters, maintained as events happen (KPIs read these)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, Integer
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db.base import Base
+
+#: chat id used for rollups that belong to no community (coupons, DMs)
+GLOBAL_CHAT = 0
+
+
+class DailyRollup(Base):
+    __tablename__ = "daily_rollups"
+
+    chat_id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    joins: Mapped[int] = mapped_column(Integer, default=0)
+    leaves: Mapped[int] = mapped_column(Integer, default=0)
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    active_members: Mapped[int] = mapped_column(Integer, default=0)
+    coupons_issued: Mapped[int] = mapped_column(Integer, default=0)
+    dm_sent: Mapped[int] = mapped_column(Integer, default=0)
+    dm_blocked: Mapped[int] = mapped_column(Integer, default=0)
+
+    COUNTERS = ("joins", "leaves", "messages", "active_members", "coupons_issued", "dm_sent",
+                "dm_blocked")

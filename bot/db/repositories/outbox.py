@@ -1,0 +1,114 @@
+"""The outbox: queue, claim (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), settle."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import OutboxMessage
+from bot.db.models.outbox import FAILED, PENDING, SENDING, SENT
+from bot.db.upsert import insert_for
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def enqueue(self, *, key: str, chat_id: int, chat_kind: str, purpose: str,
+                      payload: dict[str, Any], now: datetime, due_at: datetime | None = None,
+                      method: str = "sendMessage") -> int | None:
+        """Queues one call; returns its id, or ``None`` when that key was queued before."""
+        stmt = insert_for(self._session, OutboxMessage).values(
+            key=key[:200], chat_id=chat_id, chat_kind=chat_kind, purpose=purpose, method=method,
+            payload=payload, status=PENDING, due_at=due_at or now, attempts=0, created_at=now,
+        ).on_conflict_do_nothing(index_elements=["key"]).returning(OutboxMessage.id)
+        row = (await self._session.execute(stmt)).first()
+        return None if row is None else int(row[0])
+
+    async def claim(self, now: datetime, lease_until: datetime, limit: int) -> Sequence[OutboxMessage]:
+        """Due rows (and rows whose sender died holding them), leased to this sender."""
+        due = (
+            select(OutboxMessage.id)
+            .where(OutboxMessage.due_at <= now,
+                   or_(OutboxMessage.status == PENDING,
+                       (OutboxMessage.status == SENDING) & (OutboxMessage.lease_until < now)))
+            .order_by(OutboxMessage.due_at, OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        ids = [row[0] for row in (await self._session.execute(due)).all()]
+        if not ids:
+            return []
+        await self._session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+            .values(status=SENDING, lease_until=lease_until))
+        result = await self._session.execute(
+            select(OutboxMessage).where(OutboxMessage.id.in_(ids))
+            .order_by(OutboxMessage.due_at, OutboxMessage.id)
+            .execution_options(populate_existing=True))
+        return result.scalars().all()
+
+    async def mark_sent(self, row_id: int, at: datetime, message_id: int | None) -> OutboxMessage | None:
+        row = await self._session.get(OutboxMessage, row_id, populate_existing=True)
+        if row is None:
+            return None
+        row.status, row.sent_at, row.message_id, row.lease_until = SENT, at, message_id, None
+        row.attempts += 1
+        return row
+
+    async def hold(self, row_ids: Sequence[int], lease_until: datetime) -> None:
+        """Extends this sender's lease on rows it still holds."""
+        if row_ids:
+            await self._session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(row_ids))
+                .values(status=SENDING, lease_until=lease_until))
+
+    async def hold_for_retry(self, row_id: int, *, due_at: datetime, lease_until: datetime,
+                             error: str, attempts: int) -> None:
+        """The row stays with this sender, to be tried again at ``due_at`` (a crash meanwhile
+        hands it to the next sender once the lease runs out)."""
+        await self._session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row_id)
+            .values(status=SENDING, due_at=due_at, lease_until=lease_until,
+                    last_error=error[:300], attempts=attempts))
+
+    async def release(self, row_ids: Sequence[int]) -> None:
+        """Hands rows back untouched (shutdown)."""
+        if row_ids:
+            await self._session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(row_ids),
+                                            OutboxMessage.status == SENDING)
+                .values(status=PENDING, lease_until=None))
+
+    async def mark_failed(self, row_id: int, error: str) -> OutboxMessage | None:
+        row = await self._session.get(OutboxMessage, row_id, populate_existing=True)
+        if row is None:
+            return None
+        row.status, row.last_error, row.lease_until = FAILED, error[:300], None
+        row.attempts += 1
+        return row
+
+    async def fail_pending_for_chat(self, chat_id: int, error: str) -> int:
+        result = await self._session.execute(
+            update(OutboxMessage).where(OutboxMessage.chat_id == chat_id,
+                                        OutboxMessage.status == PENDING)
+            .values(status=FAILED, last_error=error[:300]))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def next_due_at(self) -> datetime | None:
+        result = await self._session.execute(
+            select(func.min(OutboxMessage.due_at)).where(OutboxMessage.status == PENDING))
+        return result.scalar_one_or_none()  # min() keeps the column type: aware UTC
+
+    async def count_by_status(self) -> dict[str, int]:
+        result = await self._session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+        return {status: int(count) for status, count in result.all()}
+
+    async def get_by_key(self, key: str) -> OutboxMessage | None:
+        result = await self._session.execute(select(OutboxMessage).where(OutboxMessage.key == key))
+        return result.scalar_one_or_none()

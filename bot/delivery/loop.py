@@ -1,0 +1,248 @@
+"""The delivery loop: claims due outbox rows, sends them at Telegram's limits, settles them.
+
+Order is kept per chat (one call in flight per chat, the rest queued behind it); a 429 puts the
+row back at the head of its chat's queue and nothing goes to that chat for exactly
+``retry_after``; 403 from a private chat marks the member unreachable and drops what was queued
+for them; other permanent errors fail the row with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import OutboxMessage
+from bot.db.repositories import OutboxRepository
+from bot.db.session import Database
+from bot.delivery.limiter import RateLimiter
+from bot.delivery.sender import Failed, RetryLater, Sent, TelegramSender, Unreachable
+from sop.clock import Clock, sleep_or_wake
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryHook(Protocol):
+    """Effects of a delivery, run in the transaction that settles the row."""
+
+    async def on_sent(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None: ...
+
+    async def on_unreachable(self, session: AsyncSession, row: OutboxMessage,
+                             now: datetime) -> None: ...
+
+    async def on_failed(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class Job:
+    """What the loop keeps in memory of a claimed row (never an ORM object across sessions)."""
+
+    id: int
+    chat_id: int
+    chat_kind: str
+    method: str
+    payload: dict[str, Any]
+    attempts: int
+
+    @classmethod
+    def of(cls, row: OutboxMessage) -> Job:
+        return cls(row.id, row.chat_id, row.chat_kind, row.method, dict(row.payload), row.attempts)
+
+
+class DeliveryLoop:
+    def __init__(self, db: Database, sender: TelegramSender,
+                 clock: Clock, limiter: RateLimiter, *, hooks: Sequence[DeliveryHook] = (),
+                 lease: timedelta = timedelta(seconds=90), batch: int = 200,
+                 max_attempts: int = 8) -> None:
+        self._db = db
+        self._sender = sender
+        self._clock = clock
+        self._limiter = limiter
+        self._hooks = list(hooks)
+        self._lease = lease
+        self._batch = batch
+        self._max_attempts = max_attempts
+        self._queues: dict[int, deque[Job]] = {}
+        self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._inflight_ids: dict[int, int] = {}
+        self._wake = asyncio.Event()
+        self._lease_renewed_at: datetime | None = None
+        self._next_due: datetime | None = None
+        self._new_work = True
+        self._stopping = False
+
+    # -- public -------------------------------------------------------------------------------
+    def wake(self) -> None:
+        """New rows were committed: look now instead of at the next planned time."""
+        self._new_work = True
+        self._wake.set()
+
+    @property
+    def held(self) -> int:
+        return sum(len(q) for q in self._queues.values()) + len(self._inflight)
+
+    async def run(self) -> None:
+        """Until :meth:`stop`; then waits for the calls in flight and hands back the rest."""
+        self._stopping = False
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                wake_at = await self.step()
+                if not self._stopping:
+                    await self._sleep(wake_at)
+        finally:
+            await self._shutdown()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def is_idle(self) -> bool:
+        """Nothing held and nothing due now (the demo waits for this before moving time)."""
+        if self.held:
+            return False
+        async with self._db.sessions() as session:
+            next_due = await OutboxRepository(session).next_due_at()
+        return next_due is None or next_due > self._clock.now()
+
+    async def step(self) -> datetime | None:
+        """One pass: claim, dispatch what the limits allow; returns when to look again."""
+        now = self._clock.now()
+        due = self._next_due is not None and self._next_due <= now
+        if self.held < self._batch and (self._new_work or due or self.held < self._batch // 2):
+            self._new_work = False
+            await self._claim(now)
+        await self._renew_leases(now)
+        wake_at: datetime | None = self._next_due
+        for chat_id in list(self._queues):
+            if chat_id in self._inflight:
+                continue
+            queue = self._queues[chat_id]
+            job = queue[0]
+            at = self._limiter.next_allowed(chat_id, job.chat_kind, now)
+            if at > now:
+                wake_at = at if wake_at is None else min(wake_at, at)
+                continue
+            queue.popleft()
+            if not queue:
+                del self._queues[chat_id]
+            self._limiter.record(chat_id, job.chat_kind, now)
+            self._inflight_ids[chat_id] = job.id
+            self._inflight[chat_id] = asyncio.create_task(self._deliver(job),
+                                                          name=f"deliver-{job.id}")
+        if self._lease_renewed_at is not None and self.held:
+            renew_at = self._lease_renewed_at + self._lease / 3
+            wake_at = renew_at if wake_at is None else min(wake_at, renew_at)
+        return wake_at
+
+    # -- internals ----------------------------------------------------------------------------
+    async def _claim(self, now: datetime) -> None:
+        async with self._db.transaction() as session:
+            repo = OutboxRepository(session)
+            rows = await repo.claim(now, now + self._lease, self._batch - self.held)
+            self._next_due = await repo.next_due_at()
+        for row in rows:
+            self._queues.setdefault(row.chat_id, deque()).append(Job.of(row))
+        if rows:
+            self._lease_renewed_at = now
+            log.debug("claimed %d outbox rows", len(rows))
+
+    async def _renew_leases(self, now: datetime) -> None:
+        if self._lease_renewed_at is None or now - self._lease_renewed_at < self._lease / 3:
+            return
+        ids = [job.id for queue in self._queues.values() for job in queue]
+        ids += [job_id for job_id in self._inflight_ids.values()]
+        if ids:
+            async with self._db.transaction() as session:
+                await OutboxRepository(session).hold(ids, now + self._lease)
+        self._lease_renewed_at = now
+
+    async def _deliver(self, job: Job) -> None:
+        try:
+            outcome = await self._sender.send(job.chat_id, job.chat_kind, job.method, job.payload)
+            await self._settle(job, outcome)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug must not kill the loop: the lease returns the row later
+            log.exception("delivery of outbox row %d failed unexpectedly", job.id)
+        finally:
+            self._inflight.pop(job.chat_id, None)
+            self._inflight_ids.pop(job.chat_id, None)
+            self._wake.set()
+
+    async def _settle(self, job: Job, outcome: Sent | RetryLater | Unreachable | Failed) -> None:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            repo = OutboxRepository(session)
+            if isinstance(outcome, Sent):
+                row = await repo.mark_sent(job.id, now, outcome.message_id)
+                if row is not None:
+                    for hook in self._hooks:
+                        await hook.on_sent(session, row, now)
+                    await self._follow_up(repo, job, now)
+                return
+            if isinstance(outcome, RetryLater):
+                attempts = job.attempts + (0 if outcome.flood else 1)
+                if attempts >= self._max_attempts:
+                    outcome = Failed(f"gave up after {attempts} attempts: {outcome.reason}")
+                else:
+                    until = now + timedelta(seconds=outcome.seconds)
+                    self._limiter.penalize(job.chat_id, until)
+                    await repo.hold_for_retry(job.id, due_at=until, lease_until=until + self._lease,
+                                              error=outcome.reason, attempts=attempts)
+                    # back at the head of its chat's queue: order in the chat is kept
+                    retried = Job(job.id, job.chat_id, job.chat_kind, job.method, job.payload,
+                                  attempts)
+                    self._queues.setdefault(job.chat_id, deque()).appendleft(retried)
+                    log.info("outbox row %d: %s", job.id, outcome.reason)
+                    return
+            if isinstance(outcome, Unreachable):
+                row = await repo.mark_failed(job.id, outcome.reason)
+                dropped = self._queues.pop(job.chat_id, deque())
+                for other in dropped:
+                    await repo.mark_failed(other.id, f"member unreachable: {outcome.reason}")
+                await repo.fail_pending_for_chat(job.chat_id, f"member unreachable: {outcome.reason}")
+                if row is not None:
+                    for hook in self._hooks:
+                        await hook.on_unreachable(session, row, now)
+                    await self._follow_up(repo, job, now)
+                log.info("chat %d unreachable: %s", job.chat_id, outcome.reason)
+                return
+            row = await repo.mark_failed(job.id, outcome.reason)
+            if row is not None:
+                for hook in self._hooks:
+                    await hook.on_failed(session, row, now)
+                await self._follow_up(repo, job, now)
+            log.warning("outbox row %d failed: %s", job.id, outcome.reason)
+
+    async def _follow_up(self, repo: OutboxRepository, job: Job, now: datetime) -> None:
+        """A row may carry the call to make once it is settled (approve a join request after
+        the DM that may only go before it)."""
+        then = job.payload.get("_then")
+        if isinstance(then, dict):
+            await repo.enqueue(key=then["key"], chat_id=then["chat_id"],
+                               chat_kind=then["chat_kind"], purpose=then["purpose"],
+                               method=then["method"], payload=then["payload"], now=now)
+            self._wake.set()
+
+    async def _sleep(self, until: datetime | None) -> None:
+        await sleep_or_wake(self._clock, until, self._wake)
+
+    async def _shutdown(self) -> None:
+        if self._inflight:
+            with contextlib.suppress(Exception):
+                await asyncio.wait(list(self._inflight.values()), timeout=10)
+        ids = [job.id for queue in self._queues.values() for job in queue]
+        self._queues.clear()
+        if ids:
+            with contextlib.suppress(Exception):
+                async with self._db.transaction() as session:
+                    await OutboxRepository(session).release(ids)
+

@@ -1,0 +1,103 @@
+"""Turns one outbox row into one Bot API call and classifies what Telegram answered."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import (
+    ApproveChatJoinRequest,
+    DeclineChatJoinRequest,
+    EditMessageText,
+    SendMessage,
+    TelegramMethod,
+)
+from aiogram.types import Message
+
+log = logging.getLogger(__name__)
+
+METHODS: dict[str, type[TelegramMethod[Any]]] = {
+    "sendMessage": SendMessage,
+    "editMessageText": EditMessageText,
+    "approveChatJoinRequest": ApproveChatJoinRequest,
+    "declineChatJoinRequest": DeclineChatJoinRequest,
+}
+
+#: a 400 that means the private chat cannot be reached at all
+UNREACHABLE_400 = ("chat not found", "user not found", "user is deactivated", "peer_id_invalid")
+
+
+@dataclass(frozen=True)
+class Sent:
+    message_id: int | None
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    """Try the same row again after ``seconds``; ``flood`` when Telegram said 429."""
+
+    seconds: float
+    reason: str
+    flood: bool = False
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    reason: str
+
+
+Outcome = Sent | RetryLater | Unreachable | Failed
+
+
+class TelegramSender:
+    def __init__(self, bot: Bot, *, request_timeout: float = 30.0) -> None:
+        self._bot = bot
+        self._timeout = request_timeout
+
+    async def send(self, chat_id: int, chat_kind: str, method: str,
+                   payload: dict[str, Any]) -> Outcome:
+        factory = METHODS.get(method)
+        if factory is None:
+            return Failed(f"unsupported method {method}")
+        params = {k: v for k, v in payload.items() if not k.startswith("_")}
+        try:
+            call = factory.model_validate({"chat_id": chat_id, **params})
+        except ValueError as error:
+            return Failed(f"invalid payload: {str(error)[:200]}")
+        try:
+            result = await self._bot(call, request_timeout=int(self._timeout))
+        except TelegramRetryAfter as error:
+            return RetryLater(float(error.retry_after), f"429 retry after {error.retry_after}",
+                              flood=True)
+        except TelegramForbiddenError as error:
+            return Unreachable(f"403 {error.message}") if chat_kind == "private" else Failed(
+                f"403 {error.message}")
+        except TelegramMigrateToChat as error:
+            return Failed(f"group migrated to {error.migrate_to_chat_id}")
+        except TelegramBadRequest as error:
+            text = error.message.lower()
+            if chat_kind == "private" and any(marker in text for marker in UNREACHABLE_400):
+                return Unreachable(f"400 {error.message}")
+            return Failed(f"400 {error.message}")
+        except (TelegramNetworkError, TelegramServerError, asyncio.TimeoutError) as error:
+            return RetryLater(5.0, f"transient: {type(error).__name__}: {str(error)[:150]}")
+        except TelegramAPIError as error:
+            return Failed(f"{type(error).__name__}: {error.message}")
+        return Sent(result.message_id if isinstance(result, Message) else None)

@@ -1,0 +1,80 @@
+"""Templates: Jinja2's sandbox, HTML with autoescape, one folder per locale.
+
+A template is found by its name (the file stem) anywhere under ``<root>/<locale>/``; operator
+folders come before the built-in one, so an operator overrides a template by writing one of the
+same name. Rendering failures become :class:`TemplateRenderError`, never a half-built message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from bot.errors import TemplateRenderError
+
+log = logging.getLogger(__name__)
+
+BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+SUFFIX = ".html.j2"
+#: Telegram's limit for a text message
+MAX_LENGTH = 4096
+
+
+class Renderer:
+    def __init__(self, roots: Sequence[Path] = (BUILTIN_TEMPLATES,), *, default_locale: str = "zh",
+                 max_length: int = MAX_LENGTH) -> None:
+        self._roots = [Path(r) for r in roots]
+        self._max_length = max_length
+        self._index: dict[str, dict[str, str]] = {}
+        for root in reversed(self._roots):  # earlier roots win
+            for locale_dir in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+                names = self._index.setdefault(locale_dir.name, {})
+                for file in locale_dir.rglob(f"*{SUFFIX}"):
+                    names[file.name[: -len(SUFFIX)]] = file.relative_to(root).as_posix()
+        if default_locale not in self._index:
+            raise TemplateRenderError("*", f"no templates for the default locale {default_locale!r}")
+        self.default_locale = default_locale
+        self._env = SandboxedEnvironment(
+            loader=FileSystemLoader([str(r) for r in self._roots]),
+            autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+
+    @property
+    def locales(self) -> frozenset[str]:
+        return frozenset(self._index)
+
+    def names(self, locale: str | None = None) -> frozenset[str]:
+        return frozenset(self._index.get(locale or self.default_locale, {}))
+
+    def has(self, name: str) -> bool:
+        return name in self._index[self.default_locale]
+
+    def locale_for(self, language_code: str | None) -> str:
+        """``zh-hans`` → ``zh``; a language without templates → the default locale."""
+        if language_code:
+            base = language_code.split("-")[0].split("_")[0].lower()
+            if base in self._index:
+                return base
+        return self.default_locale
+
+    def render(self, name: str, locale: str, context: Mapping[str, Any]) -> str:
+        path = self._index.get(locale, {}).get(name) or self._index[self.default_locale].get(name)
+        if path is None:
+            raise TemplateRenderError(name, "no such template")
+        try:
+            text = self._env.get_template(path).render(**context).strip()
+        except TemplateError as error:
+            raise TemplateRenderError(name, f"{type(error).__name__}: {error}") from error
+        except Exception as error:  # the sandbox raises plain errors for e.g. 1/0 or bad filters
+            raise TemplateRenderError(name, f"{type(error).__name__}: {error}") from error
+        if not text:
+            raise TemplateRenderError(name, "rendered to an empty message")
+        if len(text) > self._max_length:
+            raise TemplateRenderError(name, f"rendered {len(text)} characters, over {self._max_length}")
+        return text

@@ -1,0 +1,89 @@
+"""Today's KPI snapshot per community, in the community's timezone, from the daily rollups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import CommunityConfig
+from bot.db.models import GLOBAL_CHAT
+from bot.db.repositories import MembershipRepository, RollupRepository
+
+
+@dataclass(frozen=True)
+class WelcomeSla:
+    due: int          # joiners whose greeting deadline has passed, or who were greeted
+    in_time: int      # greeted within ``welcome.within``
+    waiting: int      # joined, deadline not reached yet, not greeted yet
+
+    @property
+    def share(self) -> float | None:
+        return None if self.due == 0 else self.in_time / self.due
+
+
+@dataclass(frozen=True)
+class CommunityKpi:
+    chat_id: int
+    title: str
+    members: int
+    joins: int
+    leaves: int
+    active_members: int
+    messages: int
+    welcome: WelcomeSla
+
+    @property
+    def net(self) -> int:
+        return self.joins - self.leaves
+
+
+@dataclass(frozen=True)
+class KpiSnapshot:
+    day: date
+    timezone: str
+    communities: list[CommunityKpi]
+    coupons_issued: int
+    dm_sent: int
+    dm_blocked: int
+
+
+class KpiService:
+    def __init__(self, session: AsyncSession, config: CommunityConfig) -> None:
+        self._rollups = RollupRepository(session)
+        self._stints = MembershipRepository(session)
+        self._config = config
+
+    async def today(self, now: datetime) -> KpiSnapshot:
+        tz = self._config.tz
+        day = now.astimezone(tz).date()
+        start = datetime.combine(day, time(), tzinfo=tz)
+        end = start + timedelta(days=1)
+        within = self._config.welcome.within
+        rows = []
+        for community in self._config.communities:
+            rollup = await self._rollups.get(community.chat_id, day)
+            joined = await self._stints.joined_between(community.chat_id, start, end)
+            in_time = due = waiting = 0
+            for joined_at, welcomed_at in joined:
+                deadline = joined_at + within
+                if welcomed_at is not None:
+                    due += 1
+                    in_time += welcomed_at <= deadline
+                elif deadline <= now:
+                    due += 1
+                else:
+                    waiting += 1
+            rows.append(CommunityKpi(
+                chat_id=community.chat_id, title=community.title,
+                members=await self._stints.count_open(community.chat_id),
+                joins=rollup.joins if rollup else 0, leaves=rollup.leaves if rollup else 0,
+                active_members=rollup.active_members if rollup else 0,
+                messages=rollup.messages if rollup else 0,
+                welcome=WelcomeSla(due=due, in_time=in_time, waiting=waiting)))
+        overall = await self._rollups.get(GLOBAL_CHAT, day)
+        return KpiSnapshot(day=day, timezone=self._config.timezone, communities=rows,
+                           coupons_issued=overall.coupons_issued if overall else 0,
+                           dm_sent=overall.dm_sent if overall else 0,
+                           dm_blocked=overall.dm_blocked if overall else 0)

@@ -1,0 +1,108 @@
+"""The member ledger: who arrived from where, who may be messaged, who is active where."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import GLOBAL_CHAT, Member, Membership
+from bot.db.repositories import (
+    ActivityRepository,
+    MemberRepository,
+    MembershipRepository,
+    RollupRepository,
+)
+from bot.services.dto import Person
+from sop.payload import PayloadKind, StartPayload
+
+log = logging.getLogger(__name__)
+
+#: a service message and a chat_member update for the same join arrive close together
+SAME_JOIN = 120
+
+
+class LedgerService:
+    def __init__(self, session: AsyncSession, tz: ZoneInfo) -> None:
+        self._members = MemberRepository(session)
+        self._stints = MembershipRepository(session)
+        self._activity = ActivityRepository(session)
+        self._rollups = RollupRepository(session)
+        self._tz = tz
+
+    async def seen(self, person: Person, now: datetime) -> Member:
+        member, _ = await self._members.get_or_create(
+            person.id, first_name=person.first_name, username=person.username,
+            language_code=person.language_code, now=now)
+        return member
+
+    async def record_start(self, person: Person, payload: StartPayload, now: datetime) -> Member:
+        """``/start`` in private: the bot may DM this member from now on."""
+        member = await self.seen(person, now)
+        member.dm_allowed = True
+        member.unreachable_at = None  # they came back (a blocked bot can be started again)
+        if member.started_at is None:
+            member.started_at = now
+        if member.source is None and payload.kind in (PayloadKind.SOURCE, PayloadKind.INVALID):
+            member.source, member.source_kind = payload.source, "deeplink"
+        return member
+
+    async def record_join_request(self, person: Person, invite_link: str | None,
+                                  now: datetime) -> Member:
+        member = await self.seen(person, now)
+        member.dm_allowed = True
+        member.unreachable_at = None
+        if member.source is None:
+            member.source = (invite_link or "join_request")[:64]
+            member.source_kind = "invite_link" if invite_link else "join_request"
+        return member
+
+    async def record_join(self, chat_id: int, person: Person, *, invite_link: str | None,
+                          via_join_request: bool, now: datetime) -> Membership | None:
+        """A new stint in ``chat_id``; ``None`` when the member is already in (a second report of
+        the same join: Telegram sends a service message and a chat_member update)."""
+        member = await self.seen(person, now)
+        open_stint = await self._stints.open_stint(chat_id, person.id)
+        if open_stint is not None:
+            if invite_link and open_stint.invite_link is None and \
+                    abs((now - open_stint.joined_at).total_seconds()) < SAME_JOIN:
+                open_stint.invite_link = invite_link[:128]
+                self._source_from_link(member, invite_link)
+            return None
+        if invite_link:
+            self._source_from_link(member, invite_link)
+        stint = await self._stints.add(Membership(
+            chat_id=chat_id, user_id=person.id, joined_at=now, invite_link=(invite_link or None)
+            and invite_link[:128], via_join_request=via_join_request))
+        await self._rollups.add(chat_id, self.local_day(now), joins=1)
+        return stint
+
+    async def record_leave(self, chat_id: int, user_id: int, now: datetime) -> bool:
+        stint = await self._stints.open_stint(chat_id, user_id)
+        if stint is None:
+            return False
+        stint.left_at = now
+        await self._rollups.add(chat_id, self.local_day(now), leaves=1)
+        return True
+
+    async def record_message(self, chat_id: int, person: Person, now: datetime) -> None:
+        """Counts a member's message (never its text) and their last-seen time."""
+        member = await self.seen(person, now)
+        member.last_seen_at = now
+        day = self.local_day(now)
+        first_today = await self._activity.bump(chat_id, person.id, day)
+        await self._rollups.add(chat_id, day, messages=1, active_members=int(first_today))
+
+    async def mark_unreachable(self, user_id: int, now: datetime) -> None:
+        await self._members.mark_unreachable(user_id, now)
+        await self._rollups.add(GLOBAL_CHAT, self.local_day(now), dm_blocked=1)
+
+    def local_day(self, at: datetime) -> date:
+        return at.astimezone(self._tz).date()
+
+    @staticmethod
+    def _source_from_link(member: Member, invite_link: str) -> None:
+        if member.source is None or member.source_kind == "join_request":
+            member.source, member.source_kind = invite_link[:64], "invite_link"

@@ -1,0 +1,82 @@
+"""Renders a template and queues the message in the outbox: the only way sopbot speaks."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import CommunityConfig
+from bot.db.repositories import OutboxRepository
+from bot.errors import TemplateRenderError
+from bot.rendering import Renderer
+
+log = logging.getLogger(__name__)
+
+
+def url_button(text: str, url: str) -> dict[str, Any]:
+    return {"inline_keyboard": [[{"text": text, "url": url}]]}
+
+
+class Messenger:
+    def __init__(self, session: AsyncSession, renderer: Renderer, config: CommunityConfig) -> None:
+        self._outbox = OutboxRepository(session)
+        self._renderer = renderer
+        self._config = config
+
+    @property
+    def renderer(self) -> Renderer:
+        return self._renderer
+
+    async def send(self, *, key: str, chat_id: int, chat_kind: str, purpose: str, template: str,
+                   locale: str, context: Mapping[str, Any], now: datetime,
+                   reply_markup: dict[str, Any] | None = None, reply_to: int | None = None,
+                   due_at: datetime | None = None, then: dict[str, Any] | None = None) -> int | None:
+        """Queues ``template`` rendered for ``chat_id``; ``None`` when already queued under
+        ``key`` or when the template failed (logged, and the team told once)."""
+        try:
+            text = self._renderer.render(template, locale, context)
+        except TemplateRenderError as error:
+            log.error("template %s (%s) failed for %s: %s", template, locale, purpose, error.reason)
+            await self.notify_template_failure(error, now)
+            return None
+        payload: dict[str, Any] = {"text": text, "parse_mode": "HTML",
+                                   "link_preview_options": {"is_disabled": True}}
+        if reply_markup is not None:
+            payload["reply_markup"] = reply_markup
+        if reply_to is not None:
+            payload["reply_parameters"] = {"message_id": reply_to,
+                                           "allow_sending_without_reply": True}
+        if then is not None:
+            payload["_then"] = then
+        return await self._outbox.enqueue(key=key, chat_id=chat_id, chat_kind=chat_kind,
+                                          purpose=purpose, payload=payload, now=now, due_at=due_at)
+
+    def label(self, template: str, locale: str, *, fallback: str) -> str:
+        """A short text (a button label); ``fallback`` when its template is broken."""
+        try:
+            return self._renderer.render(template, locale, {})
+        except TemplateRenderError as error:
+            log.error("label template %s failed: %s", template, error.reason)
+            return fallback
+
+    async def call(self, *, key: str, chat_id: int, chat_kind: str, purpose: str, method: str,
+                   payload: dict[str, Any], now: datetime) -> int | None:
+        """Queues a Bot API call that is not a rendered message (approve a join request…)."""
+        return await self._outbox.enqueue(key=key, chat_id=chat_id, chat_kind=chat_kind,
+                                          purpose=purpose, payload=payload, now=now, method=method)
+
+    async def notify_template_failure(self, error: TemplateRenderError, now: datetime) -> None:
+        team_chat = self._config.team.chat
+        if team_chat is None:
+            return
+        # once per template and day: the team hears of it, the chat is not flooded
+        key = f"team:template-failed:{error.template}:{now.date().isoformat()}"
+        text = (f"⚠️ Template <b>{html.escape(error.template)}</b> failed to render; "
+                f"nothing was sent with it.\n<code>{html.escape(error.reason[:500])}</code>")
+        await self._outbox.enqueue(key=key, chat_id=team_chat, chat_kind="group", purpose="team",
+                                   payload={"text": text, "parse_mode": "HTML"}, now=now)

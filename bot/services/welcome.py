@@ -1,0 +1,186 @@
+"""The welcome SOP: a batched group greeting for every joiner, a gift pack for every newcomer."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import CommunityConfig
+from bot.db.models import GLOBAL_CHAT, Coupon, Member, OutboxMessage
+from bot.db.repositories import MemberRepository, MembershipRepository, RollupRepository
+from bot.errors import CouponError
+from bot.services.coupons import CouponService
+from bot.services.dto import Person
+from bot.services.ledger import LedgerService
+from bot.services.messenger import Messenger, url_button
+from sop.payload import PayloadKind, StartPayload
+from sop.welcome import Joiner, plan_greetings
+
+log = logging.getLogger(__name__)
+
+GIFT_DM = "welcome_dm"
+GREETING = "welcome_group"
+
+
+@dataclass(frozen=True)
+class BotIdentity:
+    id: int
+    username: str
+
+    def deep_link(self, payload: str) -> str:
+        return f"https://t.me/{self.username}?start={payload}"
+
+
+class WelcomeService:
+    def __init__(self, session: AsyncSession, config: CommunityConfig, messenger: Messenger,
+                 ledger: LedgerService, coupons: CouponService, identity: BotIdentity) -> None:
+        self._session = session
+        self._config = config
+        self._messenger = messenger
+        self._ledger = ledger
+        self._coupons = coupons
+        self._identity = identity
+        self._members = MemberRepository(session)
+        self._stints = MembershipRepository(session)
+
+    # -- arrivals -----------------------------------------------------------------------------
+    async def on_start(self, person: Person, payload: StartPayload, update_id: int,
+                       now: datetime) -> None:
+        member = await self._ledger.record_start(person, payload, now)
+        locale = self._messenger.renderer.locale_for(member.language_code)
+        if member.gift_sent_at is None and self._config.welcome.enabled:
+            await self.send_gift(member, now)
+            return
+        template = "gift_already" if payload.kind is PayloadKind.GIFT else "start"
+        codes = []
+        if payload.kind is PayloadKind.GIFT and self._config.welcome.gift_coupon:
+            codes = [c.code for c in await self._coupons_of(member)]
+        await self._messenger.send(
+            key=f"reply:{update_id}", chat_id=person.id, chat_kind="private", purpose="reply",
+            template=template, locale=locale, now=now,
+            context={"name": member.first_name, "codes": codes,
+                     "communities": [c.title for c in self._config.communities]})
+
+    async def on_join_request(self, chat_id: int, person: Person, invite_link: str | None,
+                              now: datetime) -> None:
+        """DM the gift pack while we may (until the request is processed), then approve."""
+        member = await self._ledger.record_join_request(person, invite_link, now)
+        approve = None
+        if self._config.welcome.approve_join_requests:
+            approve = {"key": f"approve:{chat_id}:{person.id}:{int(now.timestamp())}",
+                       "chat_id": chat_id, "chat_kind": "api", "purpose": "approve",
+                       "method": "approveChatJoinRequest", "payload": {"user_id": person.id}}
+        queued = None
+        if member.gift_sent_at is None and self._config.welcome.enabled:
+            queued = await self.send_gift(member, now, then=approve)
+        if queued is None and approve is not None:
+            await self._messenger.call(key=approve["key"], chat_id=chat_id, chat_kind="api",
+                                       purpose="approve", method="approveChatJoinRequest",
+                                       payload=approve["payload"], now=now)
+
+    async def on_join(self, chat_id: int, person: Person, invite_link: str | None,
+                      now: datetime) -> None:
+        if person.is_bot:
+            return
+        stint = await self._ledger.record_join(chat_id, person, invite_link=invite_link,
+                                               via_join_request=False, now=now)
+        if stint is None:
+            return
+        member = await self._members.get(person.id)
+        if member is not None and member.reachable and member.gift_sent_at is None \
+                and self._config.welcome.enabled:
+            await self.send_gift(member, now)
+
+    async def send_gift(self, member: Member, now: datetime, *,
+                        then: dict[str, object] | None = None) -> int | None:
+        """The gift pack by DM, once per member: materials and the newcomer coupon."""
+        coupon = None
+        campaign = self._config.welcome.gift_coupon
+        if campaign:
+            try:
+                coupon = await self._coupons.issue(member.user_id, campaign, issued_by="welcome",
+                                                   now=now)
+            except CouponError as error:
+                log.warning("no gift coupon for member %d: %s", member.user_id, error.reason)
+        spec = self._config.coupons.get(campaign) if campaign else None
+        locale = self._messenger.renderer.locale_for(member.language_code)
+        context = {
+            "name": member.first_name,
+            "coupon": None if coupon is None or spec is None else {
+                "code": coupon.code, "title": spec.title, "discount": spec.discount,
+                "expires": coupon.expires_at.astimezone(self._config.tz).strftime("%Y-%m-%d"),
+            },
+            "communities": [c.title for c in self._config.communities],
+        }
+        queued = await self._messenger.send(
+            key=f"gift:{member.user_id}", chat_id=member.user_id, chat_kind="private",
+            purpose=GIFT_DM, template=self._config.welcome.dm_template, locale=locale,
+            context=context, now=now, then=then)
+        if queued is not None:
+            member.gift_sent_at = now
+        return queued
+
+    async def _coupons_of(self, member: Member) -> list[Coupon]:
+        campaign = self._config.welcome.gift_coupon
+        return await self._coupons.owned(member.user_id, campaign) if campaign else []
+
+    # -- the group greeting -------------------------------------------------------------------
+    async def plan_group_greetings(self, now: datetime) -> datetime | None:
+        """Queues the greetings that are due; returns when to look again."""
+        welcome = self._config.welcome
+        next_check: datetime | None = None
+        if not welcome.enabled:
+            return None
+        for community in self._config.communities:
+            waiting = await self._stints.awaiting_greeting(community.chat_id, limit=5000)
+            plan = plan_greetings([Joiner(s.id, s.joined_at) for s in waiting], now,
+                                  batch_window=welcome.group_batch,
+                                  max_mentions=welcome.max_mentions)
+            by_id = {s.id: s for s in waiting}
+            for batch in plan.batches:
+                stints = [by_id[i] for i in batch]
+                members = [await self._members.get(s.user_id) for s in stints]
+                context = {
+                    "community": community.title,
+                    "members": [{"id": m.user_id, "name": m.first_name or "👋"}
+                                for m in members if m is not None],
+                    "gift_url": self._identity.deep_link("gift"),
+                }
+                locale = self._messenger.renderer.default_locale
+                button = self._messenger.label("claim_button", locale, fallback="🎁")
+                outbox_id = await self._messenger.send(
+                    key=f"greet:{community.chat_id}:{batch[0]}", chat_id=community.chat_id,
+                    chat_kind="group", purpose=GREETING, template=welcome.template, locale=locale,
+                    context=context, now=now, reply_markup=url_button(button, context["gift_url"]))
+                if outbox_id is None:
+                    break  # template broken (team told) or queued before: try again later
+                await self._stints.assign_greeting(batch, outbox_id)
+            if plan.next_check is not None:
+                next_check = plan.next_check if next_check is None else min(next_check,
+                                                                            plan.next_check)
+        return next_check
+
+
+class WelcomeDeliveryHook:
+    """Delivery effects of the welcome SOP: a greeting delivered welcomes whom it mentions."""
+
+    def __init__(self, config: CommunityConfig) -> None:
+        self._config = config
+
+    async def on_sent(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
+        if row.purpose == GREETING:
+            await MembershipRepository(session).mark_greeted(row.id, now)
+        elif row.chat_kind == "private":
+            await RollupRepository(session).add(GLOBAL_CHAT, now.astimezone(self._config.tz).date(),
+                                                dm_sent=1)
+
+    async def on_unreachable(self, session: AsyncSession, row: OutboxMessage,
+                             now: datetime) -> None:
+        await LedgerService(session, self._config.tz).mark_unreachable(row.chat_id, now)
+
+    async def on_failed(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
+        if row.purpose == GREETING:
+            log.error("group greeting %d failed: %s", row.id, row.last_error)

@@ -1,0 +1,73 @@
+"""Filters: which chats are communities, who is an operator."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Filter
+from aiogram.types import CallbackQuery, ChatJoinRequest, ChatMemberUpdated, Message
+
+from bot.config import CommunityConfig
+
+log = logging.getLogger(__name__)
+
+Event = Message | ChatMemberUpdated | ChatJoinRequest | CallbackQuery
+MEMBER_STATUSES = {"creator", "administrator", "member", "restricted"}
+
+
+def _chat_id(event: Event) -> int | None:
+    if isinstance(event, CallbackQuery):
+        return event.message.chat.id if event.message else None
+    return event.chat.id
+
+
+class InCommunity(Filter):
+    """The event happened in one of the configured communities."""
+
+    async def __call__(self, event: Event, config: CommunityConfig) -> bool:
+        chat_id = _chat_id(event)
+        return chat_id is not None and config.is_community(chat_id)
+
+
+class OperatorDirectory:
+    """Who belongs to the team chat, asked of Telegram and remembered for a while."""
+
+    def __init__(self, ttl: float = 300.0) -> None:
+        self._ttl = ttl
+        self._known: dict[tuple[int, int], tuple[bool, float]] = {}
+
+    async def in_team_chat(self, bot: Bot, team_chat: int, user_id: int) -> bool:
+        key = (team_chat, user_id)
+        cached = self._known.get(key)
+        if cached is not None and time.monotonic() - cached[1] < self._ttl:
+            return cached[0]
+        try:
+            member = await bot.get_chat_member(team_chat, user_id)
+            is_member = member.status in MEMBER_STATUSES
+        except TelegramAPIError as error:
+            log.info("team chat membership of %d unknown: %s", user_id, error.message)
+            is_member = False
+        self._known[key] = (is_member, time.monotonic())
+        return is_member
+
+
+class IsOperator(Filter):
+    """``team.operators``, or a member of ``team.chat``."""
+
+    async def __call__(self, event: Message | CallbackQuery, config: CommunityConfig, bot: Bot,
+                       operators: OperatorDirectory, **_: Any) -> bool:
+        user = event.from_user
+        if user is None or user.is_bot:
+            return False
+        if user.id in config.team.operators:
+            return True
+        team_chat = config.team.chat
+        if team_chat is None:
+            return False
+        if _chat_id(event) == team_chat:
+            return True  # Telegram delivered it from the team chat: the sender is in it
+        return await operators.in_team_chat(bot, team_chat, user.id)
