@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from aiogram import Bot, Dispatcher
@@ -116,6 +117,22 @@ class SopBot:
         if self.runtime is not None and self.runtime.updates_in_flight:
             return False
         return await self.delivery.is_idle()
+
+    async def wait_idle(self, pending_updates: Callable[[], int] = lambda: 0, *,
+                        timeout: float = 30.0) -> None:
+        """Until no update is queued (``pending_updates`` asks the server), none is being
+        handled and nothing is due in the outbox, three checks in a row (an update fetched but
+        not yet dispatched is a few ms away). Real time; for the demo and tests."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        quiet = 0
+        while quiet < 3:
+            if loop.time() > deadline:
+                raise SopbotError(f"bot still busy after {timeout}s "
+                                  f"({pending_updates()} updates queued, {self.delivery.held} "
+                                  "messages held)")
+            quiet = quiet + 1 if pending_updates() == 0 and await self.is_idle() else 0
+            await asyncio.sleep(0.005 if quiet else 0.01)
 
     def _after_commit(self) -> None:
         self.delivery.wake()
