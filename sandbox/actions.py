@@ -1,0 +1,195 @@
+"""What people do in the sandbox world: each action queues the Update(s) Telegram would send.
+
+:class:`UserActions` is mixed into :class:`~sandbox.TelegramSandbox`; it needs ``self.world``.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from .world import World
+
+_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]+)?")
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def command_entities(text: str) -> list[dict[str, Any]] | None:
+    """The ``bot_command`` entity Telegram adds to a text starting with ``/``."""
+    match = _COMMAND.match(text)
+    if match is None:
+        return None
+    return [{"type": "bot_command", "offset": 0, "length": _utf16_len(match.group(0))}]
+
+
+def member_update(world: World, chat_id: int, user_id: int, old: str, new: str,
+                  invite_link: str | None = None, via_join_request: bool = False) -> dict[str, Any]:
+    """Record a status change and queue its ``chat_member`` update; return the update."""
+    payload: dict[str, Any] = {
+        "chat": world.group(chat_id), "from": world.user(user_id), "date": world.date(),
+        "old_chat_member": world.member(chat_id, user_id, old),
+        "new_chat_member": world.member(chat_id, user_id, new),
+    }
+    link = world.link_object(invite_link)
+    if link is not None:
+        payload["invite_link"] = link
+    if via_join_request:
+        payload["via_join_request"] = True
+    world.set_status(chat_id, user_id, new)
+    return world.updates.push("chat_member", payload)
+
+
+def join_service_message(world: World, chat_id: int, user_id: int) -> dict[str, Any]:
+    """Queue the ``new_chat_members`` service message that accompanies a join."""
+    user = world.user(user_id)
+    message = world.new_message(world.group(chat_id), user, new_chat_members=[user])
+    return world.updates.push("message", message)
+
+
+class UserActions:
+    """World setup and user-side actions (``user_sends``, ``user_joins``...)."""
+
+    world: World
+
+    # -- setup ------------------------------------------------------------------------------
+
+    def add_chat(self, chat_id: int, type: str = "supergroup", title: str = "Community") -> None:
+        """Add a group/supergroup/channel (negative ids) where the bot is an administrator."""
+        if type == "private":
+            raise ValueError("sandbox: private chats come from add_user(); their id is the user's")
+        self.world.chats[chat_id] = {"id": chat_id, "type": type, "title": title}
+        self.world.members.setdefault(chat_id, {})
+
+    def add_user(self, user_id: int, first_name: str = "User", *, username: str | None = None,
+                 language_code: str | None = "en", is_bot: bool = False) -> dict[str, Any]:
+        """Add a user; return their Telegram ``User`` object."""
+        user: dict[str, Any] = {"id": user_id, "is_bot": is_bot, "first_name": first_name}
+        if username is not None:
+            user["username"] = username
+        if language_code is not None:
+            user["language_code"] = language_code
+        self.world.users[user_id] = user
+        return user
+
+    def block_bot(self, user_id: int) -> dict[str, Any]:
+        """The user blocks the bot: sends to them answer 403; queues ``my_chat_member``."""
+        self.world.blocked.add(user_id)
+        return self._my_chat_member(user_id, "member", "kicked")
+
+    def unblock_bot(self, user_id: int) -> dict[str, Any]:
+        """The user unblocks the bot again; queues ``my_chat_member``."""
+        self.world.blocked.discard(user_id)
+        return self._my_chat_member(user_id, "kicked", "member")
+
+    def set_admin(self, chat_id: int, user_id: int, status: str = "administrator") -> None:
+        """Set a user's status in a group (``administrator``, ``creator``, ``member``...)."""
+        self.world.group(chat_id)
+        self.world.user(user_id)
+        self.world.set_status(chat_id, user_id, status)
+
+    # -- messages ---------------------------------------------------------------------------
+
+    def _chat_of(self, user_id: int, chat_id: int | None) -> dict[str, Any]:
+        if chat_id is None or chat_id == user_id:
+            if user_id in self.world.blocked:
+                self.unblock_bot(user_id)  # writing to a blocked bot means pressing "Restart"
+            self.world.dm_allowed.add(user_id)
+            return self.world.private_chat(user_id)
+        chat = self.world.group(chat_id)
+        if self.world.status(chat_id, user_id) in ("left", "kicked"):
+            self.world.set_status(chat_id, user_id, "member")
+        return chat
+
+    def user_sends(self, user_id: int, text: str, *, chat_id: int | None = None,
+                   reply_to_message_id: int | None = None,
+                   entities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The user writes ``text`` (to the bot when ``chat_id`` is None); return the update."""
+        user = self.world.user(user_id)
+        chat = self._chat_of(user_id, chat_id)
+        reply = self.world.reply_target(chat["id"], reply_to_message_id, allow_missing=True)
+        message = self.world.new_message(
+            chat, user, text=text, entities=entities if entities is not None
+            else command_entities(text), reply_to_message=reply)
+        return self.world.updates.push("message", message)
+
+    def user_sends_sticker(self, user_id: int, *, chat_id: int | None = None) -> dict[str, Any]:
+        """The user sends a sticker; return the update."""
+        user = self.world.user(user_id)
+        chat = self._chat_of(user_id, chat_id)
+        sticker = {"file_id": f"CAACAg{secrets.token_hex(8)}",
+                   "file_unique_id": secrets.token_hex(6),
+                   "type": "regular", "width": 512, "height": 512, "is_animated": False,
+                   "is_video": False, "emoji": "👍"}
+        message = self.world.new_message(chat, user, sticker=sticker)
+        return self.world.updates.push("message", message)
+
+    def user_edits(self, user_id: int, chat_id: int, message_id: int,
+                   new_text: str) -> dict[str, Any]:
+        """The user edits their message; return the ``edited_message`` update."""
+        message = self.world.message(chat_id, message_id)
+        if message is None or message["from"]["id"] != user_id:
+            raise ValueError(f"sandbox: user {user_id} has no message {message_id} in {chat_id}")
+        message.update(text=new_text, edit_date=self.world.date())
+        message.pop("entities", None)
+        if entities := command_entities(new_text):
+            message["entities"] = entities
+        return self.world.updates.push("edited_message", dict(message))
+
+    def press_button(self, user_id: int, message_id: int, chat_id: int,
+                     data: str) -> dict[str, Any]:
+        """The user presses an inline button carrying ``data``; return the update."""
+        message = self.world.message(chat_id, message_id)
+        if message is None:
+            raise ValueError(f"sandbox: no message {message_id} in chat {chat_id}")
+        query_id = str(secrets.randbits(62))
+        query = {"id": query_id, "from": self.world.user(user_id), "message": dict(message),
+                 "chat_instance": str(abs(chat_id) * 7919 % 10**12), "data": data}
+        self.world.callback_queries[query_id] = {"answered": False, **query}
+        return self.world.updates.push("callback_query", query)
+
+    # -- membership -------------------------------------------------------------------------
+
+    def user_joins(self, chat_id: int, user_id: int, *,
+                   invite_link: str | None = None) -> dict[str, Any]:
+        """The user joins a group: ``chat_member`` (returned) plus the service message."""
+        old = self.world.status(chat_id, user_id)
+        update = member_update(self.world, chat_id, user_id, old if old in ("left", "kicked")
+                               else "left", "member", invite_link)
+        join_service_message(self.world, chat_id, user_id)
+        return update
+
+    def user_leaves(self, chat_id: int, user_id: int) -> dict[str, Any]:
+        """The user leaves: ``chat_member`` member->left (returned) plus the service message."""
+        old = self.world.status(chat_id, user_id)
+        update = member_update(self.world, chat_id, user_id,
+                               old if old not in ("left", "kicked") else "member", "left")
+        user = self.world.user(user_id)
+        message = self.world.new_message(self.world.group(chat_id), user, left_chat_member=user)
+        self.world.updates.push("message", message)
+        return update
+
+    def join_request(self, chat_id: int, user_id: int, *,
+                     invite_link: str | None = None) -> dict[str, Any]:
+        """The user asks to join; the bot may DM them from now on. Return the update."""
+        payload: dict[str, Any] = {"chat": self.world.group(chat_id),
+                                   "from": self.world.user(user_id), "user_chat_id": user_id,
+                                   "date": self.world.date()}
+        link = self.world.link_object(invite_link)
+        if link is not None:
+            payload["invite_link"] = link
+        self.world.join_requests[(chat_id, user_id)] = invite_link
+        self.world.dm_allowed.add(user_id)
+        return self.world.updates.push("chat_join_request", payload)
+
+    def _my_chat_member(self, user_id: int, old: str, new: str) -> dict[str, Any]:
+        bot = self.world.bot_user
+        payload = {"chat": self.world.private_chat(user_id), "from": self.world.user(user_id),
+                   "date": self.world.date(),
+                   "old_chat_member": {"status": old, "user": bot},
+                   "new_chat_member": {"status": new, "user": bot} | (
+                       {"until_date": 0} if new == "kicked" else {})}
+        return self.world.updates.push("my_chat_member", payload)

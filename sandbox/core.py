@@ -1,0 +1,184 @@
+"""``TelegramSandbox``: the fake Telegram a real aiogram ``Bot`` talks to over HTTP.
+
+    sb = TelegramSandbox(token="123456:TEST", clock=manual.timestamp)
+    url = await sb.start()
+    bot = Bot(sb.token, session=AiohttpSession(api=TelegramAPIServer.from_base(url)))
+    sb.add_user(42, "Ann"); sb.user_sends(42, "/start")
+    ...
+    await sb.stop()
+
+All time logic (message dates, flood windows, penalties) uses the injected clock; only
+``delay()`` and long polling wait in real time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from .actions import UserActions
+from .errors import ApiError
+from .limits import Limits
+from .records import Call, SentMessage
+from .server import ApiServer, canonical
+from .world import BOT_USERNAME, World
+
+log = logging.getLogger(__name__)
+
+
+class TelegramSandbox(UserActions):
+    """A Bot API server for one bot token, with a scriptable world and a full call record."""
+
+    def __init__(self, token: str = "123456:TEST", clock: Callable[[], float] | None = None,
+                 limits: Limits | None = None) -> None:
+        self.world = World(token, clock or time.time, limits or Limits())
+        self._server = ApiServer(self.world)
+        self._runner: web.AppRunner | None = None
+        self._url: str | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve on ``host:port`` (0: a free port); return the base URL."""
+        runner = web.AppRunner(self._server.app, handler_cancellation=True, access_log=None,
+                               shutdown_timeout=0.5)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        self._runner = runner
+        bound_port = runner.addresses[0][1]
+        self._url = f"http://{host}:{bound_port}"
+        log.info("Telegram sandbox for bot %s listening on %s", self.bot_id, self._url)
+        return self._url
+
+    async def stop(self) -> None:
+        """End long polls and stop serving."""
+        self.world.updates.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def url(self) -> str:
+        """The base URL (``http://host:port``) once started."""
+        if self._url is None:
+            raise RuntimeError("sandbox: not started; await start() first")
+        return self._url
+
+    @property
+    def token(self) -> str:
+        """The one bot token served."""
+        return self.world.token
+
+    @property
+    def bot_id(self) -> int:
+        """The bot's user id (the number before ``:`` in the token)."""
+        return self.world.bot_id
+
+    @property
+    def bot_username(self) -> str:
+        """The bot's username."""
+        return BOT_USERNAME
+
+    @property
+    def limits(self) -> Limits:
+        """The flood limits in force."""
+        return self.world.limiter.limits
+
+    # -- inspection -------------------------------------------------------------------------
+
+    @property
+    def calls(self) -> list[Call]:
+        """Every API call so far, in order."""
+        return self._server.calls
+
+    def sent_messages(self, chat_id: int | None = None) -> list[SentMessage]:
+        """Messages the bot sent successfully (as sent, before later edits), in order."""
+        return [m for m in self.world.sent if chat_id is None or m.chat_id == chat_id]
+
+    def get_message(self, chat_id: int, message_id: int) -> SentMessage | None:
+        """A bot message's current state after edits; ``None`` if unknown or deleted."""
+        return self.world.bot_messages.get((chat_id, message_id))
+
+    def count_errors(self, code: int) -> int:
+        """How many calls were answered with ``error_code == code``."""
+        return sum(1 for call in self.calls if call.error_code == code)
+
+    @property
+    def early_retries(self) -> int:
+        """Requests to a chat still in a 429 penalty (the client ignored ``retry_after``)."""
+        return self.world.limiter.early_retries
+
+    @property
+    def allowed_updates(self) -> list[str] | None:
+        """The last ``allowed_updates`` ``getUpdates`` was called with (``None``: never)."""
+        return self.world.updates.last_allowed_updates
+
+    @property
+    def approved_requests(self) -> list[tuple[int, int]]:
+        """``(chat_id, user_id)`` of approved join requests."""
+        return list(self.world.approved)
+
+    @property
+    def declined_requests(self) -> list[tuple[int, int]]:
+        """``(chat_id, user_id)`` of declined join requests."""
+        return list(self.world.declined)
+
+    @property
+    def invite_links(self) -> list[dict[str, Any]]:
+        """Links created by ``createChatInviteLink`` (``ChatInviteLink`` + ``chat_id``)."""
+        return [dict(link) for link in self.world.invite_links]
+
+    @property
+    def commands(self) -> dict[str, list[dict[str, Any]]]:
+        """Commands set by ``setMyCommands``, keyed ``"<scope type>:<language code>"``."""
+        return dict(self.world.commands)
+
+    def pending_updates(self) -> int:
+        """Updates queued but not yet delivered through ``getUpdates``."""
+        return self.world.updates.pending()
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+        """Poll (real time) until ``predicate()`` is true; ``AssertionError`` on timeout."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not predicate():
+            if loop.time() >= deadline:
+                raise AssertionError(self._timeout_report(predicate, timeout))
+            await asyncio.sleep(0.01)
+
+    def _timeout_report(self, predicate: Callable[[], bool], timeout: float) -> str:
+        try:
+            what = inspect.getsource(predicate).strip()
+        except (OSError, TypeError):
+            what = getattr(predicate, "__qualname__", repr(predicate))
+        recent = "\n".join(
+            f"  {c.method} {c.params} -> {'ok' if c.ok else f'{c.error_code} {c.description}'}"
+            for c in self.calls[-10:] if c.method != "getUpdates") or "  (none)"
+        return (f"sandbox: condition not met within {timeout}s: {what}\n"
+                f"pending updates: {self.pending_updates()}, calls: {len(self.calls)}, "
+                f"sent messages: {len(self.world.sent)}\nrecent calls (getUpdates omitted):\n"
+                f"{recent}")
+
+    # -- fault injection --------------------------------------------------------------------
+
+    def fail_next(self, method: str, error_code: int, description: str, *,
+                  retry_after: int | None = None, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with this error instead of running it."""
+        queue = self._server.faults.setdefault(canonical(method), [])
+        queue.extend(ApiError(error_code, description, retry_after=retry_after)
+                     for _ in range(times))
+
+    def delay(self, method: str, seconds: float) -> None:
+        """Answer ``method`` only after ``seconds`` of real time (0 removes the delay).
+
+        The method runs after the wait; if the client has gone by then, nothing happens
+        (a message is not sent) and the call is recorded as not ok.
+        """
+        self._server.delays[canonical(method)] = seconds

@@ -1,0 +1,252 @@
+"""Bot API methods that send, edit and delete messages (and answer buttons).
+
+Each handler takes the :class:`~sandbox.world.World` and the normalized parameters, returns
+the ``result`` or raises :class:`~sandbox.errors.ApiError`. Checks run in Telegram's order:
+chat (400/403), content (400), then the flood limits (429); a refused request changes nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+from typing import Any
+
+from .errors import bad_request
+from .html import HtmlError, Parsed, parse_html
+from .params import optional_int, require
+from .records import SentMessage
+from .world import World
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_CALLBACK_DATA = 64
+_PARSE_MODES = ("html", "markdown", "markdownv2")
+_CHAT_ACTIONS = frozenset({
+    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
+    "upload_document", "choose_sticker", "find_location", "record_video_note",
+    "upload_video_note",
+})
+NOT_MODIFIED = ("message is not modified: specified new message content and reply markup are "
+                "exactly the same as a current content and reply markup of the message")
+
+
+def render(text: str, parse_mode: Any, entities: Any) -> Parsed:
+    """What the recipient sees. Only HTML is checked; Markdown modes pass through as-is."""
+    if parse_mode in (None, ""):
+        return Parsed(text, list(entities) if isinstance(entities, list) else [])
+    if str(parse_mode).lower() not in _PARSE_MODES:
+        raise bad_request(f"unsupported parse_mode {parse_mode}")
+    if str(parse_mode).lower() != "html":
+        return Parsed(text, [])
+    try:
+        return parse_html(text)
+    except HtmlError as err:
+        raise bad_request(f"can't parse entities: {err}") from None
+
+
+def check_markup(markup: Any) -> dict[str, Any] | None:
+    """Validate a ``reply_markup``; return it (``None`` when absent)."""
+    if markup is None or markup == "":
+        return None
+    if not isinstance(markup, dict):
+        raise bad_request("can't parse reply keyboard markup JSON object")
+    rows = markup.get("inline_keyboard")
+    if rows is None:
+        return markup
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise bad_request("can't parse inline keyboard button: field \"inline_keyboard\" of "
+                          "the InlineKeyboardMarkup must be an Array of Arrays")
+    for button in (button for row in rows for button in row):
+        if not isinstance(button, dict) or not button.get("text"):
+            raise bad_request("can't parse inline keyboard button: Text buttons are unallowed "
+                              "in the inline keyboard")
+        data = button.get("callback_data")
+        if data is not None and not 0 < len(str(data).encode("utf-8")) <= MAX_CALLBACK_DATA:
+            raise bad_request("BUTTON_DATA_INVALID")
+        url = button.get("url")
+        if url is not None and not str(url).startswith(("http://", "https://", "tg://")):
+            raise bad_request("BUTTON_URL_INVALID")
+    return markup
+
+
+def _inline(markup: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Telegram echoes only inline keyboards back in the ``Message``."""
+    return markup if markup is not None and "inline_keyboard" in markup else None
+
+
+def _reply_to(params: dict[str, Any]) -> tuple[int | None, bool]:
+    reply = params.get("reply_parameters")
+    if isinstance(reply, dict) and reply.get("message_id") is not None:
+        return int(reply["message_id"]), bool(reply.get("allow_sending_without_reply"))
+    return optional_int(params, "reply_to_message_id"), bool(
+        params.get("allow_sending_without_reply"))
+
+
+def _deliver(world: World, params: dict[str, Any], method: str, raw_text: str,
+             content: dict[str, Any]) -> dict[str, Any]:
+    """Shared tail of the sending methods: reply, flood limits, store, record."""
+    chat = world.chat_for_bot_message(params.get("chat_id"))
+    markup = check_markup(params.get("reply_markup"))
+    reply_id, allow_missing = _reply_to(params)
+    reply = world.reply_target(chat["id"], reply_id, allow_missing)
+    now = world.now()
+    world.limiter.check(chat["id"], chat["type"], now)
+    message = world.new_message(chat, world.bot_user, reply_to_message=reply,
+                                message_thread_id=optional_int(params, "message_thread_id"),
+                                reply_markup=_inline(markup), **content)
+    world.limiter.take(chat["id"], chat["type"], now)
+    sent = SentMessage(chat_id=chat["id"], message_id=message["message_id"], text=raw_text,
+                       parse_mode=params.get("parse_mode") or None, reply_markup=markup,
+                       reply_to_message_id=reply_id, at=now, method=method)
+    world.sent.append(sent)
+    world.bot_messages[(chat["id"], message["message_id"])] = sent
+    return message
+
+
+def send_message(world: World, params: dict[str, Any]) -> dict[str, Any]:
+    """``sendMessage``."""
+    world.chat_for_bot_message(params.get("chat_id"))
+    text = str(params.get("text") or "")
+    parsed = render(text, params.get("parse_mode"), params.get("entities"))
+    if not parsed.text.strip():
+        raise bad_request("message text is empty")
+    if len(parsed.text) > MAX_TEXT:
+        raise bad_request("message is too long")
+    return _deliver(world, params, "sendMessage", text,
+                    {"text": parsed.text, "entities": parsed.entities or None})
+
+
+def _caption(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    caption = str(params.get("caption") or "")
+    parsed = render(caption, params.get("parse_mode"), params.get("caption_entities"))
+    if len(parsed.text) > MAX_CAPTION:
+        raise bad_request("message caption is too long")
+    return caption, {"caption": parsed.text or None, "caption_entities": parsed.entities or None}
+
+
+def _file_ids(value: Any) -> tuple[str, str]:
+    unique = secrets.token_hex(8)
+    if isinstance(value, str) and not value.startswith(("http://", "https://")):
+        return value, unique
+    return f"BQACAgIAAx{secrets.token_urlsafe(24)}", unique
+
+
+def send_photo(world: World, params: dict[str, Any]) -> dict[str, Any]:
+    """``sendPhoto`` (file id, URL or upload)."""
+    world.chat_for_bot_message(params.get("chat_id"))
+    photo = require(params, "photo", "there is no photo in the request")
+    caption, content = _caption(params)
+    file_id, unique = _file_ids(photo)
+    content["photo"] = [
+        {"file_id": file_id, "file_unique_id": unique + "s", "width": 90, "height": 90},
+        {"file_id": file_id, "file_unique_id": unique, "width": 800, "height": 800},
+    ]
+    return _deliver(world, params, "sendPhoto", caption, content)
+
+
+def send_document(world: World, params: dict[str, Any]) -> dict[str, Any]:
+    """``sendDocument`` (file id, URL or upload)."""
+    world.chat_for_bot_message(params.get("chat_id"))
+    document = require(params, "document", "there is no document in the request")
+    caption, content = _caption(params)
+    file_id, unique = _file_ids(document)
+    name = document.get("upload") if isinstance(document, dict) else None
+    content["document"] = {"file_id": file_id, "file_unique_id": unique,
+                           "file_name": name or "document", "mime_type": "application/octet-stream"}
+    return _deliver(world, params, "sendDocument", caption, content)
+
+
+def _own_message(world: World, params: dict[str, Any],
+                 missing: str) -> tuple[dict[str, Any], dict[str, Any], SentMessage]:
+    if params.get("inline_message_id"):
+        raise bad_request("MESSAGE_ID_INVALID")
+    chat = world.chat_for_bot_message(params.get("chat_id"))
+    message_id = require(params, "message_id", "message identifier is not specified")
+    message = world.message(chat["id"], message_id)
+    if message is None:
+        raise bad_request(missing)
+    sent = world.bot_messages.get((chat["id"], message_id))
+    if sent is None:
+        raise bad_request("message can't be edited")
+    return chat, message, sent
+
+
+def edit_message_text(world: World, params: dict[str, Any]) -> dict[str, Any]:
+    """``editMessageText``: counted against the chat's flood window, not the global one."""
+    chat, message, sent = _own_message(world, params, "message to edit not found")
+    if "text" not in message:
+        raise bad_request("there is no text in the message to edit")
+    text = str(params.get("text") or "")
+    parsed = render(text, params.get("parse_mode"), params.get("entities"))
+    if not parsed.text.strip():
+        raise bad_request("message text is empty")
+    if len(parsed.text) > MAX_TEXT:
+        raise bad_request("message is too long")
+    markup = check_markup(params.get("reply_markup"))
+    if (parsed.text == message["text"] and (parsed.entities or None) == message.get("entities")
+            and _inline(markup) == message.get("reply_markup")):
+        raise bad_request(NOT_MODIFIED)
+    now = world.now()
+    world.limiter.check(chat["id"], chat["type"], now, is_global=False)
+    message.update(text=parsed.text, edit_date=int(now))
+    _set(message, "entities", parsed.entities or None)
+    _set(message, "reply_markup", _inline(markup))
+    world.limiter.take(chat["id"], chat["type"], now, is_global=False)
+    world.bot_messages[(chat["id"], message["message_id"])] = replace(
+        sent, text=text, parse_mode=params.get("parse_mode") or None, reply_markup=markup)
+    return dict(message)
+
+
+def edit_message_reply_markup(world: World, params: dict[str, Any]) -> dict[str, Any]:
+    """``editMessageReplyMarkup`` (absent markup removes the keyboard)."""
+    chat, message, sent = _own_message(world, params, "message to edit not found")
+    markup = check_markup(params.get("reply_markup"))
+    if _inline(markup) == message.get("reply_markup"):
+        raise bad_request(NOT_MODIFIED)
+    message["edit_date"] = world.date()
+    _set(message, "reply_markup", _inline(markup))
+    world.bot_messages[(chat["id"], message["message_id"])] = replace(sent, reply_markup=markup)
+    return dict(message)
+
+
+def _set(message: dict[str, Any], key: str, value: Any) -> None:
+    if value is None:
+        message.pop(key, None)
+    else:
+        message[key] = value
+
+
+def delete_message(world: World, params: dict[str, Any]) -> bool:
+    """``deleteMessage``."""
+    chat = world.chat(require(params, "chat_id"))
+    message_id = require(params, "message_id", "message identifier is not specified")
+    if world.messages.pop((chat["id"], message_id), None) is None:
+        raise bad_request("message to delete not found")
+    world.bot_messages.pop((chat["id"], message_id), None)
+    return True
+
+
+def answer_callback_query(world: World, params: dict[str, Any]) -> bool:
+    """``answerCallbackQuery``: each query can be answered once."""
+    query = world.callback_queries.get(str(params.get("callback_query_id")))
+    if query is None or query["answered"]:
+        raise bad_request("query is too old and response timeout expired or query ID is invalid")
+    query["answered"] = True
+    query["answer"] = {key: params.get(key) for key in ("text", "show_alert", "url")}
+    return True
+
+
+def send_chat_action(world: World, params: dict[str, Any]) -> bool:
+    """``sendChatAction`` (not flood-counted)."""
+    world.chat_for_bot_message(params.get("chat_id"))
+    if params.get("action") not in _CHAT_ACTIONS:
+        raise bad_request("wrong parameter action in request")
+    return True
+
+
+HANDLERS = {
+    "sendMessage": send_message, "sendPhoto": send_photo, "sendDocument": send_document,
+    "editMessageText": edit_message_text, "editMessageReplyMarkup": edit_message_reply_markup,
+    "deleteMessage": delete_message, "answerCallbackQuery": answer_callback_query,
+    "sendChatAction": send_chat_action,
+}

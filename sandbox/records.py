@@ -1,0 +1,36 @@
+"""What the sandbox records: every API call and every message the bot sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Call:
+    """One HTTP call to the Bot API, successful or not."""
+
+    method: str
+    params: dict[str, Any]
+    at: float
+    ok: bool
+    error_code: int | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """A message the bot sent (``sendMessage``/``sendPhoto``/``sendDocument``).
+
+    ``text`` is the raw text (or caption) exactly as the bot sent it, markup included;
+    ``parse_mode`` tells how Telegram read it. ``reply_markup`` is the decoded JSON or ``None``.
+    """
+
+    chat_id: int
+    message_id: int
+    text: str
+    parse_mode: str | None
+    reply_markup: dict[str, Any] | None
+    reply_to_message_id: int | None
+    at: float
+    method: str

@@ -1,0 +1,222 @@
+"""The sandbox's Telegram world: the bot, users, chats, memberships, messages and links.
+
+Everything here is plain state plus builders of Telegram-shaped objects (``User``, ``Chat``,
+``ChatMember``, ``Message``); the Bot API methods and the user actions both work on it.
+Private chat ids equal user ids; groups are added with (negative) ids of their own.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from .errors import bad_request, forbidden
+from .limits import Limits, RateLimiter
+from .records import SentMessage
+from .updates import UpdateQueue
+
+BOT_USERNAME = "sopbot_sandbox_bot"
+
+_ADMIN_RIGHTS = {
+    "can_be_edited": False, "is_anonymous": False, "can_manage_chat": True,
+    "can_delete_messages": True, "can_manage_video_chats": True,
+    "can_restrict_members": True, "can_promote_members": False, "can_change_info": True,
+    "can_invite_users": True, "can_post_stories": False, "can_edit_stories": False,
+    "can_delete_stories": False, "can_send_welcome_messages": True, "can_pin_messages": True,
+}
+MEMBER_STATUSES = ("creator", "administrator", "member", "restricted", "left", "kicked")
+
+
+class World:
+    """All state of the fake Telegram, driven by one clock (epoch seconds)."""
+
+    def __init__(self, token: str, clock: Callable[[], float], limits: Limits) -> None:
+        self.token = token
+        self.clock = clock
+        self.bot_id = int(token.split(":", 1)[0])
+        #: the bot as it appears in messages, links and members
+        self.bot_user: dict[str, Any] = {"id": self.bot_id, "is_bot": True,
+                                         "first_name": "SOP Sandbox Bot", "username": BOT_USERNAME}
+        #: the bot as ``getMe`` describes it
+        self.bot_me: dict[str, Any] = {
+            **self.bot_user, "can_join_groups": True, "can_read_all_group_messages": False,
+            "supports_inline_queries": False, "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
+        self.limiter = RateLimiter(limits)
+        self.updates = UpdateQueue()
+        self.users: dict[int, dict[str, Any]] = {}
+        self.chats: dict[int, dict[str, Any]] = {}
+        self.members: dict[int, dict[int, str]] = {}
+        self.blocked: set[int] = set()
+        self.dm_allowed: set[int] = set()
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.bot_messages: dict[tuple[int, int], SentMessage] = {}
+        self.sent: list[SentMessage] = []
+        self.invite_links: list[dict[str, Any]] = []
+        self.join_requests: dict[tuple[int, int], str | None] = {}
+        self.approved: list[tuple[int, int]] = []
+        self.declined: list[tuple[int, int]] = []
+        self.callback_queries: dict[str, dict[str, Any]] = {}
+        self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.webhook_url = ""
+        self._last_message_id: dict[int, int] = {}
+
+    # -- time -------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        """The sandbox clock, epoch seconds."""
+        return float(self.clock())
+
+    def date(self) -> int:
+        """The sandbox clock as a Telegram ``date``."""
+        return int(self.now())
+
+    # -- users and chats --------------------------------------------------------------------
+
+    def user(self, user_id: int) -> dict[str, Any]:
+        """A known user's ``User`` object; ``ValueError`` for an unknown one (a test mistake)."""
+        try:
+            return self.users[user_id]
+        except KeyError:
+            raise ValueError(f"sandbox: unknown user {user_id}; call add_user() first") from None
+
+    def group(self, chat_id: int) -> dict[str, Any]:
+        """A known group's ``Chat`` object; ``ValueError`` for an unknown one."""
+        try:
+            return self.chats[chat_id]
+        except KeyError:
+            raise ValueError(f"sandbox: unknown chat {chat_id}; call add_chat() first") from None
+
+    def private_chat(self, user_id: int) -> dict[str, Any]:
+        """The ``Chat`` object of the private chat between the bot and a user."""
+        user = self.user(user_id)
+        chat: dict[str, Any] = {"id": user_id, "type": "private", "first_name": user["first_name"]}
+        if user.get("username"):
+            chat["username"] = user["username"]
+        return chat
+
+    def chat(self, chat_id: int) -> dict[str, Any]:
+        """A group or private ``Chat``; ``400 chat not found`` when neither exists."""
+        if chat_id in self.chats:
+            return self.chats[chat_id]
+        if chat_id in self.users:
+            return self.private_chat(chat_id)
+        raise bad_request("chat not found")
+
+    def chat_for_bot_message(self, raw_chat_id: Any) -> dict[str, Any]:
+        """The chat the bot wants to write to, refused exactly as Telegram would."""
+        if not isinstance(raw_chat_id, int):
+            if raw_chat_id in (None, ""):
+                raise bad_request("chat_id is empty")
+            raise bad_request("chat not found")
+        chat = self.chat(raw_chat_id)
+        if chat["type"] == "private":
+            user = self.users[raw_chat_id]
+            if user["is_bot"]:
+                raise forbidden("bot can't send messages to bots")
+            if raw_chat_id in self.blocked:
+                raise forbidden("bot was blocked by the user")
+            if raw_chat_id not in self.dm_allowed:
+                raise forbidden("bot can't initiate conversation with a user")
+        return chat
+
+    def group_for_admin(self, raw_chat_id: Any) -> dict[str, Any]:
+        """A group for an admin-only method (invite links, join requests)."""
+        chat = self.chat(raw_chat_id) if isinstance(raw_chat_id, int) else None
+        if chat is None:
+            raise bad_request("chat not found")
+        if chat["type"] == "private":
+            raise bad_request("method is available for supergroup and channel chats only")
+        return chat
+
+    # -- membership -------------------------------------------------------------------------
+
+    def status(self, chat_id: int, user_id: int) -> str:
+        """A user's status in a group (the bot is an administrator everywhere)."""
+        if user_id == self.bot_id:
+            return "administrator"
+        return self.members.get(chat_id, {}).get(user_id, "left")
+
+    def set_status(self, chat_id: int, user_id: int, status: str) -> None:
+        if status not in MEMBER_STATUSES:
+            raise ValueError(f"sandbox: unknown member status {status!r}")
+        self.members.setdefault(chat_id, {})[user_id] = status
+
+    def member(self, chat_id: int, user_id: int, status: str | None = None) -> dict[str, Any]:
+        """A ``ChatMember`` object for ``user_id`` (current status unless given)."""
+        user = self.bot_user if user_id == self.bot_id else self.user(user_id)
+        status = status or self.status(chat_id, user_id)
+        member: dict[str, Any] = {"status": status, "user": user}
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            member.update(_ADMIN_RIGHTS)
+        elif status == "kicked":
+            member["until_date"] = 0
+        return member
+
+    def member_ids(self, chat_id: int, statuses: tuple[str, ...]) -> list[int]:
+        """Users of a group whose status is one of ``statuses`` (the bot included)."""
+        ids = [uid for uid, st in self.members.get(chat_id, {}).items() if st in statuses]
+        if "administrator" in statuses and self.bot_id not in ids:
+            ids.insert(0, self.bot_id)
+        return ids
+
+    # -- messages ---------------------------------------------------------------------------
+
+    def new_message(self, chat: dict[str, Any], sender: dict[str, Any],
+                    **fields: Any) -> dict[str, Any]:
+        """Create and store a ``Message`` in ``chat``; ids increase per chat."""
+        chat_id = chat["id"]
+        message_id = self._last_message_id.get(chat_id, 0) + 1
+        self._last_message_id[chat_id] = message_id
+        message: dict[str, Any] = {"message_id": message_id, "from": sender, "chat": chat,
+                                   "date": self.date()}
+        message.update({key: value for key, value in fields.items() if value is not None})
+        self.messages[(chat_id, message_id)] = message
+        return message
+
+    def message(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
+        """A stored message (current state), or ``None``."""
+        return self.messages.get((chat_id, message_id))
+
+    def reply_target(self, chat_id: int, message_id: int | None,
+                     allow_missing: bool = False) -> dict[str, Any] | None:
+        """The message being replied to, shallow (without its own reply)."""
+        if message_id is None:
+            return None
+        target = self.message(chat_id, message_id)
+        if target is None:
+            if allow_missing:
+                return None
+            raise bad_request("message to be replied not found")
+        return {key: value for key, value in target.items() if key != "reply_to_message"}
+
+    # -- invite links -----------------------------------------------------------------------
+
+    def new_invite_link(self, chat_id: int, **fields: Any) -> dict[str, Any]:
+        """A ``ChatInviteLink`` created by the bot, with a unique URL."""
+        link: dict[str, Any] = {
+            "invite_link": f"https://t.me/+{secrets.token_urlsafe(12)}",
+            "creator": self.bot_user, "creates_join_request": False,
+            "is_primary": False, "is_revoked": False, "chat_id": chat_id,
+        }
+        link.update({key: value for key, value in fields.items() if value is not None})
+        self.invite_links.append(link)
+        return link
+
+    def find_invite_link(self, url: str) -> dict[str, Any] | None:
+        """A link the bot created, by URL."""
+        return next((link for link in self.invite_links if link["invite_link"] == url), None)
+
+    def link_object(self, url: str | None) -> dict[str, Any] | None:
+        """The ``ChatInviteLink`` to put in an update (created by the bot, or made up)."""
+        if url is None:
+            return None
+        link = self.find_invite_link(url)
+        if link is None:
+            return {"invite_link": url, "creator": self.bot_user, "creates_join_request": False,
+                    "is_primary": False, "is_revoked": False}
+        return {key: value for key, value in link.items() if key != "chat_id"}
