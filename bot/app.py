@@ -34,7 +34,7 @@ from sop.clock import Clock, SystemClock, sleep_or_wake
 log = logging.getLogger(__name__)
 
 #: the welcome loop looks at least this often, even when nothing woke it
-WELCOME_POLL = timedelta(seconds=30)
+WELCOME_POLL = timedelta(minutes=5)
 
 
 class SopBot:
@@ -106,6 +106,21 @@ class SopBot:
         await self.bot.session.close()
         await self.db.dispose()
 
+    async def abort(self) -> None:
+        """Stops dead, handing nothing back, as a killed process would (crash tests)."""
+        # aiogram's polling runs in tasks of its own that cancelling ours would orphan
+        with contextlib.suppress(RuntimeError):
+            await self.dispatcher.stop_polling()
+        await self.delivery.abort()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        await self.bot.session.close()
+        await self.db.dispose()
+
     async def wait(self) -> None:
         """Until a task ends (it should not: an ending task is a crash)."""
         done, _ = await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -134,9 +149,10 @@ class SopBot:
             quiet = quiet + 1 if pending_updates() == 0 and await self.is_idle() else 0
             await asyncio.sleep(0.005 if quiet else 0.01)
 
-    def _after_commit(self) -> None:
+    def _after_commit(self, joined: bool) -> None:
         self.delivery.wake()
-        self._welcome_wake.set()
+        if joined:
+            self._welcome_wake.set()
 
     async def _poll(self) -> None:
         await self.dispatcher.start_polling(

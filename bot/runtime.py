@@ -34,7 +34,8 @@ class Runtime:
     config: ConfigHolder
     renderer: Renderer
     identity: BotIdentity
-    #: called after each update's transaction commits (wakes the delivery and welcome loops)
-    after_commit: Callable[[], None] = field(default=lambda: None)
+    #: called after each update's transaction commits, with whether someone joined (wakes the
+    #: delivery loop, and the welcome loop when there is someone to greet)
+    after_commit: Callable[[bool], None] = field(default=lambda joined: None)
     #: updates being handled right now (the demo and tests wait for zero)
     updates_in_flight: int = 0

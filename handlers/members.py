@@ -25,6 +25,7 @@ def setup() -> Router:
     # the service messages say the same when the bot gets no chat_member updates (not admin)
     router.message.register(joined_by_message, F.new_chat_members, InCommunity())
     router.message.register(left_by_message, F.left_chat_member, InCommunity())
+    router.my_chat_member.register(bot_blocked_or_unblocked, F.chat.type == "private")
     router.my_chat_member.register(bot_status_changed)
     return router
 
@@ -51,6 +52,13 @@ async def joined_by_message(message: Message, services: Services, now: datetime)
 async def left_by_message(message: Message, services: Services, now: datetime) -> None:
     if message.left_chat_member is not None:
         await services.ledger.record_leave(message.chat.id, message.left_chat_member.id, now)
+
+
+async def bot_blocked_or_unblocked(event: ChatMemberUpdated, services: Services,
+                                   now: datetime) -> None:
+    """A member blocked the bot (``kicked``) or started it again."""
+    await services.ledger.record_reachability(person(event.from_user),
+                                              event.new_chat_member.status != "kicked", now)
 
 
 async def bot_status_changed(event: ChatMemberUpdated, config: CommunityConfig) -> None:

@@ -44,5 +44,11 @@ class UpdateContextMiddleware(BaseMiddleware):
             data["config"] = config
             data["now"] = now
             result = await handler(event, data)
-        runtime.after_commit()
+        runtime.after_commit(_is_join(event))
         return result
+
+
+def _is_join(update: Update) -> bool:
+    if update.chat_member is not None:
+        return True
+    return update.message is not None and bool(update.message.new_chat_members)

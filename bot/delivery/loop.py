@@ -28,6 +28,8 @@ from sop.clock import Clock, sleep_or_wake
 
 log = logging.getLogger(__name__)
 
+POLL_FALLBACK = timedelta(seconds=30)
+
 
 class DeliveryHook(Protocol):
     """Effects of a delivery, run in the transaction that settles the row."""
@@ -77,6 +79,7 @@ class DeliveryLoop:
         self._next_due: datetime | None = None
         self._new_work = True
         self._stopping = False
+        self._aborted = False
 
     # -- public -------------------------------------------------------------------------------
     def wake(self) -> None:
@@ -104,10 +107,24 @@ class DeliveryLoop:
         self._stopping = True
         self._wake.set()
 
+    async def abort(self) -> None:
+        """Drops everything on the floor, as a killed process would: calls in flight are cut,
+        held rows keep their lease (the next sender takes them when it runs out)."""
+        self._aborted = True
+        tasks = list(self._inflight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def is_idle(self) -> bool:
-        """Nothing held and nothing due now (the demo waits for this before moving time)."""
-        if self.held:
+        """Nothing in flight, nothing sendable now (the demo waits for this before moving
+        time): held rows waiting for a limit or a ``retry_after`` do not count."""
+        if self._inflight:
             return False
+        now = self._clock.now()
+        for chat_id, queue in self._queues.items():
+            if self._limiter.next_allowed(chat_id, queue[0].chat_kind, now) <= now:
+                return False
         async with self._db.sessions() as session:
             next_due = await OutboxRepository(session).next_due_at()
         return next_due is None or next_due > self._clock.now()
@@ -115,11 +132,11 @@ class DeliveryLoop:
     async def step(self) -> datetime | None:
         """One pass: claim, dispatch what the limits allow; returns when to look again."""
         now = self._clock.now()
+        await self._renew_leases(now)   # first: a lease run out is fair game for a claim
         due = self._next_due is not None and self._next_due <= now
         if self.held < self._batch and (self._new_work or due or self.held < self._batch // 2):
             self._new_work = False
             await self._claim(now)
-        await self._renew_leases(now)
         wake_at: datetime | None = self._next_due
         for chat_id in list(self._queues):
             if chat_id in self._inflight:
@@ -137,6 +154,9 @@ class DeliveryLoop:
             self._inflight_ids[chat_id] = job.id
             self._inflight[chat_id] = asyncio.create_task(self._deliver(job),
                                                           name=f"deliver-{job.id}")
+        # another instance may have queued rows without waking us: look again now and then
+        fallback = now + POLL_FALLBACK
+        wake_at = fallback if wake_at is None else min(wake_at, fallback)
         if self._lease_renewed_at is not None and self.held:
             renew_at = self._lease_renewed_at + self._lease / 3
             wake_at = renew_at if wake_at is None else min(wake_at, renew_at)
@@ -148,8 +168,10 @@ class DeliveryLoop:
             repo = OutboxRepository(session)
             rows = await repo.claim(now, now + self._lease, self._batch - self.held)
             self._next_due = await repo.next_due_at()
+        held = self._held_ids()
         for row in rows:
-            self._queues.setdefault(row.chat_id, deque()).append(Job.of(row))
+            if row.id not in held:  # ours already (its lease ran out while the clock jumped)
+                self._queues.setdefault(row.chat_id, deque()).append(Job.of(row))
         if rows:
             self._lease_renewed_at = now
             log.debug("claimed %d outbox rows", len(rows))
@@ -157,12 +179,16 @@ class DeliveryLoop:
     async def _renew_leases(self, now: datetime) -> None:
         if self._lease_renewed_at is None or now - self._lease_renewed_at < self._lease / 3:
             return
-        ids = [job.id for queue in self._queues.values() for job in queue]
-        ids += [job_id for job_id in self._inflight_ids.values()]
+        ids = list(self._held_ids())
         if ids:
             async with self._db.transaction() as session:
                 await OutboxRepository(session).hold(ids, now + self._lease)
         self._lease_renewed_at = now
+
+    def _held_ids(self) -> set[int]:
+        ids = {job.id for queue in self._queues.values() for job in queue}
+        ids.update(self._inflight_ids.values())
+        return ids
 
     async def _deliver(self, job: Job) -> None:
         try:
@@ -236,6 +262,8 @@ class DeliveryLoop:
         await sleep_or_wake(self._clock, until, self._wake)
 
     async def _shutdown(self) -> None:
+        if self._aborted:
+            return
         if self._inflight:
             with contextlib.suppress(Exception):
                 await asyncio.wait(list(self._inflight.values()), timeout=10)

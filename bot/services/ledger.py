@@ -52,8 +52,7 @@ class LedgerService:
     async def record_join_request(self, person: Person, invite_link: str | None,
                                   now: datetime) -> Member:
         member = await self.seen(person, now)
-        member.dm_allowed = True
-        member.unreachable_at = None
+        member.dm_allowed = True   # a member who blocked the bot stays unreachable, though
         if member.source is None:
             member.source = (invite_link or "join_request")[:64]
             member.source_kind = "invite_link" if invite_link else "join_request"
@@ -95,9 +94,18 @@ class LedgerService:
         first_today = await self._activity.bump(chat_id, person.id, day)
         await self._rollups.add(chat_id, day, messages=1, active_members=int(first_today))
 
+    async def record_reachability(self, person: Person, reachable: bool, now: datetime) -> None:
+        """Telegram told us the member blocked the bot, or unblocked it."""
+        member = await self.seen(person, now)
+        if reachable:
+            member.dm_allowed, member.unreachable_at = True, None
+        else:
+            await self.mark_unreachable(person.id, now)
+
     async def mark_unreachable(self, user_id: int, now: datetime) -> None:
-        await self._members.mark_unreachable(user_id, now)
-        await self._rollups.add(GLOBAL_CHAT, self.local_day(now), dm_blocked=1)
+        """Counted once per member going unreachable, however many ways Telegram says so."""
+        if await self._members.mark_unreachable(user_id, now):
+            await self._rollups.add(GLOBAL_CHAT, self.local_day(now), dm_blocked=1)
 
     def local_day(self, at: datetime) -> date:
         return at.astimezone(self._tz).date()

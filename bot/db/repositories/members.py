@@ -39,10 +39,12 @@ class MemberRepository:
         await self._session.flush()
         return member, created
 
-    async def mark_unreachable(self, user_id: int, at: datetime) -> None:
-        await self._session.execute(
+    async def mark_unreachable(self, user_id: int, at: datetime) -> bool:
+        """``True`` when the member was reachable until now."""
+        result = await self._session.execute(
             update(Member).where(Member.user_id == user_id, Member.unreachable_at.is_(None))
-            .values(unreachable_at=at))
+            .values(unreachable_at=at).execution_options(synchronize_session="fetch"))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def touch(self, user_id: int, at: datetime) -> None:
         await self._session.execute(update(Member).where(Member.user_id == user_id)

@@ -35,7 +35,7 @@ class OutboxRepository:
             select(OutboxMessage.id)
             .where(OutboxMessage.due_at <= now,
                    or_(OutboxMessage.status == PENDING,
-                       (OutboxMessage.status == SENDING) & (OutboxMessage.lease_until < now)))
+                       (OutboxMessage.status == SENDING) & (OutboxMessage.lease_until <= now)))
             .order_by(OutboxMessage.due_at, OutboxMessage.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -61,19 +61,21 @@ class OutboxRepository:
         return row
 
     async def hold(self, row_ids: Sequence[int], lease_until: datetime) -> None:
-        """Extends this sender's lease on rows it still holds."""
+        """Extends this sender's lease on rows it still holds (a row settled meanwhile stays
+        settled: only rows still ``sending`` are touched)."""
         if row_ids:
             await self._session.execute(
-                update(OutboxMessage).where(OutboxMessage.id.in_(row_ids))
-                .values(status=SENDING, lease_until=lease_until))
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == SENDING)
+                .values(lease_until=lease_until))
 
     async def hold_for_retry(self, row_id: int, *, due_at: datetime, lease_until: datetime,
                              error: str, attempts: int) -> None:
         """The row stays with this sender, to be tried again at ``due_at`` (a crash meanwhile
         hands it to the next sender once the lease runs out)."""
         await self._session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == row_id)
-            .values(status=SENDING, due_at=due_at, lease_until=lease_until,
+            update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.status == SENDING)
+            .values(due_at=due_at, lease_until=lease_until,
                     last_error=error[:300], attempts=attempts))
 
     async def release(self, row_ids: Sequence[int]) -> None:
@@ -100,9 +102,16 @@ class OutboxRepository:
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def next_due_at(self) -> datetime | None:
-        result = await self._session.execute(
-            select(func.min(OutboxMessage.due_at)).where(OutboxMessage.status == PENDING))
-        return result.scalar_one_or_none()  # min() keeps the column type: aware UTC
+        """When the next row becomes claimable: a pending row falls due, or a sender's lease
+        runs out."""
+        pending = (await self._session.execute(
+            select(func.min(OutboxMessage.due_at)).where(OutboxMessage.status == PENDING)
+        )).scalar_one_or_none()  # min() keeps the column type: aware UTC
+        leased = (await self._session.execute(
+            select(func.min(OutboxMessage.lease_until)).where(OutboxMessage.status == SENDING)
+        )).scalar_one_or_none()
+        times = [t for t in (pending, leased) if t is not None]
+        return min(times) if times else None
 
     async def count_by_status(self) -> dict[str, int]:
         result = await self._session.execute(

@@ -1,0 +1,150 @@
+"""Delivery end to end: Telegram's 429 obeyed exactly, 403 marks the member, crashes lose
+nothing and send nothing twice."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.app import SopBot
+from bot.config import CommunityConfig
+from bot.db.models import Member, OutboxMessage
+from bot.delivery.limiter import Limits
+from sandbox import TelegramSandbox
+from sop.clock import ManualClock
+from tests.conftest import COMMUNITY, settings_for
+from tests.e2e.helpers import settle
+
+
+async def test_429_retry_after_is_waited_exactly(app: SopBot, sandbox: TelegramSandbox,
+                                                 clock: ManualClock) -> None:
+    sandbox.add_user(6001, "Eve")
+    sandbox.fail_next("sendMessage", 429, "Too Many Requests: retry after 7", retry_after=7)
+    sandbox.user_sends(6001, "/start")
+    await sandbox.wait_for(lambda: sandbox.count_errors(429) == 1)
+    await settle(app, sandbox)
+
+    clock.advance(seconds=6.9)
+    await settle(app, sandbox)
+    assert sandbox.sent_messages(6001) == []          # not a moment early
+    clock.advance(seconds=0.1)
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(6001)) == 1)
+    assert sandbox.early_retries == 0
+    assert sandbox.count_errors(429) == 1
+
+
+async def test_server_side_flood_limits_are_obeyed_without_early_retries(
+        sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock,
+        database_url: str) -> None:
+    # a bot that believes the group may take 100 a minute meets a server that allows 20
+    reckless = Limits(group_per_window=100)
+    app = SopBot(settings_for(sandbox.url, database_url), config, clock=clock,
+                 limits=reckless, polling_timeout=1)
+    await app.start()
+    try:
+        for uid in range(7001, 7041):            # 40 joins, a greeting each
+            sandbox.add_user(uid, f"F{uid}")
+        async with app.db.transaction() as session:
+            from bot.db.repositories import OutboxRepository
+
+            for n in range(40):
+                await OutboxRepository(session).enqueue(
+                    key=f"flood:{n}", chat_id=COMMUNITY, chat_kind="group", purpose="test",
+                    payload={"text": f"message {n}"}, now=clock.now())
+        app.delivery.wake()
+        for _ in range(200):
+            await settle(app, sandbox)
+            if len(sandbox.sent_messages(COMMUNITY)) == 40:
+                break
+            clock.advance(seconds=1)
+        texts = [m.text for m in sandbox.sent_messages(COMMUNITY)]
+        assert texts == [f"message {n}" for n in range(40)]   # all, once, in order
+        assert sandbox.count_errors(429) >= 1
+        assert sandbox.early_retries == 0
+    finally:
+        await app.stop()
+
+
+async def test_403_marks_the_member_unreachable(app: SopBot, sandbox: TelegramSandbox) -> None:
+    sandbox.add_user(6101, "Fay")
+    sandbox.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
+    sandbox.user_sends(6101, "/start src_ads")
+    await sandbox.wait_for(lambda: sandbox.count_errors(403) == 1)
+    await settle(app, sandbox)
+    async with app.sessions() as session:
+        member = await session.get(Member, 6101)
+        rows = (await session.execute(select(OutboxMessage))).scalars().all()
+    assert member is not None and member.unreachable_at is not None and not member.reachable
+    assert [(r.status, (r.last_error or "")[:3]) for r in rows] == [("failed", "403")]
+
+
+async def test_blocking_the_bot_is_recorded(app: SopBot, sandbox: TelegramSandbox) -> None:
+    sandbox.add_user(6201, "Gus")
+    sandbox.user_sends(6201, "/start")
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(6201)) == 1)
+    sandbox.block_bot(6201)
+    await settle(app, sandbox)
+    async with app.sessions() as session:
+        member = await session.get(Member, 6201)
+    assert member is not None and member.unreachable_at is not None
+
+
+async def test_crash_between_queued_and_sent_delivers_each_message_once(
+        sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock,
+        database_url: str) -> None:
+    settings = settings_for(sandbox.url, database_url)
+    first = SopBot(settings, config, clock=clock, polling_timeout=1)
+    await first.start()
+    users = list(range(8001, 8061))
+    for uid in users:
+        sandbox.add_user(uid, f"G{uid}")
+    sandbox.delay("sendMessage", 30)          # every send hangs: rows are claimed, in flight
+    for uid in users:
+        sandbox.user_sends(uid, f"/start src_{uid}")
+    await sandbox.wait_for(lambda: sandbox.pending_updates() == 0)
+    await sandbox.wait_for(lambda: first.delivery.held > 0)
+    await first.abort()                        # killed: nothing handed back
+    sandbox.delay("sendMessage", 0)
+
+    second = SopBot(settings, config, clock=clock, polling_timeout=1)
+    await second.start()
+    try:
+        for _ in range(20):                   # leases of the dead sender run out
+            clock.advance(seconds=10)
+            await settle(second, sandbox)
+        sent = Counter(m.chat_id for m in sandbox.sent_messages())
+        handled = await _members(second)
+        assert handled == set(users)          # every update was handled (before or after)
+        assert sent == Counter({uid: 1 for uid in users})
+    finally:
+        await second.stop()
+
+
+async def _members(app: SopBot) -> set[int]:
+    async with app.sessions() as session:
+        return set((await session.execute(select(Member.user_id))).scalars())
+
+
+async def test_restart_sends_what_was_queued_while_down(
+        sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock,
+        database_url: str) -> None:
+    settings = settings_for(sandbox.url, database_url)
+    app = SopBot(settings, config, clock=clock, polling_timeout=1)
+    await app.start()
+    for uid in range(8101, 8111):
+        sandbox.add_user(uid, f"H{uid}")
+        sandbox.user_joins(COMMUNITY, uid)
+    await settle(app, sandbox)
+    await app.stop()                           # down before the batch window closed
+
+    clock.advance(timedelta(minutes=10))
+    app = SopBot(settings, config, clock=clock, polling_timeout=1)
+    await app.start()
+    try:
+        await sandbox.wait_for(lambda: len(sandbox.sent_messages(COMMUNITY)) == 1)
+        await settle(app, sandbox)
+        assert len(sandbox.sent_messages(COMMUNITY)) == 1
+    finally:
+        await app.stop()
