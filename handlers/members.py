@@ -41,7 +41,7 @@ async def joined(event: ChatMemberUpdated, services: Services, now: datetime) ->
 
 
 async def left(event: ChatMemberUpdated, services: Services, now: datetime) -> None:
-    await services.ledger.record_leave(event.chat.id, event.new_chat_member.user.id, now)
+    await services.ledger.record_leave(event.chat.id, person(event.new_chat_member.user), now)
 
 
 async def joined_by_message(message: Message, services: Services, now: datetime) -> None:
@@ -51,7 +51,7 @@ async def joined_by_message(message: Message, services: Services, now: datetime)
 
 async def left_by_message(message: Message, services: Services, now: datetime) -> None:
     if message.left_chat_member is not None:
-        await services.ledger.record_leave(message.chat.id, message.left_chat_member.id, now)
+        await services.ledger.record_leave(message.chat.id, person(message.left_chat_member), now)
 
 
 async def bot_blocked_or_unblocked(event: ChatMemberUpdated, services: Services,

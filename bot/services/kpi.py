@@ -15,6 +15,7 @@ from bot.db.repositories import MembershipRepository, RollupRepository
 @dataclass(frozen=True)
 class WelcomeSla:
     due: int          # joiners whose greeting deadline has passed, or who were greeted
+    #                   (those who left before their greeting are not counted at all)
     in_time: int      # greeted within ``welcome.within``
     waiting: int      # joined, deadline not reached yet, not greeted yet
 
@@ -66,8 +67,10 @@ class KpiService:
             rollup = await self._rollups.get(community.chat_id, day)
             joined = await self._stints.joined_between(community.chat_id, start, end)
             in_time = due = waiting = 0
-            for joined_at, welcomed_at in joined:
+            for joined_at, welcomed_at, left in joined:
                 deadline = joined_at + within
+                if left and welcomed_at is None:
+                    continue  # left before anyone could greet them: no one to welcome
                 if welcomed_at is not None:
                     due += 1
                     in_time += welcomed_at <= deadline

@@ -78,8 +78,11 @@ class LedgerService:
         await self._rollups.add(chat_id, self.local_day(now), joins=1)
         return stint
 
-    async def record_leave(self, chat_id: int, user_id: int, now: datetime) -> bool:
-        stint = await self._stints.open_stint(chat_id, user_id)
+    async def record_leave(self, chat_id: int, person: Person, now: datetime) -> bool:
+        """Closes the member's stint; ``False`` when it was closed already (Telegram reports
+        a leave twice: a chat_member update and a service message)."""
+        await self.seen(person, now)  # locks the member: the two reports take turns
+        stint = await self._stints.open_stint(chat_id, person.id)
         if stint is None:
             return False
         stint.left_at = now

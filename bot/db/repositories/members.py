@@ -98,10 +98,10 @@ class MembershipRepository:
         return int(result.scalar_one())
 
     async def joined_between(self, chat_id: int, start: datetime,
-                             end: datetime) -> Sequence[tuple[datetime, datetime | None]]:
-        """(joined_at, welcomed_at) of the stints that began in [start, end)."""
+                             end: datetime) -> Sequence[tuple[datetime, datetime | None, bool]]:
+        """(joined_at, welcomed_at, left) of the stints that began in [start, end)."""
         result = await self._session.execute(
-            select(Membership.joined_at, Membership.welcomed_at)
+            select(Membership.joined_at, Membership.welcomed_at, Membership.left_at)
             .where(Membership.chat_id == chat_id, Membership.joined_at >= start,
                    Membership.joined_at < end))
-        return [(row[0], row[1]) for row in result.all()]
+        return [(row[0], row[1], row[2] is not None) for row in result.all()]

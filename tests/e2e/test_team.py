@@ -1,0 +1,106 @@
+"""/kpi end to end: operators get today's figures, everyone else a refusal without any."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from bot.app import SopBot
+from sandbox import TelegramSandbox
+from sop.clock import ManualClock
+from tests.conftest import COMMUNITY, OPERATOR, TEAM_CHAT
+from tests.e2e.helpers import settle
+
+
+def _figure(text: str, label: str) -> int:
+    match = re.search(rf"{label} ([+-]?\d+)", text)
+    assert match, f"no {label!r} in {text!r}"
+    return int(match.group(1))
+
+
+async def _kpi(sandbox: TelegramSandbox, user: int, chat: int | None = None) -> str:
+    before = len(sandbox.sent_messages(chat or user))
+    sandbox.user_sends(user, "/kpi", chat_id=chat)
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(chat or user)) == before + 1)
+    return sandbox.sent_messages(chat or user)[-1].text
+
+
+async def test_operator_gets_todays_figures(app: SopBot, sandbox: TelegramSandbox,
+                                            clock: ManualClock) -> None:
+    for uid in range(9001, 9007):
+        sandbox.add_user(uid, f"K{uid}")
+        sandbox.user_joins(COMMUNITY, uid)
+    await settle(app, sandbox)
+    sandbox.user_leaves(COMMUNITY, 9006)
+    for uid, count in ((9001, 3), (9002, 1)):
+        for _ in range(count):
+            sandbox.user_sends(uid, "hello", chat_id=COMMUNITY)
+    sandbox.user_sends_sticker(9003, chat_id=COMMUNITY)
+    await settle(app, sandbox)
+    clock.advance(minutes=3)                 # the greeting goes out
+    await settle(app, sandbox)
+
+    text = await _kpi(sandbox, OPERATOR)
+    assert "Demo community" in text
+    assert _figure(text, "Members") == 5
+    assert _figure(text, "joins") == 6
+    assert _figure(text, "leaves") == 1
+    assert _figure(text, "net") == 5
+    assert _figure(text, "Active members") == 3
+    assert _figure(text, "messages") == 5
+    assert "Welcome SLA 100% (5/5)" in text   # the one who left before the greeting is not due
+
+
+async def test_kpi_day_is_the_configured_timezones_day(app: SopBot, sandbox: TelegramSandbox,
+                                                       clock: ManualClock) -> None:
+    # the clock starts at 09:00 Shanghai; 23:59 there is 14h59m later
+    clock.advance(timedelta(hours=14, minutes=59))
+    sandbox.add_user(9101, "Late")
+    sandbox.user_joins(COMMUNITY, 9101)
+    await settle(app, sandbox)
+    assert _figure(await _kpi(sandbox, OPERATOR), "joins") == 1
+    clock.advance(minutes=2)                 # 00:01 the next day in Shanghai, still 16:01 UTC
+    await settle(app, sandbox)
+    text = await _kpi(sandbox, OPERATOR)
+    assert "2026-11-21" in text
+    assert _figure(text, "joins") == 0
+    assert _figure(text, "Members") == 1
+
+
+async def test_team_chat_members_may_ask_in_the_team_chat(app: SopBot,
+                                                          sandbox: TelegramSandbox) -> None:
+    sandbox.add_user(9201, "Teammate", language_code="en")
+    text = await _kpi(sandbox, 9201, chat=TEAM_CHAT)
+    assert "Members" in text
+
+
+async def test_team_chat_member_may_ask_in_private(app: SopBot, sandbox: TelegramSandbox,
+                                                   clock: ManualClock) -> None:
+    sandbox.add_user(9251, "Teammate", language_code="en")
+    sandbox.set_admin(TEAM_CHAT, 9251, status="member")
+    sandbox.user_sends(9251, "/start")
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(9251)) == 1)
+    clock.advance(seconds=2)                 # one message a second to a private chat
+    assert "Members" in await _kpi(sandbox, 9251)
+
+
+async def test_anyone_else_is_refused_without_figures(app: SopBot, sandbox: TelegramSandbox,
+                                                      clock: ManualClock) -> None:
+    sandbox.add_user(9301, "Stranger", language_code="en")
+    sandbox.user_sends(9301, "/start")
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(9301)) == 1)
+    clock.advance(seconds=2)
+    text = await _kpi(sandbox, 9301)
+    assert "team only" in text
+    assert not re.search(r"\d", text)
+
+    sandbox.user_joins(COMMUNITY, 9301)
+    await settle(app, sandbox)
+    in_group = await _kpi(sandbox, 9301, chat=COMMUNITY)
+    assert "team only" in in_group and not re.search(r"\d", in_group)
+
+
+async def test_the_bot_asks_for_the_updates_it_needs(app: SopBot, sandbox: TelegramSandbox) -> None:
+    await sandbox.wait_for(lambda: sandbox.allowed_updates is not None)
+    assert set(sandbox.allowed_updates or []) >= {
+        "message", "callback_query", "chat_member", "my_chat_member", "chat_join_request"}
