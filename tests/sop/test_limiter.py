@@ -1,0 +1,42 @@
+"""The outbound limiter, on explicit times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.delivery.limiter import Limits, RateLimiter
+
+T0 = datetime(2026, 11, 20, tzinfo=UTC)
+
+
+def test_private_chats_get_one_message_a_second() -> None:
+    limiter = RateLimiter()
+    assert limiter.next_allowed(1, "private", T0) == T0
+    limiter.record(1, "private", T0)
+    assert limiter.next_allowed(1, "private", T0) == T0 + Limits().private_interval
+    assert limiter.next_allowed(2, "private", T0) == T0
+
+
+def test_groups_get_twenty_in_any_window() -> None:
+    limiter = RateLimiter()
+    for i in range(20):
+        at = T0 + timedelta(seconds=i)
+        assert limiter.next_allowed(-5, "group", at) == at
+        limiter.record(-5, "group", at)
+    later = T0 + timedelta(seconds=20)
+    assert limiter.next_allowed(-5, "group", later) == T0 + Limits().group_window
+
+
+def test_global_limit_spans_chats() -> None:
+    limiter = RateLimiter()
+    for chat in range(29):
+        limiter.record(chat, "private", T0)
+    assert limiter.next_allowed(999, "private", T0) == T0 + timedelta(seconds=1)
+    assert limiter.next_allowed(999, "api", T0) == T0 + timedelta(seconds=1)
+
+
+def test_penalty_holds_the_chat_exactly_until_retry_after() -> None:
+    limiter = RateLimiter()
+    limiter.penalize(7, T0 + timedelta(seconds=9))
+    assert limiter.next_allowed(7, "private", T0) == T0 + timedelta(seconds=9)
+    assert limiter.next_allowed(8, "private", T0) == T0
