@@ -1,4 +1,4 @@
-"""``sopbot``: run the bot, check a config, play the offline demo."""
+"""sopbot: run the bot, check a config, play the offline demo."""
 
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ import signal
 import sys
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
+from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
 from bot.errors import ConfigError, SopbotError
+
+if TYPE_CHECKING:
+    from bot.config import CommunityConfig, Settings
+    from bot.rendering import Renderer
 
 log = logging.getLogger("bot")
 
@@ -19,8 +27,9 @@ EXIT_CONFIG = 2
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # aiogram logs each update at INFO; keep ours readable
+    # aiogram logs each update at INFO, Alembic each migration step: keep ours readable
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,9 +56,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def check_config(path: Path) -> int:
     from bot.config import describe, load_config
+    from bot.rendering import build_renderer
 
     try:
-        config = load_config(path)
+        config = load_config(path, catalog=lambda c: build_renderer(c, path.parent))
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG
@@ -58,12 +68,21 @@ def check_config(path: Path) -> int:
 
 
 def run() -> int:
-    from bot.config import Settings, load_config
+    from pydantic import ValidationError
 
-    settings = Settings()
-    configure_logging(settings.log_level)
+    from bot.config import Settings, load_config
+    from bot.rendering import build_renderer
+
     try:
-        config = load_config(settings.sopbot_config)
+        settings = Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            print(f"error: environment: {problem['msg']}", file=sys.stderr)
+        return EXIT_CONFIG
+    configure_logging(settings.log_level)
+    path = settings.sopbot_config
+    try:
+        config = load_config(path, catalog=lambda c: build_renderer(c, path.parent))
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG
@@ -71,21 +90,27 @@ def run() -> int:
         print("error: BOT_TOKEN is not set (get one from @BotFather)", file=sys.stderr)
         return EXIT_CONFIG
     try:
-        asyncio.run(_serve(settings, config))
+        asyncio.run(_serve(settings, config, build_renderer(config, path.parent)))
     except SopbotError as error:
         log.error("%s", error)
+        return 1
+    except TelegramUnauthorizedError:
+        log.error("Telegram refused the token (401): check BOT_TOKEN with @BotFather")
+        return 1
+    except TelegramNetworkError as error:
+        log.error("cannot reach the Bot API at %s: %s", settings.telegram_api_url, error.message)
         return 1
     return 0
 
 
-async def _serve(settings: object, config: object) -> None:
+async def _serve(settings: Settings, config: CommunityConfig, renderer: Renderer) -> None:
     from bot.app import SopBot
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with SopBot(settings, config) as app:  # type: ignore[arg-type]
+    async with SopBot(settings, config, renderer=renderer) as app:
         waiter = asyncio.create_task(app.wait())
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)

@@ -10,20 +10,24 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 import handlers
 from bot.config import CommunityConfig, Settings
 from bot.db.migrate import upgrade
+from bot.db.repositories import UpdateRepository
 from bot.db.session import Database
 from bot.delivery.limiter import Limits, RateLimiter
 from bot.delivery.loop import DeliveryLoop
 from bot.delivery.sender import TelegramSender
 from bot.errors import SopbotError
-from bot.rendering import Renderer
+from bot.rendering import Renderer, build_renderer
 from bot.runtime import ConfigHolder, Runtime
 from bot.services import BotIdentity, Services
 from bot.services.welcome import WelcomeDeliveryHook
@@ -35,6 +39,9 @@ log = logging.getLogger(__name__)
 
 #: the welcome loop looks at least this often, even when nothing woke it
 WELCOME_POLL = timedelta(minutes=5)
+#: Telegram keeps an undelivered update for 24 hours; ids are remembered a little longer
+UPDATE_MEMORY = timedelta(hours=48)
+HOUSEKEEPING_EVERY = timedelta(hours=1)
 
 
 class SopBot:
@@ -48,7 +55,7 @@ class SopBot:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.config = ConfigHolder(config)
-        self.renderer = renderer or Renderer(default_locale=config.default_locale)
+        self.renderer = renderer or build_renderer(config, settings.sopbot_config.parent)
         self.db = Database(settings.database_url)
         self.sessions = self.db.sessions
         self.bot = Bot(settings.bot_token.get_secret_value(), session=AiohttpSession(
@@ -60,6 +67,7 @@ class SopBot:
         self._polling_timeout = polling_timeout
         self._welcome_wake = asyncio.Event()
         self._stopping = False
+        self._stop_event = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.runtime: Runtime | None = None
 
@@ -71,8 +79,13 @@ class SopBot:
         await self.stop()
 
     async def start(self) -> None:
-        await upgrade(self.db.engine)
-        me = await self.bot.get_me()
+        try:
+            await upgrade(self.db.engine)
+            me = await self.bot.get_me()
+        except BaseException:   # a wrong token, an unreachable API, a broken database
+            await self.bot.session.close()
+            await self.db.dispose()
+            raise
         identity = BotIdentity(id=me.id, username=me.username or "")
         self.runtime = Runtime(db=self.db, clock=self.clock, config=self.config,
                                renderer=self.renderer, identity=identity,
@@ -85,14 +98,19 @@ class SopBot:
         self._tasks = [
             asyncio.create_task(self.delivery.run(), name="delivery"),
             asyncio.create_task(self._welcome_loop(), name="welcome"),
-            asyncio.create_task(self._poll(), name="polling"),
+            asyncio.create_task(self._housekeeping_loop(), name="housekeeping"),
+            asyncio.create_task(self._receive(), name="updates"),
         ]
 
     async def stop(self) -> None:
         """Stops taking updates, lets the loops finish what they hold, closes everything."""
         with contextlib.suppress(RuntimeError):  # not polling (yet)
             await self.dispatcher.stop_polling()
+        for task in self._tasks:
+            if task.get_name() == "updates" and self.settings.webhook_url:
+                task.cancel()   # the webhook server runs until cancelled
         self._stopping = True
+        self._stop_event.set()
         self._welcome_wake.set()
         self.delivery.stop()
         if self._tasks:
@@ -154,11 +172,35 @@ class SopBot:
         if joined:
             self._welcome_wake.set()
 
-    async def _poll(self) -> None:
+    async def _receive(self) -> None:
+        """Updates by long polling, or by webhook when ``WEBHOOK_URL`` is set."""
+        if self.settings.webhook_url:
+            await self._serve_webhook(self.settings.webhook_url)
+            return
+        await self.bot.delete_webhook(drop_pending_updates=False)  # getUpdates refuses otherwise
         await self.dispatcher.start_polling(
             self.bot, handle_signals=False, close_bot_session=False,
             allowed_updates=handlers.ALLOWED_UPDATES, polling_timeout=self._polling_timeout,
             tasks_concurrency_limit=64)
+
+    async def _serve_webhook(self, url: str) -> None:
+        secret = self.settings.webhook_secret.get_secret_value() \
+            if self.settings.webhook_secret else None
+        host, _, port = self.settings.webhook_listen.rpartition(":")
+        server = web.Application()
+        SimpleRequestHandler(self.dispatcher, self.bot, secret_token=secret).register(
+            server, path=urlsplit(url).path or "/")
+        runner = web.AppRunner(server, access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host or "0.0.0.0", int(port)).start()
+            log.info("webhook server listening on %s:%s", host, port)
+            # listening first: Telegram's first push must find us
+            await self.bot.set_webhook(url, allowed_updates=handlers.ALLOWED_UPDATES,
+                                       secret_token=secret)
+            await asyncio.Event().wait()   # until cancelled by stop()
+        finally:
+            await runner.cleanup()
 
     async def _welcome_loop(self) -> None:
         assert self.runtime is not None
@@ -175,6 +217,16 @@ class SopBot:
             fallback = now + WELCOME_POLL
             await sleep_or_wake(self.clock, min(next_check, fallback) if next_check else fallback,
                                 self._welcome_wake)
+
+    async def _housekeeping_loop(self) -> None:
+        """Forgets handled update ids once Telegram can no longer redeliver them."""
+        while not self._stopping:
+            try:
+                async with self.db.transaction() as session:
+                    await UpdateRepository(session).forget_before(self.clock.now() - UPDATE_MEMORY)
+            except Exception:
+                log.exception("housekeeping failed")
+            await sleep_or_wake(self.clock, self.clock.now() + HOUSEKEEPING_EVERY, self._stop_event)
 
     async def plan_greetings(self) -> datetime | None:
         assert self.runtime is not None

@@ -15,7 +15,8 @@ from typing import Any
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from bot.errors import TemplateRenderError
+from bot.config import CommunityConfig
+from bot.errors import ConfigError, TemplateRenderError
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,6 @@ class Renderer:
                 names = self._index.setdefault(locale_dir.name, {})
                 for file in locale_dir.rglob(f"*{SUFFIX}"):
                     names[file.name[: -len(SUFFIX)]] = file.relative_to(root).as_posix()
-        if default_locale not in self._index:
-            raise TemplateRenderError("*", f"no templates for the default locale {default_locale!r}")
         self.default_locale = default_locale
         self._env = SandboxedEnvironment(
             loader=FileSystemLoader([str(r) for r in self._roots]),
@@ -53,7 +52,7 @@ class Renderer:
         return frozenset(self._index.get(locale or self.default_locale, {}))
 
     def has(self, name: str) -> bool:
-        return name in self._index[self.default_locale]
+        return name in self._index.get(self.default_locale, {})
 
     def locale_for(self, language_code: str | None) -> str:
         """``zh-hans`` → ``zh``; a language without templates → the default locale."""
@@ -64,7 +63,8 @@ class Renderer:
         return self.default_locale
 
     def render(self, name: str, locale: str, context: Mapping[str, Any]) -> str:
-        path = self._index.get(locale, {}).get(name) or self._index[self.default_locale].get(name)
+        path = (self._index.get(locale, {}).get(name)
+                or self._index.get(self.default_locale, {}).get(name))
         if path is None:
             raise TemplateRenderError(name, "no such template")
         try:
@@ -78,3 +78,15 @@ class Renderer:
         if len(text) > self._max_length:
             raise TemplateRenderError(name, f"rendered {len(text)} characters, over {self._max_length}")
         return text
+
+
+def build_renderer(config: CommunityConfig, base_dir: Path) -> Renderer:
+    """The renderer a config asks for: its own ``templates`` folder (relative to ``base_dir``,
+    the config file's folder) before the built-in templates."""
+    roots = [BUILTIN_TEMPLATES]
+    if config.templates:
+        folder = (base_dir / config.templates).resolve()
+        if not folder.is_dir():
+            raise ConfigError(f"no such folder: {folder}", key="templates")
+        roots.insert(0, folder)
+    return Renderer(roots, default_locale=config.default_locale)

@@ -33,6 +33,23 @@ class InCommunity(Filter):
         return chat_id is not None and config.is_community(chat_id)
 
 
+class InKnownChat(Filter):
+    """A private chat, the team chat or a community: the bot stays silent anywhere else."""
+
+    async def __call__(self, event: Event, config: CommunityConfig) -> bool:
+        if isinstance(event, Message) and event.chat.type == "private":
+            return True
+        chat_id = _chat_id(event)
+        return chat_id is not None and (chat_id == config.team.chat or config.is_community(chat_id))
+
+
+class InTeamPlace(Filter):
+    """Private chat or the team chat: where team figures may be shown."""
+
+    async def __call__(self, event: Message, config: CommunityConfig) -> bool:
+        return event.chat.type == "private" or event.chat.id == config.team.chat
+
+
 class OperatorDirectory:
     """Who belongs to the team chat, asked of Telegram and remembered for a while."""
 

@@ -37,7 +37,8 @@ async def join_requested(request: ChatJoinRequest, services: Services, now: date
 
 async def joined(event: ChatMemberUpdated, services: Services, now: datetime) -> None:
     await services.welcome.on_join(event.chat.id, person(event.new_chat_member.user),
-                                   link_source(event.invite_link), now)
+                                   link_source(event.invite_link), now,
+                                   via_join_request=bool(event.via_join_request))
 
 
 async def left(event: ChatMemberUpdated, services: Services, now: datetime) -> None:

@@ -157,6 +157,9 @@ class CommunityConfig(_Section):
     schedules: list[ScheduleConfig] = Field(default_factory=list)
     hooks: list[HookConfig] = Field(default_factory=list)
     coupons: dict[Text, CouponCampaign] = Field(default_factory=dict)
+    #: a folder of the operator's own templates (``<locale>/…/<name>.html.j2``), relative to
+    #: this file; a template there replaces the built-in one of the same name
+    templates: Text | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -9,6 +10,7 @@ from pydantic import ValidationError
 from bot.config.community import CommunityConfig
 from bot.config.keys import dotted_key
 from bot.config.messages import Problem, problems_from_errors
+from bot.config.templates import TemplateCatalog, template_problems
 from bot.config.yamlsource import YamlDocument, read_yaml
 from bot.errors import ConfigError
 
@@ -17,8 +19,15 @@ __all__ = ["load_config", "parse_config"]
 _MAX_LISTED = 20
 
 
-def load_config(path: Path) -> CommunityConfig:
-    """Read and validate the configuration file at ``path``; raise :class:`ConfigError`."""
+#: builds the template catalog a config will render with (it may name a folder of its own)
+CatalogFactory = Callable[[CommunityConfig], TemplateCatalog]
+
+
+def load_config(path: Path, *, catalog: CatalogFactory | None = None) -> CommunityConfig:
+    """Read and validate the configuration file at ``path``; raise :class:`ConfigError`.
+
+    With ``catalog``, every template the config names must exist in it too.
+    """
     where = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
@@ -30,10 +39,11 @@ def load_config(path: Path) -> CommunityConfig:
         raise ConfigError(f"the file is not UTF-8 text (byte {exc.start})", path=where) from None
     except OSError as exc:
         raise ConfigError(f"cannot read the file: {exc.strerror or exc}", path=where) from None
-    return parse_config(text, where)
+    return parse_config(text, where, catalog=catalog)
 
 
-def parse_config(text: str, path: str = "<string>") -> CommunityConfig:
+def parse_config(text: str, path: str = "<string>", *,
+                 catalog: CatalogFactory | None = None) -> CommunityConfig:
     """Validate configuration ``text``; ``path`` only names it in errors."""
     document = read_yaml(text, path)
     if document.data is None:
@@ -44,9 +54,24 @@ def parse_config(text: str, path: str = "<string>") -> CommunityConfig:
         raise ConfigError(f"the file must be a mapping of keys like 'timezone: Asia/Shanghai' "
                           f"(it is {kind})", path=path, line=document.line_of(()))
     try:
-        return CommunityConfig.model_validate(document.data)
+        config = CommunityConfig.model_validate(document.data)
     except ValidationError as exc:
         raise _config_error(exc, document, path, _line_count(text)) from exc
+    if catalog is not None:
+        try:
+            templates = catalog(config)
+        except ConfigError as error:   # e.g. the templates folder is missing
+            loc = tuple(error.key.split(".")) if error.key else ()
+            raise ConfigError(error.message, path=path, key=error.key,
+                              line=document.line_of(loc)) from None
+        problems = template_problems(config, templates)
+        if problems:
+            (loc, message), rest = problems[0], problems[1:]
+            extra = "".join(f"\n{path}:{document.line_of(l) or 1}: {dotted_key(l)}: {m}"
+                            for l, m in rest)
+            raise ConfigError(message + extra, path=path, key=dotted_key(loc),
+                              line=document.line_of(loc))
+    return config
 
 
 def _config_error(exc: ValidationError, document: YamlDocument, path: str,

@@ -25,7 +25,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./sopbot.db"  # DATABASE_URL
     redis_url: str | None = None  # REDIS_URL
     sopbot_config: Path = Path("community.yaml")  # SOPBOT_CONFIG
-    webhook_url: str | None = None  # WEBHOOK_URL
+    webhook_url: str | None = None  # WEBHOOK_URL: set → webhook mode instead of long polling
+    webhook_secret: SecretStr | None = None  # WEBHOOK_SECRET: Telegram sends it in a header
+    webhook_listen: str = "0.0.0.0:8080"  # WEBHOOK_LISTEN: host:port the webhook server binds
     log_level: str = Field(default="INFO", validation_alias="SOPBOT_LOG_LEVEL")
 
     @model_validator(mode="before")

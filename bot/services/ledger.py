@@ -65,6 +65,7 @@ class LedgerService:
         member = await self.seen(person, now)
         open_stint = await self._stints.open_stint(chat_id, person.id)
         if open_stint is not None:
+            open_stint.via_join_request = open_stint.via_join_request or via_join_request
             if invite_link and open_stint.invite_link is None and \
                     abs((now - open_stint.joined_at).total_seconds()) < SAME_JOIN:
                 open_stint.invite_link = invite_link[:128]

@@ -75,7 +75,8 @@ class Messenger:
         if team_chat is None:
             return
         # once per template and day: the team hears of it, the chat is not flooded
-        key = f"team:template-failed:{error.template}:{now.date().isoformat()}"
+        day = now.astimezone(self._config.tz).date().isoformat()
+        key = f"team:template-failed:{error.template}:{day}"
         text = (f"⚠️ Template <b>{html.escape(error.template)}</b> failed to render; "
                 f"nothing was sent with it.\n<code>{html.escape(error.reason[:500])}</code>")
         await self._outbox.enqueue(key=key, chat_id=team_chat, chat_kind="group", purpose="team",

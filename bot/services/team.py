@@ -18,8 +18,17 @@ class TeamService:
         snapshot = await self._kpi.today(now)
         await self._reply(origin, person, "kpi", {"kpi": snapshot}, now)
 
+    async def answer_usage(self, origin: Origin, person: Person, usage: str,
+                           now: datetime) -> None:
+        """A one-line reply saying how the command is written."""
+        await self._reply(origin, person, "usage", {"usage": usage}, now)
+
     async def answer_help(self, origin: Origin, person: Person, now: datetime) -> None:
         await self._reply(origin, person, "team_help", {}, now)
+
+    async def answer_elsewhere(self, origin: Origin, person: Person, now: datetime) -> None:
+        """An operator asked in a community: point to the private or team chat, no figures."""
+        await self._reply(origin, person, "team_elsewhere", {}, now)
 
     async def refuse(self, origin: Origin, person: Person, now: datetime) -> None:
         """No figures, no hint of what the command would show."""

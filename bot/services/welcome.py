@@ -82,11 +82,11 @@ class WelcomeService:
                                        payload=approve["payload"], now=now)
 
     async def on_join(self, chat_id: int, person: Person, invite_link: str | None,
-                      now: datetime) -> None:
+                      now: datetime, *, via_join_request: bool = False) -> None:
         if person.is_bot:
             return
         stint = await self._ledger.record_join(chat_id, person, invite_link=invite_link,
-                                               via_join_request=False, now=now)
+                                               via_join_request=via_join_request, now=now)
         if stint is None:
             return
         member = await self._members.get(person.id)

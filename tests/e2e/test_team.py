@@ -104,3 +104,20 @@ async def test_the_bot_asks_for_the_updates_it_needs(app: SopBot, sandbox: Teleg
     await sandbox.wait_for(lambda: sandbox.allowed_updates is not None)
     assert set(sandbox.allowed_updates or []) >= {
         "message", "callback_query", "chat_member", "my_chat_member", "chat_join_request"}
+
+
+async def test_a_bad_argument_gets_a_one_line_usage(app: SopBot, sandbox: TelegramSandbox) -> None:
+    text = await _kpi_with(sandbox, "/kpi lots of junk")
+    assert text.startswith("Usage:") and "\n" not in text
+
+
+async def _kpi_with(sandbox: TelegramSandbox, command: str) -> str:
+    sandbox.user_sends(OPERATOR, command)
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(OPERATOR)) == 1)
+    return sandbox.sent_messages(OPERATOR)[0].text
+
+
+async def test_an_operator_asking_in_the_community_gets_no_figures_there(
+        app: SopBot, sandbox: TelegramSandbox) -> None:
+    text = await _kpi(sandbox, OPERATOR, chat=COMMUNITY)
+    assert "private chat" in text and not re.search(r"\d", text)

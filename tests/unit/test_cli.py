@@ -70,3 +70,43 @@ def test_run_without_a_token_says_so(tmp_path: Path) -> None:
 def test_unknown_subcommands_get_usage(argv: list[str]) -> None:
     result = _run(*argv)
     assert result.returncode == 2 and "usage:" in result.stderr
+
+
+def test_check_config_finds_a_missing_template(tmp_path: Path) -> None:
+    bad = tmp_path / "community.yaml"
+    text = CONFIG_YAML.replace("template: welcome", "template: welcom")
+    bad.write_text(text)
+    result = _run("check-config", str(bad))
+    line = text.splitlines().index("  template: welcom") + 1
+    assert result.returncode == 2
+    assert f":{line}: welcome.template: no template named 'welcom'" in result.stderr
+
+
+def test_check_config_finds_a_locale_without_templates(tmp_path: Path) -> None:
+    bad = tmp_path / "community.yaml"
+    bad.write_text(CONFIG_YAML.replace("default_locale: zh", "default_locale: fr"))
+    result = _run("check-config", str(bad))
+    assert result.returncode == 2 and "default_locale: no templates for locale 'fr'" in result.stderr
+
+
+def test_operator_templates_folder_overrides_and_adds(tmp_path: Path) -> None:
+    from bot.config import load_config
+    from bot.rendering import build_renderer
+
+    (tmp_path / "mine" / "zh").mkdir(parents=True)
+    (tmp_path / "mine" / "zh" / "my_welcome.html.j2").write_text("欢迎 {{ community }}")
+    (tmp_path / "community.yaml").write_text(
+        CONFIG_YAML.replace("template: welcome", "template: my_welcome") + "templates: mine\n")
+    config = load_config(tmp_path / "community.yaml",
+                         catalog=lambda c: build_renderer(c, tmp_path))
+    renderer = build_renderer(config, tmp_path)
+    assert renderer.render("my_welcome", "zh", {"community": "A&B"}) == "欢迎 A&amp;B"
+    assert renderer.has("welcome_dm")   # built-ins still there
+
+
+def test_a_missing_templates_folder_is_a_config_error(tmp_path: Path) -> None:
+    bad = tmp_path / "community.yaml"
+    bad.write_text(CONFIG_YAML + "templates: nowhere\n")
+    result = _run("check-config", str(bad))
+    assert result.returncode == 2 and "templates: no such folder" in result.stderr
+    assert f":{len(CONFIG_YAML.splitlines()) + 1}:" in result.stderr
