@@ -62,7 +62,7 @@ class SopBot:
             api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/"))))
         self.limiter = RateLimiter(limits)
         self.delivery = DeliveryLoop(self.db, TelegramSender(self.bot), self.clock,
-                                     self.limiter, hooks=[WelcomeDeliveryHook(config)])
+                                     self.limiter, hooks=[WelcomeDeliveryHook(config, self.renderer)])
         self.dispatcher = Dispatcher()
         self._polling_timeout = polling_timeout
         self._welcome_wake = asyncio.Event()

@@ -17,6 +17,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from bot.config import CommunityConfig
 from bot.errors import ConfigError, TemplateRenderError
+from bot.telegram_html import TelegramHtmlError, visible_length
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,14 @@ class Renderer:
             raise TemplateRenderError(name, f"{type(error).__name__}: {error}") from error
         if not text:
             raise TemplateRenderError(name, "rendered to an empty message")
-        if len(text) > self._max_length:
-            raise TemplateRenderError(name, f"rendered {len(text)} characters, over {self._max_length}")
+        if len(text) > 4 * self._max_length:   # no point parsing what cannot fit
+            raise TemplateRenderError(name, f"rendered {len(text)} characters")
+        try:
+            length = visible_length(text)
+        except TelegramHtmlError as error:
+            raise TemplateRenderError(name, f"Telegram would refuse the HTML: {error}") from None
+        if length > self._max_length:
+            raise TemplateRenderError(name, f"rendered {length} characters, over {self._max_length}")
         return text
 
 

@@ -137,6 +137,7 @@ class DeliveryLoop:
         if self.held < self._batch and (self._new_work or due or self.held < self._batch // 2):
             self._new_work = False
             await self._claim(now)
+            now = self._clock.now()   # the claim took a while: judge the limits on fresh time
         wake_at: datetime | None = self._next_due
         for chat_id in list(self._queues):
             if chat_id in self._inflight:
@@ -150,7 +151,7 @@ class DeliveryLoop:
             queue.popleft()
             if not queue:
                 del self._queues[chat_id]
-            self._limiter.record(chat_id, job.chat_kind, now)
+            self._limiter.dispatch(chat_id, job.chat_kind)
             self._inflight_ids[chat_id] = job.id
             self._inflight[chat_id] = asyncio.create_task(self._deliver(job),
                                                           name=f"deliver-{job.id}")
@@ -192,7 +193,11 @@ class DeliveryLoop:
 
     async def _deliver(self, job: Job) -> None:
         try:
-            outcome = await self._sender.send(job.chat_id, job.chat_kind, job.method, job.payload)
+            try:
+                outcome = await self._sender.send(job.chat_id, job.chat_kind, job.method,
+                                                  job.payload)
+            finally:   # Telegram counted it somewhere between dispatch and now
+                self._limiter.complete(job.chat_id, job.chat_kind, self._clock.now())
             await self._settle(job, outcome)
         except asyncio.CancelledError:
             raise

@@ -53,6 +53,7 @@ class Messenger:
                                            "allow_sending_without_reply": True}
         if then is not None:
             payload["_then"] = then
+        payload["_template"] = template   # for the team notice should Telegram refuse it
         return await self._outbox.enqueue(key=key, chat_id=chat_id, chat_kind=chat_kind,
                                           purpose=purpose, payload=payload, now=now, due_at=due_at)
 

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import CommunityConfig
 from bot.db.models import GLOBAL_CHAT, Coupon, Member, OutboxMessage
 from bot.db.repositories import MemberRepository, MembershipRepository, RollupRepository
-from bot.errors import CouponError
+from bot.errors import CouponError, TemplateRenderError
+from bot.rendering import Renderer
 from bot.services.coupons import CouponService
 from bot.services.dto import Person
 from bot.services.ledger import LedgerService
@@ -165,10 +166,12 @@ class WelcomeService:
 
 
 class WelcomeDeliveryHook:
-    """Delivery effects of the welcome SOP: a greeting delivered welcomes whom it mentions."""
+    """Delivery effects of the welcome SOP: a greeting delivered welcomes whom it mentions; a
+    gift pack that could not be delivered is owed again."""
 
-    def __init__(self, config: CommunityConfig) -> None:
+    def __init__(self, config: CommunityConfig, renderer: Renderer) -> None:
         self._config = config
+        self._renderer = renderer
 
     async def on_sent(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
         if row.purpose == GREETING:
@@ -182,5 +185,14 @@ class WelcomeDeliveryHook:
         await LedgerService(session, self._config.tz).mark_unreachable(row.chat_id, now)
 
     async def on_failed(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
-        if row.purpose == GREETING:
-            log.error("group greeting %d failed: %s", row.id, row.last_error)
+        reason = row.last_error or ""
+        template = row.payload.get("_template")
+        if "can't parse entities" in reason and isinstance(template, str):
+            messenger = Messenger(session, self._renderer, self._config)
+            await messenger.notify_template_failure(
+                TemplateRenderError(template, f"Telegram refused it: {reason}"), now)
+        if row.purpose == GIFT_DM:
+            member = await MemberRepository(session).get(row.chat_id)
+            if member is not None:
+                member.gift_sent_at = None   # still owed: the next /start or join sends it
+        log.error("%s message %d to %d failed: %s", row.purpose, row.id, row.chat_id, reason)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import String, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import OutboxMessage
@@ -87,10 +87,13 @@ class OutboxRepository:
                 .values(status=PENDING, lease_until=None))
 
     async def mark_failed(self, row_id: int, error: str) -> OutboxMessage | None:
+        """Gives up on a row. Its key is set free (renamed ``…#failed:<id>``), so the effect it
+        stood for can be queued again once its cause is mended (a fixed template…)."""
         row = await self._session.get(OutboxMessage, row_id, populate_existing=True)
         if row is None:
             return None
         row.status, row.last_error, row.lease_until = FAILED, error[:300], None
+        row.key = f"{row.key[:180]}#failed:{row.id}"
         row.attempts += 1
         return row
 
@@ -98,7 +101,9 @@ class OutboxRepository:
         result = await self._session.execute(
             update(OutboxMessage).where(OutboxMessage.chat_id == chat_id,
                                         OutboxMessage.status == PENDING)
-            .values(status=FAILED, last_error=error[:300]))
+            .values(status=FAILED, last_error=error[:300],
+                    key=func.substr(OutboxMessage.key, 1, 180) + "#failed:"
+                    + func.cast(OutboxMessage.id, String)))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def next_due_at(self) -> datetime | None:
