@@ -11,6 +11,7 @@ Long polling waits in real time and wakes as soon as an update is queued.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -42,8 +43,12 @@ class UpdateQueue:
         self._closed = False
 
     def push(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Queue ``{"update_id": N, kind: payload}`` and wake a long poll; return the update."""
-        update = {"update_id": self._next_id, kind: payload}
+        """Queue ``{"update_id": N, kind: payload}`` and wake a long poll; return the update.
+
+        The payload is copied: a later change to the world (an edit of that message) must not
+        rewrite an update already queued.
+        """
+        update = {"update_id": self._next_id, kind: copy.deepcopy(payload)}
         self._next_id += 1
         self._items.append(_Queued(update, kind))
         self._wake()
