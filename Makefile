@@ -16,6 +16,7 @@ demo: $(STAMP)
 	$(VENV)/bin/sopbot demo
 
 test: $(STAMP)
+	$(VENV)/bin/python -m mypy
 	$(VENV)/bin/python -m pytest
 
 bench: $(STAMP)

@@ -113,16 +113,7 @@ class SopBot:
         self._stop_event.set()
         self._welcome_wake.set()
         self.delivery.stop()
-        if self._tasks:
-            _, pending = await asyncio.wait(self._tasks, timeout=15)
-            for task in pending:
-                task.cancel()
-            for task in self._tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-        self._tasks = []
-        await self.bot.session.close()
-        await self.db.dispose()
+        await self._close(grace=15)
 
     async def abort(self) -> None:
         """Stops dead, handing nothing back, as a killed process would (crash tests)."""
@@ -130,6 +121,12 @@ class SopBot:
         with contextlib.suppress(RuntimeError):
             await self.dispatcher.stop_polling()
         await self.delivery.abort()
+        await self._close(grace=0)
+
+    async def _close(self, grace: float) -> None:
+        """Gives the tasks ``grace`` seconds to end, cancels the rest, closes the resources."""
+        if self._tasks and grace:
+            await asyncio.wait(self._tasks, timeout=grace)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -26,6 +26,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from pydantic import SecretStr
+
 from bot.app import SopBot
 from bot.config import Settings, parse_config
 from sandbox import TelegramSandbox
@@ -361,7 +363,7 @@ async def run_demo(members: int = 300, seed: int = 7, progress: bool = True,
     with tempfile.TemporaryDirectory(prefix="sopbot-demo-", ignore_cleanup_errors=True) as tmp:
         try:
             await sandbox.start()
-            settings = Settings(bot_token=TOKEN, telegram_api_url=sandbox.url,
+            settings = Settings(bot_token=SecretStr(TOKEN), telegram_api_url=sandbox.url,
                                 database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}")
             app = SopBot(settings, parse_config(CONFIG_YAML, "bot/demo.py"), clock=clock,
                          polling_timeout=1)

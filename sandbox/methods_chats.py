@@ -49,7 +49,8 @@ def get_webhook_info(world: World, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _commands_key(params: dict[str, Any]) -> str:
-    scope = params.get("scope") if isinstance(params.get("scope"), dict) else {}
+    raw = params.get("scope")
+    scope: dict[str, Any] = raw if isinstance(raw, dict) else {}
     return f"{scope.get('type', 'default')}:{params.get('language_code') or ''}"
 
 

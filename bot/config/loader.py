@@ -61,7 +61,7 @@ def parse_config(text: str, path: str = "<string>", *,
         try:
             templates = catalog(config)
         except ConfigError as error:   # e.g. the templates folder is missing
-            loc = tuple(error.key.split(".")) if error.key else ()
+            loc: tuple[str | int, ...] = tuple(error.key.split(".")) if error.key else ()
             raise ConfigError(error.message, path=path, key=error.key,
                               line=document.line_of(loc)) from None
         problems = template_problems(config, templates)

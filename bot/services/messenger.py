@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,18 @@ from bot.errors import TemplateRenderError
 from bot.rendering import Renderer
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Call:
+    """A Bot API call that is not a rendered message (approve a join request…)."""
+
+    key: str
+    chat_id: int
+    chat_kind: str
+    purpose: str
+    method: str
+    payload: dict[str, Any]
 
 
 def url_button(text: str, url: str) -> dict[str, Any]:
@@ -35,7 +48,7 @@ class Messenger:
     async def send(self, *, key: str, chat_id: int, chat_kind: str, purpose: str, template: str,
                    locale: str, context: Mapping[str, Any], now: datetime,
                    reply_markup: dict[str, Any] | None = None, reply_to: int | None = None,
-                   due_at: datetime | None = None, then: dict[str, Any] | None = None) -> int | None:
+                   due_at: datetime | None = None, then: Call | None = None) -> int | None:
         """Queues ``template`` rendered for ``chat_id``; ``None`` when already queued under
         ``key`` or when the template failed (logged, and the team told once)."""
         try:
@@ -51,8 +64,8 @@ class Messenger:
         if reply_to is not None:
             payload["reply_parameters"] = {"message_id": reply_to,
                                            "allow_sending_without_reply": True}
-        if then is not None:
-            payload["_then"] = then
+        if then is not None:   # made by the delivery loop once this message is settled
+            payload["_then"] = asdict(then)
         payload["_template"] = template   # for the team notice should Telegram refuse it
         return await self._outbox.enqueue(key=key, chat_id=chat_id, chat_kind=chat_kind,
                                           purpose=purpose, payload=payload, now=now, due_at=due_at)
@@ -65,11 +78,11 @@ class Messenger:
             log.error("label template %s failed: %s", template, error.reason)
             return fallback
 
-    async def call(self, *, key: str, chat_id: int, chat_kind: str, purpose: str, method: str,
-                   payload: dict[str, Any], now: datetime) -> int | None:
-        """Queues a Bot API call that is not a rendered message (approve a join request…)."""
-        return await self._outbox.enqueue(key=key, chat_id=chat_id, chat_kind=chat_kind,
-                                          purpose=purpose, payload=payload, now=now, method=method)
+    async def call(self, call: Call, now: datetime) -> int | None:
+        """Queues a Bot API call that is not a rendered message."""
+        return await self._outbox.enqueue(key=call.key, chat_id=call.chat_id,
+                                          chat_kind=call.chat_kind, purpose=call.purpose,
+                                          payload=call.payload, now=now, method=call.method)
 
     async def notify_template_failure(self, error: TemplateRenderError, now: datetime) -> None:
         team_chat = self._config.team.chat

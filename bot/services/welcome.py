@@ -16,7 +16,7 @@ from bot.rendering import Renderer
 from bot.services.coupons import CouponService
 from bot.services.dto import Person
 from bot.services.ledger import LedgerService
-from bot.services.messenger import Messenger, url_button
+from bot.services.messenger import Call, Messenger, url_button
 from sop.payload import PayloadKind, StartPayload
 from sop.welcome import Joiner, plan_greetings
 
@@ -71,16 +71,14 @@ class WelcomeService:
         member = await self._ledger.record_join_request(person, invite_link, now)
         approve = None
         if self._config.welcome.approve_join_requests:
-            approve = {"key": f"approve:{chat_id}:{person.id}:{int(now.timestamp())}",
-                       "chat_id": chat_id, "chat_kind": "api", "purpose": "approve",
-                       "method": "approveChatJoinRequest", "payload": {"user_id": person.id}}
+            approve = Call(key=f"approve:{chat_id}:{person.id}:{int(now.timestamp())}",
+                           chat_id=chat_id, chat_kind="api", purpose="approve",
+                           method="approveChatJoinRequest", payload={"user_id": person.id})
         queued = None
         if member.gift_sent_at is None and self._config.welcome.enabled:
             queued = await self.send_gift(member, now, then=approve)
         if queued is None and approve is not None:
-            await self._messenger.call(key=approve["key"], chat_id=chat_id, chat_kind="api",
-                                       purpose="approve", method="approveChatJoinRequest",
-                                       payload=approve["payload"], now=now)
+            await self._messenger.call(approve, now)
 
     async def on_join(self, chat_id: int, person: Person, invite_link: str | None,
                       now: datetime, *, via_join_request: bool = False) -> None:
@@ -96,7 +94,7 @@ class WelcomeService:
             await self.send_gift(member, now)
 
     async def send_gift(self, member: Member, now: datetime, *,
-                        then: dict[str, object] | None = None) -> int | None:
+                        then: Call | None = None) -> int | None:
         """The gift pack by DM, once per member: materials and the newcomer coupon."""
         coupon = None
         campaign = self._config.welcome.gift_coupon
@@ -144,18 +142,19 @@ class WelcomeService:
             for batch in plan.batches:
                 stints = [by_id[i] for i in batch]
                 members = [await self._members.get(s.user_id) for s in stints]
+                gift_url = self._identity.deep_link("gift")
                 context = {
                     "community": community.title,
                     "members": [{"id": m.user_id, "name": m.first_name or "👋"}
                                 for m in members if m is not None],
-                    "gift_url": self._identity.deep_link("gift"),
+                    "gift_url": gift_url,
                 }
                 locale = self._messenger.renderer.default_locale
                 button = self._messenger.label("claim_button", locale, fallback="🎁")
                 outbox_id = await self._messenger.send(
                     key=f"greet:{community.chat_id}:{batch[0]}", chat_id=community.chat_id,
                     chat_kind="group", purpose=GREETING, template=welcome.template, locale=locale,
-                    context=context, now=now, reply_markup=url_button(button, context["gift_url"]))
+                    context=context, now=now, reply_markup=url_button(button, gift_url))
                 if outbox_id is None:
                     break  # template broken (team told) or queued before: try again later
                 await self._stints.assign_greeting(batch, outbox_id)
