@@ -8,15 +8,16 @@ unknown keys, so a typo is reported instead of silently ignored. Checks that spa
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints,
-                      ValidationInfo, field_validator, model_validator)
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from bot.config.cron import CronSyntaxError, check_cron
 from bot.config.durations import Duration
+from bot.config.fields import CROSS_CHECK_ERROR, Int, Positive, Section, Text, fail
+from bot.config.sop import FaqItem, SopConfig, check_clock
 from bot.config.keys import Loc, dotted_key
 
 __all__ = [
@@ -24,46 +25,14 @@ __all__ = [
     "ScheduleConfig", "TeamConfig", "WelcomeConfig",
 ]
 
-CROSS_CHECK_ERROR = "config_conflict"
-"""pydantic error type whose ``ctx['problems']`` holds ``(loc, message)`` pairs."""
-
-
-def _fail(kind: str, reason: str) -> PydanticCustomError:
-    return PydanticCustomError(kind, "{reason}", {"reason": reason})
-
-
-def _text_from_number(value: Any) -> Any:
-    """Let ``keywords: [666]`` or ``title: 2024`` mean the text the operator typed."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
-def _whole_number(value: Any) -> Any:
-    """Refuse ``true``/``false`` where a number belongs (pydantic would read them as 1/0)."""
-    if isinstance(value, bool):
-        raise _fail("int_type", f"expected a whole number (got {str(value).lower()})")
-    return value
-
-
-Text = Annotated[str, BeforeValidator(_text_from_number),
-                 StringConstraints(strip_whitespace=True, min_length=1)]
-Int = Annotated[int, BeforeValidator(_whole_number)]
-Positive = Annotated[int, BeforeValidator(_whole_number), Field(gt=0)]
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TeamConfig(_Section):
+class TeamConfig(Section):
     """Who runs the community: operator user ids and the team chat."""
 
     operators: frozenset[Positive] = frozenset()
     chat: Int | None = None
 
 
-class CommunityChat(_Section):
+class CommunityChat(Section):
     """A group or supergroup the bot runs SOPs in."""
 
     chat_id: Int
@@ -73,11 +42,11 @@ class CommunityChat(_Section):
     @classmethod
     def _is_group(cls, value: int) -> int:
         if value >= 0:
-            raise _fail("chat_id", f"a group's chat id is negative, like -1001234567890 (got {value})")
+            raise fail("chat_id", f"a group's chat id is negative, like -1001234567890 (got {value})")
         return value
 
 
-class WelcomeConfig(_Section):
+class WelcomeConfig(Section):
     """Greeting newcomers: the SLA, group batching and the DM gift pack."""
 
     within: Duration = timedelta(minutes=30)
@@ -94,18 +63,21 @@ class WelcomeConfig(_Section):
     def _batch_inside_sla(cls, value: timedelta, info: ValidationInfo) -> timedelta:
         within = info.data.get("within")
         if within is not None and value >= within:
-            raise _fail("group_batch", "must be shorter than welcome.within, or greetings would "
+            raise fail("group_batch", "must be shorter than welcome.within, or greetings would "
                                        "miss the SLA")
         return value
 
 
-class FirstResponseConfig(_Section):
+class FirstResponseConfig(Section):
     """The SLA for answering a member's question in a community."""
 
     within: Duration = timedelta(minutes=5)
+    #: answered automatically when the SLA runs out and one matches; else escalated
+    faq: list[FaqItem] = Field(default_factory=list)
+    enabled: bool = True
 
 
-class ScheduleConfig(_Section):
+class ScheduleConfig(Section):
     """A recurring community SOP: a template posted on a cron schedule."""
 
     id: Text
@@ -113,6 +85,23 @@ class ScheduleConfig(_Section):
     template: Text
     target: Text | None = None
     enabled: bool = True
+    #: briefing: today's content items, skipped without them; qa: topic + RSVP button and a DM
+    #: reminder at ``starts_at``; message: the template as it is. Default: by the well-known
+    #: ids morning_briefing and evening_qa, else message.
+    kind: Literal["message", "briefing", "qa"] | None = None
+    #: Q&A: when the session starts (local time); the reminder goes then. Default: fire time.
+    starts_at: Text | None = None
+
+    @field_validator("starts_at")
+    @classmethod
+    def _clock(cls, value: str | None) -> str | None:
+        return None if value is None else check_clock(value, "starts_at")
+
+    @property
+    def effective_kind(self) -> str:
+        if self.kind is not None:
+            return self.kind
+        return {"morning_briefing": "briefing", "evening_qa": "qa"}.get(self.id, "message")
 
     @field_validator("cron")
     @classmethod
@@ -120,10 +109,10 @@ class ScheduleConfig(_Section):
         try:
             return check_cron(value)
         except CronSyntaxError as exc:
-            raise _fail("cron", str(exc)) from None
+            raise fail("cron", str(exc)) from None
 
 
-class HookConfig(_Section):
+class HookConfig(Section):
     """A keyword hook: a member's message containing a keyword gets a templated answer."""
 
     id: Text
@@ -135,7 +124,7 @@ class HookConfig(_Section):
     once_per_member: bool = True
 
 
-class CouponCampaign(_Section):
+class CouponCampaign(Section):
     """A coupon campaign members can be issued codes from."""
 
     title: Text
@@ -145,7 +134,7 @@ class CouponCampaign(_Section):
     budget: Positive | None = None
 
 
-class CommunityConfig(_Section):
+class CommunityConfig(Section):
     """The whole ``community.yaml``."""
 
     timezone: str
@@ -157,6 +146,7 @@ class CommunityConfig(_Section):
     schedules: list[ScheduleConfig] = Field(default_factory=list)
     hooks: list[HookConfig] = Field(default_factory=list)
     coupons: dict[Text, CouponCampaign] = Field(default_factory=dict)
+    sop: SopConfig = Field(default_factory=SopConfig)
     #: a folder of the operator's own templates (``<locale>/…/<name>.html.j2``), relative to
     #: this file; a template there replaces the built-in one of the same name
     templates: Text | None = None
@@ -167,7 +157,7 @@ class CommunityConfig(_Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError, OSError):
-            raise _fail("timezone", f"unknown time zone {value!r}; use a name like Asia/Shanghai "
+            raise fail("timezone", f"unknown time zone {value!r}; use a name like Asia/Shanghai "
                                     "or UTC") from None
         return value
 

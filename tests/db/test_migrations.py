@@ -37,3 +37,25 @@ async def test_models_and_migrations_agree(database_url: str) -> None:
         assert diff == [], f"models changed without a migration: {diff}"
     finally:
         await engine.dispose()
+
+
+async def test_upgrading_keeps_existing_rows(database_url: str) -> None:
+    from datetime import date
+
+    from sqlalchemy import text
+
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine, "0001")
+        async with engine.begin() as conn:
+            await conn.execute(text(
+                "INSERT INTO daily_rollups (chat_id, day, joins, leaves, messages, active_members,"
+                " coupons_issued, dm_sent, dm_blocked) VALUES (-1, :day, 3, 0, 5, 2, 1, 1, 0)"),
+                {"day": date(2026, 11, 20)})
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            row = (await conn.execute(text(
+                "SELECT joins, messages, questions, escalated FROM daily_rollups"))).one()
+        assert tuple(row) == (3, 5, 0, 0)
+    finally:
+        await engine.dispose()

@@ -25,6 +25,10 @@ class DailyRollup(Base):
     coupons_issued: Mapped[int] = mapped_column(Integer, default=0)
     dm_sent: Mapped[int] = mapped_column(Integer, default=0)
     dm_blocked: Mapped[int] = mapped_column(Integer, default=0)
+    questions: Mapped[int] = mapped_column(Integer, default=0)
+    auto_answered: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[int] = mapped_column(Integer, default=0)
+    hooks_triggered: Mapped[int] = mapped_column(Integer, default=0)
 
     COUNTERS = ("joins", "leaves", "messages", "active_members", "coupons_issued", "dm_sent",
-                "dm_blocked")
+                "dm_blocked", "questions", "auto_answered", "escalated", "hooks_triggered")
