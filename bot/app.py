@@ -8,18 +8,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
+from aiogram.exceptions import (
+    TelegramConflictError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 import handlers
-from bot.config import CommunityConfig, Settings
+from bot.config import CommunityConfig, Settings, load_config
 from bot.db.migrate import upgrade
 from bot.db.repositories import UpdateRepository
 from bot.db.session import Database
@@ -28,12 +36,13 @@ from bot.delivery.loop import DeliveryLoop
 from bot.delivery.sender import TelegramSender
 from bot.errors import SopbotError
 from bot.rendering import Renderer, build_renderer
-from bot.runtime import ConfigHolder, Runtime
-from bot.services import BotIdentity, Services
+from bot.runtime import ConfigHolder, Runtime, services_for
+from bot.services import BotIdentity
 from bot.services.welcome import WelcomeDeliveryHook
 from handlers.filters import OperatorDirectory
 from handlers.middlewares import UpdateContextMiddleware
-from sop.clock import Clock, SystemClock, sleep_or_wake
+from bot.ticker import Ticker
+from sop.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +51,10 @@ WELCOME_POLL = timedelta(minutes=5)
 #: Telegram keeps an undelivered update for 24 hours; ids are remembered a little longer
 UPDATE_MEMORY = timedelta(hours=48)
 HOUSEKEEPING_EVERY = timedelta(hours=1)
+#: updates of one getUpdates batch handled at once (PostgreSQL runs them side by side)
+UPDATE_CONCURRENCY = 32
+#: the SOP loop looks at least this often (a question opened meanwhile is seen by then)
+SOP_POLL = timedelta(seconds=30)
 
 
 class SopBot:
@@ -54,20 +67,23 @@ class SopBot:
             raise SopbotError("BOT_TOKEN is not set")
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
-        self.config = ConfigHolder(config)
-        self.renderer = renderer or build_renderer(config, settings.sopbot_config.parent)
+        self.config = ConfigHolder(
+            config, renderer or build_renderer(config, settings.sopbot_config.parent))
         self.db = Database(settings.database_url)
         self.sessions = self.db.sessions
         self.bot = Bot(settings.bot_token.get_secret_value(), session=AiohttpSession(
             api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/"))))
         self.limiter = RateLimiter(limits)
         self.delivery = DeliveryLoop(self.db, TelegramSender(self.bot), self.clock,
-                                     self.limiter, hooks=[WelcomeDeliveryHook(config, self.renderer)])
+                                     self.limiter, hooks=[WelcomeDeliveryHook(self.config)])
         self.dispatcher = Dispatcher()
         self._polling_timeout = polling_timeout
-        self._welcome_wake = asyncio.Event()
-        self._stopping = False
-        self._stop_event = asyncio.Event()
+        self._polling_stop = asyncio.Event()
+        self._welcome = Ticker("welcome", self.plan_greetings, self.clock, poll=WELCOME_POLL)
+        self._sop = Ticker("sop", self.run_sop, self.clock, poll=SOP_POLL)
+        self._tickers = [self._welcome, self._sop,
+                         Ticker("housekeeping", self._housekeeping, self.clock,
+                                poll=HOUSEKEEPING_EVERY)]
         self._tasks: list[asyncio.Task[None]] = []
         self.runtime: Runtime | None = None
 
@@ -88,39 +104,35 @@ class SopBot:
             raise
         identity = BotIdentity(id=me.id, username=me.username or "")
         self.runtime = Runtime(db=self.db, clock=self.clock, config=self.config,
-                               renderer=self.renderer, identity=identity,
+                               identity=identity,
+                               config_dir=self.settings.sopbot_config.parent,
                                after_commit=self._after_commit)
         self.dispatcher.update.outer_middleware(UpdateContextMiddleware(self.runtime))
         self.dispatcher.include_router(handlers.setup())
         self.dispatcher["operators"] = OperatorDirectory()
+        self.dispatcher["reload_config"] = self.reload_config
         log.info("bot @%s (%d) starting; communities: %s", identity.username, identity.id,
                  ", ".join(str(c.chat_id) for c in self.config.current.communities))
         self._tasks = [
             asyncio.create_task(self.delivery.run(), name="delivery"),
-            asyncio.create_task(self._welcome_loop(), name="welcome"),
-            asyncio.create_task(self._housekeeping_loop(), name="housekeeping"),
+            *(asyncio.create_task(ticker.run(), name=ticker.name) for ticker in self._tickers),
             asyncio.create_task(self._receive(), name="updates"),
         ]
 
     async def stop(self) -> None:
         """Stops taking updates, lets the loops finish what they hold, closes everything."""
-        with contextlib.suppress(RuntimeError):  # not polling (yet)
-            await self.dispatcher.stop_polling()
+        self._polling_stop.set()   # the batch in hand is finished and confirmed first
         for task in self._tasks:
             if task.get_name() == "updates" and self.settings.webhook_url:
                 task.cancel()   # the webhook server runs until cancelled
-        self._stopping = True
-        self._stop_event.set()
-        self._welcome_wake.set()
+        for ticker in self._tickers:
+            ticker.stop()
         self.delivery.stop()
         await self._close(grace=15)
 
     async def abort(self) -> None:
         """Stops dead, handing nothing back, as a killed process would (crash tests)."""
-        # aiogram's polling runs in tasks of its own that cancelling ours would orphan
-        with contextlib.suppress(RuntimeError):
-            await self.dispatcher.stop_polling()
-        await self.delivery.abort()
+        await self.delivery.abort()   # the receiving task is cancelled mid-batch by _close
         await self._close(grace=0)
 
     async def _close(self, grace: float) -> None:
@@ -146,6 +158,9 @@ class SopBot:
         """No update being handled and nothing due in the outbox."""
         if self.runtime is not None and self.runtime.updates_in_flight:
             return False
+        now = self.clock.now()
+        if any(ticker.busy(now) for ticker in self._tickers):
+            return False
         return await self.delivery.is_idle()
 
     async def wait_idle(self, pending_updates: Callable[[], int] = lambda: 0, *,
@@ -167,7 +182,7 @@ class SopBot:
     def _after_commit(self, joined: bool) -> None:
         self.delivery.wake()
         if joined:
-            self._welcome_wake.set()
+            self._welcome.wake()
 
     async def _receive(self) -> None:
         """Updates by long polling, or by webhook when ``WEBHOOK_URL`` is set."""
@@ -175,17 +190,63 @@ class SopBot:
             await self._serve_webhook(self.settings.webhook_url)
             return
         await self.bot.delete_webhook(drop_pending_updates=False)  # getUpdates refuses otherwise
-        await self.dispatcher.start_polling(
-            self.bot, handle_signals=False, close_bot_session=False,
-            allowed_updates=handlers.ALLOWED_UPDATES, polling_timeout=self._polling_timeout,
-            tasks_concurrency_limit=64)
+        await self._poll()
+
+    async def _poll(self) -> None:
+        """Long polling that confirms an update to Telegram (the next offset) only once its
+        transaction committed. aiogram's own polling confirms updates it has merely started,
+        so a crash would lose them; here a crash means they come again, and the handled-update
+        ids make the second time a no-op."""
+        offset: int | None = None
+        failures = 0
+        limit = asyncio.Semaphore(UPDATE_CONCURRENCY)
+
+        async def handle(update: Update) -> None:
+            async with limit:
+                try:
+                    await self.dispatcher.feed_update(self.bot, update)
+                except Exception:   # the errors router logged it; the next ones go on
+                    log.exception("update %d failed", update.update_id)
+
+        while not self._polling_stop.is_set():
+            fetch = asyncio.ensure_future(self.bot.get_updates(
+                offset=offset, timeout=self._polling_timeout,
+                allowed_updates=handlers.ALLOWED_UPDATES,
+                request_timeout=self._polling_timeout + 15))
+            stop = asyncio.ensure_future(self._polling_stop.wait())
+            await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            if not fetch.done():
+                fetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await fetch
+                return
+            try:
+                updates = fetch.result()
+            except TelegramConflictError:
+                log.error("another instance is polling with this token; retrying")
+                updates, failures = [], failures + 1
+            except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as error:
+                log.warning("getUpdates failed: %s", error)
+                updates, failures = [], failures + 1
+            if failures and not updates:
+                await asyncio.sleep(min(2 ** failures, 30))   # real time: the network is real
+                continue
+            failures = 0
+            if updates:
+                await asyncio.gather(*(handle(u) for u in updates))
+                offset = updates[-1].update_id + 1
 
     async def _serve_webhook(self, url: str) -> None:
+        # Without a secret anyone who finds the URL could post forged updates (a /kpi "from" an
+        # operator): when none is configured, one is made for this run; Telegram echoes it.
         secret = self.settings.webhook_secret.get_secret_value() \
-            if self.settings.webhook_secret else None
+            if self.settings.webhook_secret else secrets.token_urlsafe(32)
         host, _, port = self.settings.webhook_listen.rpartition(":")
         server = web.Application()
-        SimpleRequestHandler(self.dispatcher, self.bot, secret_token=secret).register(
+        # handled before the 200 goes back: a crash mid-update makes Telegram send it again
+        SimpleRequestHandler(self.dispatcher, self.bot, secret_token=secret,
+                             handle_in_background=False).register(
             server, path=urlsplit(url).path or "/")
         runner = web.AppRunner(server, access_log=None)
         await runner.setup()
@@ -199,37 +260,40 @@ class SopBot:
         finally:
             await runner.cleanup()
 
-    async def _welcome_loop(self) -> None:
-        assert self.runtime is not None
-        while not self._stopping:
-            self._welcome_wake.clear()
-            try:
-                next_check = await self.plan_greetings()
-            except Exception:  # keep greeting the next ones; the error is in the log
-                log.exception("planning group greetings failed")
-                next_check = None
-            if self._stopping:
-                return
-            now = self.clock.now()
-            fallback = now + WELCOME_POLL
-            await sleep_or_wake(self.clock, min(next_check, fallback) if next_check else fallback,
-                                self._welcome_wake)
-
-    async def _housekeeping_loop(self) -> None:
+    async def _housekeeping(self) -> datetime:
         """Forgets handled update ids once Telegram can no longer redeliver them."""
-        while not self._stopping:
-            try:
-                async with self.db.transaction() as session:
-                    await UpdateRepository(session).forget_before(self.clock.now() - UPDATE_MEMORY)
-            except Exception:
-                log.exception("housekeeping failed")
-            await sleep_or_wake(self.clock, self.clock.now() + HOUSEKEEPING_EVERY, self._stop_event)
+        async with self.db.transaction() as session:
+            await UpdateRepository(session).forget_before(self.clock.now() - UPDATE_MEMORY)
+        return self.clock.now() + HOUSEKEEPING_EVERY
+
+    async def run_sop(self) -> datetime | None:
+        """One SOP tick: carries out what is due; returns when the next thing falls due."""
+        assert self.runtime is not None
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            services = services_for(self.runtime, session)
+            next_schedule = await services.schedules.carry_out_due(now)
+            next_question = await services.questions.act_on_overdue(now)
+        self.delivery.wake()
+        times = [t for t in (next_schedule, next_question) if t is not None]
+        return min(times) if times else None
+
+    async def reload_config(self) -> CommunityConfig:
+        """Reads the config file again and swaps it in whole; an invalid file raises
+        :class:`ConfigError` and leaves the running SOP untouched."""
+        path = self.settings.sopbot_config
+        config = await asyncio.to_thread(
+            load_config, path, catalog=lambda c: build_renderer(c, path.parent))
+        self.config.swap(config, build_renderer(config, path.parent))
+        self._sop.wake()
+        self._welcome.wake()
+        log.info("config reloaded from %s", path)
+        return config
 
     async def plan_greetings(self) -> datetime | None:
         assert self.runtime is not None
         async with self.db.transaction() as session:
-            services = Services.create(session, self.config.current, self.renderer,
-                                       self.runtime.identity)
+            services = services_for(self.runtime, session)
             next_check = await services.welcome.plan_group_greetings(self.clock.now())
         self.delivery.wake()
         return next_check

@@ -4,27 +4,58 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
 from bot.db.session import Database
 from bot.rendering import Renderer
-from bot.services import BotIdentity
+from bot.services import BotIdentity, Services
 from sop.clock import Clock
+from sop.engine import EngineSpec, SopEngine, hook_specs
+from sop.faq import FaqEntry
+
+
+def engine_for(config: CommunityConfig) -> SopEngine:
+    """The SOP engine compiled from a config (keyword automaton, FAQ index, cron triggers)."""
+    return SopEngine.build(EngineSpec(
+        tz=config.tz,
+        schedules=tuple((s.id, s.cron, s.enabled) for s in config.schedules),
+        hooks=hook_specs([(h.id, h.keywords) for h in config.hooks]),
+        faq=tuple(FaqEntry(item.q, item.a) for item in config.first_response.faq),
+        quiet_hours=config.sop.quiet_hours,
+        missed_run_grace=config.sop.missed_run_grace,
+        first_response=config.first_response.within,
+    ))
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A config with everything compiled from it: swapped together or not at all."""
+
+    config: CommunityConfig
+    engine: SopEngine
+    renderer: Renderer
 
 
 class ConfigHolder:
-    """The running community config; a reload swaps it whole, an update keeps the one it began
-    with."""
+    """The running config, its engine and its renderer; a reload swaps all three at once, an
+    update keeps the ones it began with."""
 
-    def __init__(self, config: CommunityConfig) -> None:
-        self._config = config
+    def __init__(self, config: CommunityConfig, renderer: Renderer) -> None:
+        self._loaded = Loaded(config, engine_for(config), renderer)
 
     @property
     def current(self) -> CommunityConfig:
-        return self._config
+        return self._loaded.config
 
-    def swap(self, config: CommunityConfig) -> None:
-        self._config = config
+    @property
+    def loaded(self) -> Loaded:
+        return self._loaded
+
+    def swap(self, config: CommunityConfig, renderer: Renderer) -> None:
+        self._loaded = Loaded(config, engine_for(config), renderer)   # built first: all or none
 
 
 @dataclass
@@ -32,10 +63,18 @@ class Runtime:
     db: Database
     clock: Clock
     config: ConfigHolder
-    renderer: Renderer
     identity: BotIdentity
+    #: the folder the config file is in (relative paths in it start there)
+    config_dir: Path
     #: called after each update's transaction commits, with whether someone joined (wakes the
     #: delivery loop, and the welcome loop when there is someone to greet)
     after_commit: Callable[[bool], None] = field(default=lambda joined: None)
     #: updates being handled right now (the demo and tests wait for zero)
     updates_in_flight: int = 0
+
+
+def services_for(runtime: Runtime, session: AsyncSession) -> Services:
+    """The use cases for one transaction, on the config and engine of this moment."""
+    loaded = runtime.config.loaded
+    return Services.create(session, loaded.config, loaded.engine, loaded.renderer,
+                           runtime.identity, runtime.config_dir)

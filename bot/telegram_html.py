@@ -37,6 +37,8 @@ class _Checker(HTMLParser):
     def handle_data(self, data: str) -> None:
         if "<" in data:
             raise TelegramHtmlError("a bare '<' (write &lt;)")
+        if "&" in data:
+            raise TelegramHtmlError("a bare '&' (write &amp;)")
         self.visible += len(data)
 
     def handle_entityref(self, name: str) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import activity, buttons, errors, members, start, team
+from handlers import activity, buttons, errors, members, sop_commands, start, team
 
 
 def setup() -> Router:
     root = Router(name="sopbot")
-    for feature in (errors, start, members, team, activity, buttons):
+    for feature in (errors, start, members, sop_commands, team, activity, buttons):
         root.include_router(feature.setup())
     return root
 

@@ -1,16 +1,19 @@
-"""Member messages in the communities: counted (per member, per day), never stored."""
+"""Member messages in the communities: counted (never stored), checked for hook keywords and
+questions; an operator's message answers the questions waiting there."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.enums import ContentType
 from aiogram.types import Message
 
+from bot.config import CommunityConfig
 from bot.services import Services
+from bot.services.dto import GroupMessage
 from handlers.convert import person
-from handlers.filters import InCommunity
+from handlers.filters import InCommunity, OperatorDirectory
 
 #: what a member posts; service messages (pins, title changes, joins) are not activity
 MEMBER_CONTENT = {
@@ -28,6 +31,14 @@ def setup() -> Router:
     return router
 
 
-async def count_message(message: Message, services: Services, now: datetime) -> None:
+async def count_message(message: Message, services: Services, now: datetime, bot: Bot,
+                        config: CommunityConfig, operators: OperatorDirectory) -> None:
     assert message.from_user is not None
-    await services.ledger.record_message(message.chat.id, person(message.from_user), now)
+    reply = message.reply_to_message
+    await services.community.on_message(GroupMessage(
+        chat_id=message.chat.id, message_id=message.message_id, person=person(message.from_user),
+        text=message.text or message.caption or "",
+        replies_to_bot=bool(reply and reply.from_user and reply.from_user.id == bot.id),
+        reply_to_message_id=reply.message_id if reply else None,
+        from_operator=operators.is_known_operator(config, message.from_user.id),
+    ), now)

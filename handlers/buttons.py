@@ -1,20 +1,38 @@
-"""Button presses no feature claimed (stale or forged): answered, so the client stops spinning."""
+"""Button presses: a seat for the evening Q&A; anything else (stale or forged) is answered, so
+the client stops spinning."""
 
 from __future__ import annotations
 
-from aiogram import Router
+from datetime import datetime
+
+from aiogram import F, Router
 from aiogram.types import CallbackQuery
 
 from bot.services import Services
+from bot.services.schedules import RSVP_PREFIX
+from handlers.convert import person
 
 
 def setup() -> Router:
     router = Router(name="buttons")
+    router.callback_query.register(rsvp, F.data.regexp(rf"^{RSVP_PREFIX}\d{{1,18}}$"))
     router.callback_query.register(expired)
     return router
 
 
+async def rsvp(query: CallbackQuery, services: Services, now: datetime) -> None:
+    assert query.data is not None
+    answer = await services.sop_admin.rsvp(int(query.data.removeprefix(RSVP_PREFIX)),
+                                           person(query.from_user), now)
+    await _answer(query, services, answer, alert=answer == "rsvp_no_dm")
+
+
 async def expired(query: CallbackQuery, services: Services) -> None:
+    await _answer(query, services, "button_expired")
+
+
+async def _answer(query: CallbackQuery, services: Services, label: str, *,
+                  alert: bool = False) -> None:
     locale = services.messenger.renderer.locale_for(query.from_user.language_code)
     # answerCallbackQuery sends no message and must come within seconds: not via the outbox
-    await query.answer(services.messenger.label("button_expired", locale, fallback="⌛"))
+    await query.answer(services.messenger.label(label, locale, fallback="✓"), show_alert=alert)

@@ -43,6 +43,11 @@ class InKnownChat(Filter):
         return chat_id is not None and (chat_id == config.team.chat or config.is_community(chat_id))
 
 
+class TeamChat(Filter):
+    async def __call__(self, event: Message, config: CommunityConfig) -> bool:
+        return config.team.chat is not None and event.chat.id == config.team.chat
+
+
 class InTeamPlace(Filter):
     """Private chat or the team chat: where team figures may be shown."""
 
@@ -57,6 +62,33 @@ class OperatorDirectory:
         self._ttl = ttl
         self._known: dict[tuple[int, int], tuple[bool, float]] = {}
 
+    async def is_operator(self, bot: Bot, config: CommunityConfig, user_id: int,
+                          chat_id: int | None) -> bool:
+        """``team.operators``, or a member of ``team.chat`` (asked of Telegram, remembered)."""
+        if user_id in config.team.operators:
+            return True
+        team_chat = config.team.chat
+        if team_chat is None:
+            return False
+        if chat_id == team_chat:
+            self.remember(team_chat, user_id)
+            return True  # Telegram delivered it from the team chat: the sender is in it
+        return await self.in_team_chat(bot, team_chat, user_id)
+
+    def is_known_operator(self, config: CommunityConfig, user_id: int) -> bool:
+        """Without asking Telegram (hot paths: every community message): the operator list,
+        or team chat membership learnt earlier."""
+        if user_id in config.team.operators:
+            return True
+        if config.team.chat is None:
+            return False
+        known = self._known.get((config.team.chat, user_id))
+        return known is not None and known[0]
+
+    def remember(self, team_chat: int, user_id: int) -> None:
+        """Someone spoke in the team chat: they are in it."""
+        self._known[(team_chat, user_id)] = (True, time.monotonic())
+
     async def in_team_chat(self, bot: Bot, team_chat: int, user_id: int) -> bool:
         key = (team_chat, user_id)
         cached = self._known.get(key)
@@ -64,7 +96,7 @@ class OperatorDirectory:
             return cached[0]
         try:
             member = await bot.get_chat_member(team_chat, user_id)
-            is_member = member.status in MEMBER_STATUSES
+            is_member = member.status in MEMBER_STATUSES and getattr(member, "is_member", True)
         except TelegramAPIError as error:
             log.info("team chat membership of %d unknown: %s", user_id, error.message)
             is_member = False
@@ -80,11 +112,4 @@ class IsOperator(Filter):
         user = event.from_user
         if user is None or user.is_bot:
             return False
-        if user.id in config.team.operators:
-            return True
-        team_chat = config.team.chat
-        if team_chat is None:
-            return False
-        if _chat_id(event) == team_chat:
-            return True  # Telegram delivered it from the team chat: the sender is in it
-        return await operators.in_team_chat(bot, team_chat, user.id)
+        return await operators.is_operator(bot, config, user.id, _chat_id(event))

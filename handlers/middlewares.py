@@ -6,12 +6,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
 from aiogram.types import TelegramObject, Update
 
 from bot.db.repositories import UpdateRepository
-from bot.runtime import Runtime
-from bot.services import Services
+from bot.runtime import Runtime, services_for
+from handlers.filters import OperatorDirectory
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +33,15 @@ class UpdateContextMiddleware(BaseMiddleware):
     async def _handle(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                       event: Update, data: dict[str, Any]) -> Any:
         runtime = self._runtime
+        await _know_the_sender(event, data, runtime)   # network, before the transaction opens
         now = runtime.clock.now()
-        config = runtime.config.current
         async with runtime.db.transaction() as session:
             if not await UpdateRepository(session).claim(event.update_id, now):
                 log.info("update %d was handled before; skipped", event.update_id)
                 return None
-            data["services"] = Services.create(session, config, runtime.renderer,
-                                               runtime.identity)
-            data["config"] = config
+            services = services_for(runtime, session)
+            data["services"] = services
+            data["config"] = services.config
             data["now"] = now
             result = await handler(event, data)
         runtime.after_commit(_is_join(event))
@@ -52,3 +52,19 @@ def _is_join(update: Update) -> bool:
     if update.chat_member is not None:
         return True
     return update.message is not None and bool(update.message.new_chat_members)
+
+
+async def _know_the_sender(update: Update, data: dict[str, Any], runtime: Runtime) -> None:
+    """A command from someone not on the operator list may need Telegram's word on team chat
+    membership: ask it now, so the filter inside the transaction finds the answer cached and no
+    database lock is held across a round trip."""
+    message = update.message
+    if message is None or message.from_user is None or not (message.text or "").startswith("/"):
+        return
+    config = runtime.config.current
+    operators: OperatorDirectory | None = data.get("operators")
+    bot: Bot | None = data.get("bot")
+    if operators is None or bot is None or config.team.chat is None \
+            or message.from_user.id in config.team.operators or message.chat.id == config.team.chat:
+        return
+    await operators.in_team_chat(bot, config.team.chat, message.from_user.id)

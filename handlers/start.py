@@ -1,4 +1,5 @@
-"""``/start [payload]`` in private: the member arrives by a deep link, or claims the gift."""
+"""``/start [payload]`` in private: the member arrives by a deep link, claims the gift, or asks
+for a keyword hook's material."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from aiogram.types import Message, Update
 
 from bot.services import Services
 from handlers.convert import person
-from sop.payload import parse_start_payload
+from sop.payload import PayloadKind, parse_start_payload
 
 
 def setup() -> Router:
@@ -22,5 +23,8 @@ def setup() -> Router:
 async def start(message: Message, command: CommandObject, services: Services, now: datetime,
                 event_update: Update) -> None:
     assert message.from_user is not None
-    await services.welcome.on_start(person(message.from_user), parse_start_payload(command.args),
-                                    event_update.update_id, now)
+    payload = parse_start_payload(command.args)
+    await services.welcome.on_start(person(message.from_user), payload, event_update.update_id,
+                                    now)
+    if payload.kind is PayloadKind.HOOK and payload.hook:
+        await services.hooks.on_start(payload.hook, message.from_user.id, now)

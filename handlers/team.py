@@ -1,4 +1,5 @@
-"""Team commands: ``/kpi``, ``/help``. Operators get answers, everyone else a short refusal."""
+"""Team commands: ``/kpi``, ``/help``; the refusal for every team command asked by someone
+else, and the pointer for operators asking in a community."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message, Update
 
+from bot.config import CommunityConfig
 from bot.services import Services
 from handlers.convert import origin, person
-from handlers.filters import InKnownChat, InTeamPlace, IsOperator
+from handlers.filters import InKnownChat, InTeamPlace, IsOperator, OperatorDirectory, TeamChat
 
-TEAM_COMMANDS = ("kpi",)
+#: commands only operators may use (everyone else gets the refusal)
+TEAM_COMMANDS = ("kpi", "sop", "brief", "qa")
 
 
 def setup() -> Router:
@@ -23,6 +26,7 @@ def setup() -> Router:
     # an operator asking in a community: the members there must not see the figures
     router.message.register(elsewhere, Command(*TEAM_COMMANDS), IsOperator())
     router.message.register(refuse, Command(*TEAM_COMMANDS))
+    router.message.register(team_chatter, TeamChat())
     return router
 
 
@@ -52,3 +56,11 @@ async def elsewhere(message: Message, services: Services, now: datetime,
     assert message.from_user is not None
     await services.team.answer_elsewhere(origin(message, event_update), person(message.from_user),
                                          now)
+
+
+async def team_chatter(message: Message, config: CommunityConfig,
+                       operators: OperatorDirectory) -> None:
+    """Whoever speaks in the team chat is on the team (remembered, so their answers in the
+    communities count as first responses)."""
+    if message.from_user is not None and config.team.chat is not None:
+        operators.remember(config.team.chat, message.from_user.id)

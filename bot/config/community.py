@@ -55,7 +55,7 @@ class WelcomeConfig(Section):
     dm_template: Text = "welcome_dm"
     gift_coupon: Text | None = None
     approve_join_requests: bool = True
-    max_mentions: Int = Field(default=50, ge=1, le=100)
+    max_mentions: Int = Field(default=50, ge=1, le=50)
     enabled: bool = True
 
     @field_validator("group_batch")

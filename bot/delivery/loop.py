@@ -29,6 +29,9 @@ from sop.clock import Clock, sleep_or_wake
 log = logging.getLogger(__name__)
 
 POLL_FALLBACK = timedelta(seconds=30)
+#: the longest wait between two tries after network or server faults; with the default of 20
+#: attempts a row survives an outage of about an hour and a half
+MAX_BACKOFF = timedelta(minutes=5)
 
 
 class DeliveryHook(Protocol):
@@ -62,7 +65,7 @@ class DeliveryLoop:
     def __init__(self, db: Database, sender: TelegramSender,
                  clock: Clock, limiter: RateLimiter, *, hooks: Sequence[DeliveryHook] = (),
                  lease: timedelta = timedelta(seconds=90), batch: int = 200,
-                 max_attempts: int = 8) -> None:
+                 max_attempts: int = 20) -> None:
         self._db = db
         self._sender = sender
         self._clock = clock
@@ -224,7 +227,10 @@ class DeliveryLoop:
                 if attempts >= self._max_attempts:
                     outcome = Failed(f"gave up after {attempts} attempts: {outcome.reason}")
                 else:
-                    until = now + timedelta(seconds=outcome.seconds)
+                    # 429: exactly retry_after; a network or server fault: back off, doubling
+                    wait = outcome.seconds if outcome.flood else min(
+                        outcome.seconds * 2 ** max(0, attempts - 1), MAX_BACKOFF.total_seconds())
+                    until = now + timedelta(seconds=wait)
                     self._limiter.penalize(job.chat_id, until)
                     await repo.hold_for_retry(job.id, due_at=until, lease_until=until + self._lease,
                                               error=outcome.reason, attempts=attempts)

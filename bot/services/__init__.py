@@ -3,39 +3,58 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
 from bot.rendering import Renderer
+from bot.services.community import CommunityService
 from bot.services.coupons import CouponService
+from bot.services.hooks import HookService
 from bot.services.kpi import KpiService
 from bot.services.ledger import LedgerService
 from bot.services.messenger import Messenger
+from bot.services.questions import QuestionService
+from bot.services.schedules import ScheduleService
+from bot.services.sop_admin import SopAdminService
 from bot.services.team import TeamService
 from bot.services.welcome import BotIdentity, WelcomeService
+from sop.engine import SopEngine
 
 
 @dataclass(frozen=True)
 class Services:
     config: CommunityConfig
+    engine: SopEngine
     messenger: Messenger
     ledger: LedgerService
     coupons: CouponService
     welcome: WelcomeService
     kpi: KpiService
     team: TeamService
+    hooks: HookService
+    questions: QuestionService
+    community: CommunityService
+    schedules: ScheduleService
+    sop_admin: SopAdminService
 
     @classmethod
-    def create(cls, session: AsyncSession, config: CommunityConfig, renderer: Renderer,
-               identity: BotIdentity) -> Services:
+    def create(cls, session: AsyncSession, config: CommunityConfig, engine: SopEngine,
+               renderer: Renderer, identity: BotIdentity, content_root: Path) -> Services:
         messenger = Messenger(session, renderer, config)
         ledger = LedgerService(session, config.tz)
         coupons = CouponService(session, config)
+        welcome = WelcomeService(session, config, messenger, ledger, coupons, identity)
         kpi = KpiService(session, config)
-        return cls(config=config, messenger=messenger, ledger=ledger, coupons=coupons,
-                   welcome=WelcomeService(session, config, messenger, ledger, coupons, identity),
-                   kpi=kpi, team=TeamService(messenger, kpi))
+        hooks = HookService(session, config, engine, messenger, coupons, identity)
+        questions = QuestionService(session, config, engine, messenger)
+        return cls(config=config, engine=engine, messenger=messenger, ledger=ledger,
+                   coupons=coupons, welcome=welcome, kpi=kpi, team=TeamService(messenger, kpi),
+                   hooks=hooks, questions=questions,
+                   community=CommunityService(ledger, hooks, questions),
+                   schedules=ScheduleService(session, config, engine, messenger, content_root),
+                   sop_admin=SopAdminService(session, config, engine, messenger))
 
 
 __all__ = ["BotIdentity", "Services"]

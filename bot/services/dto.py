@@ -24,9 +24,29 @@ class Origin:
     update_id: int
 
 
+@dataclass(frozen=True)
+class GroupMessage:
+    """A member's message in a community. Its text is looked at, never stored."""
+
+    chat_id: int
+    message_id: int
+    person: Person
+    text: str                       # text or caption ("" for stickers and the like)
+    replies_to_bot: bool = False
+    reply_to_message_id: int | None = None
+    from_operator: bool = False
+
+
 def chat_kind(telegram_chat_type: str) -> str:
     if telegram_chat_type == "private":
         return "private"
     if telegram_chat_type == "channel":
         return "channel"
     return "group"
+
+
+def message_link(chat_id: int, message_id: int) -> str:
+    """A t.me link to a supergroup message (members of the group can open it)."""
+    internal = str(chat_id).removeprefix("-100") if str(chat_id).startswith("-100") else \
+        str(abs(chat_id))
+    return f"https://t.me/c/{internal}/{message_id}"

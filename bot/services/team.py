@@ -34,6 +34,11 @@ class TeamService:
         """No figures, no hint of what the command would show."""
         await self._reply(origin, person, "refusal", {}, now)
 
+    async def reply(self, origin: Origin, person: Person, template: str,
+                    context: dict[str, object], now: datetime) -> None:
+        """Answers a team command with ``template`` where it was asked."""
+        await self._reply(origin, person, template, context, now)
+
     async def _reply(self, origin: Origin, person: Person, template: str, context: dict[str, object],
                      now: datetime) -> None:
         locale = self._messenger.renderer.locale_for(person.language_code)

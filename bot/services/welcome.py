@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import CommunityConfig
-from bot.db.models import GLOBAL_CHAT, Coupon, Member, OutboxMessage
+from bot.config import CommunityChat, CommunityConfig
+from bot.db.models import GLOBAL_CHAT, Coupon, Member, Membership, OutboxMessage
 from bot.db.repositories import MemberRepository, MembershipRepository, RollupRepository
 from bot.errors import CouponError, TemplateRenderError
 from bot.rendering import Renderer
@@ -23,6 +24,8 @@ from sop.welcome import Joiner, plan_greetings
 log = logging.getLogger(__name__)
 
 GIFT_DM = "welcome_dm"
+#: characters of a name shown in a greeting (Telegram allows 64; 50 mentions fit a message)
+MAX_NAME = 64
 GREETING = "welcome_group"
 
 
@@ -55,6 +58,8 @@ class WelcomeService:
         if member.gift_sent_at is None and self._config.welcome.enabled:
             await self.send_gift(member, now)
             return
+        if payload.kind is PayloadKind.HOOK:
+            return   # the hook's material is the answer (HookService.on_start)
         template = "gift_already" if payload.kind is PayloadKind.GIFT else "start"
         codes = []
         if payload.kind is PayloadKind.GIFT and self._config.welcome.gift_coupon:
@@ -140,37 +145,71 @@ class WelcomeService:
                                   max_mentions=welcome.max_mentions)
             by_id = {s.id: s for s in waiting}
             for batch in plan.batches:
-                stints = [by_id[i] for i in batch]
-                members = [await self._members.get(s.user_id) for s in stints]
-                gift_url = self._identity.deep_link("gift")
-                context = {
-                    "community": community.title,
-                    "members": [{"id": m.user_id, "name": m.first_name or "👋"}
-                                for m in members if m is not None],
-                    "gift_url": gift_url,
-                }
-                locale = self._messenger.renderer.default_locale
-                button = self._messenger.label("claim_button", locale, fallback="🎁")
-                outbox_id = await self._messenger.send(
-                    key=f"greet:{community.chat_id}:{batch[0]}", chat_id=community.chat_id,
-                    chat_kind="group", purpose=GREETING, template=welcome.template, locale=locale,
-                    context=context, now=now, reply_markup=url_button(button, gift_url))
-                if outbox_id is None:
-                    break  # template broken (team told) or queued before: try again later
-                await self._stints.assign_greeting(batch, outbox_id)
+                if not await self._greet(community, [by_id[i] for i in batch], now):
+                    break  # template broken (team told): the joiners wait for a fix
             if plan.next_check is not None:
                 next_check = plan.next_check if next_check is None else min(next_check,
                                                                             plan.next_check)
         return next_check
 
 
+    async def _greet(self, community: CommunityChat, stints: list[Membership],
+                     now: datetime) -> bool:
+        """Queues one greeting mentioning ``stints``; a greeting too long for one message (long
+        names, a wordy operator template) is split in halves until it fits."""
+        members = [await self._members.get(s.user_id) for s in stints]
+        gift_url = self._identity.deep_link("gift")
+        context = {
+            "community": community.title,
+            "members": [{"id": m.user_id, "name": (m.first_name or "👋")[:MAX_NAME]}
+                        for m in members if m is not None],
+            "gift_url": gift_url,
+        }
+        locale = self._messenger.renderer.default_locale
+        button = self._messenger.label("claim_button", locale, fallback="🎁")
+        outbox_id = await self._messenger.send(
+            key=f"greet:{community.chat_id}:{stints[0].id}", chat_id=community.chat_id,
+            chat_kind="group", purpose=GREETING, template=self._config.welcome.template,
+            locale=locale, context=context, now=now, reply_markup=url_button(button, gift_url))
+        if outbox_id is not None:
+            await self._stints.assign_greeting([s.id for s in stints], outbox_id)
+            return True
+        if len(stints) == 1:
+            return False
+        half = len(stints) // 2
+        return await self._greet(community, stints[:half], now) and \
+            await self._greet(community, stints[half:], now)
+
+
+class _Loaded(Protocol):
+    @property
+    def config(self) -> CommunityConfig: ...
+
+    @property
+    def renderer(self) -> Renderer: ...
+
+
+class ConfigHolderLike(Protocol):
+    """The running config (a reload swaps it): ``bot.runtime.ConfigHolder``."""
+
+    @property
+    def loaded(self) -> _Loaded: ...
+
+
 class WelcomeDeliveryHook:
     """Delivery effects of the welcome SOP: a greeting delivered welcomes whom it mentions; a
     gift pack that could not be delivered is owed again."""
 
-    def __init__(self, config: CommunityConfig, renderer: Renderer) -> None:
-        self._config = config
-        self._renderer = renderer
+    def __init__(self, holder: ConfigHolderLike) -> None:
+        self._holder = holder
+
+    @property
+    def _config(self) -> CommunityConfig:
+        return self._holder.loaded.config
+
+    @property
+    def _renderer(self) -> Renderer:
+        return self._holder.loaded.renderer
 
     async def on_sent(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
         if row.purpose == GREETING:
@@ -190,6 +229,9 @@ class WelcomeDeliveryHook:
             messenger = Messenger(session, self._renderer, self._config)
             await messenger.notify_template_failure(
                 TemplateRenderError(template, f"Telegram refused it: {reason}"), now)
+        if row.purpose == GREETING and reason.startswith("gave up"):
+            # an outage, not a refusal: the joiners go back to waiting for the next greeting
+            await MembershipRepository(session).unassign_greeting(row.id)
         if row.purpose == GIFT_DM:
             member = await MemberRepository(session).get(row.chat_id)
             if member is not None:

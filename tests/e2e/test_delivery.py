@@ -148,3 +148,20 @@ async def test_restart_sends_what_was_queued_while_down(
         assert len(sandbox.sent_messages(COMMUNITY)) == 1
     finally:
         await app.stop()
+
+
+async def test_an_outage_is_waited_out_and_the_greeting_still_goes(
+        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    for uid in (6301, 6302, 6303):
+        sandbox.add_user(uid, f"O{uid}")
+        sandbox.user_joins(COMMUNITY, uid)
+    await settle(app, sandbox)
+    sandbox.fail_next("sendMessage", 502, "Bad Gateway", times=9)   # ~10 minutes of outage
+    for _ in range(12 * 25):                  # 25 virtual minutes, 5 s a step
+        clock.advance(seconds=5)
+        await settle(app, sandbox)
+        if sandbox.sent_messages(COMMUNITY):
+            break
+    assert len(sandbox.sent_messages(COMMUNITY)) == 1
+    greeting = sandbox.sent_messages(COMMUNITY)[0].text
+    assert all(f"tg://user?id={uid}" in greeting for uid in (6301, 6302, 6303))

@@ -52,3 +52,27 @@ async def test_webhook_mode_registers_and_handles_updates(
         assert "Welcome, Web" in sandbox.sent_messages(2301)[0].text
     finally:
         await app.stop()
+
+
+async def test_webhook_without_a_configured_secret_still_refuses_forgeries(
+        sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock,
+        database_url: str) -> None:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/hook"
+    settings = Settings(bot_token=TOKEN, telegram_api_url=sandbox.url, database_url=database_url,
+                        webhook_url=url, webhook_listen=f"127.0.0.1:{port}")
+    app = SopBot(settings, config, clock=clock)
+    await app.start()
+    try:
+        await sandbox.wait_for(lambda: any(c.method == "setWebhook" for c in sandbox.calls))
+        secret = next(c for c in sandbox.calls if c.method == "setWebhook").params["secret_token"]
+        assert len(secret) >= 32
+        forged = {"update_id": 1, "message": {
+            "message_id": 1, "date": 0, "text": "/kpi",
+            "chat": {"id": 6666, "type": "private", "first_name": "X"},
+            "from": {"id": 1001, "is_bot": False, "first_name": "X"},
+            "entities": [{"type": "bot_command", "offset": 0, "length": 4}]}}
+        async with aiohttp.ClientSession() as http, http.post(url, json=forged) as response:
+            assert response.status == 401
+    finally:
+        await app.stop()

@@ -303,7 +303,7 @@ def test_group_batch_must_be_shorter_than_the_sla() -> None:
     assert (error.key, error.line) == ("welcome.group_batch", line_of(text, "welcome:"))
 
 
-@pytest.mark.parametrize(("value", "words"), [(0, "at least 1"), (101, "at most 100"),
+@pytest.mark.parametrize(("value", "words"), [(0, "at least 1"), (51, "at most 50"),
                                               ("many", "whole number"), ("true", "whole number")])
 def test_max_mentions_range(value: object, words: str) -> None:
     text = MINIMAL.replace("welcome: {}", f"welcome:\n  max_mentions: {value}\n")

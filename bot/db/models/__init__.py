@@ -7,9 +7,9 @@ from bot.db.models.membership import ActivityDaily, Membership
 from bot.db.models.outbox import OutboxMessage
 from bot.db.models.rollup import GLOBAL_CHAT, DailyRollup
 from bot.db.models.sop import (BriefItem, HookHit, MemberTag, QaRsvp, QaSession, Question, SopPause,
-                               SopRun)
+                               SopRun, SopState)
 from bot.db.models.update import ProcessedUpdate
 
 __all__ = ["GLOBAL_CHAT", "ActivityDaily", "Base", "BriefItem", "Coupon", "DailyRollup", "HookHit",
            "Member", "MemberTag", "Membership", "OutboxMessage", "ProcessedUpdate", "QaRsvp",
-           "QaSession", "Question", "SopPause", "SopRun"]
+           "QaSession", "Question", "SopPause", "SopRun", "SopState"]

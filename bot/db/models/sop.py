@@ -112,3 +112,14 @@ class Question(Base):
     answered_by: Mapped[int | None]
     #: seconds from question to the first human answer (None until answered)
     response_seconds: Mapped[int | None] = mapped_column(Integer)
+    #: the FAQ entry that matched when it was asked (the text itself is never stored)
+    faq_index: Mapped[int | None] = mapped_column(Integer)
+
+
+class SopState(Base):
+    """Facts about this deployment the engine keeps (when it first ran…)."""
+
+    __tablename__ = "sop_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime]

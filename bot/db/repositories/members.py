@@ -81,6 +81,12 @@ class MembershipRepository:
         await self._session.execute(update(Membership).where(Membership.id.in_(stint_ids))
                                     .values(greeting_outbox_id=outbox_id))
 
+    async def unassign_greeting(self, outbox_id: int) -> None:
+        await self._session.execute(
+            update(Membership).where(Membership.greeting_outbox_id == outbox_id,
+                                     Membership.welcomed_at.is_(None))
+            .values(greeting_outbox_id=None))
+
     async def mark_greeted(self, outbox_id: int, at: datetime) -> Sequence[Membership]:
         """Stints whose greeting was just delivered; returns the ones newly marked."""
         result = await self._session.execute(

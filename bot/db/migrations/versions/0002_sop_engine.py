@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 00:50:07.661759
+Create Date: 2026-11-22 00:51:15.566777
 """
 from __future__ import annotations
 
@@ -59,6 +59,7 @@ def upgrade() -> None:
     sa.Column('answered_at', bot.db.base.UtcDateTime(timezone=True), nullable=True),
     sa.Column('answered_by', sa.BigInteger(), nullable=True),
     sa.Column('response_seconds', sa.Integer(), nullable=True),
+    sa.Column('faq_index', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_questions')),
     sa.UniqueConstraint('chat_id', 'message_id', name=op.f('uq_questions_chat_id'))
     )
@@ -85,6 +86,11 @@ def upgrade() -> None:
     with op.batch_alter_table('sop_runs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sop_runs_fire_at'), ['fire_at'], unique=False)
 
+    op.create_table('sop_state',
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('at', bot.db.base.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_sop_state'))
+    )
     op.create_table('member_tags',
     sa.Column('user_id', sa.BigInteger(), nullable=False),
     sa.Column('tag', sa.String(length=64), nullable=False),
@@ -119,6 +125,7 @@ def downgrade() -> None:
 
     op.drop_table('qa_rsvps')
     op.drop_table('member_tags')
+    op.drop_table('sop_state')
     with op.batch_alter_table('sop_runs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sop_runs_fire_at'))
 

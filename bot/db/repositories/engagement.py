@@ -1,0 +1,93 @@
+"""Hook hits, member tags and member questions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import HookHit, MemberTag, Question
+from bot.db.upsert import insert_for
+
+
+class HookRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def hit(self, hook_id: str, user_id: int, now: datetime) -> int:
+        """Counts a trigger; returns how many times this member has triggered the hook now."""
+        stmt = insert_for(self._session, HookHit).values(
+            hook_id=hook_id, user_id=user_id, first_at=now, last_at=now, count=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["hook_id", "user_id"],
+            set_={"count": HookHit.count + 1, "last_at": now}).returning(HookHit.count)
+        return int((await self._session.execute(stmt)).scalar_one())
+
+
+class TagRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, user_id: int, tag: str, by: str, now: datetime) -> bool:
+        stmt = insert_for(self._session, MemberTag).values(
+            user_id=user_id, tag=tag[:64], added_at=now, added_by=by[:32],
+        ).on_conflict_do_nothing(index_elements=["user_id", "tag"]).returning(MemberTag.tag)
+        return (await self._session.execute(stmt)).first() is not None
+
+    async def of(self, user_id: int) -> list[str]:
+        result = await self._session.execute(
+            select(MemberTag.tag).where(MemberTag.user_id == user_id).order_by(MemberTag.tag))
+        return list(result.scalars())
+
+
+class QuestionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def open(self, question: Question) -> bool:
+        stmt = insert_for(self._session, Question).values(
+            chat_id=question.chat_id, message_id=question.message_id, user_id=question.user_id,
+            asked_at=question.asked_at, deadline=question.deadline, status="open",
+        ).on_conflict_do_nothing(index_elements=["chat_id", "message_id"]).returning(Question.id)
+        return (await self._session.execute(stmt)).first() is not None
+
+    async def open_before(self, chat_id: int, before: datetime,
+                          message_id: int | None = None) -> Sequence[Question]:
+        """Questions in ``chat_id`` asked before ``before`` still waiting for a human (open, or
+        escalated to the team) — only the one with ``message_id`` when given; locked."""
+        stmt = select(Question).where(Question.chat_id == chat_id,
+                                      Question.status.in_(("open", "escalated")),
+                                      Question.asked_at <= before)
+        if message_id is not None:
+            stmt = stmt.where(Question.message_id == message_id)
+        result = await self._session.execute(stmt.with_for_update(skip_locked=True))
+        return result.scalars().all()
+
+    async def due(self, now: datetime, limit: int = 200) -> Sequence[Question]:
+        result = await self._session.execute(
+            select(Question).where(Question.status == "open", Question.deadline <= now)
+            .order_by(Question.deadline).limit(limit).with_for_update(skip_locked=True))
+        return result.scalars().all()
+
+    async def next_deadline(self) -> datetime | None:
+        result = await self._session.execute(
+            select(func.min(Question.deadline)).where(Question.status == "open"))
+        return result.scalar_one_or_none()
+
+    async def asked_between(self, chat_id: int, start: datetime,
+                            end: datetime) -> Sequence[Question]:
+        result = await self._session.execute(
+            select(Question).where(Question.chat_id == chat_id, Question.asked_at >= start,
+                                   Question.asked_at < end))
+        return result.scalars().all()
+
+    async def remember_faq(self, chat_id: int, message_id: int, faq_index: int) -> None:
+        await self._session.execute(
+            update(Question).where(Question.chat_id == chat_id, Question.message_id == message_id)
+            .values(faq_index=faq_index))
+
+    async def set_status(self, question_id: int, status: str) -> None:
+        await self._session.execute(update(Question).where(Question.id == question_id)
+                                    .values(status=status))

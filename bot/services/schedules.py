@@ -1,0 +1,117 @@
+"""The daily SOPs on their cron: plain messages, the morning briefing, the evening Q&A."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import CommunityConfig, ScheduleConfig
+from bot.db.repositories import SopRepository
+from bot.services.content import items_for
+from bot.services.messenger import Messenger
+from sop.engine import SopEngine
+from sop.schedules import Run
+
+log = logging.getLogger(__name__)
+
+RSVP_PREFIX = "rsvp:"
+#: how far back finished runs are read (covers a schedule's latest fire for daily and weekly
+#: crons; an older "latest fire" is history, see sop.schedules.plan_runs ``since``)
+HISTORY = timedelta(days=8)
+
+
+class ScheduleService:
+    def __init__(self, session: AsyncSession, config: CommunityConfig, engine: SopEngine,
+                 messenger: Messenger, content_root: Path) -> None:
+        self._config = config
+        self._engine = engine
+        self._messenger = messenger
+        self._sop = SopRepository(session)
+        self._content_root = content_root
+
+    async def carry_out_due(self, now: datetime) -> datetime | None:
+        """Every schedule whose time has come, once; missed ones reported; next check time."""
+        # only each schedule's latest fire can be due or missed: a little history is enough
+        done = await self._sop.runs_since(now - self._config.sop.missed_run_grace - HISTORY)
+        plan = self._engine.plan(done=done, paused=await self._sop.paused(), now=now,
+                                 since=await self._sop.installed_at(now))
+        for run in plan.due:
+            schedule = self._schedule(run.schedule_id)
+            if schedule is None or not await self._sop.record_run(run.schedule_id, run.fire_at,
+                                                                  "sent", now):
+                continue
+            status, detail = await self._carry_out(schedule, run, now)
+            if status != "sent":
+                await self._sop.set_run_status(run.schedule_id, run.fire_at, status, detail)
+        for run in plan.missed:
+            if await self._sop.record_run(run.schedule_id, run.fire_at, "missed", now,
+                                          f"late by {run.late_by}"):
+                await self._tell_team("sop_missed", {
+                    "schedule": run.schedule_id, "at": self._local(run.fire_at),
+                    "late_minutes": int(run.late_by.total_seconds() // 60)},
+                    f"missed:{run.schedule_id}:{run.fire_at.isoformat()}", now)
+        return plan.next_check
+
+    async def _carry_out(self, schedule: ScheduleConfig, run: Run,
+                         now: datetime) -> tuple[str, str | None]:
+        day = run.fire_at.astimezone(self._config.tz).date()
+        context: dict[str, Any] = {"day": day.isoformat(), "late": run.late_by.total_seconds() > 60}
+        markup = None
+        kind = schedule.effective_kind
+        if kind == "briefing":
+            items = await self._sop.brief_items(day) + items_for(self._content_dir(), day)
+            if not items:
+                await self._tell_team("briefing_empty", {"schedule": schedule.id,
+                                                         "day": day.isoformat()},
+                                      f"brief-empty:{schedule.id}:{day.isoformat()}", now)
+                return "no_content", "no briefing items for the day"
+            context["items"] = items
+        elif kind == "qa":
+            session = await self._sop.qa_session(schedule.id, day)
+            session.starts_at = self._starts_at(schedule, run, day)
+            session.announced_at = now
+            context.update(topic=session.topic, starts=self._local(session.starts_at))
+            label = self._messenger.label("rsvp_button", self._messenger.renderer.default_locale,
+                                          fallback="✋")
+            markup = {"inline_keyboard": [[{"text": label,
+                                            "callback_data": f"{RSVP_PREFIX}{session.id}"}]]}
+        for community in self._config.communities:
+            context["community"] = community.title
+            await self._messenger.send(
+                key=f"sop:{schedule.id}:{int(run.fire_at.timestamp())}:{community.chat_id}",
+                chat_id=community.chat_id, chat_kind="group", purpose=f"sop:{kind}",
+                template=schedule.template, locale=self._messenger.renderer.default_locale,
+                context=context, now=now, reply_markup=markup)
+        return "sent", None
+
+    def _starts_at(self, schedule: ScheduleConfig, run: Run, day: date) -> datetime:
+        if schedule.starts_at is None:
+            return run.fire_at
+        hour, minute = (int(part) for part in schedule.starts_at.split(":"))
+        return datetime.combine(day, time(hour, minute), tzinfo=self._config.tz)
+
+    async def _tell_team(self, template: str, context: dict[str, Any], key: str,
+                         now: datetime) -> None:
+        team_chat = self._config.team.chat
+        if team_chat is None:
+            log.warning("%s: %s (no team chat to tell)", template, context)
+            return
+        await self._messenger.send(key=f"team:{key}", chat_id=team_chat, chat_kind="group",
+                                   purpose="team", template=template,
+                                   locale=self._messenger.renderer.default_locale,
+                                   context=context, now=now)
+
+    def _schedule(self, schedule_id: str) -> ScheduleConfig | None:
+        return next((s for s in self._config.schedules if s.id == schedule_id), None)
+
+    def _content_dir(self) -> Path | None:
+        folder = self._config.sop.content_dir
+        return None if folder is None else self._content_root / folder
+
+    def _local(self, at: datetime) -> str:
+        return at.astimezone(self._config.tz).strftime("%Y-%m-%d %H:%M")
+

@@ -1,0 +1,54 @@
+"""A loop that runs one tick now and then: when the tick says, when woken, or at the latest
+after ``poll``; on whatever clock it is given (the demo and tests use a virtual one)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from sop.clock import Clock, sleep_or_wake
+
+log = logging.getLogger(__name__)
+
+
+class Ticker:
+    def __init__(self, name: str, tick: Callable[[], Awaitable[datetime | None]], clock: Clock,
+                 *, poll: timedelta) -> None:
+        self.name = name
+        self._tick = tick
+        self._clock = clock
+        self._poll = poll
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._running = False
+        self._next: datetime | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    def busy(self, now: datetime) -> bool:
+        """Ticking, woken, or overdue (the clock passed its time and it has not run yet)."""
+        return self._running or self._wake.is_set() or (self._next is not None and self._next <= now)
+
+    async def run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            self._running = True
+            try:
+                wanted = await self._tick()
+            except Exception:   # the next tick tries again; the error is in the log
+                log.exception("%s tick failed", self.name)
+                wanted = None
+            finally:
+                self._running = False
+            if self._stopping:
+                return
+            fallback = self._clock.now() + self._poll
+            self._next = min(wanted, fallback) if wanted is not None else fallback
+            await sleep_or_wake(self._clock, self._next, self._wake)

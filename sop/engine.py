@@ -1,0 +1,96 @@
+"""The SOP engine: the community's procedures compiled once, asked per event or per tick.
+
+Pure: built from plain data (the bot turns its config into these specs), answers with plain
+data. Everything that costs something to prepare (keyword automaton, FAQ index, cron triggers)
+is prepared here once per config, and swapped whole on reload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sop.faq import FaqEntry, FaqMatch, FaqMatcher
+from sop.keywords import KeywordMatcher
+from sop.questions import is_question
+from sop.quiet import QuietHours
+from sop.schedules import Plan, ScheduleSpec, plan_runs
+from sop.triggers import CronTrigger
+
+
+@dataclass(frozen=True)
+class HookSpec:
+    id: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """Everything the engine needs of the operator's config, as plain data."""
+
+    tz: ZoneInfo
+    schedules: tuple[tuple[str, str, bool], ...] = ()      # (id, cron, enabled)
+    hooks: tuple[HookSpec, ...] = ()
+    faq: tuple[FaqEntry, ...] = ()
+    quiet_hours: str | None = "22:00-08:00"                # "off"/None: never quiet
+    missed_run_grace: timedelta = timedelta(hours=1)
+    first_response: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class SopEngine:
+    spec: EngineSpec
+    triggers: dict[str, CronTrigger] = field(default_factory=dict)
+    keywords: KeywordMatcher = field(default_factory=lambda: KeywordMatcher([]))
+    faq: FaqMatcher = field(default_factory=lambda: FaqMatcher([]))
+    quiet: QuietHours | None = None
+
+    @classmethod
+    def build(cls, spec: EngineSpec) -> SopEngine:
+        quiet = None
+        if spec.quiet_hours and spec.quiet_hours != "off":
+            quiet = QuietHours.parse(spec.quiet_hours, spec.tz)
+        return cls(spec=spec,
+                   triggers={sid: CronTrigger(cron, spec.tz) for sid, cron, _ in spec.schedules},
+                   keywords=KeywordMatcher([(h.id, h.keywords) for h in spec.hooks]),
+                   faq=FaqMatcher(list(spec.faq)), quiet=quiet)
+
+    # -- schedules ---------------------------------------------------------------------------
+    def schedule_specs(self, paused: set[str] | frozenset[str] = frozenset()) -> list[ScheduleSpec]:
+        return [ScheduleSpec(sid, self.triggers[sid], enabled and sid not in paused)
+                for sid, _, enabled in self.spec.schedules]
+
+    def plan(self, *, done: set[tuple[str, datetime]], paused: set[str], now: datetime,
+             since: datetime | None = None) -> Plan:
+        """What to carry out now, what was missed for good, when to look again."""
+        return plan_runs(self.schedule_specs(paused), done=done, now=now,
+                         grace=self.spec.missed_run_grace, since=since)
+
+    def next_fire(self, schedule_id: str, now: datetime) -> datetime | None:
+        trigger = self.triggers.get(schedule_id)
+        return None if trigger is None else trigger.next_fire(now)
+
+    # -- messages ----------------------------------------------------------------------------
+    def hooks_in(self, text: str) -> list[str]:
+        return self.keywords.match(text)
+
+    def is_question(self, text: str, *, replies_to_bot: bool = False) -> bool:
+        return is_question(text, replies_to_bot=replies_to_bot)
+
+    def faq_answer(self, text: str) -> tuple[FaqMatch, FaqEntry] | None:
+        match = self.faq.best(text)
+        return None if match is None else (match, self.spec.faq[match.index])
+
+    def question_deadline(self, asked_at: datetime) -> datetime:
+        return asked_at + self.spec.first_response
+
+    # -- direct messages ---------------------------------------------------------------------
+    def dm_time(self, at: datetime) -> datetime:
+        """When a proactive DM planned for ``at`` may go (quiet hours defer, never drop)."""
+        return at if self.quiet is None else self.quiet.defer(at)
+
+
+def hook_specs(hooks: Sequence[tuple[str, Sequence[str]]]) -> tuple[HookSpec, ...]:
+    return tuple(HookSpec(hook_id, tuple(words)) for hook_id, words in hooks)
