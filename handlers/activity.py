@@ -41,4 +41,5 @@ async def count_message(message: Message, services: Services, now: datetime, bot
         replies_to_bot=bool(reply and reply.from_user and reply.from_user.id == bot.id),
         reply_to_message_id=reply.message_id if reply else None,
         from_operator=operators.is_known_operator(config, message.from_user.id),
+        sent_at=message.date,
     ), now)

@@ -38,21 +38,23 @@ async def join_requested(request: ChatJoinRequest, services: Services, now: date
 async def joined(event: ChatMemberUpdated, services: Services, now: datetime) -> None:
     await services.welcome.on_join(event.chat.id, person(event.new_chat_member.user),
                                    link_source(event.invite_link), now,
-                                   via_join_request=bool(event.via_join_request))
+                                   via_join_request=bool(event.via_join_request), at=event.date)
 
 
 async def left(event: ChatMemberUpdated, services: Services, now: datetime) -> None:
-    await services.ledger.record_leave(event.chat.id, person(event.new_chat_member.user), now)
+    await services.ledger.record_leave(event.chat.id, person(event.new_chat_member.user), now,
+                                       event.date)
 
 
 async def joined_by_message(message: Message, services: Services, now: datetime) -> None:
     for user in message.new_chat_members or []:
-        await services.welcome.on_join(message.chat.id, person(user), None, now)
+        await services.welcome.on_join(message.chat.id, person(user), None, now, at=message.date)
 
 
 async def left_by_message(message: Message, services: Services, now: datetime) -> None:
     if message.left_chat_member is not None:
-        await services.ledger.record_leave(message.chat.id, person(message.left_chat_member), now)
+        await services.ledger.record_leave(message.chat.id, person(message.left_chat_member), now,
+                                           message.date)
 
 
 async def bot_blocked_or_unblocked(event: ChatMemberUpdated, services: Services,

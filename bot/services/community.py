@@ -19,7 +19,8 @@ class CommunityService:
         self._questions = questions
 
     async def on_message(self, message: GroupMessage, now: datetime) -> None:
-        await self._ledger.record_message(message.chat_id, message.person, now)
+        await self._ledger.record_message(message.chat_id, message.person, now,
+                                          message.sent_at)
         if not message.from_operator:
             await self._hooks.on_message(message, now)
         await self._questions.on_message(message, now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class GroupMessage:
     replies_to_bot: bool = False
     reply_to_message_id: int | None = None
     from_operator: bool = False
+    sent_at: datetime | None = None  # Telegram's time of the message
 
 
 def chat_kind(telegram_chat_type: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,42 +59,60 @@ class LedgerService:
         return member
 
     async def record_join(self, chat_id: int, person: Person, *, invite_link: str | None,
-                          via_join_request: bool, now: datetime) -> Membership | None:
-        """A new stint in ``chat_id``; ``None`` when the member is already in (a second report of
-        the same join: Telegram sends a service message and a chat_member update)."""
-        member = await self.seen(person, now)
-        open_stint = await self._stints.open_stint(chat_id, person.id)
-        if open_stint is not None:
-            open_stint.via_join_request = open_stint.via_join_request or via_join_request
-            if invite_link and open_stint.invite_link is None and \
-                    abs((now - open_stint.joined_at).total_seconds()) < SAME_JOIN:
-                open_stint.invite_link = invite_link[:128]
+                          via_join_request: bool, now: datetime,
+                          at: datetime | None = None) -> Membership | None:
+        """A new stint in ``chat_id`` that began at ``at`` (Telegram's event time: downtime
+        shows in the welcome SLA); ``None`` for a report of a join already known (Telegram
+        sends a service message and a chat_member update) or older than a leave already seen
+        (updates are handled side by side and may finish out of order)."""
+        at = at or now
+        member = await self.seen(person, now)   # locks the member: reports take turns
+        last = await self._stints.last_stint(chat_id, person.id)
+        if last is not None and last.left_at is None:
+            last.via_join_request = last.via_join_request or via_join_request
+            if invite_link and last.invite_link is None and \
+                    abs((at - last.joined_at).total_seconds()) < SAME_JOIN:
+                last.invite_link = invite_link[:128]
                 self._source_from_link(member, invite_link)
+            return None
+        if last is not None and last.left_at is not None and last.left_at >= at:
             return None
         if invite_link:
             self._source_from_link(member, invite_link)
         stint = await self._stints.add(Membership(
-            chat_id=chat_id, user_id=person.id, joined_at=now, invite_link=(invite_link or None)
+            chat_id=chat_id, user_id=person.id, joined_at=at, invite_link=(invite_link or None)
             and invite_link[:128], via_join_request=via_join_request))
-        await self._rollups.add(chat_id, self.local_day(now), joins=1)
+        await self._rollups.add(chat_id, self.local_day(at), joins=1)
         return stint
 
-    async def record_leave(self, chat_id: int, person: Person, now: datetime) -> bool:
-        """Closes the member's stint; ``False`` when it was closed already (Telegram reports
-        a leave twice: a chat_member update and a service message)."""
-        await self.seen(person, now)  # locks the member: the two reports take turns
-        stint = await self._stints.open_stint(chat_id, person.id)
-        if stint is None:
+    async def record_leave(self, chat_id: int, person: Person, now: datetime,
+                           at: datetime | None = None) -> bool:
+        """Closes the member's stint at ``at``; ``False`` for a second report of a leave. A
+        leave of someone the bot never saw join (in the group before the bot came, or whose
+        join is still being handled) is counted too, and remembered as a closed stint so that
+        a late report of the join is not taken for a new one."""
+        at = at or now
+        await self.seen(person, now)   # locks the member: the reports take turns
+        last = await self._stints.last_stint(chat_id, person.id)
+        if last is not None and last.left_at is None:
+            last.left_at = max(at, last.joined_at)
+        elif last is not None and last.left_at is not None and last.left_at >= at - \
+                timedelta(seconds=SAME_JOIN):
             return False
-        stint.left_at = now
-        await self._rollups.add(chat_id, self.local_day(now), leaves=1)
+        else:
+            await self._stints.add(Membership(chat_id=chat_id, user_id=person.id, joined_at=at,
+                                              left_at=at, via_join_request=False))
+        await self._rollups.add(chat_id, self.local_day(at), leaves=1)
         return True
 
-    async def record_message(self, chat_id: int, person: Person, now: datetime) -> None:
-        """Counts a member's message (never its text) and their last-seen time."""
+    async def record_message(self, chat_id: int, person: Person, now: datetime,
+                             at: datetime | None = None) -> None:
+        """Counts a member's message (never its text) on the day it was sent, and their
+        last-seen time."""
+        at = at or now
         member = await self.seen(person, now)
-        member.last_seen_at = now
-        day = self.local_day(now)
+        member.last_seen_at = max(at, member.last_seen_at) if member.last_seen_at else at
+        day = self.local_day(at)
         first_today = await self._activity.bump(chat_id, person.id, day)
         await self._rollups.add(chat_id, day, messages=1, active_members=int(first_today))
 

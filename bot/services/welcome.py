@@ -86,11 +86,13 @@ class WelcomeService:
             await self._messenger.call(approve, now)
 
     async def on_join(self, chat_id: int, person: Person, invite_link: str | None,
-                      now: datetime, *, via_join_request: bool = False) -> None:
+                      now: datetime, *, via_join_request: bool = False,
+                      at: datetime | None = None) -> None:
+        """Someone joined at ``at`` (Telegram's time; ``now`` when unknown)."""
         if person.is_bot:
             return
         stint = await self._ledger.record_join(chat_id, person, invite_link=invite_link,
-                                               via_join_request=via_join_request, now=now)
+                                               via_join_request=via_join_request, now=now, at=at)
         if stint is None:
             return
         member = await self._members.get(person.id)

@@ -62,6 +62,13 @@ class MembershipRepository:
             .order_by(Membership.id.desc()).limit(1))
         return result.scalar_one_or_none()
 
+    async def last_stint(self, chat_id: int, user_id: int) -> Membership | None:
+        """The member's latest stint in ``chat_id`` (open or closed)."""
+        result = await self._session.execute(
+            select(Membership).where(Membership.chat_id == chat_id, Membership.user_id == user_id)
+            .order_by(Membership.joined_at.desc(), Membership.id.desc()).limit(1))
+        return result.scalar_one_or_none()
+
     async def add(self, stint: Membership) -> Membership:
         self._session.add(stint)
         await self._session.flush()
