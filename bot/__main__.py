@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import sys
+from datetime import date, datetime
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -35,9 +36,16 @@ def configure_logging(level: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sopbot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (long polling; settings from the environment)")
+    commands.add_parser("run", help="run the bot (long polling, or a webhook when WEBHOOK_URL is "
+                                    "set; settings from the environment)")
     check = commands.add_parser("check-config", help="validate a community YAML and summarise it")
     check.add_argument("path", type=Path)
+    sim = commands.add_parser("simulate", help="print the SOP calendar a config produces")
+    sim.add_argument("--days", type=int, default=7)
+    sim.add_argument("--config", type=Path, default=None,
+                     help="the community YAML (default: SOPBOT_CONFIG or ./community.yaml)")
+    sim.add_argument("--start", type=date.fromisoformat, default=None,
+                     help="first day, YYYY-MM-DD (default: today in the config's timezone)")
     demo = commands.add_parser("demo", help="an offline day of a simulated community")
     demo.add_argument("--members", type=int, default=300)
     demo.add_argument("--seed", type=int, default=7)
@@ -46,12 +54,33 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "check-config":
         return check_config(args.path)
+    if args.command == "simulate":
+        return simulate_command(args.config, args.days, args.start)
     if args.command == "demo":
         from bot.demo import run_demo
 
         configure_logging("WARNING")
         return asyncio.run(run_demo(members=args.members, seed=args.seed, progress=not args.quiet))
     return run()
+
+
+def simulate_command(path: Path | None, days: int, start: date | None) -> int:
+    from bot.config import Settings, load_config
+    from bot.rendering import build_renderer
+    from bot.simulate import simulate
+
+    if days < 1 or days > 366:
+        print("error: --days must be between 1 and 366", file=sys.stderr)
+        return EXIT_CONFIG
+    config_path = path or Settings().sopbot_config
+    try:
+        config = load_config(config_path, catalog=lambda c: build_renderer(c, config_path.parent))
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    first = start or datetime.now(config.tz).date()   # the one wall-clock read: "today"
+    print(simulate(config, days=days, start=first))
+    return 0
 
 
 def check_config(path: Path) -> int:
@@ -111,6 +140,20 @@ async def _serve(settings: Settings, config: CommunityConfig, renderer: Renderer
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with SopBot(settings, config, renderer=renderer) as app:
+        reloads: set[asyncio.Task[None]] = set()
+
+        async def reload() -> None:
+            try:
+                await app.reload_config()
+            except ConfigError as error:   # the running SOP stays as it was
+                log.error("reload refused, the running config is unchanged: %s", error)
+
+        def on_sighup() -> None:
+            task = asyncio.create_task(reload())
+            reloads.add(task)
+            task.add_done_callback(reloads.discard)
+
+        loop.add_signal_handler(signal.SIGHUP, on_sighup)
         waiter = asyncio.create_task(app.wait())
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)

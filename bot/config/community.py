@@ -7,7 +7,7 @@ unknown keys, so a typo is reported instead of silently ignored. Checks that spa
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,6 +19,7 @@ from bot.config.durations import Duration
 from bot.config.fields import CROSS_CHECK_ERROR, Int, Positive, Section, Text, fail
 from bot.config.sop import FaqItem, SopConfig, check_clock
 from bot.config.keys import Loc, dotted_key
+from sop.triggers import CronError, CronTrigger
 
 __all__ = [
     "CommunityChat", "CommunityConfig", "CouponCampaign", "FirstResponseConfig", "HookConfig",
@@ -203,6 +204,7 @@ def _cross_problems(config: CommunityConfig) -> list[tuple[Loc, str]]:
         problems.append((("team", "chat"), f"the team chat {config.team.chat} is also a community; "
                                            "use a separate chat for the team"))
     problems += _duplicate_ids("schedules", [schedule.id for schedule in config.schedules])
+    problems += _schedule_problems(config)
     problems += _duplicate_ids("hooks", [hook.id for hook in config.hooks])
     problems += _keyword_collisions(config.hooks)
     coupon_refs: list[tuple[Loc, str | None]] = [(("welcome", "gift_coupon"),
@@ -240,4 +242,26 @@ def _keyword_collisions(hooks: list[HookConfig]) -> list[tuple[Loc, str]]:
                                  f"keyword {keyword!r} is used by both hook {other!r} "
                                  f"and hook {hook.id!r}"))
             owner.setdefault(folded, hook.id)
+    return problems
+
+
+#: any instant serves: a cron has no year, it repeats or it never fires
+_CRON_REFERENCE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _schedule_problems(config: CommunityConfig) -> list[tuple[Loc, str]]:
+    problems: list[tuple[Loc, str]] = []
+    for index, schedule in enumerate(config.schedules):
+        try:
+            trigger = CronTrigger(schedule.cron, config.tz)
+        except CronError as error:
+            problems.append((("schedules", index, "cron"), str(error)))
+            continue
+        if trigger.never_fires(_CRON_REFERENCE):
+            problems.append((("schedules", index, "cron"),
+                             f"{schedule.cron!r} never fires (no such date)"))
+        if schedule.target is not None:
+            problems.append((("schedules", index, "target"),
+                             "targets other than the communities arrive with segments; "
+                             "leave target out for now"))
     return problems

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
-from bot.db.models import GLOBAL_CHAT
-from bot.db.repositories import MembershipRepository, RollupRepository
+from bot.db.models import GLOBAL_CHAT, DailyRollup
+from bot.db.repositories import MembershipRepository, QuestionRepository, RollupRepository
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,21 @@ class WelcomeSla:
 
 
 @dataclass(frozen=True)
+class FirstResponse:
+    questions: int
+    answered: int                 # by a person (operators), with a response time
+    within_sla: int               # of those, answered within first_response.within
+    median_seconds: int | None
+    p90_seconds: int | None
+    auto_answered: int            # FAQ answers by the bot when the SLA ran out
+    escalated: int                # sent to the team chat when the SLA ran out
+
+    @property
+    def share_within(self) -> float | None:
+        return None if self.questions == 0 else self.within_sla / self.questions
+
+
+@dataclass(frozen=True)
 class CommunityKpi:
     chat_id: int
     title: str
@@ -34,6 +50,8 @@ class CommunityKpi:
     active_members: int
     messages: int
     welcome: WelcomeSla
+    first_response: FirstResponse
+    hooks_triggered: int
 
     @property
     def net(self) -> int:
@@ -54,6 +72,7 @@ class KpiService:
     def __init__(self, session: AsyncSession, config: CommunityConfig) -> None:
         self._rollups = RollupRepository(session)
         self._stints = MembershipRepository(session)
+        self._questions = QuestionRepository(session)
         self._config = config
 
     async def today(self, now: datetime) -> KpiSnapshot:
@@ -84,9 +103,32 @@ class KpiService:
                 joins=rollup.joins if rollup else 0, leaves=rollup.leaves if rollup else 0,
                 active_members=rollup.active_members if rollup else 0,
                 messages=rollup.messages if rollup else 0,
-                welcome=WelcomeSla(due=due, in_time=in_time, waiting=waiting)))
+                welcome=WelcomeSla(due=due, in_time=in_time, waiting=waiting),
+                first_response=await self._first_response(community.chat_id, start, end, rollup),
+                hooks_triggered=rollup.hooks_triggered if rollup else 0))
         overall = await self._rollups.get(GLOBAL_CHAT, day)
         return KpiSnapshot(day=day, timezone=self._config.timezone, communities=rows,
                            coupons_issued=overall.coupons_issued if overall else 0,
                            dm_sent=overall.dm_sent if overall else 0,
                            dm_blocked=overall.dm_blocked if overall else 0)
+
+    async def _first_response(self, chat_id: int, start: datetime, end: datetime,
+                              rollup: DailyRollup | None) -> FirstResponse:
+        """The day's questions (bounded by the day's count, not by history)."""
+        sla = self._config.first_response.within.total_seconds()
+        asked = await self._questions.asked_between(chat_id, start, end)
+        times = sorted(q.response_seconds for q in asked if q.response_seconds is not None)
+        return FirstResponse(
+            questions=len(asked), answered=len(times),
+            within_sla=sum(1 for t in times if t <= sla),
+            median_seconds=_percentile(times, 0.5), p90_seconds=_percentile(times, 0.9),
+            auto_answered=rollup.auto_answered if rollup else 0,
+            escalated=rollup.escalated if rollup else 0)
+
+
+def _percentile(sorted_values: list[int], share: float) -> int | None:
+    """Nearest-rank percentile."""
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(share * len(sorted_values)))
+    return sorted_values[rank - 1]

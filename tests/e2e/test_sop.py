@@ -197,6 +197,9 @@ async def test_question_answered_by_an_operator_is_timed(
         question = (await session.execute(select(Question))).scalar_one()
     assert (question.status, question.response_seconds) == ("answered", 120)
     assert _texts(sandbox, TEAM_CHAT) == []
+    sandbox.user_sends(OPERATOR, "/kpi")
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(OPERATOR)) == 1)
+    assert "1 questions | within SLA 100% | median 2.0m" in sandbox.sent_messages(OPERATOR)[0].text
 
 
 async def test_unanswered_question_gets_the_faq_or_goes_to_the_team(
@@ -214,6 +217,11 @@ async def test_unanswered_question_gets_the_faq_or_goes_to_the_team(
     async with app.sessions() as session:
         statuses = sorted((await session.execute(select(Question.status))).scalars())
     assert statuses == ["auto", "escalated"]
+    sandbox.user_sends(OPERATOR, "/kpi")
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(OPERATOR)) == 1)
+    kpi = sandbox.sent_messages(OPERATOR)[0].text
+    assert "First response: 2 questions | within SLA 0%" in kpi
+    assert "auto 1 | escalated 1" in kpi
 
 
 async def test_sop_commands_list_pause_resume(app: SopBot, sandbox: TelegramSandbox,

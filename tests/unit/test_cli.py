@@ -110,3 +110,33 @@ def test_a_missing_templates_folder_is_a_config_error(tmp_path: Path) -> None:
     result = _run("check-config", str(bad))
     assert result.returncode == 2 and "templates: no such folder" in result.stderr
     assert f":{len(CONFIG_YAML.splitlines()) + 1}:" in result.stderr
+
+
+def test_check_config_finds_a_cron_that_never_fires(tmp_path: Path) -> None:
+    bad = tmp_path / "community.yaml"
+    text = CONFIG_YAML + 'schedules:\n  - id: never\n    cron: "0 0 31 2 *"\n    template: guide\n'
+    bad.write_text(text)
+    result = _run("check-config", str(bad))
+    assert result.returncode == 2
+    assert f":{len(text.splitlines()) - 1}: schedules[0].cron:" in result.stderr
+    assert "never fires" in result.stderr
+
+
+def test_simulate_prints_the_calendar_from_the_engine(tmp_path: Path) -> None:
+    config = tmp_path / "community.yaml"
+    config.write_text(CONFIG_YAML + 'schedules:\n  - id: evening_qa\n    cron: "0 12 * * mon-fri"\n'
+                      '    template: evening_qa\n    starts_at: "20:00"\n')
+    result = _run("simulate", "--days", "7", "--config", str(config), "--start", "2026-11-21")
+    assert result.returncode == 0, result.stderr
+    days = [line for line in result.stdout.splitlines() if line.startswith("2026-11-")]
+    assert days == ["2026-11-23 Mon", "2026-11-24 Tue", "2026-11-25 Wed", "2026-11-26 Thu",
+                    "2026-11-27 Fri"]   # the weekend is quiet
+    assert result.stdout.count("12:00  evening_qa") == 5
+    assert "reminders by DM at 20:00" in result.stdout
+
+
+def test_simulate_refuses_a_bad_config(tmp_path: Path) -> None:
+    config = tmp_path / "community.yaml"
+    config.write_text("timezone: Mars/Olympus\n")
+    result = _run("simulate", "--config", str(config))
+    assert result.returncode == 2 and "timezone" in result.stderr
