@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramConflictError,
     TelegramNetworkError,
     TelegramRetryAfter,
@@ -29,7 +30,7 @@ from aiogram.client.telegram import TelegramAPIServer
 import handlers
 from bot.config import CommunityConfig, Settings, load_config
 from bot.db.migrate import upgrade
-from bot.db.repositories import UpdateRepository
+from bot.db.repositories import RollupRepository, UpdateRepository
 from bot.db.session import Database
 from bot.delivery.limiter import Limits, RateLimiter
 from bot.delivery.loop import DeliveryLoop
@@ -53,6 +54,7 @@ UPDATE_MEMORY = timedelta(hours=48)
 HOUSEKEEPING_EVERY = timedelta(hours=1)
 #: updates of one getUpdates batch handled at once (PostgreSQL runs them side by side)
 UPDATE_CONCURRENCY = 32
+MEMBER_COUNT_EVERY = timedelta(minutes=15)
 #: the SOP loop looks at least this often (a question opened meanwhile is seen by then)
 SOP_POLL = timedelta(seconds=30)
 
@@ -83,7 +85,9 @@ class SopBot:
         self._sop = Ticker("sop", self.run_sop, self.clock, poll=SOP_POLL)
         self._tickers = [self._welcome, self._sop,
                          Ticker("housekeeping", self._housekeeping, self.clock,
-                                poll=HOUSEKEEPING_EVERY)]
+                                poll=HOUSEKEEPING_EVERY),
+                         Ticker("member counts", self._count_members, self.clock,
+                                poll=MEMBER_COUNT_EVERY)]
         self._tasks: list[asyncio.Task[None]] = []
         self.runtime: Runtime | None = None
 
@@ -265,6 +269,21 @@ class SopBot:
         async with self.db.transaction() as session:
             await UpdateRepository(session).forget_before(self.clock.now() - UPDATE_MEMORY)
         return self.clock.now() + HOUSEKEEPING_EVERY
+
+    async def _count_members(self) -> datetime:
+        """Telegram's member count of each community (the ledger only knows joins it saw)."""
+        config = self.config.current
+        counts = {}
+        for community in config.communities:
+            try:   # a network call: outside any transaction
+                counts[community.chat_id] = await self.bot.get_chat_member_count(community.chat_id)
+            except TelegramAPIError as error:
+                log.warning("member count of %d unavailable: %s", community.chat_id, error.message)
+        day = self.clock.now().astimezone(config.tz).date()
+        async with self.db.transaction() as session:
+            for chat_id, count in counts.items():
+                await RollupRepository(session).set_members_reported(chat_id, day, count)
+        return self.clock.now() + MEMBER_COUNT_EVERY
 
     async def run_sop(self) -> datetime | None:
         """One SOP tick: carries out what is due; returns when the next thing falls due."""

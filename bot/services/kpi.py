@@ -52,6 +52,7 @@ class CommunityKpi:
     welcome: WelcomeSla
     first_response: FirstResponse
     hooks_triggered: int
+    members_reported: int | None = None   # Telegram's own count, refreshed every 15 minutes
 
     @property
     def net(self) -> int:
@@ -105,7 +106,8 @@ class KpiService:
                 messages=rollup.messages if rollup else 0,
                 welcome=WelcomeSla(due=due, in_time=in_time, waiting=waiting),
                 first_response=await self._first_response(community.chat_id, start, end, rollup),
-                hooks_triggered=rollup.hooks_triggered if rollup else 0))
+                hooks_triggered=rollup.hooks_triggered if rollup else 0,
+                members_reported=rollup.members_reported if rollup else None))
         overall = await self._rollups.get(GLOBAL_CHAT, day)
         return KpiSnapshot(day=day, timezone=self._config.timezone, communities=rows,
                            coupons_issued=overall.coupons_issued if overall else 0,

@@ -121,3 +121,25 @@ async def test_an_operator_asking_in_the_community_gets_no_figures_there(
         app: SopBot, sandbox: TelegramSandbox) -> None:
     text = await _kpi(sandbox, OPERATOR, chat=COMMUNITY)
     assert "private chat" in text and not re.search(r"\d", text)
+
+
+async def test_members_from_before_the_bot_are_counted_when_they_leave_and_by_telegram(
+        sandbox: TelegramSandbox, config, clock: ManualClock, database_url: str) -> None:
+    from tests.conftest import settings_for
+
+    for uid in range(9601, 9611):                 # ten people were there before the bot
+        sandbox.add_user(uid, f"Old{uid}")
+        sandbox.set_admin(COMMUNITY, uid, status="member")
+    app = SopBot(settings_for(sandbox.url, database_url), config, clock=clock, polling_timeout=1)
+    await app.start()
+    try:
+        for uid in range(9601, 9604):
+            sandbox.user_leaves(COMMUNITY, uid)
+        await settle(app, sandbox)
+        clock.advance(minutes=15)                 # Telegram's count is asked every 15 minutes
+        await settle(app, sandbox)
+        text = await _kpi(sandbox, OPERATOR)
+        assert _figure(text, "leaves") == 3
+        assert "(Telegram 8)" in text             # seven people and the bot
+    finally:
+        await app.stop()

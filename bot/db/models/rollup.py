@@ -29,6 +29,9 @@ class DailyRollup(Base):
     auto_answered: Mapped[int] = mapped_column(Integer, default=0)
     escalated: Mapped[int] = mapped_column(Integer, default=0)
     hooks_triggered: Mapped[int] = mapped_column(Integer, default=0)
+    #: the member count Telegram last reported that day (includes people who joined before the
+    #: bot, whom the ledger cannot know)
+    members_reported: Mapped[int | None] = mapped_column(Integer)
 
     COUNTERS = ("joins", "leaves", "messages", "active_members", "coupons_issued", "dm_sent",
                 "dm_blocked", "questions", "auto_answered", "escalated", "hooks_triggered")

@@ -44,6 +44,12 @@ class RollupRepository:
         )
         await self._session.execute(stmt)
 
+    async def set_members_reported(self, chat_id: int, day: date, count: int) -> None:
+        stmt = insert_for(self._session, DailyRollup).values(
+            chat_id=chat_id, day=day, members_reported=count)
+        await self._session.execute(stmt.on_conflict_do_update(
+            index_elements=["chat_id", "day"], set_={"members_reported": count}))
+
     async def get(self, chat_id: int, day: date) -> DailyRollup | None:
         result = await self._session.execute(
             select(DailyRollup).where(DailyRollup.chat_id == chat_id, DailyRollup.day == day))
