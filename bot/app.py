@@ -55,8 +55,9 @@ HOUSEKEEPING_EVERY = timedelta(hours=1)
 #: updates of one getUpdates batch handled at once (PostgreSQL runs them side by side)
 UPDATE_CONCURRENCY = 32
 MEMBER_COUNT_EVERY = timedelta(minutes=15)
-#: the SOP loop looks at least this often (a question opened meanwhile is seen by then)
-SOP_POLL = timedelta(seconds=30)
+#: the SOP loop looks at least this often (it is woken by group messages, which may open
+#: questions, and sleeps until the next fire or deadline otherwise)
+SOP_POLL = timedelta(minutes=5)
 
 
 class SopBot:
@@ -183,10 +184,12 @@ class SopBot:
             quiet = quiet + 1 if pending_updates() == 0 and await self.is_idle() else 0
             await asyncio.sleep(0.005 if quiet else 0.01)
 
-    def _after_commit(self, joined: bool) -> None:
+    def _after_commit(self, joined: bool, group_message: bool) -> None:
         self.delivery.wake()
         if joined:
             self._welcome.wake()
+        if group_message:
+            self._sop.wake()   # a question may have opened: its deadline may come first
 
     async def _receive(self) -> None:
         """Updates by long polling, or by webhook when ``WEBHOOK_URL`` is set."""

@@ -66,9 +66,10 @@ class Runtime:
     identity: BotIdentity
     #: the folder the config file is in (relative paths in it start there)
     config_dir: Path
-    #: called after each update's transaction commits, with whether someone joined (wakes the
-    #: delivery loop, and the welcome loop when there is someone to greet)
-    after_commit: Callable[[bool], None] = field(default=lambda joined: None)
+    #: called after each update's transaction commits, with whether someone joined and whether
+    #: it was a group message (wakes the delivery loop; the welcome loop when there is someone
+    #: to greet; the SOP loop when a question may have opened)
+    after_commit: Callable[[bool, bool], None] = field(default=lambda joined, group: None)
     #: updates being handled right now (the demo and tests wait for zero)
     updates_in_flight: int = 0
 

@@ -44,8 +44,13 @@ class UpdateContextMiddleware(BaseMiddleware):
             data["config"] = services.config
             data["now"] = now
             result = await handler(event, data)
-        runtime.after_commit(_is_join(event))
+        runtime.after_commit(_is_join(event), _is_group_message(event))
         return result
+
+
+def _is_group_message(update: Update) -> bool:
+    message = update.message
+    return message is not None and message.chat.type in ("group", "supergroup")
 
 
 def _is_join(update: Update) -> bool:
