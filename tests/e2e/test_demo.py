@@ -14,7 +14,7 @@ async def test_demo_plays_a_day_and_prints_the_kpi(capsys: pytest.CaptureFixture
 
     out = capsys.readouterr().out
     simulated = re.search(r"the simulation: (\d+) joined the group, (\d+) left", out)
-    kpi = re.search(r"Members (\d+) \| joins (\d+) \| leaves (\d+)", out)
+    kpi = re.search(r"Members (\d+)(?: \(Telegram \d+\))? \| joins (\d+) \| leaves (\d+)", out)
     assert simulated and kpi, out
     joined, left = int(simulated[1]), int(simulated[2])
     assert 0 < joined <= 40
