@@ -215,6 +215,10 @@ class SopBot:
                 except Exception:   # the errors router logged it; the next ones go on
                     log.exception("update %d failed", update.update_id)
 
+        async def handle_in_order(batch: list[Update]) -> None:
+            for update in batch:
+                await handle(update)
+
         while not self._polling_stop.is_set():
             fetch = asyncio.ensure_future(self.bot.get_updates(
                 offset=offset, timeout=self._polling_timeout,
@@ -241,7 +245,11 @@ class SopBot:
                 continue
             failures = 0
             if updates:
-                await asyncio.gather(*(handle(u) for u in updates))
+                # chats side by side, each chat's updates in order (a question before its answer)
+                by_chat: dict[int, list[Update]] = {}
+                for update in updates:
+                    by_chat.setdefault(_chat_of(update), []).append(update)
+                await asyncio.gather(*(handle_in_order(batch) for batch in by_chat.values()))
                 offset = updates[-1].update_id + 1
 
     async def _serve_webhook(self, url: str) -> None:
@@ -292,10 +300,16 @@ class SopBot:
         """One SOP tick: carries out what is due; returns when the next thing falls due."""
         assert self.runtime is not None
         now = self.clock.now()
+        next_schedule = next_question = None
+        try:   # one failing part must not hold back the other: separate transactions
+            async with self.db.transaction() as session:
+                next_schedule = await services_for(self.runtime, session).schedules \
+                    .carry_out_due(now)
+        except Exception:
+            log.exception("carrying out the schedules failed")
         async with self.db.transaction() as session:
-            services = services_for(self.runtime, session)
-            next_schedule = await services.schedules.carry_out_due(now)
-            next_question = await services.questions.act_on_overdue(now)
+            next_question = await services_for(self.runtime, session).questions \
+                .act_on_overdue(now)
         self.delivery.wake()
         times = [t for t in (next_schedule, next_question) if t is not None]
         return min(times) if times else None
@@ -319,3 +333,15 @@ class SopBot:
             next_check = await services.welcome.plan_group_greetings(self.clock.now())
         self.delivery.wake()
         return next_check
+
+
+def _chat_of(update: Update) -> int:
+    """The chat an update belongs to (its own id when it has none: no ordering needed)."""
+    event = (update.message or update.edited_message or update.chat_member
+             or update.my_chat_member or update.chat_join_request)
+    if event is not None:
+        return event.chat.id
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        return query.message.chat.id
+    return -update.update_id - 10**15

@@ -11,7 +11,7 @@ from aiogram.types import Message
 
 from bot.config import CommunityConfig
 from bot.services import Services
-from bot.services.dto import GroupMessage
+from bot.services.dto import GroupMessage, Person
 from handlers.convert import person
 from handlers.filters import InCommunity, OperatorDirectory
 
@@ -28,6 +28,9 @@ def setup() -> Router:
     router = Router(name="activity")
     router.message.register(count_message, InCommunity(), F.from_user.is_bot.is_(False),
                             F.content_type.in_(MEMBER_CONTENT))
+    # an anonymous admin posts as the group itself
+    router.message.register(admin_message, InCommunity(), F.sender_chat,
+                            F.func(lambda m: m.sender_chat.id == m.chat.id))
     return router
 
 
@@ -43,3 +46,12 @@ async def count_message(message: Message, services: Services, now: datetime, bot
         from_operator=operators.is_known_operator(config, message.from_user.id),
         sent_at=message.date,
     ), now)
+
+
+async def admin_message(message: Message, services: Services, now: datetime) -> None:
+    reply = message.reply_to_message
+    await services.community.on_admin_message(GroupMessage(
+        chat_id=message.chat.id, message_id=message.message_id,
+        person=Person(id=message.chat.id, first_name=message.chat.title or ""),
+        text=message.text or message.caption or "",
+        reply_to_message_id=reply.message_id if reply else None, sent_at=message.date), now)

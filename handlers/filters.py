@@ -44,8 +44,8 @@ class InKnownChat(Filter):
 
 
 class TeamChat(Filter):
-    async def __call__(self, event: Message, config: CommunityConfig) -> bool:
-        return config.team.chat is not None and event.chat.id == config.team.chat
+    async def __call__(self, event: Event, config: CommunityConfig) -> bool:
+        return config.team.chat is not None and _chat_id(event) == config.team.chat
 
 
 class InTeamPlace(Filter):

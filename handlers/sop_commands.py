@@ -27,7 +27,7 @@ QA_USAGE = "/qa topic TEXT"
 
 def setup() -> Router:
     router = Router(name="sop_commands")
-    router.message.filter(F.from_user, IsOperator(), InTeamPlace())
+    router.message.filter(F.from_user, F.text.startswith("/"), InTeamPlace(), IsOperator())
     router.message.register(sop, Command("sop"))
     router.message.register(brief, Command("brief"))
     router.message.register(qa, Command("qa"))
@@ -49,7 +49,7 @@ async def sop(message: Message, command: CommandObject, services: Services, now:
                 s.id for s in await admin.schedules(now)]}, now)
             return
         changed = await (admin.pause(schedule_id, who, now) if words[0] == "pause"
-                         else admin.resume(schedule_id))
+                         else admin.resume(schedule_id, now))
         await team.reply(where, who, "sop_state", {"id": schedule_id, "action": words[0],
                                                    "changed": changed}, now)
     elif words == ["reload"]:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message, Update
+from aiogram.types import ChatMemberUpdated, Message, Update
 
 from bot.config import CommunityConfig
 from bot.services import Services
@@ -27,6 +27,7 @@ def setup() -> Router:
     router.message.register(elsewhere, Command(*TEAM_COMMANDS), IsOperator())
     router.message.register(refuse, Command(*TEAM_COMMANDS))
     router.message.register(team_chatter, TeamChat())
+    router.chat_member.register(team_membership, TeamChat())
     return router
 
 
@@ -58,9 +59,21 @@ async def elsewhere(message: Message, services: Services, now: datetime,
                                          now)
 
 
-async def team_chatter(message: Message, config: CommunityConfig,
-                       operators: OperatorDirectory) -> None:
-    """Whoever speaks in the team chat is on the team (remembered, so their answers in the
-    communities count as first responses)."""
-    if message.from_user is not None and config.team.chat is not None:
+async def team_chatter(message: Message, config: CommunityConfig, services: Services,
+                       operators: OperatorDirectory, now: datetime) -> None:
+    """Whoever speaks in the team chat is on the team: their answers in the communities count
+    as first responses (remembered in memory and in the database)."""
+    if message.from_user is not None and config.team.chat is not None \
+            and not message.from_user.is_bot:
         operators.remember(config.team.chat, message.from_user.id)
+        await services.community.record_teammate(person(message.from_user), True, now)
+
+
+async def team_membership(event: ChatMemberUpdated, services: Services, now: datetime) -> None:
+    """Joined or left the team chat."""
+    user = event.new_chat_member.user
+    if not user.is_bot:
+        present = event.new_chat_member.status in ("creator", "administrator", "member") or \
+            (event.new_chat_member.status == "restricted"
+             and bool(getattr(event.new_chat_member, "is_member", False)))
+        await services.community.record_teammate(person(user), present, now)

@@ -7,7 +7,7 @@ is prepared here once per config, and swapped whole on reload.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -16,7 +16,7 @@ from sop.faq import FaqEntry, FaqMatch, FaqMatcher
 from sop.keywords import KeywordMatcher
 from sop.questions import is_question
 from sop.quiet import QuietHours
-from sop.schedules import Plan, ScheduleSpec, plan_runs
+from sop.schedules import Plan, Run, ScheduleSpec, plan_runs
 from sop.triggers import CronTrigger
 
 
@@ -63,10 +63,23 @@ class SopEngine:
                 for sid, _, enabled in self.spec.schedules]
 
     def plan(self, *, done: set[tuple[str, datetime]], paused: set[str], now: datetime,
-             since: datetime | None = None) -> Plan:
-        """What to carry out now, what was missed for good, when to look again."""
-        return plan_runs(self.schedule_specs(paused), done=done, now=now,
-                         grace=self.spec.missed_run_grace, since=since)
+             since: Mapping[str, datetime] | None = None) -> Plan:
+        """What to carry out now, what was missed for good, when to look again. ``since`` per
+        schedule: its fires before then are history (before it existed in this form, or while
+        it was paused), neither due nor missed."""
+        since = since or {}
+        due: list[Run] = []
+        missed: list[Run] = []
+        checks: list[datetime] = []
+        for spec in self.schedule_specs(paused):
+            plan = plan_runs([spec], done=done, now=now, grace=self.spec.missed_run_grace,
+                             since=since.get(spec.id))
+            due += plan.due
+            missed += plan.missed
+            if plan.next_check is not None:
+                checks.append(plan.next_check)
+        return Plan(due=tuple(due), missed=tuple(missed),
+                    next_check=min(checks) if checks else None)
 
     def next_fire(self, schedule_id: str, now: datetime) -> datetime | None:
         trigger = self.triggers.get(schedule_id)

@@ -19,6 +19,7 @@ from bot.config.durations import Duration
 from bot.config.fields import CROSS_CHECK_ERROR, Int, Positive, Section, Text, fail
 from bot.config.sop import FaqItem, SopConfig, check_clock
 from bot.config.keys import Loc, dotted_key
+from sop.keywords import normalize
 from sop.triggers import CronError, CronTrigger
 
 __all__ = [
@@ -235,7 +236,7 @@ def _keyword_collisions(hooks: list[HookConfig]) -> list[tuple[Loc, str]]:
     problems: list[tuple[Loc, str]] = []
     for index, hook in enumerate(hooks):
         for position, keyword in enumerate(hook.keywords):
-            folded = keyword.casefold()
+            folded = " ".join(normalize(keyword).split())   # as the matcher sees it
             other = owner.get(folded)
             if other is not None and other != hook.id:
                 problems.append((("hooks", index, "keywords", position),

@@ -52,7 +52,7 @@ class Services:
         return cls(config=config, engine=engine, messenger=messenger, ledger=ledger,
                    coupons=coupons, welcome=welcome, kpi=kpi, team=TeamService(messenger, kpi),
                    hooks=hooks, questions=questions,
-                   community=CommunityService(ledger, hooks, questions),
+                   community=CommunityService(session, ledger, hooks, questions),
                    schedules=ScheduleService(session, config, engine, messenger, content_root),
                    sop_admin=SopAdminService(session, config, engine, messenger))
 

@@ -3,17 +3,27 @@ from an operator — taken as the answer to the questions waiting there."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
-from bot.services.dto import GroupMessage
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.repositories import TagRepository
+
+from bot.services.dto import GroupMessage, Person
 from bot.services.hooks import HookService
 from bot.services.ledger import LedgerService
 from bot.services.questions import QuestionService
 
 
+#: the tag of people the bot has seen in the team chat
+TEAM_TAG = "team"
+
+
 class CommunityService:
-    def __init__(self, ledger: LedgerService, hooks: HookService,
+    def __init__(self, session: AsyncSession, ledger: LedgerService, hooks: HookService,
                  questions: QuestionService) -> None:
+        self._tags = TagRepository(session)
         self._ledger = ledger
         self._hooks = hooks
         self._questions = questions
@@ -21,6 +31,23 @@ class CommunityService:
     async def on_message(self, message: GroupMessage, now: datetime) -> None:
         await self._ledger.record_message(message.chat_id, message.person, now,
                                           message.sent_at)
+        if not message.from_operator and await self._tags.has(message.person.id, TEAM_TAG):
+            message = replace(message, from_operator=True)   # a teammate seen in the team chat
         if not message.from_operator:
             await self._hooks.on_message(message, now)
         await self._questions.on_message(message, now)
+
+    async def on_admin_message(self, message: GroupMessage, now: datetime) -> None:
+        """An anonymous admin (posting as the group) answered: it counts as the team's answer
+        and as nobody's activity."""
+        await self._questions.on_message(replace(message, from_operator=True), now)
+
+    async def record_teammate(self, person: Person, present: bool, now: datetime) -> None:
+        """Someone spoke in, joined or left the team chat: remembered in the database, so
+        their answers in the communities count as the team's after restarts and on every
+        instance."""
+        await self._ledger.seen(person, now)
+        if present:
+            await self._tags.add(person.id, TEAM_TAG, "team-chat", now)
+        else:
+            await self._tags.remove(person.id, TEAM_TAG)

@@ -60,8 +60,8 @@ class HookService:
         material in private, where a coupon code may go. Once per member."""
         hook = self._hook(hook_id)
         member = await self._members.get(user_id)
-        if hook is None or member is None:
-            return False
+        if hook is None or member is None or not await self._hits.has(hook.id, user_id):
+            return False   # only for those who said the keyword: the button is seen by all
         await self._dm(hook, member, f"hook-dm:{hook.id}:{user_id}", now)
         return True
 

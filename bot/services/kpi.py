@@ -35,9 +35,11 @@ class FirstResponse:
     auto_answered: int            # FAQ answers by the bot when the SLA ran out
     escalated: int                # sent to the team chat when the SLA ran out
 
+    due: int = 0                  # answered, or their deadline passed (the rest still waiting)
+
     @property
     def share_within(self) -> float | None:
-        return None if self.questions == 0 else self.within_sla / self.questions
+        return None if self.due == 0 else self.within_sla / self.due
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,8 @@ class KpiService:
                 active_members=rollup.active_members if rollup else 0,
                 messages=rollup.messages if rollup else 0,
                 welcome=WelcomeSla(due=due, in_time=in_time, waiting=waiting),
-                first_response=await self._first_response(community.chat_id, start, end, rollup),
+                first_response=await self._first_response(community.chat_id, start, end, rollup,
+                                                          now),
                 hooks_triggered=rollup.hooks_triggered if rollup else 0,
                 members_reported=rollup.members_reported if rollup else None))
         overall = await self._rollups.get(GLOBAL_CHAT, day)
@@ -115,7 +118,7 @@ class KpiService:
                            dm_blocked=overall.dm_blocked if overall else 0)
 
     async def _first_response(self, chat_id: int, start: datetime, end: datetime,
-                              rollup: DailyRollup | None) -> FirstResponse:
+                              rollup: DailyRollup | None, now: datetime) -> FirstResponse:
         """The day's questions (bounded by the day's count, not by history)."""
         sla = self._config.first_response.within.total_seconds()
         asked = await self._questions.asked_between(chat_id, start, end)
@@ -125,7 +128,8 @@ class KpiService:
             within_sla=sum(1 for t in times if t <= sla),
             median_seconds=_percentile(times, 0.5), p90_seconds=_percentile(times, 0.9),
             auto_answered=rollup.auto_answered if rollup else 0,
-            escalated=rollup.escalated if rollup else 0)
+            escalated=rollup.escalated if rollup else 0,
+            due=sum(1 for q in asked if q.response_seconds is not None or q.deadline <= now))
 
 
 def _percentile(sorted_values: list[int], share: float) -> int | None:

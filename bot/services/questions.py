@@ -7,6 +7,7 @@ escalates to the team chat with a link to the message.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import date, datetime
 
@@ -21,6 +22,11 @@ from sop.engine import SopEngine
 from sop.faq import FaqEntry
 
 log = logging.getLogger(__name__)
+
+
+def faq_key(question: str) -> str:
+    """A stable name for an FAQ entry (its question's hash)."""
+    return hashlib.sha256(question.encode()).hexdigest()[:16]
 
 
 class QuestionService:
@@ -41,17 +47,19 @@ class QuestionService:
         if not message.text or not self._engine.is_question(
                 message.text, replies_to_bot=message.replies_to_bot):
             return
+        asked_at = message.sent_at or now
         match = self._engine.faq_answer(message.text)
         opened = await self._questions.open(Question(
             chat_id=message.chat_id, message_id=message.message_id, user_id=message.person.id,
-            asked_at=now, deadline=self._engine.question_deadline(now)))
+            asked_at=asked_at, deadline=self._engine.question_deadline(asked_at)))
         if opened:
-            await self._rollups.add(message.chat_id, self._day(now), questions=1)
-            if match is not None:
+            await self._rollups.add(message.chat_id, self._day(asked_at), questions=1)
+            if match is not None:   # the entry's key, not its place: a reload may reorder them
                 await self._questions.remember_faq(message.chat_id, message.message_id,
-                                                   match[0].index)
+                                                   faq_key(match[1].question))
 
     async def _answered(self, message: GroupMessage, now: datetime) -> None:
+        now = message.sent_at or now   # the answer's own time: a backlog does not slow it
         if message.reply_to_message_id is not None:
             waiting = await self._questions.open_before(message.chat_id, now,
                                                         message.reply_to_message_id)
@@ -66,7 +74,7 @@ class QuestionService:
     async def act_on_overdue(self, now: datetime) -> datetime | None:
         """Answers or escalates the questions whose time ran out; returns the next deadline."""
         for question in await self._questions.due(now):
-            entry = self._faq_entry(question.faq_index)
+            entry = self._faq_entry(question.faq_key)
             if entry is not None:
                 await self._messenger.send(
                     key=f"faq:{question.id}", chat_id=question.chat_id, chat_kind="group",
@@ -98,9 +106,11 @@ class QuestionService:
                      "link": message_link(question.chat_id, question.message_id),
                      "waited_minutes": int((now - question.asked_at).total_seconds() // 60)})
 
-    def _faq_entry(self, index: int | None) -> FaqEntry | None:
-        faq = self._engine.spec.faq
-        return faq[index] if index is not None and 0 <= index < len(faq) else None
+    def _faq_entry(self, key: str | None) -> FaqEntry | None:
+        """The entry matched when the question was asked, if the FAQ still has it."""
+        if key is None:
+            return None
+        return next((e for e in self._engine.spec.faq if faq_key(e.question) == key), None)
 
     def _day(self, at: datetime) -> date:
         return at.astimezone(self._config.tz).date()

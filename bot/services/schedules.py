@@ -37,8 +37,11 @@ class ScheduleService:
         """Every schedule whose time has come, once; missed ones reported; next check time."""
         # only each schedule's latest fire can be due or missed: a little history is enough
         done = await self._sop.runs_since(now - self._config.sop.missed_run_grace - HISTORY)
+        installed = await self._sop.installed_at(now)
+        since = {s.id: max(installed, await self._sop.schedule_since(s.id, s.cron, now))
+                 for s in self._config.schedules}
         plan = self._engine.plan(done=done, paused=await self._sop.paused(), now=now,
-                                 since=await self._sop.installed_at(now))
+                                 since=since)
         for run in plan.due:
             schedule = self._schedule(run.schedule_id)
             if schedule is None or not await self._sop.record_run(run.schedule_id, run.fire_at,
@@ -79,13 +82,16 @@ class ScheduleService:
                                           fallback="✋")
             markup = {"inline_keyboard": [[{"text": label,
                                             "callback_data": f"{RSVP_PREFIX}{session.id}"}]]}
+        queued = 0
         for community in self._config.communities:
             context["community"] = community.title
-            await self._messenger.send(
+            queued += await self._messenger.send(
                 key=f"sop:{schedule.id}:{int(run.fire_at.timestamp())}:{community.chat_id}",
                 chat_id=community.chat_id, chat_kind="group", purpose=f"sop:{kind}",
                 template=schedule.template, locale=self._messenger.renderer.default_locale,
-                context=context, now=now, reply_markup=markup)
+                context=context, now=now, reply_markup=markup) is not None
+        if not queued:   # the template failed (the team was told): nothing went
+            return "render_failed", f"template {schedule.template} failed"
         return "sent", None
 
     def _starts_at(self, schedule: ScheduleConfig, run: Run, day: date) -> datetime:

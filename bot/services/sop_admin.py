@@ -15,6 +15,10 @@ from bot.services.messenger import Messenger
 from sop.engine import SopEngine
 
 
+#: how late quiet hours may push a Q&A reminder
+REMINDER_SLACK = timedelta(minutes=30)
+
+
 @dataclass(frozen=True)
 class ScheduleLine:
     id: str
@@ -56,8 +60,13 @@ class SopAdminService:
     async def pause(self, schedule_id: str, by: Person, now: datetime) -> bool:
         return await self._sop.pause(schedule_id, by.id, now)
 
-    async def resume(self, schedule_id: str) -> bool:
-        return await self._sop.resume(schedule_id)
+    async def resume(self, schedule_id: str, now: datetime) -> bool:
+        """Resumes; the fires passed while paused are not owed (nor reported as missed)."""
+        resumed = await self._sop.resume(schedule_id)
+        for schedule in self._config.schedules:
+            if schedule.id == schedule_id:
+                await self._sop.restart_schedule(schedule.id, schedule.cron, now)
+        return resumed
 
     def tomorrow(self, now: datetime) -> date:
         return now.astimezone(self._config.tz).date() + timedelta(days=1)
@@ -84,6 +93,12 @@ class SopAdminService:
         session.topic = topic[:300]
         return schedule_id, day
 
+    def _reminder_time(self, starts: datetime) -> datetime:
+        """Quiet hours defer DMs, but a reminder the member asked for is useless after the
+        session: when quiet hours would push it past, it goes at the start."""
+        deferred = self._engine.dm_time(starts)
+        return deferred if deferred - starts <= REMINDER_SLACK else starts
+
     async def rsvp(self, session_id: int, person: Person, now: datetime) -> str:
         """Reserves a seat; returns the label template that answers the button press."""
         session = await self._sop.qa_session_by_id(session_id)
@@ -101,5 +116,5 @@ class SopAdminService:
             locale=self._messenger.renderer.locale_for(member.language_code), now=now,
             context={"name": member.first_name, "topic": session.topic,
                      "starts": starts.astimezone(self._config.tz).strftime("%H:%M")},
-            due_at=self._engine.dm_time(max(starts, now)))
+            due_at=self._reminder_time(max(starts, now)))
         return "rsvp_ok"

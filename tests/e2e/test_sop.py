@@ -264,3 +264,45 @@ async def test_reload_swaps_a_valid_file_and_refuses_a_broken_one(
         assert app.config.current.hooks[1].keywords == ["vip", "888"]
     finally:
         await app.stop()
+
+
+async def test_a_teammate_seen_in_the_team_chat_answers_for_the_team_after_a_restart(
+        sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock,
+        database_url: str) -> None:
+    settings = settings_for(sandbox.url, database_url)
+    first = SopBot(settings, config, clock=clock, polling_timeout=1)
+    await first.start()
+    sandbox.add_user(7601, "Mate")
+    sandbox.user_sends(7601, "早上好", chat_id=TEAM_CHAT)         # not on the operator list
+    await settle(first, sandbox)
+    await first.stop()
+    app = SopBot(settings, config, clock=clock, polling_timeout=1)
+    await app.start()
+    try:
+        sandbox.add_user(7602, "Asker")
+        asked = sandbox.user_sends(7602, "请问怎么报名？", chat_id=COMMUNITY)
+        await settle(app, sandbox)
+        clock.advance(minutes=1)
+        sandbox.user_sends(7601, "私信我", chat_id=COMMUNITY,
+                           reply_to_message_id=asked["message"]["message_id"])
+        await settle(app, sandbox)
+        await _until(app, sandbox, clock, minutes=6)
+        async with app.sessions() as session:
+            question = (await session.execute(select(Question))).scalar_one()
+        assert (question.status, question.answered_by) == ("answered", 7601)
+        assert _texts(sandbox, TEAM_CHAT) == []
+        assert not any(c.method == "getChatMember" for c in sandbox.calls)   # no lookups
+    finally:
+        await app.stop()
+
+
+async def test_a_resumed_schedule_owes_nothing_for_the_paused_time(
+        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    sandbox.user_sends(OPERATOR, "/sop pause weekly_tip")
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(OPERATOR)) == 1)
+    await _until(app, sandbox, clock, minutes=45)          # 09:30 passes while paused
+    sandbox.user_sends(OPERATOR, "/sop resume weekly_tip")
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(OPERATOR)) == 2)
+    await _until(app, sandbox, clock, minutes=90)          # well past the grace window
+    assert _texts(sandbox, COMMUNITY) == []                 # the 09:30 tip is not sent late
+    assert _texts(sandbox, TEAM_CHAT) == []                 # nor reported as missed

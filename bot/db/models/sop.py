@@ -112,8 +112,8 @@ class Question(Base):
     answered_by: Mapped[int | None]
     #: seconds from question to the first human answer (None until answered)
     response_seconds: Mapped[int | None] = mapped_column(Integer)
-    #: the FAQ entry that matched when it was asked (the text itself is never stored)
-    faq_index: Mapped[int | None] = mapped_column(Integer)
+    #: the FAQ entry that matched when it was asked, by key (the text itself is never stored)
+    faq_key: Mapped[str | None] = mapped_column(String(16))
 
 
 class SopState(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import HookHit, MemberTag, Question
@@ -26,6 +26,12 @@ class HookRepository:
         return int((await self._session.execute(stmt)).scalar_one())
 
 
+    async def has(self, hook_id: str, user_id: int) -> bool:
+        result = await self._session.execute(
+            select(HookHit.count).where(HookHit.hook_id == hook_id, HookHit.user_id == user_id))
+        return result.first() is not None
+
+
 class TagRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -35,6 +41,15 @@ class TagRepository:
             user_id=user_id, tag=tag[:64], added_at=now, added_by=by[:32],
         ).on_conflict_do_nothing(index_elements=["user_id", "tag"]).returning(MemberTag.tag)
         return (await self._session.execute(stmt)).first() is not None
+
+    async def has(self, user_id: int, tag: str) -> bool:
+        result = await self._session.execute(
+            select(MemberTag.tag).where(MemberTag.user_id == user_id, MemberTag.tag == tag))
+        return result.first() is not None
+
+    async def remove(self, user_id: int, tag: str) -> None:
+        await self._session.execute(
+            delete(MemberTag).where(MemberTag.user_id == user_id, MemberTag.tag == tag))
 
     async def of(self, user_id: int) -> list[str]:
         result = await self._session.execute(
@@ -83,10 +98,10 @@ class QuestionRepository:
                                    Question.asked_at < end))
         return result.scalars().all()
 
-    async def remember_faq(self, chat_id: int, message_id: int, faq_index: int) -> None:
+    async def remember_faq(self, chat_id: int, message_id: int, faq_key: str) -> None:
         await self._session.execute(
             update(Question).where(Question.chat_id == chat_id, Question.message_id == message_id)
-            .values(faq_index=faq_index))
+            .values(faq_key=faq_key))
 
     async def set_status(self, question_id: int, status: str) -> None:
         await self._session.execute(update(Question).where(Question.id == question_id)

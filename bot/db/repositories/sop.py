@@ -24,6 +24,22 @@ class SopRepository:
         return (await self._session.execute(
             select(SopState.at).where(SopState.key == "installed"))).scalar_one()
 
+    async def schedule_since(self, schedule_id: str, cron: str, now: datetime) -> datetime:
+        """Since when this schedule has existed with this cron (recorded now when new): a new
+        or re-timed schedule owes nothing for the fires before."""
+        key = f"since:{schedule_id}:{cron}"[:64]
+        await self._session.execute(insert_for(self._session, SopState).values(
+            key=key, at=now).on_conflict_do_nothing(index_elements=["key"]))
+        return (await self._session.execute(
+            select(SopState.at).where(SopState.key == key))).scalar_one()
+
+    async def restart_schedule(self, schedule_id: str, cron: str, now: datetime) -> None:
+        """A resumed schedule owes nothing for the fires it was paused through."""
+        key = f"since:{schedule_id}:{cron}"[:64]
+        stmt = insert_for(self._session, SopState).values(key=key, at=now)
+        await self._session.execute(stmt.on_conflict_do_update(
+            index_elements=["key"], set_={"at": now}))
+
     async def runs_since(self, since: datetime) -> set[tuple[str, datetime]]:
         result = await self._session.execute(
             select(SopRun.schedule_id, SopRun.fire_at).where(SopRun.fire_at >= since))

@@ -59,7 +59,7 @@ def upgrade() -> None:
     sa.Column('answered_at', bot.db.base.UtcDateTime(timezone=True), nullable=True),
     sa.Column('answered_by', sa.BigInteger(), nullable=True),
     sa.Column('response_seconds', sa.Integer(), nullable=True),
-    sa.Column('faq_index', sa.Integer(), nullable=True),
+    sa.Column('faq_key', sa.String(length=16), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_questions')),
     sa.UniqueConstraint('chat_id', 'message_id', name=op.f('uq_questions_chat_id'))
     )
