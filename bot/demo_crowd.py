@@ -44,6 +44,7 @@ QA_TOPIC = "如何用社群做复购"
 #: how many join per hour of the day, relative (night quiet, evening busy)
 HOUR_WEIGHTS = [3, 2, 1, 1, 1, 2, 4, 8, 12, 14, 15, 15, 18, 15, 13, 13, 14, 16, 20, 24, 26, 24,
                 18, 9]
+SLA_MINUTES = 5                  # first_response.within in the demo's config
 OPERATOR_HOURS = range(9, 23)   # local hours in which the operator reads the group
 MENTION = re.compile(r"tg://user\?id=(\d+)")
 
@@ -169,6 +170,7 @@ class Community:
         self.in_group: set[int] = set()
         self.left = self.claimed = self.blocked = 0
         self.questions: dict[int, Asked] = {}    # group message id -> question asked
+        self.deadlines: set[int] = set()         # minutes just past a question's SLA
         self.hook_says: dict[int, Asked] = {}    # group message id -> hook word said
         self.seats: list[Seat] = []
         self.qa_post: tuple[int, str] | None = None   # (message id, callback data)
@@ -222,6 +224,7 @@ class Community:
         message_id, now = update["message"]["message_id"], self.clock.timestamp()
         if text.rstrip().endswith(("?", "？")):
             self.questions[message_id] = Asked(uid, text, now)
+            self.deadlines.add(minute + SLA_MINUTES + 1)
             local_hour = (DAY_START + timedelta(minutes=minute)).hour
             if local_hour in OPERATOR_HOURS and self.rng.random() < 0.55:
                 delay = self.rng.choice([1, 2, 2, 3, 3, 4, 4, 7, 9])   # some after the SLA
