@@ -188,8 +188,8 @@ class SopBot:
         self.delivery.wake()
         if joined:
             self._welcome.wake()
-        if group_message:
-            self._sop.wake()   # a question may have opened: its deadline may come first
+        if group_message:   # a question may have opened: its deadline may come first
+            self._sop.wake_by(self.clock.now() + self.config.current.first_response.within)
 
     async def _receive(self) -> None:
         """Updates by long polling, or by webhook when ``WEBHOOK_URL`` is set."""

@@ -24,9 +24,21 @@ class Ticker:
         self._stopping = False
         self._running = False
         self._next: datetime | None = None
+        self._reschedule_only = False
 
     def wake(self) -> None:
+        """Tick now."""
+        self._reschedule_only = False
         self._wake.set()
+
+    def wake_by(self, at: datetime) -> None:
+        """Make sure the next tick comes no later than ``at`` (without ticking now)."""
+        if self._next is not None and at >= self._next:
+            return
+        self._next = at
+        if not self._wake.is_set():
+            self._reschedule_only = True
+            self._wake.set()
 
     def stop(self) -> None:
         self._stopping = True
@@ -51,4 +63,10 @@ class Ticker:
                 return
             fallback = self._clock.now() + self._poll
             self._next = min(wanted, fallback) if wanted is not None else fallback
-            await sleep_or_wake(self._clock, self._next, self._wake)
+            while True:
+                await sleep_or_wake(self._clock, self._next, self._wake)
+                if not (self._wake.is_set() and self._reschedule_only) or self._stopping \
+                        or self._next <= self._clock.now():
+                    break
+                self._wake.clear()   # only an earlier time to wake at: sleep again
+                self._reschedule_only = False

@@ -28,3 +28,4 @@ async def start(message: Message, command: CommandObject, services: Services, no
                                     now)
     if payload.kind is PayloadKind.HOOK and payload.hook:
         await services.hooks.on_start(payload.hook, message.from_user.id, now)
+    await services.sop_admin.remind_reserved(message.from_user.id, now)

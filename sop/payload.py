@@ -32,6 +32,7 @@ class StartPayload:
 
 
 GIFT_PAYLOAD = "gift"
+INVALID_PREFIX = "invalid:"
 HOOK_PREFIX = "hook-"
 
 
@@ -49,5 +50,6 @@ def parse_start_payload(raw: str | None) -> StartPayload:
             return StartPayload(PayloadKind.HOOK, hook=text[len(HOOK_PREFIX):])
         return StartPayload(PayloadKind.SOURCE, text)
     # typed by hand or crafted: keep a sanitised, bounded trace of it, marked as such
-    cleaned = _ALLOWED.sub("", text)[: MAX_SOURCE - len("invalid:")]
-    return StartPayload(PayloadKind.INVALID, f"invalid:{cleaned}" if cleaned else "invalid")
+    cleaned = _ALLOWED.sub("", text)[: MAX_SOURCE - len(INVALID_PREFIX)]
+    # the colon cannot occur in a real deep link: "invalid:" never collides with a payload
+    return StartPayload(PayloadKind.INVALID, f"{INVALID_PREFIX}{cleaned}")

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
+from bot.db.models import Member, QaSession
 from bot.db.repositories import MemberRepository, SopRepository
 from bot.services.dto import Person
 from bot.services.messenger import Messenger
@@ -108,13 +109,28 @@ class SopAdminService:
             return "rsvp_again"
         member = await self._members.get(person.id)
         if member is None or not member.reachable:
-            return "rsvp_no_dm"
+            return "rsvp_no_dm"   # the reminder is queued when they start the bot
+        await self._queue_reminder(session, member, now)
+        return "rsvp_ok"
+
+    async def remind_reserved(self, user_id: int, now: datetime) -> int:
+        """The member just started the bot: reminders for the seats they reserved before it
+        could DM them. Returns how many were queued."""
+        member = await self._members.get(user_id)
+        if member is None or not member.reachable:
+            return 0
+        sessions = await self._sop.reserved_sessions(user_id, now - timedelta(hours=2))
+        for session in sessions:
+            await self._queue_reminder(session, member, now)
+        return len(sessions)
+
+    async def _queue_reminder(self, session: QaSession, member: Member, now: datetime) -> None:
+        """The DM at the session's start (once per member and session: the key)."""
         starts = session.starts_at or now
         await self._messenger.send(
-            key=f"qa-remind:{session_id}:{person.id}", chat_id=person.id, chat_kind="private",
-            purpose="qa_reminder", template="qa_reminder",
+            key=f"qa-remind:{session.id}:{member.user_id}", chat_id=member.user_id,
+            chat_kind="private", purpose="qa_reminder", template="qa_reminder",
             locale=self._messenger.renderer.locale_for(member.language_code), now=now,
             context={"name": member.first_name, "topic": session.topic,
                      "starts": starts.astimezone(self._config.tz).strftime("%H:%M")},
             due_at=self._reminder_time(max(starts, now)))
-        return "rsvp_ok"

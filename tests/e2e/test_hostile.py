@@ -277,7 +277,7 @@ async def test_hostile_deep_link_payloads_are_recorded_safely_and_still_get_the_
     assert sources["too long but clean"].startswith("invalid:src_aaa")
     assert sources["nul byte"] == "invalid:srcevil"
     assert sources["gift zero-width"] == "invalid:gift"
-    assert sources["gift fullwidth"] == "invalid"
+    assert sources["gift fullwidth"] == "invalid:"
     assert all(s is not None and s.startswith("invalid") for s in sources.values()), sources
     assert await count(app, Coupon) == len(users)   # one gift pack each, no more
     no_leaks(sandbox)

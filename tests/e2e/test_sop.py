@@ -306,3 +306,18 @@ async def test_a_resumed_schedule_owes_nothing_for_the_paused_time(
     await _until(app, sandbox, clock, minutes=90)          # well past the grace window
     assert _texts(sandbox, COMMUNITY) == []                 # the 09:30 tip is not sent late
     assert _texts(sandbox, TEAM_CHAT) == []                 # nor reported as missed
+
+
+async def test_a_seat_reserved_before_starting_the_bot_gets_its_reminder_after_start(
+        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    await _until(app, sandbox, clock, hours=3, minutes=1, step=timedelta(minutes=15))   # 12:01
+    announcement = next(m for m in sandbox.sent_messages(COMMUNITY) if "答疑" in m.text)
+    data = announcement.reply_markup["inline_keyboard"][0][0]["callback_data"]
+    sandbox.add_user(7701, "Late", language_code="en")
+    sandbox.user_joins(COMMUNITY, 7701)
+    sandbox.press_button(7701, announcement.message_id, COMMUNITY, data)   # no DM possible yet
+    await settle(app, sandbox)
+    sandbox.user_sends(7701, "/start")
+    await settle(app, sandbox)
+    await _until(app, sandbox, clock, hours=8, step=timedelta(minutes=30))            # 20:01
+    assert any("20:00" in m.text for m in sandbox.sent_messages(7701))
