@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from bot.config import CommunityConfig
+from bot.config import CommunityConfig, format_duration
 from bot.runtime import engine_for
+from bot.services.sop_admin import reminder_time
 from sop.schedules import calendar
 
 KIND_NOTE = {
@@ -39,7 +40,7 @@ def simulate(config: CommunityConfig, *, days: int, start: date) -> str:
         if kind == "qa":
             starts = schedule.starts_at or local.strftime("%H:%M")
             remind = datetime.combine(local.date(), time.fromisoformat(starts), tzinfo=tz)
-            extra = f"; reminders by DM at {engine.dm_time(remind).astimezone(tz):%H:%M}"
+            extra = f"; reminders by DM at {reminder_time(engine, remind).astimezone(tz):%H:%M}"
         lines.append(f"  {local:%H:%M}  {schedule_id:<20} {kind:<8} template {schedule.template}"
                      f" — {KIND_NOTE[kind]}{extra}")
     if not fires:
@@ -50,7 +51,8 @@ def simulate(config: CommunityConfig, *, days: int, start: date) -> str:
         lines.append(f"disabled: {', '.join(disabled)}")
     quiet = config.sop.quiet_hours
     lines.append(f"quiet hours for member DMs: {quiet} (deferred, not dropped)")
-    lines.append(f"missed runs go late within {config.sop.missed_run_grace}, else are reported")
-    lines.append(f"first response within {config.first_response.within}; "
+    lines.append(f"missed runs go late within {format_duration(config.sop.missed_run_grace)}, "
+                 "else are reported")
+    lines.append(f"first response within {format_duration(config.first_response.within)}; "
                  f"{len(config.first_response.faq)} FAQ entries; {len(config.hooks)} keyword hooks")
     return "\n".join(lines)

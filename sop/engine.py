@@ -81,6 +81,12 @@ class SopEngine:
         return Plan(due=tuple(due), missed=tuple(missed),
                     next_check=min(checks) if checks else None)
 
+    def earliest_latest_fire(self, now: datetime) -> datetime | None:
+        """The oldest of the schedules' latest fires at or before ``now`` (the history a plan
+        needs reaches back to here)."""
+        fires = [f for t in self.triggers.values() if (f := t.previous_fire(now)) is not None]
+        return min(fires) if fires else None
+
     def next_fire(self, schedule_id: str, now: datetime) -> datetime | None:
         trigger = self.triggers.get(schedule_id)
         return None if trigger is None else trigger.next_fire(now)

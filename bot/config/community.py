@@ -8,10 +8,10 @@ unknown keys, so a typo is reported instead of silently ignored. Checks that spa
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from bot.config.cron import CronSyntaxError, check_cron
@@ -108,6 +108,8 @@ class ScheduleConfig(Section):
     @field_validator("cron")
     @classmethod
     def _cron_syntax(cls, value: str) -> str:
+        if value.strip().startswith("@"):   # @daily, @weekly…: the trigger checks them
+            return value.strip()
         try:
             return check_cron(value)
         except CronSyntaxError as exc:
@@ -117,7 +119,8 @@ class ScheduleConfig(Section):
 class HookConfig(Section):
     """A keyword hook: a member's message containing a keyword gets a templated answer."""
 
-    id: Text
+    #: also the deep link ``?start=hook-<id>``: Telegram allows A-Z a-z 0-9 _ - there
+    id: Annotated[Text, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,50}$")]
     keywords: list[Text] = Field(min_length=1)
     template: Text
     tag: Text | None = None

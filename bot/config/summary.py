@@ -31,7 +31,8 @@ def describe(config: CommunityConfig) -> str:
     lines.append(f"hooks: {len(config.hooks)}")
     for hook in config.hooks:
         keywords = ", ".join(repr(keyword) for keyword in hook.keywords)
-        details = [f"reply in {hook.reply}", f"template {hook.template}"]
+        where = "dm" if hook.coupon else hook.reply   # coupon codes only ever go by DM
+        details = [f"reply in {where}", f"template {hook.template}"]
         if hook.tag:
             details.append(f"tag {hook.tag}")
         if hook.coupon:

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 POLL_FALLBACK = timedelta(seconds=30)
 #: the longest wait between two tries after network or server faults; with the default of 20
-#: attempts a row survives an outage of about an hour and a half
+#: attempts a row survives an outage of about 70 minutes (plus each try's own timeout)
 MAX_BACKOFF = timedelta(minutes=5)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,7 @@ from sop.schedules import Run
 log = logging.getLogger(__name__)
 
 RSVP_PREFIX = "rsvp:"
-#: how far back finished runs are read (covers a schedule's latest fire for daily and weekly
-#: crons; an older "latest fire" is history, see sop.schedules.plan_runs ``since``)
-HISTORY = timedelta(days=8)
+
 
 
 class ScheduleService:
@@ -35,11 +33,14 @@ class ScheduleService:
 
     async def carry_out_due(self, now: datetime) -> datetime | None:
         """Every schedule whose time has come, once; missed ones reported; next check time."""
-        # only each schedule's latest fire can be due or missed: a little history is enough
-        done = await self._sop.runs_since(now - self._config.sop.missed_run_grace - HISTORY)
+        # only each schedule's latest fire can be due or missed: read the runs from the
+        # earliest of those on (one row per schedule or so, whatever the history)
+        earliest = self._engine.earliest_latest_fire(now)
+        done = await self._sop.runs_since(earliest) if earliest is not None else set()
         installed = await self._sop.installed_at(now)
-        since = {s.id: max(installed, await self._sop.schedule_since(s.id, s.cron, now))
-                 for s in self._config.schedules}
+        sinces = await self._sop.schedule_sinces(
+            [(s.id, s.cron) for s in self._config.schedules], now)
+        since = {schedule_id: max(installed, at) for schedule_id, at in sinces.items()}
         plan = self._engine.plan(done=done, paused=await self._sop.paused(), now=now,
                                  since=since)
         for run in plan.due:

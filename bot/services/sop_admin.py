@@ -20,6 +20,14 @@ from sop.engine import SopEngine
 REMINDER_SLACK = timedelta(minutes=30)
 
 
+def reminder_time(engine: SopEngine, starts: datetime) -> datetime:
+    """Quiet hours defer DMs, but a reminder the member asked for is useless after the
+    session: when quiet hours would push it further than REMINDER_SLACK, it goes at the
+    start."""
+    deferred = engine.dm_time(starts)
+    return deferred if deferred - starts <= REMINDER_SLACK else starts
+
+
 @dataclass(frozen=True)
 class ScheduleLine:
     id: str
@@ -51,7 +59,8 @@ class SopAdminService:
                 id=schedule.id, kind=schedule.effective_kind, cron=schedule.cron,
                 template=schedule.template, paused=schedule.id in paused,
                 enabled=schedule.enabled,
-                next_run=fire.astimezone(self._config.tz).strftime("%m-%d %H:%M") if fire else None,
+                next_run=fire.astimezone(self._config.tz).strftime("%m-%d %H:%M")
+                if fire and schedule.id not in paused and schedule.enabled else None,
                 last_status=last[schedule.id].status if schedule.id in last else None))
         return lines
 
@@ -95,10 +104,7 @@ class SopAdminService:
         return schedule_id, day
 
     def _reminder_time(self, starts: datetime) -> datetime:
-        """Quiet hours defer DMs, but a reminder the member asked for is useless after the
-        session: when quiet hours would push it past, it goes at the start."""
-        deferred = self._engine.dm_time(starts)
-        return deferred if deferred - starts <= REMINDER_SLACK else starts
+        return reminder_time(self._engine, starts)
 
     async def rsvp(self, session_id: int, person: Person, now: datetime) -> str:
         """Reserves a seat; returns the label template that answers the button press."""

@@ -140,3 +140,13 @@ def test_simulate_refuses_a_bad_config(tmp_path: Path) -> None:
     config.write_text("timezone: Mars/Olympus\n")
     result = _run("simulate", "--config", str(config))
     assert result.returncode == 2 and "timezone" in result.stderr
+
+
+def test_cron_macros_and_bad_hook_ids(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(CONFIG_YAML + 'schedules:\n  - id: tip\n    cron: "@daily"\n    template: guide\n')
+    assert _run("check-config", str(good)).returncode == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(CONFIG_YAML + 'hooks:\n  - id: "get it!"\n    keywords: [x]\n    template: guide\n')
+    result = _run("check-config", str(bad))
+    assert result.returncode == 2 and "hooks[0].id" in result.stderr

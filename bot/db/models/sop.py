@@ -19,7 +19,8 @@ class SopRun(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     schedule_id: Mapped[str] = mapped_column(String(64))
     fire_at: Mapped[datetime] = mapped_column(index=True)
-    #: sent, no_content (briefing without items), missed (past the grace window), paused
+    #: sent, no_content (briefing without items), render_failed (the template failed; the
+    #: team was told), missed (past the grace window; the team was told)
     status: Mapped[str] = mapped_column(String(16))
     carried_at: Mapped[datetime]
     detail: Mapped[str | None] = mapped_column(String(300))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -19,23 +20,34 @@ class SopRepository:
     async def installed_at(self, now: datetime) -> datetime:
         """When this deployment's engine first ran (recorded now if never): cron fires before
         it are history, not missed runs."""
+        at = (await self._session.execute(
+            select(SopState.at).where(SopState.key == "installed"))).scalar_one_or_none()
+        if at is not None:
+            return at
         await self._session.execute(insert_for(self._session, SopState).values(
             key="installed", at=now).on_conflict_do_nothing(index_elements=["key"]))
         return (await self._session.execute(
             select(SopState.at).where(SopState.key == "installed"))).scalar_one()
 
-    async def schedule_since(self, schedule_id: str, cron: str, now: datetime) -> datetime:
-        """Since when this schedule has existed with this cron (recorded now when new): a new
-        or re-timed schedule owes nothing for the fires before."""
-        key = f"since:{schedule_id}:{cron}"[:64]
-        await self._session.execute(insert_for(self._session, SopState).values(
-            key=key, at=now).on_conflict_do_nothing(index_elements=["key"]))
-        return (await self._session.execute(
-            select(SopState.at).where(SopState.key == key))).scalar_one()
+    async def schedule_sinces(self, schedules: Sequence[tuple[str, str]],
+                              now: datetime) -> dict[str, datetime]:
+        """Since when each (id, cron) has existed in this form (recorded now when new): a new
+        or re-timed schedule owes nothing for the fires before. One read, writes only for
+        schedules seen for the first time."""
+        keys = {schedule_id: _since_key(schedule_id, cron) for schedule_id, cron in schedules}
+        if not keys:
+            return {}
+        known = dict((await self._session.execute(
+            select(SopState.key, SopState.at).where(SopState.key.in_(keys.values())))).all())
+        for key in set(keys.values()) - set(known):
+            await self._session.execute(insert_for(self._session, SopState).values(
+                key=key, at=now).on_conflict_do_nothing(index_elements=["key"]))
+            known[key] = now
+        return {schedule_id: known[key] for schedule_id, key in keys.items()}
 
     async def restart_schedule(self, schedule_id: str, cron: str, now: datetime) -> None:
         """A resumed schedule owes nothing for the fires it was paused through."""
-        key = f"since:{schedule_id}:{cron}"[:64]
+        key = _since_key(schedule_id, cron)
         stmt = insert_for(self._session, SopState).values(key=key, at=now)
         await self._session.execute(stmt.on_conflict_do_update(
             index_elements=["key"], set_={"at": now}))
@@ -130,3 +142,8 @@ class SopRepository:
         result = await self._session.execute(
             select(QaRsvp.user_id).where(QaRsvp.session_id == session_id))
         return list(result.scalars())
+
+
+def _since_key(schedule_id: str, cron: str) -> str:
+    """A bounded key per (schedule, cron): ids and crons of any length stay distinct."""
+    return "since:" + hashlib.sha256(f"{schedule_id}\0{cron}".encode()).hexdigest()[:40]
