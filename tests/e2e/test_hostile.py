@@ -37,7 +37,7 @@ from tests.conftest import COMMUNITY, OPERATOR, TEAM_CHAT, settings_for
 from tests.e2e.helpers import settle
 
 CODE = re.compile(r"[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}")
-SAFE_SOURCE = re.compile(r"[A-Za-z0-9_\-]{1,64}|invalid(:[A-Za-z0-9_\-]{1,56})?")
+SAFE_SOURCE = re.compile(r"[A-Za-z0-9_\-]{1,64}|invalid:[A-Za-z0-9_\-]{0,56}")
 UNKNOWN_GROUP = -1009999
 HUGE = ("長文 <b>not bold</b> & " * 600)[:10_000]
 #: what the bot must never show a member
