@@ -32,9 +32,10 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import partial
 from zoneinfo import ZoneInfo
 
-#: how far ``next_fire``/``previous_fire`` look: long enough for 29 February across 2100
-#: (no leap day from 2096 to 2104)
-SEARCH_YEARS = 10
+#: how far ``next_fire``/``previous_fire`` look: long enough for any date-and-weekday pairing
+#: to come round again (a Sunday 1 January can be 11 years away; 29 February on a given
+#: weekday up to 40 across 2100) — a property test found 10 too short
+SEARCH_YEARS = 50
 
 _MONTH_NAMES = {name: number for number, name in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
