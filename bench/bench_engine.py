@@ -228,8 +228,8 @@ async def build_world(name: str, members: int, config: CommunityConfig, db_url: 
         installed = now - timedelta(days=HISTORY_DAYS, hours=1)
         session.add(SopState(key="installed", at=installed))
         await session.flush()
-        for schedule in config.schedules:     # each schedule has existed since then, unchanged
-            await sop.schedule_since(schedule.id, schedule.cron, installed)
+        # each schedule has existed since then, unchanged
+        await sop.schedule_sinces([(s.id, s.cron) for s in config.schedules], installed)
     if app.db.dialect == "postgresql":
         # what autovacuum does to a bulk load sooner or later: not during the measurement
         async with app.db.engine.connect() as conn:
@@ -281,8 +281,9 @@ async def planning(world: World) -> list[float]:
         installed = (await session.execute(
             select(SopState.at).where(SopState.key == "installed"))).scalar_one()
         # what the tick passes: per schedule, since when it exists in this form (read back)
-        since = {s.id: max(installed, await repo.schedule_since(s.id, s.cron, installed))
-                 for s in world.app.config.current.schedules}
+        sinces = await repo.schedule_sinces(
+            [(s.id, s.cron) for s in world.app.config.current.schedules], installed)
+        since = {sid: max(installed, at) for sid, at in sinces.items()}
         paused = await repo.paused()
     engine = world.app.config.loaded.engine
     costs: list[float] = []
