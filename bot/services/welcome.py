@@ -52,23 +52,34 @@ class WelcomeService:
 
     # -- arrivals -----------------------------------------------------------------------------
     async def on_start(self, person: Person, payload: StartPayload, update_id: int,
-                       now: datetime) -> None:
+                       now: datetime) -> bool:
+        """``/start``: the member is recorded (and may be DMed from now on); a newcomer gets
+        the gift pack. Returns whether it answered (a hook deep link leaves the answer to
+        HookService.on_start, and :meth:`reply_start` when that has nothing to give)."""
         member = await self._ledger.record_start(person, payload, now)
-        locale = self._messenger.renderer.locale_for(member.language_code)
         if member.gift_sent_at is None and self._config.welcome.enabled:
             await self.send_gift(member, now)
-            return
+            return True
         if payload.kind is PayloadKind.HOOK:
-            return   # the hook's material is the answer (HookService.on_start)
+            return False
+        await self.reply_start(person, payload, update_id, now)
+        return True
+
+    async def reply_start(self, person: Person, payload: StartPayload, update_id: int,
+                          now: datetime) -> None:
+        """The plain answer to /start (the member's codes again when they claim the gift)."""
+        member = await self._members.get(person.id)
+        if member is None:
+            return
         template = "gift_already" if payload.kind is PayloadKind.GIFT else "start"
         codes = []
         if payload.kind is PayloadKind.GIFT and self._config.welcome.gift_coupon:
             codes = [c.code for c in await self._coupons_of(member)]
         await self._messenger.send(
             key=f"reply:{update_id}", chat_id=person.id, chat_kind="private", purpose="reply",
-            template=template, locale=locale, now=now,
-            context={"name": member.first_name, "codes": codes,
-                     "communities": [c.title for c in self._config.communities]})
+            template=template, locale=self._messenger.renderer.locale_for(member.language_code),
+            now=now, context={"name": member.first_name, "codes": codes,
+                              "communities": [c.title for c in self._config.communities]})
 
     async def on_join_request(self, chat_id: int, person: Person, invite_link: str | None,
                               now: datetime) -> None:

@@ -321,3 +321,16 @@ async def test_a_seat_reserved_before_starting_the_bot_gets_its_reminder_after_s
     await settle(app, sandbox)
     await _until(app, sandbox, clock, hours=8, step=timedelta(minutes=30))            # 20:01
     assert any("20:00" in m.text for m in sandbox.sent_messages(7701))
+
+
+async def test_a_hook_link_opened_without_the_keyword_gets_the_plain_answer(
+        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    sandbox.add_user(7801, "Curious", language_code="en")
+    sandbox.user_sends(7801, "/start")
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(7801)) == 1)   # the gift
+    clock.advance(seconds=2)
+    sandbox.user_sends(7801, "/start hook-vip")          # never said "vip": no coupon for that
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(7801)) == 2)
+    assert "assistant" in sandbox.sent_messages(7801)[1].text
+    await settle(app, sandbox)
+    assert len(sandbox.sent_messages(7801)) == 2
