@@ -285,6 +285,7 @@ async def test_hostile_deep_link_payloads_are_recorded_safely_and_still_get_the_
 
     # a returning member with a crafted payload: a plain answer, their first source kept
     uid = users["script tag"]
+    await settle(app, sandbox)   # the last send settled before time moves
     clock.advance(seconds=2)                  # one message a second to a private chat
     sandbox.user_sends(uid, "/start <img src=x onerror=alert(1)>")
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(uid)) == 2)
@@ -496,6 +497,7 @@ async def test_a_message_telegram_refuses_tells_the_team_and_the_gift_stays_owed
     assert sandbox.sent_messages(23_401) == []
     assert "welcome_dm" in sandbox.sent_messages(TEAM_CHAT)[0].text
 
+    await settle(app, sandbox)   # the last send settled before time moves
     clock.advance(seconds=5)
     sandbox.user_sends(23_401, "/start")         # asks again: the owed pack goes this time
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(23_401)) == 1)

@@ -157,6 +157,7 @@ async def test_hook_replies_tags_once_and_ignores_lookalikes(
     sandbox.user_sends(7201, "666!", chat_id=COMMUNITY)
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(COMMUNITY)) == 1)
     assert sandbox.sent_messages(COMMUNITY)[0].reply_to_message_id is not None
+    await settle(app, sandbox)   # the last send settled before time moves
     clock.advance(seconds=5)
     sandbox.user_sends(7201, "我还要指南 666", chat_id=COMMUNITY)   # once per member
     await settle(app, sandbox)
@@ -176,6 +177,7 @@ async def test_coupon_hook_never_shows_a_code_in_the_group(
     reply = sandbox.sent_messages(COMMUNITY)[0]
     url = reply.reply_markup["inline_keyboard"][0][0]["url"]
     assert url.endswith("?start=hook-vip") and "-" not in reply.text.split("\n")[0][-6:]
+    await settle(app, sandbox)   # the last send settled before time moves
     clock.advance(seconds=5)
     sandbox.user_sends(7301, "/start hook-vip")
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(7301)) >= 1)
@@ -230,6 +232,7 @@ async def test_sop_commands_list_pause_resume(app: SopBot, sandbox: TelegramSand
         before = len(sandbox.sent_messages(OPERATOR))
         sandbox.user_sends(OPERATOR, text)
         await sandbox.wait_for(lambda: len(sandbox.sent_messages(OPERATOR)) == before + 1)
+        await settle(app, sandbox)   # the last send settled before time moves
         clock.advance(seconds=2)
         return sandbox.sent_messages(OPERATOR)[-1].text
 
@@ -256,6 +259,7 @@ async def test_reload_swaps_a_valid_file_and_refuses_a_broken_one(
         await sandbox.wait_for(lambda: len(sandbox.sent_messages(OPERATOR)) == 1)
         assert "invalid" in sandbox.sent_messages(OPERATOR)[0].text
         assert "hooks[1].keywords[1]" in sandbox.sent_messages(OPERATOR)[0].text
+        await settle(app, sandbox)   # the last send settled before time moves
         clock.advance(seconds=2)
         path.write_text(SOP_YAML.replace('keywords: ["vip"]', 'keywords: ["vip", "888"]'))
         sandbox.user_sends(OPERATOR, "/sop reload")
@@ -328,6 +332,7 @@ async def test_a_hook_link_opened_without_the_keyword_gets_the_plain_answer(
     sandbox.add_user(7801, "Curious", language_code="en")
     sandbox.user_sends(7801, "/start")
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(7801)) == 1)   # the gift
+    await settle(app, sandbox)   # the last send settled before time moves
     clock.advance(seconds=2)
     sandbox.user_sends(7801, "/start hook-vip")          # never said "vip": no coupon for that
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(7801)) == 2)

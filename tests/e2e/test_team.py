@@ -80,6 +80,7 @@ async def test_team_chat_member_may_ask_in_private(app: SopBot, sandbox: Telegra
     sandbox.set_admin(TEAM_CHAT, 9251, status="member")
     sandbox.user_sends(9251, "/start")
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(9251)) == 1)
+    await settle(app, sandbox)   # the last send settled before time moves
     clock.advance(seconds=2)                 # one message a second to a private chat
     assert "Members" in await _kpi(sandbox, 9251)
 
@@ -89,6 +90,7 @@ async def test_anyone_else_is_refused_without_figures(app: SopBot, sandbox: Tele
     sandbox.add_user(9301, "Stranger", language_code="en")
     sandbox.user_sends(9301, "/start")
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(9301)) == 1)
+    await settle(app, sandbox)   # the last send settled before time moves
     clock.advance(seconds=2)
     text = await _kpi(sandbox, 9301)
     assert "team only" in text

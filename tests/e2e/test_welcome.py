@@ -104,6 +104,7 @@ async def test_claim_button_delivers_the_same_pack_once(
     first = CODE.search(sandbox.sent_messages(5001)[0].text)
     assert first is not None
 
+    await settle(app, sandbox)   # the last send settled before time moves
     clock.advance(seconds=5)
     sandbox.user_sends(5001, f"/start {payload}")
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(5001)) == 2)
