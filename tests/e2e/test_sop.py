@@ -3,7 +3,6 @@ reminder, keyword hooks, first-response SLA, operator commands — on a virtual 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -48,16 +47,8 @@ first_response:
 
 @pytest.fixture
 def config() -> CommunityConfig:
+    """The SOP config; the ``app`` fixture of tests/e2e/conftest.py runs the bot on it."""
     return parse_config(SOP_YAML, "tests/e2e/test_sop.py")
-
-
-@pytest.fixture
-async def app(sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock,
-              database_url: str) -> AsyncIterator[SopBot]:
-    bot = SopBot(settings_for(sandbox.url, database_url), config, clock=clock, polling_timeout=1)
-    await bot.start()
-    yield bot
-    await bot.stop()
 
 
 async def _until(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, *, hours: float = 0,
