@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--start", type=date.fromisoformat, default=None,
                      help="first day, YYYY-MM-DD (default: today in the config's timezone)")
     demo = commands.add_parser("demo", help="an offline day of a simulated community")
-    demo.add_argument("--members", type=int, default=300)
+    demo.add_argument("--members", type=int, default=200)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)

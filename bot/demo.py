@@ -264,7 +264,7 @@ def local(stamp: float, *, seconds: bool = False) -> str:
     return datetime.fromtimestamp(stamp, TZ).strftime("%H:%M:%S" if seconds else "%H:%M")
 
 
-async def run_demo(members: int = 300, seed: int = 7, progress: bool = True,
+async def run_demo(members: int = 200, seed: int = 7, progress: bool = True,
                    hours: int = 24) -> int:
     """Plays the day and prints the report; 0 on success, 1 (with a one-line error) if not."""
     started = time.monotonic()
