@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from bot.config.cron import CronSyntaxError, check_cron
 from bot.config.durations import Duration
 from bot.config.fields import CROSS_CHECK_ERROR, Int, Positive, Section, Text, fail
 from bot.config.sop import FaqItem, SopConfig, check_clock
@@ -108,12 +107,14 @@ class ScheduleConfig(Section):
     @field_validator("cron")
     @classmethod
     def _cron_syntax(cls, value: str) -> str:
-        if value.strip().startswith("@"):   # @daily, @weekly…: the trigger checks them
-            return value.strip()
+        """Parsed by the engine's own trigger: one cron grammar for check-config and the run
+        (the zone does not change what parses; whether it ever fires is checked later)."""
+        cron = " ".join(value.split())
         try:
-            return check_cron(value)
-        except CronSyntaxError as exc:
+            CronTrigger(cron, ZoneInfo("UTC"))
+        except CronError as exc:
             raise fail("cron", str(exc)) from None
+        return cron
 
 
 class HookConfig(Section):
@@ -256,12 +257,7 @@ _CRON_REFERENCE = datetime(2026, 1, 1, tzinfo=UTC)
 def _schedule_problems(config: CommunityConfig) -> list[tuple[Loc, str]]:
     problems: list[tuple[Loc, str]] = []
     for index, schedule in enumerate(config.schedules):
-        try:
-            trigger = CronTrigger(schedule.cron, config.tz)
-        except CronError as error:
-            problems.append((("schedules", index, "cron"), str(error)))
-            continue
-        if trigger.never_fires(_CRON_REFERENCE):
+        if CronTrigger(schedule.cron, config.tz).never_fires(_CRON_REFERENCE):
             problems.append((("schedules", index, "cron"),
                              f"{schedule.cron!r} never fires (no such date)"))
         if schedule.target is not None:

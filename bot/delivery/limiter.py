@@ -110,6 +110,7 @@ class RateLimiter:
 
     def forget_idle(self, now: datetime) -> None:
         """Drops bookkeeping for chats that cannot constrain anything any more."""
+        self._penalty = {c: t for c, t in self._penalty.items() if t > now}
         horizon = now - max(self.limits.private_interval, self.limits.group_window)
         self._private_last = {c: t for c, t in self._private_last.items() if t > horizon}
         for chat_id in [c for c, w in self._groups.items()

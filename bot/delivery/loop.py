@@ -29,6 +29,8 @@ from sop.clock import Clock, sleep_or_wake
 log = logging.getLogger(__name__)
 
 POLL_FALLBACK = timedelta(seconds=30)
+#: how often the limiter drops what it knows of chats that can no longer constrain a send
+LIMITER_SWEEP = timedelta(minutes=5)
 #: the longest wait between two tries after network or server faults; with the default of 20
 #: attempts a row survives an outage of about 70 minutes (plus each try's own timeout)
 MAX_BACKOFF = timedelta(minutes=5)
@@ -80,6 +82,7 @@ class DeliveryLoop:
         self._wake = asyncio.Event()
         self._lease_renewed_at: datetime | None = None
         self._next_due: datetime | None = None
+        self._limiter_swept_at: datetime | None = None
         self._new_work = True
         self._stopping = False
         self._aborted = False
@@ -136,6 +139,9 @@ class DeliveryLoop:
         """One pass: claim, dispatch what the limits allow; returns when to look again."""
         now = self._clock.now()
         await self._renew_leases(now)   # first: a lease run out is fair game for a claim
+        if self._limiter_swept_at is None or now - self._limiter_swept_at >= LIMITER_SWEEP:
+            self._limiter.forget_idle(now)   # a chat messaged once is not remembered forever
+            self._limiter_swept_at = now
         due = self._next_due is not None and self._next_due <= now
         if self.held < self._batch and (self._new_work or due or self.held < self._batch // 2):
             self._new_work = False

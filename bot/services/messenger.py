@@ -91,7 +91,7 @@ class Messenger:
         # once per template and day: the team hears of it, the chat is not flooded
         day = now.astimezone(self._config.tz).date().isoformat()
         key = f"team:template-failed:{error.template}:{day}"
-        text = (f"⚠️ Template <b>{html.escape(error.template)}</b> failed to render; "
+        text = (f"⚠️ Template <b>{html.escape(error.template)}</b> could not be used; "
                 f"nothing was sent with it.\n<code>{html.escape(error.reason[:500])}</code>")
         await self._outbox.enqueue(key=key, chat_id=team_chat, chat_kind="group", purpose="team",
                                    payload={"text": text, "parse_mode": "HTML"}, now=now)

@@ -61,3 +61,13 @@ def test_a_private_chat_waits_for_its_call_in_flight() -> None:
     limiter.complete(1, "private", T0 + timedelta(seconds=2))
     assert limiter.next_allowed(1, "private", T0 + timedelta(seconds=2)) == \
         T0 + timedelta(seconds=2) + Limits().private_interval
+
+
+def test_idle_chats_and_spent_penalties_are_forgotten() -> None:
+    limiter = RateLimiter()
+    for chat in range(100):
+        limiter.record(chat, "private", T0)
+    limiter.record(-5, "group", T0)
+    limiter.penalize(7, T0 + timedelta(seconds=5))
+    limiter.forget_idle(T0 + timedelta(minutes=5))
+    assert (limiter._private_last, limiter._groups, limiter._penalty) == ({}, {}, {})

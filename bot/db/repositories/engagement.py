@@ -51,12 +51,6 @@ class TagRepository:
         await self._session.execute(
             delete(MemberTag).where(MemberTag.user_id == user_id, MemberTag.tag == tag))
 
-    async def of(self, user_id: int) -> list[str]:
-        result = await self._session.execute(
-            select(MemberTag.tag).where(MemberTag.user_id == user_id).order_by(MemberTag.tag))
-        return list(result.scalars())
-
-
 class QuestionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -102,7 +96,3 @@ class QuestionRepository:
         await self._session.execute(
             update(Question).where(Question.chat_id == chat_id, Question.message_id == message_id)
             .values(faq_key=faq_key))
-
-    async def set_status(self, question_id: int, status: str) -> None:
-        await self._session.execute(update(Question).where(Question.id == question_id)
-                                    .values(status=status))

@@ -117,12 +117,3 @@ class OutboxRepository:
         )).scalar_one_or_none()
         times = [t for t in (pending, leased) if t is not None]
         return min(times) if times else None
-
-    async def count_by_status(self) -> dict[str, int]:
-        result = await self._session.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
-        return {status: int(count) for status, count in result.all()}
-
-    async def get_by_key(self, key: str) -> OutboxMessage | None:
-        result = await self._session.execute(select(OutboxMessage).where(OutboxMessage.key == key))
-        return result.scalar_one_or_none()

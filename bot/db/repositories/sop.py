@@ -126,23 +126,12 @@ class SopRepository:
             QaRsvp.user_id)
         return (await self._session.execute(stmt)).first() is not None
 
-    async def rsvp_count(self, session_id: int) -> int:
-        result = await self._session.execute(
-            select(func.count()).select_from(QaRsvp).where(QaRsvp.session_id == session_id))
-        return int(result.scalar_one())
-
     async def reserved_sessions(self, user_id: int, starting_after: datetime) -> list[QaSession]:
         """Sessions the member reserved that start after ``starting_after``."""
         result = await self._session.execute(
             select(QaSession).join(QaRsvp, QaRsvp.session_id == QaSession.id)
             .where(QaRsvp.user_id == user_id, QaSession.starts_at > starting_after))
         return list(result.scalars())
-
-    async def rsvps(self, session_id: int) -> Sequence[int]:
-        result = await self._session.execute(
-            select(QaRsvp.user_id).where(QaRsvp.session_id == session_id))
-        return list(result.scalars())
-
 
 def _since_key(schedule_id: str, cron: str) -> str:
     """A bounded key per (schedule, cron): ids and crons of any length stay distinct."""
