@@ -17,6 +17,7 @@ from bot.services.ledger import LedgerService
 from bot.services.messenger import Messenger
 from bot.services.questions import QuestionService
 from bot.services.schedules import ScheduleService
+from bot.services.segments import SegmentService
 from bot.services.sop_admin import SopAdminService
 from bot.services.team import TeamService
 from bot.services.welcome import BotIdentity, WelcomeService
@@ -38,6 +39,7 @@ class Services:
     community: CommunityService
     schedules: ScheduleService
     sop_admin: SopAdminService
+    segments: SegmentService
 
     @classmethod
     def create(cls, session: AsyncSession, config: CommunityConfig, engine: SopEngine,
@@ -54,7 +56,8 @@ class Services:
                    hooks=hooks, questions=questions,
                    community=CommunityService(session, ledger, hooks, questions),
                    schedules=ScheduleService(session, config, engine, messenger, content_root),
-                   sop_admin=SopAdminService(session, config, engine, messenger))
+                   sop_admin=SopAdminService(session, config, engine, messenger),
+                   segments=SegmentService(session, config))
 
 
 __all__ = ["BotIdentity", "Services"]
