@@ -1,7 +1,7 @@
-"""broadcasts (issue 5)
+"""segmented broadcasts (issue 5)
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-22
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import bot.db.base
 
 
-revision = '0005'
-down_revision = '0004'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

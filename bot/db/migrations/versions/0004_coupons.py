@@ -1,4 +1,4 @@
-"""team console: audit log, alerts, reports (issue 5)
+"""coupon redemption, orders, value tiers, referrals (issue 4)
 
 Revision ID: 0004
 Revises: 0003
