@@ -96,4 +96,10 @@ def build_renderer(config: CommunityConfig, base_dir: Path) -> Renderer:
         if not folder.is_dir():
             raise ConfigError(f"no such folder: {folder}", key="templates")
         roots.insert(0, folder)
+    # not a template folder, but also named relative to the config file: a typo here would
+    # only show on the first briefing morning, as "no content"
+    if config.sop.content_dir is not None:
+        content = (base_dir / config.sop.content_dir).resolve()
+        if not content.is_dir():
+            raise ConfigError(f"no such folder: {content}", key="sop.content_dir")
     return Renderer(roots, default_locale=config.default_locale)

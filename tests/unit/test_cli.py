@@ -112,6 +112,16 @@ def test_a_missing_templates_folder_is_a_config_error(tmp_path: Path) -> None:
     assert f":{len(CONFIG_YAML.splitlines()) + 1}:" in result.stderr
 
 
+def test_a_missing_briefing_content_folder_is_a_config_error(tmp_path: Path) -> None:
+    bad = tmp_path / "community.yaml"
+    bad.write_text(CONFIG_YAML + "sop:\n  content_dir: briefings\n")
+    result = _run("check-config", str(bad))
+    assert result.returncode == 2 and "sop.content_dir: no such folder" in result.stderr
+    assert f":{len(CONFIG_YAML.splitlines()) + 2}:" in result.stderr
+    (tmp_path / "briefings").mkdir()
+    assert _run("check-config", str(bad)).returncode == 0
+
+
 def test_check_config_finds_a_cron_that_never_fires(tmp_path: Path) -> None:
     bad = tmp_path / "community.yaml"
     text = CONFIG_YAML + 'schedules:\n  - id: never\n    cron: "0 0 31 2 *"\n    template: guide\n'
