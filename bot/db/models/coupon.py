@@ -24,3 +24,7 @@ class Coupon(Base):
     issued_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     redeemed_at: Mapped[datetime | None]
+    #: how it was redeemed: operator, api, import
+    redeemed_via: Mapped[str | None] = mapped_column(String(16))
+    #: the shop's order id it was redeemed with (orders endpoint or import)
+    order_id: Mapped[str | None] = mapped_column(String(64))

@@ -29,9 +29,19 @@ class DailyRollup(Base):
     auto_answered: Mapped[int] = mapped_column(Integer, default=0)
     escalated: Mapped[int] = mapped_column(Integer, default=0)
     hooks_triggered: Mapped[int] = mapped_column(Integer, default=0)
+    coupons_redeemed: Mapped[int] = mapped_column(Integer, default=0)
     #: the member count Telegram last reported that day (includes people who joined before the
     #: bot, whom the ledger cannot know)
     members_reported: Mapped[int | None] = mapped_column(Integer)
+    #: silent or churned members who spoke again that day, counted in the community where
+    #: they spoke (issue 4: lifecycle)
+    reactivated: Mapped[int] = mapped_column(Integer, default=0)
+    #: members of the community in the silent stage, snapshot of the day's lifecycle pass
+    #: (None: no pass that day)
+    silent_members: Mapped[int | None] = mapped_column(Integer)
 
-    COUNTERS = ("joins", "leaves", "messages", "active_members", "coupons_issued", "dm_sent",
-                "dm_blocked", "questions", "auto_answered", "escalated", "hooks_triggered")
+    COUNTERS: tuple[str, ...] = ("joins", "leaves", "messages", "active_members",
+                                 "coupons_issued", "dm_sent", "dm_blocked", "questions",
+                                 "auto_answered", "escalated", "hooks_triggered")
+    COUNTERS += ("coupons_redeemed",)
+    COUNTERS += ("reactivated",)
