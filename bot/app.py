@@ -32,6 +32,7 @@ from bot.config import CommunityConfig, Settings, load_config
 from bot.db.migrate import upgrade
 from bot.db.repositories import RollupRepository, UpdateRepository
 from bot.db.session import Database
+from bot.delivery.files import FileCleanupHook, StoredFiles
 from bot.delivery.limiter import Limits, RateLimiter
 from bot.delivery.loop import DeliveryLoop
 from bot.delivery.sender import TelegramSender
@@ -77,8 +78,9 @@ class SopBot:
         self.bot = Bot(settings.bot_token.get_secret_value(), session=AiohttpSession(
             api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/"))))
         self.limiter = RateLimiter(limits)
-        self.delivery = DeliveryLoop(self.db, TelegramSender(self.bot), self.clock,
-                                     self.limiter, hooks=[WelcomeDeliveryHook(self.config)])
+        self.delivery = DeliveryLoop(self.db, TelegramSender(self.bot, files=StoredFiles(self.db)),
+                                     self.clock, self.limiter,
+                                     hooks=[WelcomeDeliveryHook(self.config), FileCleanupHook()])
         self.dispatcher = Dispatcher()
         self._polling_timeout = polling_timeout
         self._polling_stop = asyncio.Event()

@@ -7,6 +7,6 @@ answers, so aiogram raises its real ``TelegramRetryAfter``, ``TelegramForbiddenE
 
 from .core import TelegramSandbox
 from .limits import Limits
-from .records import Call, SentMessage
+from .records import Call, SentFile, SentMessage
 
-__all__ = ["Call", "Limits", "SentMessage", "TelegramSandbox"]
+__all__ = ["Call", "Limits", "SentFile", "SentMessage", "TelegramSandbox"]

@@ -25,7 +25,7 @@ from aiohttp import web
 from .actions import UserActions
 from .errors import ApiError
 from .limits import Limits
-from .records import Call, SentMessage
+from .records import Call, SentFile, SentMessage
 from .server import ApiServer, canonical
 from .world import BOT_USERNAME, World
 
@@ -101,6 +101,10 @@ class TelegramSandbox(UserActions):
     def sent_messages(self, chat_id: int | None = None) -> list[SentMessage]:
         """Messages the bot sent successfully (as sent, before later edits), in order."""
         return [m for m in self.world.sent if chat_id is None or m.chat_id == chat_id]
+
+    def sent_files(self, chat_id: int | None = None) -> list[SentFile]:
+        """Files the bot sent successfully (uploaded bytes and name included), in order."""
+        return [f for f in self.world.files if chat_id is None or f.chat_id == chat_id]
 
     def get_message(self, chat_id: int, message_id: int) -> SentMessage | None:
         """A bot message's current state after edits; ``None`` if unknown or deleted."""

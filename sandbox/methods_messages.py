@@ -7,7 +7,6 @@ chat (400/403), content (400), then the flood limits (429); a refused request ch
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import replace
 from typing import Any
 
@@ -124,38 +123,6 @@ def _caption(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return caption, {"caption": parsed.text or None, "caption_entities": parsed.entities or None}
 
 
-def _file_ids(value: Any) -> tuple[str, str]:
-    unique = secrets.token_hex(8)
-    if isinstance(value, str) and not value.startswith(("http://", "https://")):
-        return value, unique
-    return f"BQACAgIAAx{secrets.token_urlsafe(24)}", unique
-
-
-def send_photo(world: World, params: dict[str, Any]) -> dict[str, Any]:
-    """``sendPhoto`` (file id, URL or upload)."""
-    world.chat_for_bot_message(params.get("chat_id"))
-    photo = require(params, "photo", "there is no photo in the request")
-    caption, content = _caption(params)
-    file_id, unique = _file_ids(photo)
-    content["photo"] = [
-        {"file_id": file_id, "file_unique_id": unique + "s", "width": 90, "height": 90},
-        {"file_id": file_id, "file_unique_id": unique, "width": 800, "height": 800},
-    ]
-    return _deliver(world, params, "sendPhoto", caption, content)
-
-
-def send_document(world: World, params: dict[str, Any]) -> dict[str, Any]:
-    """``sendDocument`` (file id, URL or upload)."""
-    world.chat_for_bot_message(params.get("chat_id"))
-    document = require(params, "document", "there is no document in the request")
-    caption, content = _caption(params)
-    file_id, unique = _file_ids(document)
-    name = document.get("upload") if isinstance(document, dict) else None
-    content["document"] = {"file_id": file_id, "file_unique_id": unique,
-                           "file_name": name or "document", "mime_type": "application/octet-stream"}
-    return _deliver(world, params, "sendDocument", caption, content)
-
-
 def _own_message(world: World, params: dict[str, Any],
                  missing: str) -> tuple[dict[str, Any], dict[str, Any], SentMessage]:
     if params.get("inline_message_id"):
@@ -245,7 +212,7 @@ def send_chat_action(world: World, params: dict[str, Any]) -> bool:
 
 
 HANDLERS = {
-    "sendMessage": send_message, "sendPhoto": send_photo, "sendDocument": send_document,
+    "sendMessage": send_message,
     "editMessageText": edit_message_text, "editMessageReplyMarkup": edit_message_reply_markup,
     "deleteMessage": delete_message, "answerCallbackQuery": answer_callback_query,
     "sendChatAction": send_chat_action,

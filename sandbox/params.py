@@ -4,7 +4,7 @@ Telegram takes parameters as a query string, ``application/x-www-form-urlencoded
 ``multipart/form-data`` (aiogram's way: every value is a string, complex ones JSON-encoded,
 files as ``attach://<field>`` plus a file part) or a JSON body. :func:`normalize` turns them all
 into one dict: numbers as ``int``, flags as ``bool``, JSON fields decoded, uploads as
-``{"upload": filename, "size": bytes}``.
+:class:`~sandbox.methods_files.Upload` (``{"upload": filename, "size": bytes}`` with the bytes).
 """
 
 from __future__ import annotations

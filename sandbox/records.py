@@ -34,3 +34,18 @@ class SentMessage:
     reply_to_message_id: int | None
     at: float
     method: str
+
+
+@dataclass(frozen=True)
+class SentFile:
+    """A file the bot sent (``sendDocument``/``sendPhoto``): the uploaded bytes and name, or
+    ``None`` for both when it passed a ``file_id`` or a URL."""
+
+    chat_id: int
+    message_id: int
+    kind: str
+    file_id: str
+    filename: str | None
+    data: bytes | None
+    caption: str
+    at: float

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import methods_chats, methods_messages
+from . import methods_chats, methods_files, methods_messages
 from .errors import ApiError, bad_request
 from .params import normalize, optional_int
 from .records import Call
@@ -46,6 +46,7 @@ async def get_updates(world: World, params: dict[str, Any]) -> list[dict[str, An
 
 HANDLERS: dict[str, Handler] = {
     "getUpdates": get_updates, **methods_messages.HANDLERS, **methods_chats.HANDLERS,
+    **methods_files.HANDLERS,
 }
 CANONICAL = {name.lower(): name for name in HANDLERS}
 
@@ -63,7 +64,8 @@ class ApiServer:
         self.calls: list[Call] = []
         self.faults: dict[str, list[ApiError]] = {}
         self.delays: dict[str, float] = {}
-        self.app = web.Application(client_max_size=50 * 1024 * 1024)
+        # room for a 50 MB document plus the multipart framing; the methods check the file
+        self.app = web.Application(client_max_size=methods_files.MAX_DOCUMENT + 1024 * 1024)
         self.app.router.add_route("*", "/bot{token}/{method}", self._handle)
 
     async def _read(self, request: web.Request) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -76,9 +78,14 @@ class ApiServer:
                 raise bad_request("can't parse JSON object")
             raw.update(body)
         elif request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-            for name, value in (await request.post()).items():
+            try:
+                form = await request.post()
+            except web.HTTPRequestEntityTooLarge:
+                raise ApiError(413, "Request Entity Too Large") from None
+            for name, value in form.items():
                 if isinstance(value, web.FileField):
-                    files[name] = {"upload": value.filename, "size": len(value.file.read())}
+                    files[name] = methods_files.Upload(value.filename, value.file.read(),
+                                                       value.content_type)
                 else:
                     raw[name] = value
         return raw, files

@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import bad_request, forbidden
 from .limits import Limits, RateLimiter
-from .records import SentMessage
+from .records import SentFile, SentMessage
 from .updates import UpdateQueue
 
 BOT_USERNAME = "sopbot_sandbox_bot"
@@ -54,6 +54,7 @@ class World:
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.bot_messages: dict[tuple[int, int], SentMessage] = {}
         self.sent: list[SentMessage] = []
+        self.files: list[SentFile] = []
         self.invite_links: list[dict[str, Any]] = []
         self.join_requests: dict[tuple[int, int], str | None] = {}
         self.approved: list[tuple[int, int]] = []

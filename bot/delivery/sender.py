@@ -11,6 +11,7 @@ from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramMigrateToChat,
     TelegramNetworkError,
@@ -21,10 +22,14 @@ from aiogram.methods import (
     ApproveChatJoinRequest,
     DeclineChatJoinRequest,
     EditMessageText,
+    SendDocument,
     SendMessage,
+    SendPhoto,
     TelegramMethod,
 )
 from aiogram.types import Message
+
+from bot.delivery.files import StoredFiles
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +38,12 @@ METHODS: dict[str, type[TelegramMethod[Any]]] = {
     "editMessageText": EditMessageText,
     "approveChatJoinRequest": ApproveChatJoinRequest,
     "declineChatJoinRequest": DeclineChatJoinRequest,
+    "sendDocument": SendDocument,
+    "sendPhoto": SendPhoto,
 }
+
+#: seconds an upload may take (a 50 MB document over a slow line)
+FILE_TIMEOUT = 300.0
 
 #: a 400 that means the private chat cannot be reached at all
 UNREACHABLE_400 = ("chat not found", "user not found", "user is deactivated", "peer_id_invalid")
@@ -67,22 +77,35 @@ Outcome = Sent | RetryLater | Unreachable | Failed
 
 
 class TelegramSender:
-    def __init__(self, bot: Bot, *, request_timeout: float = 30.0) -> None:
+    def __init__(self, bot: Bot, *, request_timeout: float = 30.0,
+                 files: StoredFiles | None = None) -> None:
         self._bot = bot
         self._timeout = request_timeout
+        self._files = files
 
     async def send(self, chat_id: int, chat_kind: str, method: str,
                    payload: dict[str, Any]) -> Outcome:
         factory = METHODS.get(method)
         if factory is None:
             return Failed(f"unsupported method {method}")
-        params = {k: v for k, v in payload.items() if not k.startswith("_")}
+        params: dict[str, Any] = {k: v for k, v in payload.items() if not k.startswith("_")}
+        file = payload.get("_file")
+        if isinstance(file, dict):   # the bytes are in the database (bot/delivery/files.py)
+            stored = await self._files.open(str(file["ref"])) if self._files else None
+            if stored is None:
+                return Failed("the file to send is no longer stored")
+            params[str(file["kind"])] = stored
+            timeout = max(self._timeout, FILE_TIMEOUT)   # up to 50 MB go up in one request
+        else:
+            timeout = self._timeout
         try:
             call = factory.model_validate({"chat_id": chat_id, **params})
         except ValueError as error:
             return Failed(f"invalid payload: {str(error)[:200]}")
         try:
-            result = await self._bot(call, request_timeout=int(self._timeout))
+            result = await self._bot(call, request_timeout=int(timeout))
+        except TelegramEntityTooLarge as error:   # a network error to aiogram; final to us
+            return Failed(f"413 {error.message}")
         except TelegramRetryAfter as error:
             return RetryLater(float(error.retry_after), f"429 retry after {error.retry_after}",
                               flood=True)

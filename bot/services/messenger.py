@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import html
 import logging
+import secrets
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
 from bot.db.repositories import OutboxRepository
+from bot.db.repositories.files import OutboxFileRepository
 from bot.errors import TemplateRenderError
 from bot.rendering import Renderer
+from bot.services.files import MAX_CAPTION, METHODS, FileKind, check_size, size_of, slices
+from bot.telegram_html import visible_length
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +43,7 @@ def url_button(text: str, url: str) -> dict[str, Any]:
 class Messenger:
     def __init__(self, session: AsyncSession, renderer: Renderer, config: CommunityConfig) -> None:
         self._outbox = OutboxRepository(session)
+        self._files = OutboxFileRepository(session)
         self._renderer = renderer
         self._config = config
 
@@ -69,6 +75,48 @@ class Messenger:
         payload["_template"] = template   # for the team notice should Telegram refuse it
         return await self._outbox.enqueue(key=key, chat_id=chat_id, chat_kind=chat_kind,
                                           purpose=purpose, payload=payload, now=now, due_at=due_at)
+
+    async def send_file(self, *, key: str, chat_id: int, chat_kind: str, purpose: str,
+                        kind: FileKind, filename: str, now: datetime, data: bytes | None = None,
+                        path: Path | None = None, caption_template: str | None = None,
+                        locale: str | None = None, context: Mapping[str, Any] | None = None,
+                        reply_to: int | None = None, reply_markup: dict[str, Any] | None = None,
+                        due_at: datetime | None = None) -> int | None:
+        """Queues a document or photo (``data``, or the file at ``path``, copied now) with an
+        optional caption rendered from ``caption_template``. The bytes are stored in the
+        database in the same transaction as the outbox row, so a crash before delivery loses
+        neither; they are dropped once the row is settled. Raises
+        :class:`~bot.services.files.FileRejectedError` (too big for Telegram, empty) before
+        queueing anything; ``None`` when already queued under ``key`` or the caption failed."""
+        check_size(kind, size_of(data, path))
+        payload: dict[str, Any] = {}
+        if caption_template is not None:
+            locale = locale or self._renderer.default_locale
+            try:
+                caption = self._renderer.render(caption_template, locale, context or {})
+                if visible_length(caption) > MAX_CAPTION:
+                    raise TemplateRenderError(caption_template, f"a caption over {MAX_CAPTION} "
+                                                                "characters")
+            except TemplateRenderError as error:
+                log.error("caption %s failed for %s: %s", caption_template, purpose, error.reason)
+                await self.notify_template_failure(error, now)
+                return None
+            payload.update(caption=caption, parse_mode="HTML")
+            payload["_template"] = caption_template
+        if reply_markup is not None:
+            payload["reply_markup"] = reply_markup
+        if reply_to is not None:
+            payload["reply_parameters"] = {"message_id": reply_to,
+                                           "allow_sending_without_reply": True}
+        ref = secrets.token_hex(16)
+        payload["_file"] = {"ref": ref, "kind": kind, "filename": filename}
+        row_id = await self._outbox.enqueue(key=key, chat_id=chat_id, chat_kind=chat_kind,
+                                            purpose=purpose, payload=payload, now=now,
+                                            due_at=due_at, method=METHODS[kind])
+        if row_id is not None:
+            await self._files.store(ref=ref, outbox_id=row_id, filename=filename,
+                                    slices=slices(data, path), now=now)
+        return row_id
 
     def label(self, template: str, locale: str, *, fallback: str) -> str:
         """A short text (a button label); ``fallback`` when its template is broken."""
