@@ -40,6 +40,7 @@ from bot.errors import SopbotError
 from bot.rendering import Renderer, build_renderer
 from bot.runtime import ConfigHolder, Runtime, services_for
 from bot.services import BotIdentity
+from bot.services.broadcast_delivery import BroadcastDeliveryHook
 from bot.services.welcome import WelcomeDeliveryHook
 from handlers.filters import OperatorDirectory
 from handlers.middlewares import UpdateContextMiddleware
@@ -59,6 +60,12 @@ MEMBER_COUNT_EVERY = timedelta(minutes=15)
 #: the SOP loop looks at least this often (it is woken by group messages, which may open
 #: questions, and sleeps until the next fire or deadline otherwise)
 SOP_POLL = timedelta(minutes=5)
+#: the reports and alerts loop looks at least this often (reports wake it at their times)
+REPORTS_POLL = timedelta(minutes=5)
+#: the lifecycle loop (a daily pass at tags.daily_at) looks at least this often
+LIFECYCLE_POLL = timedelta(hours=1)
+#: the broadcast pump looks at least this often (a running broadcast: every second)
+BROADCAST_POLL = timedelta(seconds=30)
 
 
 class SopBot:
@@ -80,7 +87,8 @@ class SopBot:
         self.limiter = RateLimiter(limits)
         self.delivery = DeliveryLoop(self.db, TelegramSender(self.bot, files=StoredFiles(self.db)),
                                      self.clock, self.limiter,
-                                     hooks=[WelcomeDeliveryHook(self.config), FileCleanupHook()])
+                                     hooks=[WelcomeDeliveryHook(self.config),
+                                            BroadcastDeliveryHook(self._broadcast_progress), FileCleanupHook()])
         self.dispatcher = Dispatcher()
         self._polling_timeout = polling_timeout
         self._polling_stop = asyncio.Event()
@@ -91,6 +99,12 @@ class SopBot:
                                 poll=HOUSEKEEPING_EVERY),
                          Ticker("member counts", self._count_members, self.clock,
                                 poll=MEMBER_COUNT_EVERY)]
+        self._broadcasts = Ticker("broadcasts", self.run_broadcasts, self.clock,
+                                  poll=BROADCAST_POLL)
+        self._tickers.append(self._broadcasts)
+        self._tickers.append(Ticker("lifecycle", self.run_lifecycle, self.clock,
+                                    poll=LIFECYCLE_POLL))
+        self._tickers.append(Ticker("reports", self.run_reports, self.clock, poll=REPORTS_POLL))
         self._tasks: list[asyncio.Task[None]] = []
         self.runtime: Runtime | None = None
 
@@ -314,6 +328,55 @@ class SopBot:
                 .act_on_overdue(now)
         self.delivery.wake()
         times = [t for t in (next_schedule, next_question) if t is not None]
+        return min(times) if times else None
+
+    async def run_broadcasts(self) -> datetime | None:
+        """Running broadcasts: backlog refilled, progress edited, tallies and A/B reports."""
+        assert self.runtime is not None
+        async with self.db.transaction() as session:
+            wake = await services_for(self.runtime, session).broadcasts.pump(self.clock.now())
+        self.delivery.wake()
+        return wake
+
+    def _broadcast_progress(self) -> None:
+        """A broadcast's copy was settled: the pump refills its backlog within a second."""
+        self._broadcasts.wake_by(self.clock.now() + timedelta(seconds=1))
+
+    async def run_lifecycle(self) -> datetime:
+        """The daily lifecycle pass when its time has come (claimed per day: one instance
+        does it), then the win-back DMs, a batch per transaction; returns the next pass time."""
+        assert self.runtime is not None
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            lifecycle = services_for(self.runtime, session).lifecycle
+            done = await lifecycle.daily_pass(now)
+            next_pass = lifecycle.next_pass(now)
+        if done is not None:
+            sent = 0
+            while True:
+                async with self.db.transaction() as session:
+                    batch = await services_for(self.runtime, session).lifecycle \
+                        .winback_batch(now, sent)
+                if not batch:
+                    break
+                sent += batch
+                self.delivery.wake()
+        return next_pass
+
+    async def run_reports(self) -> datetime | None:
+        """Daily and weekly reports whose time has come (each once), then the alerts."""
+        assert self.runtime is not None
+        now = self.clock.now()
+        wake: list[datetime | None] = []
+        try:   # a failing report must not hold back the alerts: separate transactions
+            async with self.db.transaction() as session:
+                wake.append(await services_for(self.runtime, session).reports.run_due(now))
+        except Exception:
+            log.exception("the reports failed")
+        async with self.db.transaction() as session:
+            wake.append(await services_for(self.runtime, session).alerts.check(now))
+        self.delivery.wake()
+        times = [t for t in wake if t is not None]
         return min(times) if times else None
 
     async def reload_config(self) -> CommunityConfig:

@@ -27,6 +27,7 @@ def engine_for(config: CommunityConfig) -> SopEngine:
         quiet_hours=config.sop.quiet_hours,
         missed_run_grace=config.sop.missed_run_grace,
         first_response=config.first_response.within,
+        interests=hook_specs(list(config.tags.interests.items())),
     ))
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import activity, buttons, errors, members, sop_commands, start, team
+from handlers import activity, broadcast, buttons, errors, members, sop_commands, start, team
+from handlers import tags as tag_commands
+from handlers import coupons as coupon_commands
 
 
 def setup() -> Router:
     root = Router(name="sopbot")
-    for feature in (errors, start, members, sop_commands, team, activity, buttons):
+    for feature in (errors, start, members, sop_commands, tag_commands, broadcast, coupon_commands, team, activity, buttons):
         root.include_router(feature.setup())
     return root
 

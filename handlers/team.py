@@ -15,7 +15,9 @@ from handlers.convert import origin, person
 from handlers.filters import InKnownChat, InTeamPlace, IsOperator, OperatorDirectory, TeamChat
 
 #: commands only operators may use (everyone else gets the refusal)
-TEAM_COMMANDS = ("kpi", "sop", "brief", "qa")
+TEAM_COMMANDS: tuple[str, ...] = ("kpi", "sop", "brief", "qa", "broadcast")
+TEAM_COMMANDS += ("tag", "segment")
+TEAM_COMMANDS += ("redeem", "coupon")
 
 
 def setup() -> Router:
@@ -34,11 +36,8 @@ def setup() -> Router:
 async def kpi(message: Message, command: CommandObject, services: Services, now: datetime,
               event_update: Update) -> None:
     assert message.from_user is not None
-    where, who = origin(message, event_update), person(message.from_user)
-    if command.args:
-        await services.team.answer_usage(where, who, "/kpi", now)
-        return
-    await services.team.answer_kpi(where, who, now)
+    await services.kpi_console.answer(origin(message, event_update), person(message.from_user),
+                                      command.args, now)
 
 
 async def team_help(message: Message, services: Services, now: datetime,

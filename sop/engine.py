@@ -37,6 +37,8 @@ class EngineSpec:
     quiet_hours: str | None = "22:00-08:00"                # "off"/None: never quiet
     missed_run_grace: timedelta = timedelta(hours=1)
     first_response: timedelta = timedelta(minutes=5)
+    #: interest name -> keywords (tags ``interest:<name>``)
+    interests: tuple[HookSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class SopEngine:
     keywords: KeywordMatcher = field(default_factory=lambda: KeywordMatcher([]))
     faq: FaqMatcher = field(default_factory=lambda: FaqMatcher([]))
     quiet: QuietHours | None = None
+    interests: KeywordMatcher = field(default_factory=lambda: KeywordMatcher([]))
 
     @classmethod
     def build(cls, spec: EngineSpec) -> SopEngine:
@@ -55,7 +58,8 @@ class SopEngine:
         return cls(spec=spec,
                    triggers={sid: CronTrigger(cron, spec.tz) for sid, cron, _ in spec.schedules},
                    keywords=KeywordMatcher([(h.id, h.keywords) for h in spec.hooks]),
-                   faq=FaqMatcher(list(spec.faq)), quiet=quiet)
+                   faq=FaqMatcher(list(spec.faq)), quiet=quiet,
+                   interests=KeywordMatcher([(i.id, i.keywords) for i in spec.interests]))
 
     # -- schedules ---------------------------------------------------------------------------
     def schedule_specs(self, paused: set[str] | frozenset[str] = frozenset()) -> list[ScheduleSpec]:
@@ -94,6 +98,10 @@ class SopEngine:
     # -- messages ----------------------------------------------------------------------------
     def hooks_in(self, text: str) -> list[str]:
         return self.keywords.match(text)
+
+    def interests_in(self, text: str) -> list[str]:
+        """Names of the interests whose keywords ``text`` contains (one scan)."""
+        return self.interests.match(text)
 
     def is_question(self, text: str, *, replies_to_bot: bool = False) -> bool:
         return is_question(text, replies_to_bot=replies_to_bot)

@@ -7,16 +7,21 @@ unknown keys, so a typo is reported instead of silently ignored. Checks that spa
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from bot.config.broadcasts import BroadcastsConfig
 from bot.config.durations import Duration
+from bot.config.reports import AlertsConfig, ReportsConfig
+from bot.config.growth import ReferralConfig, TiersConfig
 from bot.config.fields import CROSS_CHECK_ERROR, Int, Positive, Section, Text, fail
 from bot.config.sop import FaqItem, SopConfig, check_clock
+from bot.config.tags import (SegmentConfig, TagsConfig, WinbackConfig, segment_ref_problems,
+                             tag_problems)
 from bot.config.keys import Loc, dotted_key
 from sop.keywords import normalize
 from sop.triggers import CronError, CronTrigger
@@ -138,6 +143,9 @@ class CouponCampaign(Section):
     valid_days: Positive
     per_member: Positive = 1
     budget: Positive | None = None
+    #: last day (local) a code of this campaign is valid, whatever valid_days says; no codes
+    #: are issued after it
+    valid_until: date | None = None
 
 
 class CommunityConfig(Section):
@@ -153,6 +161,14 @@ class CommunityConfig(Section):
     hooks: list[HookConfig] = Field(default_factory=list)
     coupons: dict[Text, CouponCampaign] = Field(default_factory=dict)
     sop: SopConfig = Field(default_factory=SopConfig)
+    tiers: TiersConfig = Field(default_factory=TiersConfig)
+    referral: ReferralConfig | None = None
+    tags: TagsConfig = Field(default_factory=TagsConfig)
+    segments: dict[Text, SegmentConfig] = Field(default_factory=dict)
+    winback: WinbackConfig | None = None
+    broadcasts: BroadcastsConfig = Field(default_factory=BroadcastsConfig)
+    reports: ReportsConfig = Field(default_factory=ReportsConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     #: a folder of the operator's own templates (``<locale>/…/<name>.html.j2``), relative to
     #: this file; a template there replaces the built-in one of the same name
     templates: Text | None = None
@@ -212,10 +228,18 @@ def _cross_problems(config: CommunityConfig) -> list[tuple[Loc, str]]:
     problems += _schedule_problems(config)
     problems += _duplicate_ids("hooks", [hook.id for hook in config.hooks])
     problems += _keyword_collisions(config.hooks)
+    problems += tag_problems(config.tags, config.segments, config.winback,
+                             hook_tags=[h.tag for h in config.hooks if h.tag],
+                             coupons=list(config.coupons))
     coupon_refs: list[tuple[Loc, str | None]] = [(("welcome", "gift_coupon"),
                                                   config.welcome.gift_coupon)]
     coupon_refs += [(("hooks", index, "coupon"), hook.coupon)
                     for index, hook in enumerate(config.hooks)]
+    if config.referral is not None:
+        coupon_refs.append((("referral", "coupon"), config.referral.coupon))
+        if config.referral.chat_id is not None and config.referral.chat_id not in seen_chats:
+            problems.append((("referral", "chat_id"),
+                             f"chat {config.referral.chat_id} is not one of the communities"))
     for loc, name in coupon_refs:
         if name is not None and name not in config.coupons:
             known = ", ".join(sorted(config.coupons)) or "none are defined"
@@ -261,7 +285,10 @@ def _schedule_problems(config: CommunityConfig) -> list[tuple[Loc, str]]:
             problems.append((("schedules", index, "cron"),
                              f"{schedule.cron!r} never fires (no such date)"))
         if schedule.target is not None:
-            problems.append((("schedules", index, "target"),
-                             "targets other than the communities arrive with segments; "
-                             "leave target out for now"))
+            problems += segment_ref_problems(("schedules", index, "target"), schedule.target,
+                                             config.segments)
+            if schedule.effective_kind != "message":
+                problems.append((("schedules", index, "target"),
+                                 "only message schedules can target a segment (a briefing or "
+                                 "Q&A goes to the communities)"))
     return problems

@@ -27,5 +27,7 @@ def template_problems(config: CommunityConfig, catalog: TemplateCatalog) -> list
                                    (("welcome", "dm_template"), config.welcome.dm_template)]
     used += [(("schedules", i, "template"), s.template) for i, s in enumerate(config.schedules)]
     used += [(("hooks", i, "template"), h.template) for i, h in enumerate(config.hooks)]
+    if config.winback is not None:
+        used.append((("winback", "template"), config.winback.template))
     return [(loc, f"no template named {name!r} in {locale}/") for loc, name in used
             if name not in known]

@@ -9,16 +9,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
 from bot.rendering import Renderer
+from bot.services.broadcasts import BroadcastService
 from bot.services.community import CommunityService
+from bot.services.coupon_admin import CouponAdminService
 from bot.services.coupons import CouponService
 from bot.services.hooks import HookService
 from bot.services.kpi import KpiService
+from bot.services.kpi_console import KpiConsole
+from bot.services.alerts import AlertService
+from bot.services.reports import ReportService
 from bot.services.ledger import LedgerService
+from bot.services.lifecycle import LifecycleService
 from bot.services.messenger import Messenger
 from bot.services.questions import QuestionService
 from bot.services.schedules import ScheduleService
 from bot.services.segments import SegmentService
 from bot.services.sop_admin import SopAdminService
+from bot.services.tag_admin import TagAdminService
 from bot.services.team import TeamService
 from bot.services.welcome import BotIdentity, WelcomeService
 from sop.engine import SopEngine
@@ -40,7 +47,13 @@ class Services:
     schedules: ScheduleService
     sop_admin: SopAdminService
     segments: SegmentService
+    coupon_admin: CouponAdminService
+    lifecycle: LifecycleService
+    tag_admin: TagAdminService
 
+    broadcasts: BroadcastService
+    reports: ReportService
+    alerts: AlertService
     @classmethod
     def create(cls, session: AsyncSession, config: CommunityConfig, engine: SopEngine,
                renderer: Renderer, identity: BotIdentity, content_root: Path) -> Services:
@@ -51,13 +64,26 @@ class Services:
         kpi = KpiService(session, config)
         hooks = HookService(session, config, engine, messenger, coupons, identity)
         questions = QuestionService(session, config, engine, messenger)
+        lifecycle = LifecycleService(session, config, engine, messenger, coupons)
+        segments = SegmentService(session, config)
         return cls(config=config, engine=engine, messenger=messenger, ledger=ledger,
                    coupons=coupons, welcome=welcome, kpi=kpi, team=TeamService(messenger, kpi),
                    hooks=hooks, questions=questions,
-                   community=CommunityService(session, ledger, hooks, questions),
+                   coupon_admin=CouponAdminService(session, config, messenger, coupons),
+                   community=CommunityService(session, ledger, hooks, questions, lifecycle),
                    schedules=ScheduleService(session, config, engine, messenger, content_root),
                    sop_admin=SopAdminService(session, config, engine, messenger),
-                   segments=SegmentService(session, config))
+                   segments=segments, lifecycle=lifecycle,
+                   tag_admin=TagAdminService(session, config, segments),
+                   reports=ReportService(session, config, messenger, kpi),
+                   alerts=AlertService(session, config, messenger),
+                   broadcasts=BroadcastService(session, config, messenger,
+                                               SegmentService(session, config), engine))
+
+    @property
+    def kpi_console(self) -> KpiConsole:
+        """``/kpi`` and its variants (answers through ``team``)."""
+        return KpiConsole(self.team, self.kpi, self.messenger, self.config)
 
 
 __all__ = ["BotIdentity", "Services"]

@@ -13,6 +13,7 @@ from bot.db.repositories import TagRepository
 from bot.services.dto import GroupMessage, Person
 from bot.services.hooks import HookService
 from bot.services.ledger import LedgerService
+from bot.services.lifecycle import LifecycleService
 from bot.services.questions import QuestionService
 
 
@@ -22,8 +23,9 @@ TEAM_TAG = "team"
 
 class CommunityService:
     def __init__(self, session: AsyncSession, ledger: LedgerService, hooks: HookService,
-                 questions: QuestionService) -> None:
+                 questions: QuestionService, lifecycle: LifecycleService | None = None) -> None:
         self._tags = TagRepository(session)
+        self._lifecycle = lifecycle
         self._ledger = ledger
         self._hooks = hooks
         self._questions = questions
@@ -33,6 +35,8 @@ class CommunityService:
                                           message.sent_at)
         if not message.from_operator and await self._tags.has(message.person.id, TEAM_TAG):
             message = replace(message, from_operator=True)   # a teammate seen in the team chat
+        if self._lifecycle is not None:
+            await self._lifecycle.on_message(message, now)
         if not message.from_operator:
             await self._hooks.on_message(message, now)
         await self._questions.on_message(message, now)
@@ -50,4 +54,4 @@ class CommunityService:
         if present:
             await self._tags.add(person.id, TEAM_TAG, "team-chat", now)
         else:
-            await self._tags.remove(person.id, TEAM_TAG)
+            await self._tags.remove(person.id, TEAM_TAG, "team-chat", now)

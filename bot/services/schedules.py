@@ -13,6 +13,7 @@ from bot.config import CommunityConfig, ScheduleConfig
 from bot.db.repositories import SopRepository
 from bot.services.content import items_for
 from bot.services.messenger import Messenger
+from bot.services.targets import TargetedSend
 from sop.engine import SopEngine
 from sop.schedules import Run
 
@@ -30,6 +31,7 @@ class ScheduleService:
         self._messenger = messenger
         self._sop = SopRepository(session)
         self._content_root = content_root
+        self._targets = TargetedSend(session, config, engine, messenger)
 
     async def carry_out_due(self, now: datetime) -> datetime | None:
         """Every schedule whose time has come, once; missed ones reported; next check time."""
@@ -83,6 +85,13 @@ class ScheduleService:
                                           fallback="✋")
             markup = {"inline_keyboard": [[{"text": label,
                                             "callback_data": f"{RSVP_PREFIX}{session.id}"}]]}
+        if schedule.target is not None:   # by DM to a segment's reachable members
+            sent = await self._targets.send(schedule_id=schedule.id, target=schedule.target,
+                                            template=schedule.template, fire_at=run.fire_at,
+                                            context=context, now=now)
+            if sent is None:
+                return "render_failed", f"template {schedule.template} failed"
+            return "sent", f"{sent} members of {schedule.target}"
         queued = 0
         for community in self._config.communities:
             context["community"] = community.title

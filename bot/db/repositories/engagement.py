@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import HookHit, MemberTag, Question
+from bot.db.models import HookHit, MemberTag, Question, TagEvent
+from bot.db.models.tags import ADDED, REMOVED
 from bot.db.upsert import insert_for
 
 
@@ -33,23 +34,68 @@ class HookRepository:
 
 
 class TagRepository:
+    """Member tags, each add and remove written to the tag history (``tag_events``)."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def add(self, user_id: int, tag: str, by: str, now: datetime) -> bool:
+        """Puts ``tag`` on the member; ``False`` when it was there already (no history then)."""
         stmt = insert_for(self._session, MemberTag).values(
             user_id=user_id, tag=tag[:64], added_at=now, added_by=by[:32],
         ).on_conflict_do_nothing(index_elements=["user_id", "tag"]).returning(MemberTag.tag)
-        return (await self._session.execute(stmt)).first() is not None
+        added = (await self._session.execute(stmt)).first() is not None
+        if added:
+            self._session.add(TagEvent(user_id=user_id, tag=tag[:64], action=ADDED, at=now,
+                                       by=by[:32]))
+        return added
 
     async def has(self, user_id: int, tag: str) -> bool:
         result = await self._session.execute(
             select(MemberTag.tag).where(MemberTag.user_id == user_id, MemberTag.tag == tag))
         return result.first() is not None
 
-    async def remove(self, user_id: int, tag: str) -> None:
-        await self._session.execute(
-            delete(MemberTag).where(MemberTag.user_id == user_id, MemberTag.tag == tag))
+    async def remove(self, user_id: int, tag: str, by: str = "system",
+                     now: datetime | None = None) -> bool:
+        """Takes ``tag`` off; ``False`` when the member did not have it. The history records
+        the removal when ``now`` is given (every caller in the bot gives it)."""
+        result = await self._session.execute(
+            delete(MemberTag).where(MemberTag.user_id == user_id, MemberTag.tag == tag)
+            .returning(MemberTag.tag))
+        removed = result.first() is not None
+        if removed and now is not None:
+            self._session.add(TagEvent(user_id=user_id, tag=tag[:64], action=REMOVED, at=now,
+                                       by=by[:32]))
+        return removed
+
+    async def of(self, user_id: int) -> list[tuple[str, datetime, str]]:
+        """The member's tags with when and by whom/what they were put there."""
+        result = await self._session.execute(
+            select(MemberTag.tag, MemberTag.added_at, MemberTag.added_by)
+            .where(MemberTag.user_id == user_id).order_by(MemberTag.tag))
+        return [(tag, at, by) for tag, at, by in result.all()]
+
+    async def history(self, user_id: int, limit: int = 50) -> list[TagEvent]:
+        """The member's latest tag events, newest first (lifecycle moves included)."""
+        result = await self._session.execute(
+            select(TagEvent).where(TagEvent.user_id == user_id)
+            .order_by(TagEvent.at.desc(), TagEvent.id.desc()).limit(limit))
+        return list(result.scalars().all())
+
+    async def movements(self, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
+        """Per tag, how many times it was added and removed in ``[start, end)`` — lifecycle
+        moves appear as ``lifecycle:<stage>`` (added = members who entered the stage)."""
+        result = await self._session.execute(
+            select(TagEvent.tag, TagEvent.action, func.count())
+            .where(TagEvent.at >= start, TagEvent.at < end)
+            .group_by(TagEvent.tag, TagEvent.action))
+        out: dict[str, tuple[int, int]] = {}
+        for tag, action, count in result.all():
+            added, removed = out.get(tag, (0, 0))
+            out[tag] = (added + int(count), removed) if action == ADDED else \
+                (added, removed + int(count))
+        return dict(sorted(out.items()))
+
 
 class QuestionRepository:
     def __init__(self, session: AsyncSession) -> None:
