@@ -45,6 +45,7 @@ from bot.services.welcome import WelcomeDeliveryHook
 from handlers.filters import OperatorDirectory
 from handlers.middlewares import UpdateContextMiddleware
 from bot.ticker import Ticker
+from bot.orders_api import OrdersApi
 from sop.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,10 @@ class SopBot:
         self._tickers.append(Ticker("lifecycle", self.run_lifecycle, self.clock,
                                     poll=LIFECYCLE_POLL))
         self._tickers.append(Ticker("reports", self.run_reports, self.clock, poll=REPORTS_POLL))
+        #: POST /api/orders for shops, when ORDERS_SECRET is set (polling and webhook mode)
+        self.orders_api = OrdersApi(settings.orders_secret.get_secret_value(),
+                                    settings.orders_listen, self.db, self.clock, self.config) \
+            if settings.orders_secret is not None else None
         self._tasks: list[asyncio.Task[None]] = []
         self.runtime: Runtime | None = None
 
@@ -139,6 +144,9 @@ class SopBot:
             *(asyncio.create_task(ticker.run(), name=ticker.name) for ticker in self._tickers),
             asyncio.create_task(self._receive(), name="updates"),
         ]
+        if self.orders_api is not None:   # ends when stop() sets _polling_stop
+            self._tasks.append(asyncio.create_task(self.orders_api.serve(self._polling_stop),
+                                                   name="orders api"))
 
     async def stop(self) -> None:
         """Stops taking updates, lets the loops finish what they hold, closes everything."""

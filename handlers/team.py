@@ -18,6 +18,7 @@ from handlers.filters import InKnownChat, InTeamPlace, IsOperator, OperatorDirec
 TEAM_COMMANDS: tuple[str, ...] = ("kpi", "sop", "brief", "qa", "broadcast")
 TEAM_COMMANDS += ("tag", "segment")
 TEAM_COMMANDS += ("redeem", "coupon")
+TEAM_COMMANDS += ("audit", "member", "export")
 
 
 def setup() -> Router:

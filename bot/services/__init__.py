@@ -17,6 +17,7 @@ from bot.services.hooks import HookService
 from bot.services.kpi import KpiService
 from bot.services.kpi_console import KpiConsole
 from bot.services.alerts import AlertService
+from bot.services.audit import AuditService
 from bot.services.reports import ReportService
 from bot.services.ledger import LedgerService
 from bot.services.lifecycle import LifecycleService
@@ -54,6 +55,7 @@ class Services:
     broadcasts: BroadcastService
     reports: ReportService
     alerts: AlertService
+    audit: AuditService
     @classmethod
     def create(cls, session: AsyncSession, config: CommunityConfig, engine: SopEngine,
                renderer: Renderer, identity: BotIdentity, content_root: Path) -> Services:
@@ -77,6 +79,7 @@ class Services:
                    tag_admin=TagAdminService(session, config, segments),
                    reports=ReportService(session, config, messenger, kpi),
                    alerts=AlertService(session, config, messenger),
+                   audit=AuditService(session, config),
                    broadcasts=BroadcastService(session, config, messenger,
                                                SegmentService(session, config), engine))
 

@@ -1,135 +1,330 @@
-"""Today's KPI snapshot per community, in the community's timezone, from the daily rollups."""
+"""KPI figures per community for a day or a week, in the community's timezone, each against
+the period before and the 7-day average (from the daily rollups and small per-day aggregates;
+nothing here grows with the number of members or the length of the history)."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
+from bot.config.community import CommunityChat
 from bot.db.models import GLOBAL_CHAT, DailyRollup
-from bot.db.repositories import MembershipRepository, QuestionRepository, RollupRepository
+from bot.db.repositories.kpi import KpiRepository, WelcomeCounts
+
+#: a figure more than this far from the one it is compared with is flagged (the seed's rule)
+DEVIATION = 0.2
+#: how many sources /kpi lists
+TOP_SOURCES = 3
 
 
 @dataclass(frozen=True)
-class WelcomeSla:
-    due: int          # joiners whose greeting deadline has passed, or who were greeted
-    #                   (those who left before their greeting are not counted at all)
-    in_time: int      # greeted within ``welcome.within``
-    waiting: int      # joined, deadline not reached yet, not greeted yet
+class KpiPeriod:
+    """Local days ``first``..``last`` (inclusive); ``kind`` is today, yesterday, day or 7d."""
+
+    kind: str
+    first: date
+    last: date
 
     @property
-    def share(self) -> float | None:
-        return None if self.due == 0 else self.in_time / self.due
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def shifted(self, days: int) -> KpiPeriod:
+        return KpiPeriod(self.kind, self.first - timedelta(days=days),
+                         self.last - timedelta(days=days))
 
 
 @dataclass(frozen=True)
-class FirstResponse:
-    questions: int
-    answered: int                 # by a person (operators), with a response time
-    within_sla: int               # of those, answered within first_response.within
-    median_seconds: int | None
-    p90_seconds: int | None
-    auto_answered: int            # FAQ answers by the bot when the SLA ran out
-    escalated: int                # sent to the team chat when the SLA ran out
+class Figure:
+    """One figure with what it is compared with (``None`` where there is nothing to compare)."""
 
-    due: int = 0                  # answered, or their deadline passed (the rest still waiting)
+    key: str
+    value: float | None
+    prev: float | None = None
+    avg: float | None = None
+    #: count, signed (net growth), share (0..1), minutes (shown from seconds)
+    unit: str = "count"
+    #: e.g. "5/5" beside a share
+    detail: str | None = None
 
     @property
-    def share_within(self) -> float | None:
-        return None if self.due == 0 else self.within_sla / self.due
+    def vs_prev(self) -> float | None:
+        return _change(self.value, self.prev)
+
+    @property
+    def vs_avg(self) -> float | None:
+        return _change(self.value, self.avg)
+
+    @property
+    def flagged(self) -> bool:
+        return any(c is not None and abs(c) > DEVIATION for c in (self.vs_prev, self.vs_avg))
+
+
+def _change(value: float | None, base: float | None) -> float | None:
+    """Relative change; ``None`` when there is no base to compare with (missing or zero)."""
+    if value is None or base is None or base == 0:
+        return None
+    return (value - base) / abs(base)
 
 
 @dataclass(frozen=True)
-class CommunityKpi:
+class CommunityFigures:
     chat_id: int
     title: str
-    members: int
-    joins: int
-    leaves: int
-    active_members: int
-    messages: int
-    welcome: WelcomeSla
-    first_response: FirstResponse
+    figures: list[Figure]
+    sources: list[tuple[str, int]]
+    members_reported: int | None
+    welcome_waiting: int
+    auto_answered: int
+    escalated: int
     hooks_triggered: int
-    members_reported: int | None = None   # Telegram's own count, refreshed every 15 minutes
 
-    @property
-    def net(self) -> int:
-        return self.joins - self.leaves
+    def figure(self, key: str) -> Figure:
+        return next(f for f in self.figures if f.key == key)
 
 
 @dataclass(frozen=True)
-class KpiSnapshot:
-    day: date
+class KpiReport:
+    period: KpiPeriod
     timezone: str
-    communities: list[CommunityKpi]
-    coupons_issued: int
-    dm_sent: int
-    dm_blocked: int
+    #: with a 7-day average to compare with (single days only)
+    has_avg: bool
+    communities: list[CommunityFigures]
+    overall: list[Figure]
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    days: list[date]
+    joins: list[int]
+    active: list[int]
+    redemptions: list[int]
+
+
+@dataclass
+class _Day:
+    """One community's (or the global row's) raw figures for one local day."""
+
+    joins: int = 0
+    leaves: int = 0
+    messages: int = 0
+    active: int = 0
+    questions: int = 0
+    auto: int = 0
+    escalated: int = 0
+    hooks: int = 0
+    reactivated: int = 0
+    silent: int | None = None
+    members: int | None = None
+    members_reported: int | None = None
+    welcome: WelcomeCounts = WelcomeCounts(0, 0, 0)
+    response_times: list[int] = field(default_factory=list)
+    fr_due: int = 0
+    coupons_issued: int = 0
+    coupons_redeemed: int = 0
+    dm_sent: int = 0
+    dm_blocked: int = 0
 
 
 class KpiService:
     def __init__(self, session: AsyncSession, config: CommunityConfig) -> None:
-        self._rollups = RollupRepository(session)
-        self._stints = MembershipRepository(session)
-        self._questions = QuestionRepository(session)
+        self._repo = KpiRepository(session)
         self._config = config
 
-    async def today(self, now: datetime) -> KpiSnapshot:
-        tz = self._config.tz
-        day = now.astimezone(tz).date()
-        start = datetime.combine(day, time(), tzinfo=tz)
-        end = start + timedelta(days=1)
-        within = self._config.welcome.within
-        rows = []
-        for community in self._config.communities:
-            rollup = await self._rollups.get(community.chat_id, day)
-            joined = await self._stints.joined_between(community.chat_id, start, end)
-            in_time = due = waiting = 0
-            for joined_at, welcomed_at, left in joined:
-                deadline = joined_at + within
-                if left and welcomed_at is None:
-                    continue  # left before anyone could greet them: no one to welcome
-                if welcomed_at is not None:
-                    due += 1
-                    in_time += welcomed_at <= deadline
-                elif deadline <= now:
-                    due += 1
-                else:
-                    waiting += 1
-            rows.append(CommunityKpi(
-                chat_id=community.chat_id, title=community.title,
-                members=await self._stints.count_open(community.chat_id),
-                joins=rollup.joins if rollup else 0, leaves=rollup.leaves if rollup else 0,
-                active_members=rollup.active_members if rollup else 0,
-                messages=rollup.messages if rollup else 0,
-                welcome=WelcomeSla(due=due, in_time=in_time, waiting=waiting),
-                first_response=await self._first_response(community.chat_id, start, end, rollup,
-                                                          now),
-                hooks_triggered=rollup.hooks_triggered if rollup else 0,
-                members_reported=rollup.members_reported if rollup else None))
-        overall = await self._rollups.get(GLOBAL_CHAT, day)
-        return KpiSnapshot(day=day, timezone=self._config.timezone, communities=rows,
-                           coupons_issued=overall.coupons_issued if overall else 0,
-                           dm_sent=overall.dm_sent if overall else 0,
-                           dm_blocked=overall.dm_blocked if overall else 0)
+    def local_day(self, now: datetime) -> date:
+        return now.astimezone(self._config.tz).date()
 
-    async def _first_response(self, chat_id: int, start: datetime, end: datetime,
-                              rollup: DailyRollup | None, now: datetime) -> FirstResponse:
-        """The day's questions (bounded by the day's count, not by history)."""
-        sla = self._config.first_response.within.total_seconds()
-        asked = await self._questions.asked_between(chat_id, start, end)
-        times = sorted(q.response_seconds for q in asked if q.response_seconds is not None)
-        return FirstResponse(
-            questions=len(asked), answered=len(times),
-            within_sla=sum(1 for t in times if t <= sla),
-            median_seconds=_percentile(times, 0.5), p90_seconds=_percentile(times, 0.9),
-            auto_answered=rollup.auto_answered if rollup else 0,
-            escalated=rollup.escalated if rollup else 0,
-            due=sum(1 for q in asked if q.response_seconds is not None or q.deadline <= now))
+    async def today(self, now: datetime) -> KpiReport:
+        day = self.local_day(now)
+        return await self.report(KpiPeriod("today", day, day), now)
+
+    async def report(self, period: KpiPeriod, now: datetime,
+                     communities: Sequence[CommunityChat] | None = None) -> KpiReport:
+        chats = list(communities) if communities is not None else list(self._config.communities)
+        has_avg = period.days == 1
+        prev = period.shifted(period.days)
+        earliest = period.first - timedelta(days=7 if has_avg else period.days)
+        days = await self._days([c.chat_id for c in chats], earliest, period.last, now)
+        avg_days = [period.first - timedelta(days=n) for n in range(7, 0, -1)]
+        sources = await self._repo.sources([c.chat_id for c in chats], period.first, period.last)
+        rows = []
+        for chat in chats:
+            per_day = days[chat.chat_id]
+            current = [per_day[d] for d in _span(period)]
+            before = [per_day[d] for d in _span(prev)]
+            average = [per_day[d] for d in avg_days] if has_avg else None
+            rows.append(CommunityFigures(
+                chat_id=chat.chat_id, title=chat.title,
+                figures=_community_figures(current, before, average, self._fr_sla),
+                sources=sources.get(chat.chat_id, [])[:TOP_SOURCES],
+                members_reported=next((d.members_reported for d in reversed(current)
+                                       if d.members_reported is not None), None),
+                welcome_waiting=sum(d.welcome.waiting for d in current),
+                auto_answered=sum(d.auto for d in current),
+                escalated=sum(d.escalated for d in current),
+                hooks_triggered=sum(d.hooks for d in current)))
+        overall = days[GLOBAL_CHAT]
+        return KpiReport(
+            period=period, timezone=self._config.timezone, has_avg=has_avg, communities=rows,
+            overall=_overall_figures([overall[d] for d in _span(period)],
+                                     [overall[d] for d in _span(prev)],
+                                     [overall[d] for d in avg_days] if has_avg else None))
+
+    async def series(self, first: date, last: date,
+                     communities: Sequence[CommunityChat] | None = None) -> ChartSeries:
+        """Joins and active members (over the communities) and redemptions per day."""
+        chats = list(communities) if communities is not None else list(self._config.communities)
+        ids = [c.chat_id for c in chats]
+        rollups = await self._repo.rollups([*ids, GLOBAL_CHAT], first, last)
+        span = list(_span(KpiPeriod("chart", first, last)))
+        joins = dict.fromkeys(span, 0)
+        active = dict.fromkeys(span, 0)
+        redeemed = dict.fromkeys(span, 0)
+        for row in rollups:
+            if row.chat_id == GLOBAL_CHAT:
+                redeemed[row.day] += row.coupons_redeemed
+            else:
+                joins[row.day] += row.joins
+                active[row.day] += row.active_members
+        return ChartSeries(days=span, joins=[joins[d] for d in span],
+                           active=[active[d] for d in span],
+                           redemptions=[redeemed[d] for d in span])
+
+    @property
+    def _fr_sla(self) -> float:
+        return self._config.first_response.within.total_seconds()
+
+    async def _days(self, chat_ids: list[int], first: date, last: date,
+                    now: datetime) -> dict[int, dict[date, _Day]]:
+        """Raw figures of every community (and the global row) for each day first..last."""
+        tz = self._config.tz
+        span = list(_span(KpiPeriod("raw", first, last)))
+        days = {chat: {d: _Day() for d in span} for chat in [*chat_ids, GLOBAL_CHAT]}
+        for row in await self._repo.rollups([*chat_ids, GLOBAL_CHAT], first, last):
+            _fill(days[row.chat_id][row.day], row)
+        members = await self._repo.members_now(chat_ids)
+        deltas = await self._repo.deltas_after(chat_ids, first)
+        today = self.local_day(now)
+        for chat in chat_ids:
+            count = members.get(chat, 0)
+            # walk back from today's count: the end of day D is the count less what came after
+            later = sum(delta for (c, d), delta in deltas.items() if c == chat and d > last)
+            running = count - later
+            for d in reversed(span):
+                days[chat][d].members = running if d <= today else None
+                running -= deltas.get((chat, d), 0)
+        bounds = [_day_start(d, tz) for d in span] + [_day_start(last + timedelta(days=1), tz)]
+        within = self._config.welcome.within
+        for chat in chat_ids:
+            for d, counts in zip(span, await self._repo.welcome(chat, bounds, within, now)):
+                days[chat][d].welcome = counts
+        for q in await self._repo.questions(chat_ids, bounds[0], bounds[-1]):
+            day = days[q.chat_id][q.asked_at.astimezone(tz).date()]
+            if q.response_seconds is not None:
+                day.response_times.append(q.response_seconds)
+            if q.response_seconds is not None or q.deadline <= now:
+                day.fr_due += 1
+        return days
+
+
+def _fill(day: _Day, row: DailyRollup) -> None:
+    day.joins, day.leaves, day.messages = row.joins, row.leaves, row.messages
+    day.active, day.questions = row.active_members, row.questions
+    day.auto, day.escalated, day.hooks = row.auto_answered, row.escalated, row.hooks_triggered
+    day.members_reported = row.members_reported
+    day.coupons_issued, day.coupons_redeemed = row.coupons_issued, row.coupons_redeemed
+    day.dm_sent, day.dm_blocked = row.dm_sent, row.dm_blocked
+    day.reactivated = int(getattr(row, "reactivated", 0) or 0)
+    day.silent = getattr(row, "silent_members", None)
+
+
+def _span(period: KpiPeriod) -> list[date]:
+    return [period.first + timedelta(days=n) for n in range(period.days)]
+
+
+def _day_start(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(), tzinfo=tz)
+
+
+@dataclass(frozen=True)
+class _Measured:
+    value: float | None
+    detail: str | None = None
+
+
+def _measure(days: list[_Day], sla: float, *, per_day: bool) -> dict[str, _Measured]:
+    """The figures over ``days``: totals (or, ``per_day``, daily means) of counters, the last
+    day's snapshots (or their mean), shares pooled over the days, the pooled median."""
+    n = len(days) if per_day else 1
+
+    def total(name: str) -> _Measured:
+        return _Measured(sum(getattr(d, name) for d in days) / n)
+
+    def snapshot(name: str) -> _Measured:
+        values = [getattr(d, name) for d in days if getattr(d, name) is not None]
+        if not values:
+            return _Measured(None)
+        return _Measured(sum(values) / len(values) if per_day else values[-1])
+
+    times = sorted(t for d in days for t in d.response_times)
+    fr_due = sum(d.fr_due for d in days)
+    within = sum(1 for t in times if t <= sla)
+    w_due = sum(d.welcome.due for d in days)
+    w_in = sum(d.welcome.in_time for d in days)
+    median = _percentile(times, 0.5)
+    return {
+        "members": snapshot("members"),
+        "joins": total("joins"), "leaves": total("leaves"),
+        "net": _Measured((sum(d.joins for d in days) - sum(d.leaves for d in days)) / n),
+        "active": _Measured(sum(d.active for d in days) / len(days)) if days else _Measured(None),
+        "messages": total("messages"), "questions": total("questions"),
+        "response_median": _Measured(None if median is None else median / 60),
+        "response_within": _Measured(within / fr_due if fr_due else None, f"{within}/{fr_due}"),
+        "welcome_sla": _Measured(w_in / w_due if w_due else None, f"{w_in}/{w_due}"),
+        "silent": snapshot("silent"),
+        "reactivated": total("reactivated"),
+    }
+
+
+_COMMUNITY_FIGURES = (("members", "count"), ("joins", "count"), ("leaves", "count"),
+                      ("net", "signed"), ("active", "count"), ("messages", "count"),
+                      ("questions", "count"), ("response_median", "minutes"),
+                      ("response_within", "share"), ("welcome_sla", "share"),
+                      ("silent", "count"), ("reactivated", "count"))
+
+
+def _community_figures(current: list[_Day], before: list[_Day], average: list[_Day] | None,
+                       sla: float) -> list[Figure]:
+    now = _measure(current, sla, per_day=False)
+    prev = _measure(before, sla, per_day=False)
+    avg = _measure(average, sla, per_day=True) if average is not None else None
+    return [Figure(key, now[key].value, prev[key].value, avg[key].value if avg else None,
+                   unit, now[key].detail if unit == "share" else None)
+            for key, unit in _COMMUNITY_FIGURES]
+
+
+def _overall_figures(current: list[_Day], before: list[_Day],
+                     average: list[_Day] | None) -> list[Figure]:
+    def measure(days: list[_Day], n: int) -> dict[str, float | None]:
+        issued = sum(d.coupons_issued for d in days)
+        redeemed = sum(d.coupons_redeemed for d in days)
+        return {"coupons_issued": issued / n, "coupons_redeemed": redeemed / n,
+                "redemption_rate": redeemed / issued if issued else None,
+                "dm_sent": sum(d.dm_sent for d in days) / n,
+                "dm_blocked": sum(d.dm_blocked for d in days) / n}
+
+    now, prev = measure(current, 1), measure(before, 1)
+    avg = measure(average, len(average)) if average else None
+    units = {"redemption_rate": "share"}
+    return [Figure(key, now[key], prev[key], avg[key] if avg else None, units.get(key, "count"))
+            for key in ("coupons_issued", "coupons_redeemed", "redemption_rate", "dm_sent",
+                        "dm_blocked")]
 
 
 def _percentile(sorted_values: list[int], share: float) -> int | None:

@@ -15,6 +15,7 @@ from bot.db.repositories import (
     MembershipRepository,
     RollupRepository,
 )
+from bot.db.repositories.kpi import KpiRepository
 from bot.services.dto import Person
 from sop.payload import PayloadKind, StartPayload
 
@@ -30,6 +31,7 @@ class LedgerService:
         self._stints = MembershipRepository(session)
         self._activity = ActivityRepository(session)
         self._rollups = RollupRepository(session)
+        self._kpi = KpiRepository(session)
         self._tz = tz
 
     async def seen(self, person: Person, now: datetime) -> Member:
@@ -83,6 +85,7 @@ class LedgerService:
             chat_id=chat_id, user_id=person.id, joined_at=at, invite_link=(invite_link or None)
             and invite_link[:128], via_join_request=via_join_request))
         await self._rollups.add(chat_id, self.local_day(at), joins=1)
+        await self._kpi.stint_opened(chat_id, self.local_day(at), member.source or "unknown")
         return stint
 
     async def record_leave(self, chat_id: int, person: Person, now: datetime,
@@ -96,6 +99,7 @@ class LedgerService:
         last = await self._stints.last_stint(chat_id, person.id)
         if last is not None and last.left_at is None:
             last.left_at = max(at, last.joined_at)
+            await self._kpi.stint_closed(chat_id, self.local_day(last.left_at))
         elif last is not None and last.left_at is not None and last.left_at >= at - \
                 timedelta(seconds=SAME_JOIN):
             return False

@@ -43,11 +43,11 @@ async def test_operator_gets_todays_figures(app: SopBot, sandbox: TelegramSandbo
     text = await _kpi(sandbox, OPERATOR)
     assert "Demo community" in text
     assert _figure(text, "Members") == 5
-    assert _figure(text, "joins") == 6
-    assert _figure(text, "leaves") == 1
-    assert _figure(text, "net") == 5
+    assert _figure(text, "Joins") == 6
+    assert _figure(text, "Leaves") == 1
+    assert _figure(text, "Net growth") == 5
     assert _figure(text, "Active members") == 3
-    assert _figure(text, "messages") == 5
+    assert _figure(text, "Messages") == 5
     assert "Welcome SLA 100% (5/5)" in text   # the one who left before the greeting is not due
 
 
@@ -58,12 +58,12 @@ async def test_kpi_day_is_the_configured_timezones_day(app: SopBot, sandbox: Tel
     sandbox.add_user(9101, "Late")
     sandbox.user_joins(COMMUNITY, 9101)
     await settle(app, sandbox)
-    assert _figure(await _kpi(sandbox, OPERATOR), "joins") == 1
+    assert _figure(await _kpi(sandbox, OPERATOR), "Joins") == 1
     clock.advance(minutes=2)                 # 00:01 the next day in Shanghai, still 16:01 UTC
     await settle(app, sandbox)
     text = await _kpi(sandbox, OPERATOR)
     assert "2026-11-21" in text
-    assert _figure(text, "joins") == 0
+    assert _figure(text, "Joins") == 0
     assert _figure(text, "Members") == 1
 
 
@@ -141,7 +141,7 @@ async def test_members_from_before_the_bot_are_counted_when_they_leave_and_by_te
         clock.advance(minutes=15)                 # Telegram's count is asked every 15 minutes
         await settle(app, sandbox)
         text = await _kpi(sandbox, OPERATOR)
-        assert _figure(text, "leaves") == 3
+        assert _figure(text, "Leaves") == 3
         assert "(Telegram 8)" in text             # seven people and the bot
     finally:
         await app.stop()

@@ -16,10 +16,6 @@ from bot.db.models.update import ProcessedUpdate
 __all__ = ["GLOBAL_CHAT", "ActivityDaily", "Base", "BriefItem", "Coupon", "DailyRollup", "HookHit",
            "Member", "MemberTag", "Membership", "OutboxMessage", "ProcessedUpdate", "QaRsvp",
            "QaSession", "Question", "SopPause", "SopRun", "SopState"]
-from bot.db.models.audit import AuditEntry  # noqa: E402
-from bot.db.models.files import OutboxFile, OutboxFileChunk  # noqa: E402
-
-__all__ += ["AuditEntry", "OutboxFile", "OutboxFileChunk"]
 __all__ += ["Order", "Referral", "ReferralLink"]
 from bot.db.models.reports import AlertState, MemberCount, MemberDelta, ReportRun, SourceJoins  # noqa: E402
 

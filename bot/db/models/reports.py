@@ -1,0 +1,69 @@
+"""What the team console reads besides the daily rollups: member counts kept as they change,
+joins per source and day, and the reports and alerts already sent (never twice)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db.base import Base, BigIntPK
+
+
+class MemberCount(Base):
+    """Open stints per community right now (so ``/kpi`` never counts the member table)."""
+
+    __tablename__ = "member_counts"
+
+    chat_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    members: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MemberDelta(Base):
+    """How the open-stint count changed on a local day (joins that opened a stint minus leaves
+    that closed one); the count at the end of day D is today's count minus the later deltas."""
+
+    __tablename__ = "member_deltas"
+
+    chat_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    delta: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SourceJoins(Base):
+    """Joins per community, local day and source (deep-link payload, invite link, …)."""
+
+    __tablename__ = "source_joins"
+
+    chat_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    joins: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportRun(Base):
+    """One daily or weekly report for one period: claimed once, across restarts and
+    instances (the unique constraint decides who sends it)."""
+
+    __tablename__ = "report_runs"
+    __table_args__ = (UniqueConstraint("kind", "period"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    #: daily or weekly
+    kind: Mapped[str] = mapped_column(String(16))
+    #: the first local day the report covers
+    period: Mapped[date] = mapped_column(Date)
+    sent_at: Mapped[datetime]
+
+
+class AlertState(Base):
+    """An alert condition by key (kind + subject): raised once while it lasts; cleared when it
+    ends; raised again only after it cleared and ``alerts.repeat_after`` has passed."""
+
+    __tablename__ = "alert_states"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    raised_at: Mapped[datetime]
+    cleared_at: Mapped[datetime | None]
