@@ -50,12 +50,19 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--members", type=int, default=200)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    orders = commands.add_parser("import-orders", help="import orders from a CSV file (header: "
+                                 "order_id, member_id and/or coupon, amount, time[, currency])")
+    orders.add_argument("path", type=Path)
     args = parser.parse_args(argv)
 
     if args.command == "check-config":
         return check_config(args.path)
     if args.command == "simulate":
         return simulate_command(args.config, args.days, args.start)
+    if args.command == "import-orders":
+        from bot.orders_import import command as import_orders_command
+
+        return import_orders_command(args.path)
     if args.command == "demo":
         from bot.demo import run_demo
 

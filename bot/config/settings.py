@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None  # WEBHOOK_SECRET: Telegram sends it in a header
     webhook_listen: str = "0.0.0.0:8080"  # WEBHOOK_LISTEN: host:port the webhook server binds
     log_level: str = Field(default="INFO", validation_alias="SOPBOT_LOG_LEVEL")
+    #: ORDERS_SECRET: set → POST /api/orders is served (HMAC-SHA256 of the body with it)
+    orders_secret: SecretStr | None = None
+    orders_listen: str = "127.0.0.1:8081"  # ORDERS_LISTEN: host:port of the orders endpoint
 
     @model_validator(mode="before")
     @classmethod
@@ -49,6 +52,23 @@ class Settings(BaseSettings):
         if level not in logging.getLevelNamesMapping():
             raise ValueError(f"SOPBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got {value!r})")
         return level
+
+    @field_validator("orders_secret")
+    @classmethod
+    def _strong_orders_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < 16:
+            raise ValueError("ORDERS_SECRET must be at least 16 characters (e.g. the output of "
+                             "`openssl rand -hex 32`)")
+        return value
+
+    @field_validator("orders_listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not port.isdigit() or int(port) > 65535:
+            raise ValueError(f"ORDERS_LISTEN must be host:port like 127.0.0.1:8081 "
+                             f"(got {value!r})")
+        return value
 
     @field_validator("telegram_api_url")
     @classmethod
