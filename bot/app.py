@@ -46,6 +46,7 @@ from handlers.filters import OperatorDirectory
 from handlers.middlewares import UpdateContextMiddleware
 from bot.ticker import Ticker
 from bot.orders_api import OrdersApi
+from bot.growth_jobs import GrowthJobs
 from sop.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,10 @@ class SopBot:
         self._tickers.append(Ticker("lifecycle", self.run_lifecycle, self.clock,
                                     poll=LIFECYCLE_POLL))
         self._tickers.append(Ticker("reports", self.run_reports, self.clock, poll=REPORTS_POLL))
+        #: issue 4: the daily value-tier pass and the referral check
+        self.growth = GrowthJobs(self.db, self.clock, self.config, lambda: self.runtime,
+                                 self.delivery.wake)
+        self._tickers += self.growth.tickers()
         #: POST /api/orders for shops, when ORDERS_SECRET is set (polling and webhook mode)
         self.orders_api = OrdersApi(settings.orders_secret.get_secret_value(),
                                     settings.orders_listen, self.db, self.clock, self.config) \

@@ -7,11 +7,15 @@ from aiogram import Router
 from handlers import activity, broadcast, buttons, errors, members, sop_commands, start, team
 from handlers import tags as tag_commands
 from handlers import coupons as coupon_commands
+from handlers import referrals
+from handlers import console
+from handlers.audit import AuditMiddleware
 
 
 def setup() -> Router:
     root = Router(name="sopbot")
-    for feature in (errors, start, members, sop_commands, tag_commands, broadcast, coupon_commands, team, activity, buttons):
+    root.message.outer_middleware(AuditMiddleware())   # every team command, however it ends
+    for feature in (errors, start, members, sop_commands, tag_commands, broadcast, coupon_commands, console, referrals, team, activity, buttons):
         root.include_router(feature.setup())
     return root
 

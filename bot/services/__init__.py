@@ -18,11 +18,14 @@ from bot.services.kpi import KpiService
 from bot.services.kpi_console import KpiConsole
 from bot.services.alerts import AlertService
 from bot.services.audit import AuditService
+from bot.services.exports import ExportService
+from bot.services.member_view import MemberViewService
 from bot.services.reports import ReportService
 from bot.services.ledger import LedgerService
 from bot.services.lifecycle import LifecycleService
 from bot.services.messenger import Messenger
 from bot.services.questions import QuestionService
+from bot.services.referrals import ReferralService
 from bot.services.schedules import ScheduleService
 from bot.services.segments import SegmentService
 from bot.services.sop_admin import SopAdminService
@@ -49,6 +52,7 @@ class Services:
     sop_admin: SopAdminService
     segments: SegmentService
     coupon_admin: CouponAdminService
+    referrals: ReferralService
     lifecycle: LifecycleService
     tag_admin: TagAdminService
 
@@ -56,6 +60,8 @@ class Services:
     reports: ReportService
     alerts: AlertService
     audit: AuditService
+    member_view: MemberViewService
+    exports: ExportService
     @classmethod
     def create(cls, session: AsyncSession, config: CommunityConfig, engine: SopEngine,
                renderer: Renderer, identity: BotIdentity, content_root: Path) -> Services:
@@ -72,6 +78,7 @@ class Services:
                    coupons=coupons, welcome=welcome, kpi=kpi, team=TeamService(messenger, kpi),
                    hooks=hooks, questions=questions,
                    coupon_admin=CouponAdminService(session, config, messenger, coupons),
+                   referrals=ReferralService(session, config, messenger, coupons, engine),
                    community=CommunityService(session, ledger, hooks, questions, lifecycle),
                    schedules=ScheduleService(session, config, engine, messenger, content_root),
                    sop_admin=SopAdminService(session, config, engine, messenger),
@@ -80,6 +87,8 @@ class Services:
                    reports=ReportService(session, config, messenger, kpi),
                    alerts=AlertService(session, config, messenger),
                    audit=AuditService(session, config),
+                   member_view=MemberViewService(session, config),
+                   exports=ExportService(session, config, messenger),
                    broadcasts=BroadcastService(session, config, messenger,
                                                SegmentService(session, config), engine))
 

@@ -1,0 +1,45 @@
+"""``/invite`` in a private chat: the member's personal invite link to the community."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command
+from aiogram.types import Message, Update
+
+from bot.services import Services
+from bot.services.referrals import InviteLinkError
+from handlers.convert import origin, person
+from handlers.filters import MEMBER_STATUSES
+
+
+def setup() -> Router:
+    router = Router(name="referrals")
+    router.message.register(invite, Command("invite"), F.chat.type == "private", F.from_user)
+    return router
+
+
+async def invite(message: Message, services: Services, now: datetime, event_update: Update,
+                 bot: Bot) -> None:
+    assert message.from_user is not None
+
+    async def create_link(chat_id: int, name: str) -> str:
+        # once per member: the only Bot API call made while handling an update
+        try:
+            link = await bot.create_chat_invite_link(chat_id, name=name, request_timeout=10)
+        except TelegramAPIError as error:
+            raise InviteLinkError(error.message) from error
+        return link.invite_link
+
+    async def is_member(chat_id: int, user_id: int) -> bool:
+        try:   # someone who was there before the bot: the ledger never saw them join
+            member = await bot.get_chat_member(chat_id, user_id, request_timeout=10)
+        except TelegramAPIError:
+            return False
+        return member.status in MEMBER_STATUSES and getattr(member, "is_member", True)
+
+    await services.referrals.answer_invite(origin(message, event_update),
+                                           person(message.from_user), now,
+                                           is_member=is_member, create_link=create_link)
