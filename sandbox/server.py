@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import methods_chats, methods_files, methods_messages
+from . import methods_chats, methods_copy, methods_files, methods_messages
 from .errors import ApiError, bad_request
 from .params import normalize, optional_int
 from .records import Call
@@ -46,6 +46,7 @@ async def get_updates(world: World, params: dict[str, Any]) -> list[dict[str, An
 
 HANDLERS: dict[str, Handler] = {
     "getUpdates": get_updates, **methods_messages.HANDLERS, **methods_chats.HANDLERS,
+    **methods_copy.HANDLERS,
     **methods_files.HANDLERS,
 }
 CANONICAL = {name.lower(): name for name in HANDLERS}

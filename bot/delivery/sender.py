@@ -20,6 +20,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import (
     ApproveChatJoinRequest,
+    CopyMessage,
     DeclineChatJoinRequest,
     EditMessageText,
     SendDocument,
@@ -27,7 +28,7 @@ from aiogram.methods import (
     SendPhoto,
     TelegramMethod,
 )
-from aiogram.types import Message
+from aiogram.types import Message, MessageId
 
 from bot.delivery.files import StoredFiles
 
@@ -38,6 +39,7 @@ METHODS: dict[str, type[TelegramMethod[Any]]] = {
     "editMessageText": EditMessageText,
     "approveChatJoinRequest": ApproveChatJoinRequest,
     "declineChatJoinRequest": DeclineChatJoinRequest,
+    "copyMessage": CopyMessage,
     "sendDocument": SendDocument,
     "sendPhoto": SendPhoto,
 }
@@ -123,4 +125,4 @@ class TelegramSender:
             return RetryLater(5.0, f"transient: {type(error).__name__}: {str(error)[:150]}")
         except TelegramAPIError as error:
             return Failed(f"{type(error).__name__}: {error.message}")
-        return Sent(result.message_id if isinstance(result, Message) else None)
+        return Sent(result.message_id if isinstance(result, Message | MessageId) else None)

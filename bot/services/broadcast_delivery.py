@@ -1,0 +1,39 @@
+"""Delivery effects of broadcasts: each member's copy settled → their recipient row too."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import OutboxMessage
+from bot.db.models.broadcast import BLOCKED, FAILED, SENT
+from bot.db.repositories.broadcasts import BroadcastRepository
+
+PURPOSE = "broadcast"
+
+
+class BroadcastDeliveryHook:
+    """Run by the delivery loop in the transaction that settles an outbox row; ``wake`` tells
+    the broadcast pump there is progress (a slot in the backlog is free)."""
+
+    def __init__(self, wake: Callable[[], None] = lambda: None) -> None:
+        self._wake = wake
+
+    async def _settle(self, session: AsyncSession, row: OutboxMessage, status: str,
+                      now: datetime) -> None:
+        broadcast_id = row.payload.get("_broadcast") if row.purpose == PURPOSE else None
+        if isinstance(broadcast_id, int):
+            await BroadcastRepository(session).settle(broadcast_id, row.chat_id, status, now)
+            self._wake()
+
+    async def on_sent(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
+        await self._settle(session, row, SENT, now)
+
+    async def on_unreachable(self, session: AsyncSession, row: OutboxMessage,
+                             now: datetime) -> None:
+        await self._settle(session, row, BLOCKED, now)
+
+    async def on_failed(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
+        await self._settle(session, row, FAILED, now)
