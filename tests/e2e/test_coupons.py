@@ -160,3 +160,9 @@ async def test_an_operator_in_the_community_is_pointed_elsewhere(
     answer = await say(app, sandbox, clock, OPERATOR, f"/redeem {code}", chat=COMMUNITY)
     assert "private chat" in answer and code not in answer
     assert (await say(app, sandbox, clock, OPERATOR, f"/redeem {code}")).startswith("✅")
+
+
+async def test_help_lists_the_coupon_commands(app: SopBot, sandbox: TelegramSandbox,
+                                              clock: ManualClock) -> None:
+    answer = await say(app, sandbox, clock, OPERATOR, "/help")
+    assert "/redeem CODE" in answer and "/coupon give" in answer and "/coupon stats" in answer
