@@ -123,7 +123,7 @@ class ExportService:
             log.info("export %s not sent: %s", name, error.reason)
             await team.reply(origin, person, "export_too_big",
                              {**context, "megabytes": round(error.size / 1024 / 1024, 1),
-                              "limit": error.limit // 1024 // 1024}, now)
+                              "limit": format(round(error.limit / 1024 / 1024, 1), "g")}, now)
             return
         team.outcome = team.outcome or "ok"
 

@@ -39,7 +39,8 @@ def check_size(kind: FileKind, size: int) -> None:
         raise FileRejectedError("the file is empty", size=size, limit=limit)
     if size > limit:
         raise FileRejectedError(
-            f"{size / 1024 / 1024:.1f} MB is over Telegram's {limit // 1024 // 1024} MB limit "
+            f"{size / 1024 / 1024:.1f} MB is over Telegram's "
+            f"{format(round(limit / 1024 / 1024, 1), 'g')} MB limit "
             f"for a {kind}", size=size, limit=limit)
 
 
