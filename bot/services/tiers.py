@@ -32,8 +32,8 @@ TIER_TAGS = (HIGH_VALUE, POTENTIAL, SILENT)
 #: who writes the tags (shown in the tag history)
 BY = "tiers"
 PERIOD = timedelta(days=30)
-#: tag changes per transaction
-CHUNK = 500
+#: tag changes per transaction (on SQLite each one holds the write lock: updates get in between)
+CHUNK = 100
 
 
 @dataclass
