@@ -240,8 +240,7 @@ def _fill(day: _Day, row: DailyRollup) -> None:
     day.members_reported = row.members_reported
     day.coupons_issued, day.coupons_redeemed = row.coupons_issued, row.coupons_redeemed
     day.dm_sent, day.dm_blocked = row.dm_sent, row.dm_blocked
-    day.reactivated = int(getattr(row, "reactivated", 0) or 0)
-    day.silent = getattr(row, "silent_members", None)
+    day.reactivated, day.silent = row.reactivated, row.silent_members
 
 
 def _span(period: KpiPeriod) -> list[date]:

@@ -30,9 +30,9 @@ class KpiConsole:
             if error.kind == "usage":
                 await self._team.answer_usage(origin, person, USAGE, now)
             else:
-                await self._team.reply(origin, person, "kpi_unknown", {
-                    "word": error.token, "subcommands": SUBCOMMANDS,
-                    "communities": [c.title for c in self._config.communities]}, now)
+                await self._team.answer_unknown(
+                    origin, person, "kpi", error.token,
+                    [*SUBCOMMANDS, *(c.title for c in self._config.communities)], now)
             return
         if request.chart:
             last = request.period.last

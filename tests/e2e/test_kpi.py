@@ -144,15 +144,16 @@ async def test_one_community_by_name_or_chat_id(app: SopBot, sandbox: TelegramSa
 async def test_bad_arguments_get_one_line_answers(app: SopBot, sandbox: TelegramSandbox,
                                                   clock: ManualClock) -> None:
     unknown = await _ask(app, sandbox, clock, "/kpi tomorrow")
-    assert unknown.startswith("Unknown: <code>tomorrow</code>.") and "\n" not in unknown
-    assert "today, yesterday, 7d, YYYY-MM-DD, chart" in unknown and "Demo community" in unknown
+    assert unknown.startswith("Unknown: <code>/kpi tomorrow</code>.") and "\n" not in unknown
+    for choice in ("today", "yesterday", "7d", "YYYY-MM-DD", "chart", "Demo community"):
+        assert f"<code>/kpi {choice}</code>" in unknown
     for bad in ("/kpi 2026-13-45", "/kpi 2031-01-01", "/kpi 7d nowhere at all",
                 "/kpi lots of junk"):
         usage = await _ask(app, sandbox, clock, bad)
         assert usage.startswith("Usage:") and "\n" not in usage, bad
         assert "/kpi [today|yesterday|7d|YYYY-MM-DD|chart] [community]" in usage
     assert (await _ask(app, sandbox, clock, "/kpi yesterday nowhere")).startswith(
-        "Unknown: <code>nowhere</code>")
+        "Unknown: <code>/kpi nowhere</code>")
 
 
 async def test_others_are_refused_every_variant_without_figures(
