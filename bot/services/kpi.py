@@ -224,12 +224,9 @@ class KpiService:
         for chat in chat_ids:
             for d, counts in zip(span, await self._repo.welcome(chat, bounds, within, now)):
                 days[chat][d].welcome = counts
-        for q in await self._repo.questions(chat_ids, bounds[0], bounds[-1]):
-            day = days[q.chat_id][q.asked_at.astimezone(tz).date()]
-            if q.response_seconds is not None:
-                day.response_times.append(q.response_seconds)
-            if q.response_seconds is not None or q.deadline <= now:
-                day.fr_due += 1
+            for d, asked in zip(span, await self._repo.questions(chat, bounds, now)):
+                days[chat][d].response_times, days[chat][d].fr_due = asked.response_times, \
+                    asked.due
         return days
 
 

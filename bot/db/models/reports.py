@@ -5,10 +5,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Integer, String, UniqueConstraint
+from sqlalchemy import Date, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, BigIntPK
+from bot.db.models.membership import Membership
+from bot.db.models.sop import Question
+
+#: the greeting SLA of a range of days is counted from the index alone (no table rows read)
+Index("ix_memberships_kpi_welcome", Membership.chat_id, Membership.joined_at,
+      Membership.welcomed_at, Membership.left_at)
+#: first responses of a range of days, likewise
+Index("ix_questions_kpi_response", Question.chat_id, Question.asked_at, Question.deadline,
+      Question.response_seconds)
 
 
 class MemberCount(Base):

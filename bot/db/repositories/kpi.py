@@ -29,12 +29,16 @@ class WelcomeCounts:
     waiting: int
 
 
-@dataclass(frozen=True)
-class AskedQuestion:
-    chat_id: int
-    asked_at: datetime
-    deadline: datetime
-    response_seconds: int | None
+@dataclass
+class DayQuestions:
+    response_times: list[int]
+    due: int
+
+
+def _bucket(column: InstrumentedAttribute[Any], bounds: Sequence[datetime]) -> Any:
+    """Which [bounds[i], bounds[i+1]) the value falls in (rows outside are filtered out)."""
+    return case(*((column < bound, index) for index, bound in enumerate(bounds[1:-1])),
+                else_=len(bounds) - 2)
 
 
 class KpiRepository:
@@ -97,15 +101,26 @@ class KpiRepository:
             rows.sort(key=lambda row: (-row[1], row[0]))
         return by_chat
 
-    async def questions(self, chat_ids: Sequence[int], start: datetime,
-                        end: datetime) -> list[AskedQuestion]:
+    async def questions(self, chat_id: int, bounds: Sequence[datetime],
+                        now: datetime) -> list[DayQuestions]:
+        """Per [bounds[i], bounds[i+1]): the response times of the questions asked then (plain
+        integers: no timestamps leave the database) and how many are due (answered, or past
+        their deadline)."""
+        if len(bounds) < 2:
+            return []
+        bucket = _bucket(Question.asked_at, bounds)
+        due = or_(Question.response_seconds.is_not(None), Question.deadline <= now)
         result = await self._session.execute(
-            select(Question.chat_id, Question.asked_at, Question.deadline,
-                   Question.response_seconds)
-            .where(Question.chat_id.in_(chat_ids), Question.asked_at >= start,
-                   Question.asked_at < end))
-        return [AskedQuestion(int(c), a, d, None if r is None else int(r))
-                for c, a, d, r in result.all()]
+            select(bucket, Question.response_seconds, case((due, 1), else_=0))
+            .where(Question.chat_id == chat_id, Question.asked_at >= bounds[0],
+                   Question.asked_at < bounds[-1]))
+        days = [DayQuestions([], 0) for _ in bounds[1:]]
+        for index, seconds, is_due in result.all():
+            day = days[int(index)]
+            if seconds is not None:
+                day.response_times.append(int(seconds))
+            day.due += int(is_due)
+        return days
 
     async def welcome(self, chat_id: int, bounds: Sequence[datetime], within: timedelta,
                       now: datetime) -> list[WelcomeCounts]:
@@ -115,9 +130,7 @@ class KpiRepository:
         if len(bounds) < 2:
             return []
         stint = Membership
-        bucket = case(*((stint.joined_at < bound, index)
-                        for index, bound in enumerate(bounds[1:-1])),
-                      else_=len(bounds) - 2)
+        bucket = _bucket(stint.joined_at, bounds)
         greeted = stint.welcomed_at.is_not(None)
         in_time = and_(greeted, self._seconds(stint.joined_at, stint.welcomed_at)
                        <= within.total_seconds() + 0.001)

@@ -52,6 +52,13 @@ def upgrade() -> None:
     sa.Column('cleared_at', bot.db.base.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_alert_states'))
     )
+    with op.batch_alter_table('memberships', schema=None) as batch_op:
+        batch_op.create_index('ix_memberships_kpi_welcome',
+                              ['chat_id', 'joined_at', 'welcomed_at', 'left_at'], unique=False)
+    with op.batch_alter_table('questions', schema=None) as batch_op:
+        batch_op.create_index('ix_questions_kpi_response',
+                              ['chat_id', 'asked_at', 'deadline', 'response_seconds'],
+                              unique=False)
     # the open stints of a database made before this revision (their daily history of deltas
     # cannot be rebuilt here: the configured time zone defines the days)
     op.execute("INSERT INTO member_counts (chat_id, members) "
@@ -59,6 +66,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('questions', schema=None) as batch_op:
+        batch_op.drop_index('ix_questions_kpi_response')
+    with op.batch_alter_table('memberships', schema=None) as batch_op:
+        batch_op.drop_index('ix_memberships_kpi_welcome')
     op.drop_table('alert_states')
     op.drop_table('report_runs')
     op.drop_table('source_joins')
