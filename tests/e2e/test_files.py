@@ -136,3 +136,23 @@ async def _stored_in(database_url: str) -> tuple[int, int]:
         return int(files), int(chunks)
     finally:
         await db.dispose()
+
+
+async def test_files_for_a_member_who_blocked_the_bot_are_dropped(
+        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    sandbox.add_user(7501, "Gone")
+    sandbox.user_sends(7501, "/start")
+    await settle(app, sandbox)
+    sandbox.block_bot(7501)
+    clock.advance(seconds=2)
+    for n in range(3):   # the first fails unreachable; the rest are failed with it, unsent
+        await _queue(app, key=f"test:blocked:{n}", chat_id=7501, chat_kind="private",
+                     purpose="export", kind="document", filename=f"{n}.csv", data=b"x" * 10)
+    await settle(app, sandbox)
+    assert sandbox.sent_files() == []
+    async with app.sessions() as session:
+        statuses = {r.status for r in (await session.execute(
+            select(OutboxMessage).where(OutboxMessage.chat_id == 7501,
+                                        OutboxMessage.purpose == "export"))).scalars()}
+    assert statuses == {"failed"}
+    assert await _stored(app) == (0, 0)
