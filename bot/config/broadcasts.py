@@ -17,9 +17,10 @@ class BroadcastsConfig(Section):
     ab_window: Duration = timedelta(hours=48)
     #: the progress message is edited at most this often (it changes only when counts do)
     progress_every: Duration = Field(default=timedelta(seconds=5), ge=timedelta(seconds=2))
-    #: rows of one broadcast kept in the outbox ahead of the sender (about 2 s at 30 msg/s):
-    #: other messages are never stuck behind a whole broadcast, and Cancel stops it within it
-    backlog: Int = Field(default=60, ge=10, le=1000)
+    #: copies of one broadcast kept in the outbox ahead of the sender (about 5 s at 30 msg/s):
+    #: other messages wait at most that long behind a broadcast, and after Cancel at most this
+    #: many copies (those the sender already holds) still go
+    backlog: Int = Field(default=150, ge=10, le=1000)
     #: an operator's broadcast goes at once by default; ``true`` holds it (queued, not sent)
     #: while the community's quiet hours (sop.quiet_hours) last
     respect_quiet_hours: bool = False

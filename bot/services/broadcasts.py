@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import CommunityConfig
 from bot.db.models.broadcast import (CANCELLED, DONE, DRAFT, FAILED, SENDING, WAITING,
                                      Broadcast)
+from bot.db.repositories import OutboxRepository
 from bot.db.repositories.broadcasts import BroadcastRepository, Chunk, Tally
 from bot.errors import TemplateRenderError
 from bot.services.broadcast_view import cancel_button, preview_buttons, progress_context
@@ -50,6 +51,7 @@ class BroadcastService:
     def __init__(self, session: AsyncSession, config: CommunityConfig, messenger: Messenger,
                  segments: SegmentService, engine: SopEngine) -> None:
         self._repo = BroadcastRepository(session)
+        self._outbox = OutboxRepository(session)
         self._config = config
         self._messenger = messenger
         self._segments = segments
@@ -198,6 +200,7 @@ class BroadcastService:
                 if moved or failed:
                     broadcast.progressed_at = now
                     tally = await self._repo.tally(broadcast.id)
+                log.debug("broadcast %d: %d handed over (%s)", broadcast.id, moved, tally.state())
         state = tally.state()
         if tally.pending == 0:
             broadcast.finished_at = now
@@ -313,10 +316,12 @@ class BroadcastService:
                                    "parse_mode": "HTML"}
         if running and broadcast.status == SENDING:
             payload["reply_markup"] = cancel_button(self._messenger, broadcast)
-        await self._messenger.call(Call(
+        # due at the start: claimed before the copies queued since, not behind them
+        await self._outbox.enqueue(
             key=f"bc:{broadcast.id}:edit:{broadcast.progress_edits}", chat_id=broadcast.chat_id,
             chat_kind=broadcast.chat_kind, purpose="broadcast_progress",
-            method="editMessageText", payload=payload), now)
+            method="editMessageText", payload=payload, now=now,
+            due_at=min(now, broadcast.started_at or now))
 
     async def _report(self, broadcast: Broadcast, now: datetime) -> None:
         until = broadcast.report_due_at or now

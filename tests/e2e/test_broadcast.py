@@ -228,6 +228,22 @@ async def test_cancel_while_sending_drops_the_rest(app: SopBot, sandbox: Telegra
     assert final is not None and "cancelled" in final.text and final.reply_markup is None
 
 
+async def test_progress_is_edited_at_most_every_few_seconds(
+        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    members = await seed(app, sandbox, range(FIRST, FIRST + 300))
+    preview = await draft(app, sandbox, "/broadcast all")
+    await press(app, sandbox, OPERATOR, preview, "bc:send:")
+    await run_clock(app, sandbox, clock, 60, until=lambda: any(
+        "finished" in m.text for m in sandbox.sent_messages(OPERATOR)))
+    assert copies(sandbox, members) == Counter({uid: 1 for uid in members})
+    edits = [call.at for call in sandbox.calls if call.method == "editMessageText" and call.ok]
+    assert len(edits) >= 3                              # it moved while sending
+    running = edits[1:-1]                               # not the Send press nor the final tally
+    assert all(b - a >= 5 for a, b in zip(running, running[1:], strict=False))
+    texts = {call.params["text"] for call in sandbox.calls if call.method == "editMessageText"}
+    assert any("ETA" in text and "pending" in text for text in texts)
+
+
 async def _only_broadcast(session) -> int:  # type: ignore[no-untyped-def]
     return int((await session.execute(select(Broadcast.id))).scalar_one())
 
@@ -384,3 +400,36 @@ async def test_reports_interface_finished_and_stuck(app: SopBot, sandbox: Telegr
         assert (done.segment, done.sent, done.blocked, done.failed) == ("all", 5, 0, 0)
         assert await repo.finished_between(started - timedelta(days=1), started) == []
         assert await repo.stuck(clock.now(), timedelta(minutes=5)) == []
+
+
+async def test_quiet_hours_hold_a_broadcast_when_configured(
+        sandbox: TelegramSandbox, clock: ManualClock, database_url: str) -> None:
+    config = parse_config(CONFIG_YAML + """
+sop:
+  quiet_hours: "22:00-08:00"
+broadcasts:
+  respect_quiet_hours: true
+""", "tests/e2e/test_broadcast.py")
+    clock.advance(hours=13, minutes=30)                # 22:30 in Shanghai
+    app = SopBot(settings_for(sandbox.url, database_url), config, clock=clock,
+                 polling_timeout=1)
+    await app.start()
+    try:
+        members = await seed(app, sandbox, range(FIRST, FIRST + 5))
+        preview = await draft(app, sandbox, "/broadcast all")
+        assert "During quiet hours it waits" in preview.text
+        await press(app, sandbox, OPERATOR, preview, "bc:send:")
+        await run_clock(app, sandbox, clock, 5)
+        assert not copies(sandbox, members)
+        held = sandbox.get_message(OPERATOR, preview.message_id)
+        assert held is not None and "Waiting for quiet hours to end (08:00)" in held.text
+        clock.advance(hours=9, minutes=29)              # 07:59 + a few seconds
+        await run_clock(app, sandbox, clock, 3)
+        assert not copies(sandbox, members)
+        await run_clock(app, sandbox, clock, 70, until=lambda: len(copies(sandbox, members)) == 5)
+        assert copies(sandbox, members) == Counter({uid: 1 for uid in members})
+        async with app.sessions() as session:      # held on purpose is not "stuck"
+            assert await BroadcastRepository(session).stuck(clock.now(),
+                                                            timedelta(minutes=5)) == []
+    finally:
+        await app.stop()
