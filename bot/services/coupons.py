@@ -141,6 +141,7 @@ class CouponService:
         spec = self._config.coupons.get(campaign)
         if spec is None:
             raise CouponError(f"no coupon campaign named {campaign!r}")
+        await self._coupons.lock_member(user_id)
         owned = await self._coupons.for_member(user_id, campaign)
         if len(owned) >= spec.per_member:
             return owned[-1]

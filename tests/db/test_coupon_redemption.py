@@ -202,3 +202,32 @@ async def test_conversion_per_campaign_and_source(sessions: async_sessionmaker[A
     assert rows[1].rate == pytest.approx(2 / 3)
     assert none_yet == []
     assert [(r.campaign, r.issued) for r in spring] == [("spring", 1)]
+
+
+async def test_concurrent_issues_to_one_member_respect_the_cap(
+        database_url: str, config: CommunityConfig, clock: ManualClock) -> None:
+    """The app's own transactions (side by side on PostgreSQL, in turn on SQLite)."""
+    from bot.db.migrate import upgrade
+    from bot.db.session import Database
+
+    db = Database(database_url)
+    try:
+        await upgrade(db.engine)
+        now = clock.now()
+        await _member(db.sessions, 51, now)
+        barrier = asyncio.Barrier(4)
+
+        async def issue() -> str:
+            await barrier.wait()
+            async with db.transaction() as session:
+                coupon = await CouponService(session, config).issue(51, "newcomer",
+                                                                    issued_by="hook", now=now)
+                await asyncio.sleep(0.02)
+                return coupon.code
+
+        codes = await asyncio.gather(*(issue() for _ in range(4)))
+        assert len(set(codes)) == 1                      # per_member: 1, one code for all
+        async with db.sessions() as session:
+            assert len(await CouponRepository(session).for_member(51, "newcomer")) == 1
+    finally:
+        await db.dispose()

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Coupon
+from bot.db.models import Coupon, Member
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,12 @@ class CouponRepository:
             select(Coupon).where(Coupon.user_id == user_id, Coupon.campaign == campaign)
             .order_by(Coupon.id))
         return list(result.scalars().all())
+
+    async def lock_member(self, user_id: int) -> None:
+        """Holds the member's row until the transaction ends (PostgreSQL): two issues to one
+        member at once take turns, so the per-member cap holds."""
+        await self._session.execute(
+            select(Member.user_id).where(Member.user_id == user_id).with_for_update())
 
     async def issued_count(self, campaign: str) -> int:
         result = await self._session.execute(
