@@ -148,6 +148,8 @@ class CouponService:
         tz: ZoneInfo = self._config.tz
         if expiry(spec, now, tz) <= now:
             raise CampaignEndedError(campaign, spec.valid_until)
+        if spec.budget is not None:
+            await self._coupons.lock_campaign(campaign)
         if spec.budget is not None and await self._coupons.issued_count(campaign) >= spec.budget:
             raise CampaignBudgetSpentError(campaign, spec.budget)
         code = new_code()

@@ -231,3 +231,35 @@ async def test_concurrent_issues_to_one_member_respect_the_cap(
             assert len(await CouponRepository(session).for_member(51, "newcomer")) == 1
     finally:
         await db.dispose()
+
+
+async def test_concurrent_issues_never_overrun_the_budget(
+        database_url: str, config: CommunityConfig, clock: ManualClock) -> None:
+    from bot.db.migrate import upgrade
+    from bot.db.session import Database
+
+    db = Database(database_url)
+    try:
+        await upgrade(db.engine)
+        now = clock.now()
+        for uid in range(61, 67):
+            await _member(db.sessions, uid, now)
+        barrier = asyncio.Barrier(6)
+
+        async def issue(uid: int) -> bool:
+            await barrier.wait()
+            try:
+                async with db.transaction() as session:
+                    await CouponService(session, config).issue(uid, "spring", issued_by="hook",
+                                                               now=now)
+                    await asyncio.sleep(0.02)
+            except CampaignBudgetSpentError:
+                return False
+            return True
+
+        issued = await asyncio.gather(*(issue(uid) for uid in range(61, 67)))
+        assert sum(issued) == 2                          # budget: 2
+        async with db.sessions() as session:
+            assert await CouponRepository(session).issued_count("spring") == 2
+    finally:
+        await db.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,6 +41,16 @@ class CouponRepository:
         member at once take turns, so the per-member cap holds."""
         await self._session.execute(
             select(Member.user_id).where(Member.user_id == user_id).with_for_update())
+
+    async def lock_campaign(self, campaign: str) -> None:
+        """Holds the campaign until the transaction ends (PostgreSQL advisory lock; SQLite
+        transactions take turns anyway): issues against a budget take turns, so the budget
+        holds."""
+        if self._session.get_bind().dialect.name != "postgresql":
+            return
+        key = int.from_bytes(hashlib.blake2b(f"coupon-campaign:{campaign}".encode(),
+                                             digest_size=8).digest(), "big", signed=True)
+        await self._session.execute(select(func.pg_advisory_xact_lock(key)))
 
     async def issued_count(self, campaign: str) -> int:
         result = await self._session.execute(
