@@ -31,12 +31,12 @@ class CommunityService:
         self._questions = questions
 
     async def on_message(self, message: GroupMessage, now: datetime) -> None:
-        await self._ledger.record_message(message.chat_id, message.person, now,
-                                          message.sent_at)
+        seen_before = await self._ledger.record_message(message.chat_id, message.person, now,
+                                                        message.sent_at)
         if not message.from_operator and await self._tags.has(message.person.id, TEAM_TAG):
             message = replace(message, from_operator=True)   # a teammate seen in the team chat
         if self._lifecycle is not None:
-            await self._lifecycle.on_message(message, now)
+            await self._lifecycle.on_message(message, now, seen_before=seen_before)
         if not message.from_operator:
             await self._hooks.on_message(message, now)
         await self._questions.on_message(message, now)

@@ -110,15 +110,17 @@ class LedgerService:
         return True
 
     async def record_message(self, chat_id: int, person: Person, now: datetime,
-                             at: datetime | None = None) -> None:
+                             at: datetime | None = None) -> datetime | None:
         """Counts a member's message (never its text) on the day it was sent, and their
-        last-seen time."""
+        last-seen time; returns the last-seen time before this message."""
         at = at or now
         member = await self.seen(person, now)
+        before = member.last_seen_at
         member.last_seen_at = max(at, member.last_seen_at) if member.last_seen_at else at
         day = self.local_day(at)
         first_today = await self._activity.bump(chat_id, person.id, day)
         await self._rollups.add(chat_id, day, messages=1, active_members=int(first_today))
+        return before
 
     async def record_reachability(self, person: Person, reachable: bool, now: datetime) -> None:
         """Telegram told us the member blocked the bot, or unblocked it."""

@@ -63,11 +63,18 @@ class LifecycleService:
 
     # -- on each community message -------------------------------------------------------------
 
-    async def on_message(self, message: GroupMessage, now: datetime) -> None:
+    async def on_message(self, message: GroupMessage, now: datetime, *,
+                         seen_before: datetime | None = None) -> None:
         """The author is active (reactivated when they were silent or churned); the
-        interests their words show become tags. The text is looked at, never stored."""
+        interests their words show become tags. The text is looked at, never stored.
+
+        ``seen_before``: the author's previous message; within ``tags.lifecycle.silent`` of
+        this one they are active already (that message made them so), and the stage is not
+        even read — the common case costs no query."""
         user_id, at = message.person.id, message.sent_at or now
-        stage = await self._stages.stage_of(user_id)
+        recent = seen_before is not None and \
+            seen_before > at - self._config.tags.lifecycle.silent
+        stage = "active" if recent else await self._stages.stage_of(user_id)
         if stage != "active":
             back = stage in ("silent", "churned")
             moved = await self._stages.move(user_id, stage, "active", at,
