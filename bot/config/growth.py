@@ -7,11 +7,11 @@ from decimal import Decimal
 
 from pydantic import Field, field_validator
 
-from bot.config.durations import Duration
+from bot.config.durations import Duration, format_duration
 from bot.config.fields import Int, Positive, Section, Text
 from bot.config.sop import check_clock
 
-__all__ = ["HighValueRule", "ReferralConfig", "TiersConfig"]
+__all__ = ["HighValueRule", "ReferralConfig", "TiersConfig", "describe_growth"]
 
 
 class HighValueRule(Section):
@@ -51,3 +51,25 @@ class ReferralConfig(Section):
     #: the community the links invite to (default: the first one listed)
     chat_id: Int | None = None
     enabled: bool = True
+
+
+def describe_growth(tiers: TiersConfig, referral: ReferralConfig | None) -> list[str]:
+    """Lines for ``sopbot check-config``."""
+    rule = tiers.high_value
+    tests = []
+    if rule.spend_over is not None:
+        tests.append(f"spend over {rule.spend_over}")
+    if rule.repurchase_rate_over is not None:
+        tests.append(f"repurchase rate over {rule.repurchase_rate_over:.0%}")
+    window = format_duration(rule.window)
+    lines = [f"value tiers: daily at {tiers.run_at}; high value: {' or '.join(tests) or 'never'} "
+             f"within {window}; potential: active within {format_duration(tiers.potential_within)} "
+             f"and never bought; silent after {format_duration(tiers.silent_after)}"
+             if tiers.enabled else "value tiers: disabled"]
+    if referral is None or not referral.enabled:
+        lines.append("referrals: off (/invite says so)")
+    else:
+        where = f" to {referral.chat_id}" if referral.chat_id is not None else ""
+        lines.append(f"referrals: /invite links{where}; both get coupon {referral.coupon} after "
+                     f"{referral.stay_days} days")
+    return lines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.config.community import CommunityConfig
 from bot.config.durations import format_duration
+from bot.config.growth import describe_growth
 
 __all__ = ["describe"]
 
@@ -41,9 +42,11 @@ def describe(config: CommunityConfig) -> str:
     lines.append(f"coupon campaigns: {len(config.coupons)}")
     for name, campaign in config.coupons.items():
         budget = f", budget {campaign.budget}" if campaign.budget is not None else ""
+        budget += f", until {campaign.valid_until}" if campaign.valid_until else ""
         lines.append(f"  - {name}: {campaign.title}, {campaign.discount}, valid "
                      f"{_count(campaign.valid_days, 'day')}, {campaign.per_member} per member"
                      f"{budget}")
+    lines += describe_growth(config.tiers, config.referral)
     return "\n".join(lines)
 
 
