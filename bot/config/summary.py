@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.config.community import CommunityConfig
 from bot.config.durations import format_duration
 from bot.config.growth import describe_growth
+from bot.config.tags import describe_tags
 
 __all__ = ["describe"]
 
@@ -47,6 +48,7 @@ def describe(config: CommunityConfig) -> str:
                      f"{_count(campaign.valid_days, 'day')}, {campaign.per_member} per member"
                      f"{budget}")
     lines += describe_growth(config.tiers, config.referral)
+    lines += describe_tags(config.tags, config.segments, config.winback)
     return "\n".join(lines)
 
 

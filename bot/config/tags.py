@@ -208,3 +208,32 @@ def segment_ref_problems(loc: Loc, name: str,
         return []
     known = ", ".join([*BUILT_IN_SEGMENTS, *segments])
     return [(loc, f"no segment named {name!r} (known: {known})")]
+
+
+def describe_tags(tags: TagsConfig, segments: dict[str, SegmentConfig],
+                  winback: WinbackConfig | None) -> list[str]:
+    """Lines for ``check-config``: lifecycle, interests, rules, segments, win-back."""
+    from bot.config.durations import format_duration
+
+    life = tags.lifecycle
+    lines = [f"lifecycle: new {format_duration(life.new)}, silent after "
+             f"{format_duration(life.silent)}, churned after {format_duration(life.churned)}; "
+             f"daily pass at {tags.daily_at}"]
+    if tags.interests:
+        lines.append(f"interests: {', '.join(tags.interests)}")
+    for rule in tags.rules:
+        window = f" in {rule.days} days" if rule.days else ""
+        lines.append(f"  - rule: {rule.tag} at {rule.at_least}+ {rule.metric}{window}")
+    lines.append(f"segments: {', '.join([*BUILT_IN_SEGMENTS, *segments])}")
+    if winback is None or not winback.enabled:
+        lines.append("win-back: off")
+    else:
+        caps = winback.caps
+        lines.append(f"win-back: silent {format_duration(winback.after)} -> coupon "
+                     f"{winback.coupon} by DM ({winback.template}), at most "
+                     f"{winback.daily_limit} a day; once per "
+                     f"{format_duration(caps.potential)} potential, "
+                     f"{format_duration(caps.high_value)} high value, "
+                     f"{format_duration(caps.silent)} silent, {format_duration(caps.other)} "
+                     "others")
+    return lines

@@ -148,6 +148,11 @@ class LifecycleService:
                 log.warning("win-back stopped for today: %s", error.reason)
                 await self._tell_team(day, error.reason, now)
                 break
+            if coupon.redeemed_at is not None or coupon.expires_at <= now:
+                # the campaign's per-member cap is reached and the last code is spent: nothing
+                # worth sending; the cap clock restarts all the same
+                await self._stages.mark_winback(user_id, now)
+                continue
             context = {"name": member.first_name, "coupon": {
                 "code": coupon.code, "title": spec.title, "discount": spec.discount,
                 "expires": coupon.expires_at.astimezone(self._config.tz).strftime("%Y-%m-%d")}}

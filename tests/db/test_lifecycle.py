@@ -278,3 +278,27 @@ async def test_two_instances_run_the_daily_pass_once(
     async with sessions() as session:
         events = (await session.execute(select(func.count()).select_from(TagEvent))).scalar_one()
     assert events == 20
+
+
+async def test_winback_sends_no_spent_code_when_the_campaign_cap_is_reached(
+        sessions: async_sessionmaker[AsyncSession], clock: ManualClock) -> None:
+    config = parse_config(YAML.replace("per_member: 10", "per_member: 1"), "test")
+    engine, renderer = engine_for(config), build_renderer(config, Path("."))
+    now = clock.now() + timedelta(hours=1)
+    await _member(sessions, 1, first_seen=now - 60 * DAY, last_seen=now - 10 * DAY)
+
+    async def day_at(at: datetime) -> int:
+        async with sessions() as session, session.begin():
+            s = Services.create(session, config, engine, renderer, BotIdentity(1, "b"), Path("."))
+            assert await s.lifecycle.daily_pass(at) is not None
+            return await s.lifecycle.winback_batch(at, 0)
+
+    assert await day_at(now) == 1
+    async with sessions() as session, session.begin():
+        coupon = (await session.execute(select(Coupon))).scalar_one()
+        coupon.redeemed_at = now + DAY
+    assert await day_at(now + 30 * DAY) == 0          # the only code it may have is used
+    async with sessions() as session:
+        stage = await session.get(MemberStage, 1)
+        dms = (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar_one()
+    assert stage is not None and stage.winback_at == now + 30 * DAY and dms == 1
