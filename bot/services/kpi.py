@@ -219,14 +219,35 @@ class KpiService:
             for d in reversed(span):
                 days[chat][d].members = running if d <= today else None
                 running -= deltas.get((chat, d), 0)
-        bounds = [_day_start(d, tz) for d in span] + [_day_start(last + timedelta(days=1), tz)]
+        # greetings and first responses: days over for a day come from kpi_days (worked out
+        # once); the rest (today, yesterday, and a day not kept yet) from the ledger
+        settled = today - timedelta(days=2)
+        kept = await self._repo.settled_days(chat_ids, first, min(last, settled))
         within = self._config.welcome.within
         for chat in chat_ids:
-            for d, counts in zip(span, await self._repo.welcome(chat, bounds, within, now)):
-                days[chat][d].welcome = counts
-            for d, asked in zip(span, await self._repo.questions(chat, bounds, now)):
-                days[chat][d].response_times, days[chat][d].fr_due = asked.response_times, \
-                    asked.due
+            for d in span:
+                done = kept.get((chat, d))
+                if done is not None:
+                    days[chat][d].welcome = WelcomeCounts(done.welcome_due, done.welcome_in_time,
+                                                          0)
+                    days[chat][d].response_times = [int(t) for t in done.response_times]
+                    days[chat][d].fr_due = done.questions_due
+            live = [d for d in span if (chat, d) not in kept]
+            if not live:
+                continue
+            live_span = _span(KpiPeriod("live", live[0], live[-1]))
+            bounds = [_day_start(d, tz) for d in live_span] + \
+                [_day_start(live[-1] + timedelta(days=1), tz)]
+            greeted = await self._repo.welcome(chat, bounds, within, now)
+            asked = await self._repo.questions(chat, bounds, now)
+            for d, counts, questions in zip(live_span, greeted, asked):
+                if (chat, d) in kept:
+                    continue
+                day = days[chat][d]
+                day.welcome, day.response_times, day.fr_due = counts, questions.response_times, \
+                    questions.due
+                if d <= settled:
+                    await self._repo.settle_day(chat, d, counts, questions, now)
         return days
 
 

@@ -73,3 +73,40 @@ async def test_the_week_against_the_week_before(sessions: async_sessionmaker[Asy
     assert not report.has_avg
     # active members: a daily mean over the week
     assert report.communities[0].figure("active").value == pytest.approx((8 * 5 + 20 + 24) / 7)
+
+
+async def test_days_over_are_kept_once_and_read_back_alike(
+        sessions: async_sessionmaker[AsyncSession], config: CommunityConfig,
+        clock: ManualClock) -> None:
+    from datetime import datetime
+
+    from bot.db.models import KpiDay, Member, Membership, Question
+
+    tz = config.tz
+    start = datetime(2026, 11, 17, 10, 0, tzinfo=tz)            # three days before "today"
+    async with sessions() as session, session.begin():
+        for n, greeted_after in enumerate((60, 600, 3600, None)):  # 2 in time, 1 late, 1 never
+            session.add(Member(user_id=700 + n, first_name="m", first_seen_at=start))
+            await session.flush()
+            session.add(Membership(chat_id=COMMUNITY, user_id=700 + n, joined_at=start,
+                                   welcomed_at=None if greeted_after is None
+                                   else start + timedelta(seconds=greeted_after)))
+        for n, seconds in enumerate((30, 90, 400)):
+            session.add(Question(chat_id=COMMUNITY, message_id=n, user_id=700, asked_at=start,
+                                 deadline=start + timedelta(minutes=5), status="answered",
+                                 response_seconds=seconds))
+    period = KpiPeriod("day", date(2026, 11, 17), date(2026, 11, 17))
+    reports = []
+    for _ in range(2):
+        async with sessions() as session, session.begin():
+            reports.append(await KpiService(session, config).report(period, clock.now()))
+    async with sessions() as session:
+        kept = await session.get(KpiDay, (COMMUNITY, date(2026, 11, 17)))
+    assert kept is not None
+    assert (kept.welcome_due, kept.welcome_in_time, kept.questions_due) == (4, 2, 3)
+    assert kept.response_times == [30, 90, 400]
+    for report in reports:
+        c = report.communities[0]
+        assert c.figure("welcome_sla").detail == "2/4"
+        assert c.figure("response_within").detail == "2/3"
+        assert c.figure("response_median").value == pytest.approx(90 / 60)

@@ -17,9 +17,10 @@ __all__ = ["GLOBAL_CHAT", "ActivityDaily", "Base", "BriefItem", "Coupon", "Daily
            "Member", "MemberTag", "Membership", "OutboxMessage", "ProcessedUpdate", "QaRsvp",
            "QaSession", "Question", "SopPause", "SopRun", "SopState"]
 __all__ += ["Order", "Referral", "ReferralLink"]
-from bot.db.models.reports import AlertState, MemberCount, MemberDelta, ReportRun, SourceJoins  # noqa: E402
+from bot.db.models.reports import (AlertState, KpiDay, MemberCount, MemberDelta,  # noqa: E402
+                                   ReportRun, SourceJoins)
 
-__all__ += ["AlertState", "MemberCount", "MemberDelta", "ReportRun", "SourceJoins"]
+__all__ += ["AlertState", "KpiDay", "MemberCount", "MemberDelta", "ReportRun", "SourceJoins"]
 __all__ += ["Broadcast", "BroadcastRecipient"]
 from bot.db.models.tags import DailyPass, MemberStage, TagEvent  # noqa: E402
 

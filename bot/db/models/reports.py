@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Index, Integer, String, UniqueConstraint
+from typing import Any
+
+from sqlalchemy import JSON, Date, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, BigIntPK
@@ -49,6 +51,22 @@ class SourceJoins(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     source: Mapped[str] = mapped_column(String(64), primary_key=True)
     joins: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KpiDay(Base):
+    """The greeting SLA and first responses of a day that is over (and a day past, so late
+    answers are in): worked out once from the ledger, then read from here."""
+
+    __tablename__ = "kpi_days"
+
+    chat_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    welcome_due: Mapped[int] = mapped_column(Integer)
+    welcome_in_time: Mapped[int] = mapped_column(Integer)
+    questions_due: Mapped[int] = mapped_column(Integer)
+    #: seconds to the first human answer of each answered question (medians pool them)
+    response_times: Mapped[list[Any]] = mapped_column(JSON)
+    computed_at: Mapped[datetime]
 
 
 class ReportRun(Base):

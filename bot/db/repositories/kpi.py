@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from bot.db.models import (DailyRollup, MemberCount, MemberDelta, Membership, OutboxMessage,
-                           Question, SourceJoins)
+from bot.db.models import (DailyRollup, KpiDay, MemberCount, MemberDelta, Membership,
+                           OutboxMessage, Question, SourceJoins)
 from bot.db.models.outbox import FAILED, SENT
 from bot.db.upsert import insert_for
 
@@ -37,6 +37,8 @@ class DayQuestions:
 
 def _bucket(column: InstrumentedAttribute[Any], bounds: Sequence[datetime]) -> Any:
     """Which [bounds[i], bounds[i+1]) the value falls in (rows outside are filtered out)."""
+    if len(bounds) <= 2:
+        return literal(0)
     return case(*((column < bound, index) for index, bound in enumerate(bounds[1:-1])),
                 else_=len(bounds) - 2)
 
@@ -154,6 +156,22 @@ class KpiRepository:
         if self._session.get_bind().dialect.name == "sqlite":
             return (func.julianday(later) - func.julianday(earlier)) * 86400.0
         return func.extract("epoch", later - earlier)
+
+    async def settled_days(self, chat_ids: Sequence[int], first: date,
+                           last: date) -> dict[tuple[int, date], KpiDay]:
+        result = await self._session.execute(
+            select(KpiDay).where(KpiDay.chat_id.in_(chat_ids), KpiDay.day >= first,
+                                 KpiDay.day <= last))
+        return {(row.chat_id, row.day): row for row in result.scalars().all()}
+
+    async def settle_day(self, chat_id: int, day: date, welcome: WelcomeCounts,
+                         questions: DayQuestions, now: datetime) -> None:
+        """Keeps a day that is over (the first caller's figures; the same for any other)."""
+        stmt = insert_for(self._session, KpiDay).values(
+            chat_id=chat_id, day=day, welcome_due=welcome.due, welcome_in_time=welcome.in_time,
+            questions_due=questions.due, response_times=sorted(questions.response_times),
+            computed_at=now)
+        await self._session.execute(stmt.on_conflict_do_nothing(index_elements=["chat_id", "day"]))
 
     async def deliveries(self, start: datetime, end: datetime) -> tuple[int, int]:
         """(sent, failed) of the outbox rows due in [start, end); a member who blocked the bot

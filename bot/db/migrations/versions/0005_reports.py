@@ -37,6 +37,16 @@ def upgrade() -> None:
     sa.Column('joins', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('chat_id', 'day', 'source', name=op.f('pk_source_joins'))
     )
+    op.create_table('kpi_days',
+    sa.Column('chat_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('welcome_due', sa.Integer(), nullable=False),
+    sa.Column('welcome_in_time', sa.Integer(), nullable=False),
+    sa.Column('questions_due', sa.Integer(), nullable=False),
+    sa.Column('response_times', sa.JSON(), nullable=False),
+    sa.Column('computed_at', bot.db.base.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('chat_id', 'day', name=op.f('pk_kpi_days'))
+    )
     op.create_table('report_runs',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -72,6 +82,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_memberships_kpi_welcome')
     op.drop_table('alert_states')
     op.drop_table('report_runs')
+    op.drop_table('kpi_days')
     op.drop_table('source_joins')
     op.drop_table('member_deltas')
     op.drop_table('member_counts')
