@@ -35,7 +35,7 @@ class AuditMiddleware(BaseMiddleware):
         services: Services | None = data.get("services")
         update: Update | None = data.get("event_update")
         if services is None or update is None or not isinstance(event, Message) \
-                or event.from_user is None or event.from_user.is_bot:
+                or event.from_user is None:   # (an anonymous admin is logged as Telegram's bot)
             return await handler(event, data)
         parsed = read_command(event.text or event.caption)
         if parsed is None or parsed[0] not in team.TEAM_COMMANDS:
