@@ -151,7 +151,12 @@ async def test_only_members_get_a_link(app: SopBot, sandbox: TelegramSandbox,
                                        clock: ManualClock) -> None:
     sandbox.add_user(7701, "Outsider")
     assert "join it first" in await say(app, sandbox, clock, 7701, "/invite")
+    assert "join it first" in await say(app, sandbox, clock, 7701, "/invite")
     assert sandbox.invite_links == []
+    asked = [c for c in sandbox.calls if c.method == "getChatMember"
+             and str(c.params.get("user_id")) == "7701"
+             and str(c.params.get("chat_id")) == str(COMMUNITY)]
+    assert len(asked) == 1                       # Telegram's "no" is remembered a while
     # in the group before the bot came: Telegram knows, the ledger does not
     sandbox.add_user(7702, "Old-timer")
     sandbox.set_admin(COMMUNITY, 7702, status="member")
