@@ -11,7 +11,8 @@ incremental tagging per community message.
 2. **Incremental tagging.** M community messages (default 2,000; --quick 500) by 1,000 members
    (and the same messages by 1,000 twins, for the tagged run), each in its own transaction as an update is handled: the ledger's work alone (counting the
    message, never its text: the baseline) and the ledger plus the lifecycle's work (stage
-   check, reactivation, interest tags from 20 interests × 10 zh/en keywords), alternating
+   check, reactivation, interest tags from 20 interests × 10 zh/en keywords; the stages as a
+   daily pass left them, so a silent author's first message moves them back), alternating
    message by message so that the machine's load falls on both alike — µs per message (p50
    and mean), and the difference. Also the interest matcher alone (no database) against ``normalize``.
 """
@@ -158,8 +159,11 @@ async def per_message(backend: str, pg_url: str | None, messages: int) -> list[l
         try:
             await upgrade(db.engine)
             await seed(db, 2000, random.Random(3))   # 1-1000 baseline, 1001-2000 tagged
+            async with db.transaction() as session:   # every member has a stage, as in a run
+                assert await wiring.services(session).lifecycle.daily_pass(
+                    VIRTUAL_START + timedelta(hours=2)) is not None   # 11:00, after daily_at
             for i, (author, text) in enumerate(zip(authors, batch, strict=True)):
-                now = VIRTUAL_START + timedelta(seconds=i)
+                now = VIRTUAL_START + timedelta(hours=3, seconds=i)
                 for with_tags in ((False, True) if i % 2 else (True, False)):
                     # the tagged run: the same story by a twin (no state shared with the baseline)
                     uid = author + 1000 if with_tags else author
