@@ -302,3 +302,18 @@ async def test_winback_sends_no_spent_code_when_the_campaign_cap_is_reached(
         stage = await session.get(MemberStage, 1)
         dms = (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar_one()
     assert stage is not None and stage.winback_at == now + 30 * DAY and dms == 1
+
+
+async def test_the_pass_never_demotes_a_member_whose_message_it_did_not_see(
+        sessions: async_sessionmaker[AsyncSession], services: Callable[..., object],
+        clock: ManualClock) -> None:
+    # what the pass sees when a message commits while it runs on PostgreSQL: the stage row is
+    # new (active since the message) but the member row is the version from before it
+    now = clock.now() + timedelta(hours=1)
+    await _member(sessions, 1, first_seen=now - 60 * DAY, last_seen=now - 10 * DAY)
+    async with sessions() as session, session.begin():
+        session.add(MemberStage(user_id=1, stage="active", since=now - timedelta(minutes=1)))
+    async with services() as s:   # type: ignore[attr-defined]
+        result = await s.lifecycle.daily_pass(now)
+    assert result is not None and result.moved == 0
+    assert await _stages(sessions) == {1: "active"}

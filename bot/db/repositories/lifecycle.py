@@ -122,7 +122,13 @@ class LifecycleRepository:
                            churned: timedelta) -> int:
         """Every member into the stage ``now`` says, with history; returns how many moved."""
         desired = stage_expression(now, new=new, silent=silent, churned=churned)
-        joined = and_(MemberStage.user_id == Member.user_id, MemberStage.stage != desired)
+        # an active stage's ``since`` is one of the member's messages, so one within ``silent``
+        # means active still: the guard changes nothing the stages say, but keeps a message
+        # committed while this statement runs (PostgreSQL re-checks only this table's row,
+        # not the member's) from being overwritten
+        fresh = and_(MemberStage.stage == "active", MemberStage.since > _at(now - silent))
+        joined = and_(MemberStage.user_id == Member.user_id, MemberStage.stage != desired,
+                      ~fresh)
         at, by = _at(now), literal("lifecycle", String)
         prefix = literal(LIFECYCLE_PREFIX, String)
         events = insert_for(self._session, TagEvent)
@@ -132,8 +138,10 @@ class LifecycleRepository:
         await self._session.execute(events.from_select(_EVENT_COLUMNS, select(
             MemberStage.user_id, prefix + desired, literal(ADDED, String), at, by,
         ).where(joined)))
+        # an active member is active since a message of theirs (never later than their last)
+        since = case((desired == literal("active", String), Member.last_seen_at), else_=at)
         moved = _rows(await self._session.execute(
-            update(MemberStage).where(joined).values(stage=desired, since=now)
+            update(MemberStage).where(joined).values(stage=desired, since=since)
             .execution_options(synchronize_session=False)))
         missing = ~exists().where(MemberStage.user_id == Member.user_id)
         await self._session.execute(events.from_select(_EVENT_COLUMNS, select(
@@ -141,7 +149,7 @@ class LifecycleRepository:
         created = _rows(await self._session.execute(
             insert_for(self._session, MemberStage).from_select(
                 ["user_id", "stage", "since"],
-                select(Member.user_id, desired, at).where(missing))))
+                select(Member.user_id, desired, since).where(missing))))
         return moved + created
 
     async def apply_rule(self, tag: str, metric: str, at_least: int, since: datetime | None,
