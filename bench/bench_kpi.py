@@ -147,7 +147,7 @@ async def measure(sessions: async_sessionmaker[AsyncSession], now: datetime) -> 
     today = now.astimezone(config.tz).date()
 
     async def kpi(period: KpiPeriod) -> None:
-        async with sessions() as session:
+        async with sessions() as session, session.begin():   # one transaction, as an update
             report = await KpiService(session, config).report(period, now)
         renderer.render("kpi", "en", {"kpi": report})
 

@@ -56,7 +56,7 @@ def render_chart(series: ChartSeries) -> bytes:
         draw.rectangle([lx, HEIGHT - 40, lx + 14, HEIGHT - 28], fill=colour)
         draw.text((lx + 20, HEIGHT - 41), name, fill=_TEXT, font=font)
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")
     return out.getvalue()
 
 

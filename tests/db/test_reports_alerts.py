@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import CommunityConfig
-from bot.db.models import OutboxMessage
+from bot.db.models import AlertState, OutboxMessage
+from bot.db.models.broadcast import Broadcast
 from bot.db.repositories import OutboxRepository
 from bot.db.repositories.sop import SopRepository
 from bot.rendering import Renderer
@@ -102,3 +103,31 @@ async def test_two_instances_send_the_daily_report_once(
     await asyncio.gather(*(instance() for _ in range(4)), return_exceptions=False)
     await instance()               # and a restart later that morning
     assert await _count(sessions, "report") == 2    # the figures and the SOP/ops message
+
+
+async def test_a_stuck_broadcast_is_one_alert_and_clears_when_it_moves(
+        sessions: async_sessionmaker[AsyncSession], config: CommunityConfig,
+        clock: ManualClock) -> None:
+    now = clock.now()
+    async with sessions() as session, session.begin():
+        broadcast = Broadcast(segment="all", status="sending", created_by=1001, chat_id=1001,
+                              chat_kind="private", locale="en", audience=100,
+                              created_at=now - timedelta(hours=1),
+                              started_at=now - timedelta(hours=1),
+                              progressed_at=now - timedelta(minutes=20))
+        session.add(broadcast)
+    for minutes in (0, 5, 10):
+        await _check(sessions, config, now + timedelta(minutes=minutes))
+    assert await _count(sessions, "alert") == 1
+    async with sessions() as session:
+        text = (await session.execute(select(OutboxMessage.payload)
+                                      .where(OutboxMessage.purpose == "alert"))).scalar_one()
+    assert f"#{broadcast.id}" in text["text"] and "卡住" in text["text"]   # zh: the default
+    async with sessions() as session, session.begin():        # it moves again: cleared
+        row = await session.get(Broadcast, broadcast.id)
+        assert row is not None
+        row.progressed_at = now + timedelta(minutes=14)
+    await _check(sessions, config, now + timedelta(minutes=15))
+    async with sessions() as session:
+        state = await session.get(AlertState, f"stuck:{broadcast.id}")
+    assert state is not None and state.cleared_at is not None
