@@ -32,7 +32,7 @@ from bot.services.kpi import KpiPeriod, KpiService  # noqa: E402
 from bot.services.kpi_chart import render_chart  # noqa: E402
 
 SOURCES = 5
-RUNS = 15
+RUNS = 25
 TARGET_MS = 300.0
 
 
