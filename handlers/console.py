@@ -16,7 +16,9 @@ from handlers.filters import InKnownChat, InTeamPlace, IsOperator
 
 def setup() -> Router:
     router = Router(name="console")
-    router.message.filter(F.from_user, InKnownChat(), IsOperator(), InTeamPlace())
+    # cheap filters first: IsOperator may ask Telegram, and every community message passes here
+    router.message.filter(F.from_user, F.text.startswith("/"), InKnownChat(), InTeamPlace(),
+                          IsOperator())
     router.message.register(audit, Command("audit"))
     router.message.register(member, Command("member"))
     router.message.register(export, Command("export"))
