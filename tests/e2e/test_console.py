@@ -22,10 +22,12 @@ from tests.e2e.helpers import settle
 STRANGER = 7001
 
 
-async def _ask(sandbox: TelegramSandbox, clock: ManualClock, user: int, text: str,
-               chat: int | None = None) -> list[str]:
+async def _ask(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, user: int,
+               text: str, chat: int | None = None) -> list[str]:
     """Sends ``text``; returns the texts of the messages the bot answered with (the virtual
-    clock moves on first: Telegram allows one message a second to a private chat)."""
+    clock moves on first: Telegram allows one message a second to a private chat; the last
+    send has settled before it moves, see tests/e2e/helpers.py)."""
+    await settle(app, sandbox)
     clock.advance(seconds=2)
     where = chat or user
     before = len(sandbox.sent_messages(where))
@@ -45,14 +47,14 @@ async def test_every_team_command_is_logged_with_its_result(
     sandbox.add_user(STRANGER, "Mallory", username="mallory")
     sandbox.user_sends(STRANGER, "/start")
     await settle(app, sandbox)
-    refused = await _ask(sandbox, clock, STRANGER, "/kpi")
+    refused = await _ask(app, sandbox, clock, STRANGER, "/kpi")
     assert "operations team only" in refused[0]
-    await _ask(sandbox, clock, STRANGER, "/audit")                       # no log shown to him
+    await _ask(app, sandbox, clock, STRANGER, "/audit")                       # no log shown to him
     assert "Audit" not in sandbox.sent_messages(STRANGER)[-1].text
-    await _ask(sandbox, clock, OPERATOR, "/member")                      # usage
-    await _ask(sandbox, clock, OPERATOR, "/export sideways")             # unknown subcommand
-    await _ask(sandbox, clock, OPERATOR, "/member 424242")               # unknown member: still ok
-    await _ask(sandbox, clock, OPERATOR, "/kpi", chat=COMMUNITY)         # operator in a community
+    await _ask(app, sandbox, clock, OPERATOR, "/member")                      # usage
+    await _ask(app, sandbox, clock, OPERATOR, "/export sideways")             # unknown subcommand
+    await _ask(app, sandbox, clock, OPERATOR, "/member 424242")               # unknown member: still ok
+    await _ask(app, sandbox, clock, OPERATOR, "/kpi", chat=COMMUNITY)         # operator in a community
     await settle(app, sandbox)
 
     entries = await _audit(app)
@@ -67,7 +69,7 @@ async def test_every_team_command_is_logged_with_its_result(
     assert entries[0].user_name == "Mallory (@mallory)"
     assert entries[-1].chat_id == COMMUNITY
 
-    [shown] = await _ask(sandbox, clock, OPERATOR, "/audit 3")
+    [shown] = await _ask(app, sandbox, clock, OPERATOR, "/audit 3")
     lines = [line for line in shown.splitlines() if "→" in line]
     assert len(lines) == 3
     assert "/kpi" in lines[0] and "elsewhere" in lines[0] and "Demo community" in lines[0]
@@ -79,7 +81,7 @@ async def test_every_team_command_is_logged_with_its_result(
 async def test_audit_answers_usage_and_caps_at_a_hundred(app: SopBot,
                                                           sandbox: TelegramSandbox,
                                                           clock: ManualClock) -> None:
-    [usage] = await _ask(sandbox, clock, OPERATOR, "/audit lots")
+    [usage] = await _ask(app, sandbox, clock, OPERATOR, "/audit lots")
     assert "/audit [N≤100]" in usage
     async with app.db.transaction() as session:
         for i in range(104):
@@ -87,6 +89,7 @@ async def test_audit_answers_usage_and_caps_at_a_hundred(app: SopBot,
                 update_id=10**9 + i, at=app.clock.now() + timedelta(seconds=i), user_id=OPERATOR,
                 user_name="Olga", chat_id=OPERATOR, chat_kind="private", command="member",
                 args=str(i + 1), result="ok")
+    await settle(app, sandbox)
     clock.advance(seconds=2)
     before = len(sandbox.sent_messages(OPERATOR))
     sandbox.user_sends(OPERATOR, "/audit 500")
@@ -104,9 +107,9 @@ async def test_audit_answers_usage_and_caps_at_a_hundred(app: SopBot,
 
 async def test_secrets_in_arguments_are_not_logged(app: SopBot, sandbox: TelegramSandbox,
                                                    clock: ManualClock) -> None:
-    await _ask(sandbox, clock, OPERATOR, "/redeem ABCDE-FGHJK-MNPQR")
-    await _ask(sandbox, clock, OPERATOR, "/coupon give @ann newcomer ABCDE FGHJK MNPQR")
-    await _ask(sandbox, clock, OPERATOR, "/sop reload token=abc123secret " + "Zz9" * 10)
+    await _ask(app, sandbox, clock, OPERATOR, "/redeem ABCDE-FGHJK-MNPQR")
+    await _ask(app, sandbox, clock, OPERATOR, "/coupon give @ann newcomer ABCDE FGHJK MNPQR")
+    await _ask(app, sandbox, clock, OPERATOR, "/sop reload token=abc123secret " + "Zz9" * 10)
     args = [e.args for e in await _audit(app)]
     assert args[0] == "ABCD…"
     assert "FGHJK" not in args[1] and args[1].startswith("give @ann newcomer ABCD…")
@@ -127,7 +130,7 @@ async def test_a_failing_command_is_rolled_back_logged_and_answered(
         raise RuntimeError("boom")
 
     monkeypatch.setattr(MemberViewService, "answer", broken)
-    [answer] = await _ask(sandbox, clock, OPERATOR, "/member 7101")
+    [answer] = await _ask(app, sandbox, clock, OPERATOR, "/member 7101")
     assert "/member" in answer and "failed" in answer
     await settle(app, sandbox)
     [entry] = await _audit(app)
@@ -159,7 +162,7 @@ async def test_member_profile_shows_everything_escaped(app: SopBot, sandbox: Tel
     sandbox.user_sends(7201, "back again", chat_id=COMMUNITY)
     await settle(app, sandbox)
 
-    [text] = await _ask(sandbox, clock, OPERATOR, "/member @Ann_W")
+    [text] = await _ask(app, sandbox, clock, OPERATOR, "/member @Ann_W")
     assert "&lt;b&gt;Ann&lt;/b&gt; &amp; co" in text and "@ann_w" in text and "7201" in text
     assert "src_poster" in text
     assert "Demo community: joined 2026-11-20" in text
@@ -174,9 +177,9 @@ async def test_member_profile_shows_everything_escaped(app: SopBot, sandbox: Tel
     coupon_hint = text.split("newcomer <code>")[1][:6]
     assert coupon_hint.endswith("…")                              # never the whole code
 
-    [unknown] = await _ask(sandbox, clock, OPERATOR, "/member @nobody_here")
+    [unknown] = await _ask(app, sandbox, clock, OPERATOR, "/member @nobody_here")
     assert unknown == "No member @nobody_here is known to the bot."
-    [usage] = await _ask(sandbox, clock, OPERATOR, "/member ann")
+    [usage] = await _ask(app, sandbox, clock, OPERATOR, "/member ann")
     assert "/member @username|ID" in usage
 
 
@@ -185,11 +188,11 @@ async def test_member_is_refused_to_members_and_kept_out_of_communities(
     sandbox.add_user(7301, "Bob", username="bob")
     sandbox.user_joins(COMMUNITY, 7301)
     await settle(app, sandbox)
-    [refusal] = await _ask(sandbox, clock, 7301, "/member @bob", chat=COMMUNITY)
+    [refusal] = await _ask(app, sandbox, clock, 7301, "/member @bob", chat=COMMUNITY)
     assert "Bob" not in refusal and "7301" not in refusal
-    [pointer] = await _ask(sandbox, clock, OPERATOR, "/member @bob", chat=COMMUNITY)
+    [pointer] = await _ask(app, sandbox, clock, OPERATOR, "/member @bob", chat=COMMUNITY)
     assert "7301" not in pointer
-    [text] = await _ask(sandbox, clock, OPERATOR, "/member @bob", chat=TEAM_CHAT)
+    [text] = await _ask(app, sandbox, clock, OPERATOR, "/member @bob", chat=TEAM_CHAT)
     assert "7301" in text
     results = [(e.user_id, e.result) for e in await _audit(app)]
     assert results == [(7301, "refused"), (OPERATOR, "elsewhere"), (OPERATOR, "ok")]

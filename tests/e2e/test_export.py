@@ -47,8 +47,11 @@ async def _seed_members(app: SopBot, clock: ManualClock) -> None:
             for i in range(0, MEMBERS, 7)])
 
 
-async def _export(sandbox: TelegramSandbox, clock: ManualClock, text: str) -> SentFile | str:
-    """Sends ``text``; returns the document the bot answered with, or its text answer."""
+async def _export(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock,
+                  text: str) -> SentFile | str:
+    """Sends ``text``; returns the document the bot answered with, or its text answer (the
+    last send settles before the virtual clock moves: its limiter stamp is the answer's time)."""
+    await settle(app, sandbox)
     clock.advance(seconds=2)
     files_before = len(sandbox.sent_files(OPERATOR))
     before = len(sandbox.sent_messages(OPERATOR))
@@ -68,7 +71,7 @@ def _rows(document: SentFile | str) -> list[dict[str, str]]:
 async def test_members_export_has_every_member_once_and_is_spreadsheet_safe(
         app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
     await _seed_members(app, clock)
-    document = await _export(sandbox, clock, "/export members")
+    document = await _export(app, sandbox, clock, "/export members")
     assert isinstance(document, SentFile)
     assert document.filename == "members-2026-11-20.csv"
     assert "3000" in document.caption or "300" in document.caption
@@ -101,7 +104,7 @@ async def test_members_export_has_every_member_once_and_is_spreadsheet_safe(
 async def test_members_export_within_a_range_of_first_seen_days(
         app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
     await _seed_members(app, clock)
-    rows = _rows(await _export(sandbox, clock, "/export members 2026-11-18..2026-11-19"))
+    rows = _rows(await _export(app, sandbox, clock, "/export members 2026-11-18..2026-11-19"))
     assert {int(r["user_id"]) - FIRST_ID for r in rows if int(r["user_id"]) >= FIRST_ID} == {
         i for i in range(MEMBERS) if i % 60 in (1, 2)}
 
@@ -115,7 +118,7 @@ async def test_kpi_export_one_row_per_community_per_day(
         await rollups.add(COMMUNITY, today - timedelta(days=6), joins=1)
         await rollups.add(COMMUNITY, today - timedelta(days=7), joins=99)   # outside 7d
         await rollups.add(GLOBAL_CHAT, today - timedelta(days=1), coupons_issued=3)
-    document = await _export(sandbox, clock, "/export kpi 7d")
+    document = await _export(app, sandbox, clock, "/export kpi 7d")
     assert isinstance(document, SentFile)
     assert document.filename == "kpi-2026-11-14..2026-11-20.csv"
     rows = _rows(document)
@@ -130,9 +133,9 @@ async def test_kpi_export_one_row_per_community_per_day(
     assert yesterday["Demo community"]["members_reported"] == ""   # no snapshot that day
     assert sum(int(r["joins"]) for r in rows) == 6
     assert "(times in Asia/Shanghai)" in document.caption
-    default = _rows(await _export(sandbox, clock, "/export kpi"))
+    default = _rows(await _export(app, sandbox, clock, "/export kpi"))
     assert len(default) == 30 * 2
-    span = _rows(await _export(sandbox, clock, "/export KPI 2026-11-13..2026-11-13"))
+    span = _rows(await _export(app, sandbox, clock, "/export KPI 2026-11-13..2026-11-13"))
     assert [(r["day"], r["joins"]) for r in span] == [("2026-11-13", "99"), ("2026-11-13", "0")]
 
 
@@ -146,7 +149,7 @@ async def test_kpi_export_one_row_per_community_per_day(
 ])
 async def test_bad_arguments_get_one_line(app: SopBot, sandbox: TelegramSandbox,
                                           clock: ManualClock, text: str, expected: str) -> None:
-    answer = await _export(sandbox, clock, text)
+    answer = await _export(app, sandbox, clock, text)
     assert isinstance(answer, str) and expected in answer and "\n" not in answer
     assert sandbox.sent_files() == []
 
@@ -169,7 +172,7 @@ async def test_an_export_over_telegrams_limit_is_explained(
         monkeypatch: pytest.MonkeyPatch) -> None:
     await _seed_members(app, clock)
     monkeypatch.setitem(files.LIMITS, "document", 100 * 1024)   # the 50 MB limit, scaled down
-    answer = await _export(sandbox, clock, "/export members")
+    answer = await _export(app, sandbox, clock, "/export members")
     assert isinstance(answer, str)
     assert "over Telegram's 0.1 MB limit" in answer
     assert "rows), over Telegram" in answer and "/export members 30d" in answer
