@@ -140,10 +140,6 @@ class KpiService:
     def local_day(self, now: datetime) -> date:
         return now.astimezone(self._config.tz).date()
 
-    async def today(self, now: datetime) -> KpiReport:
-        day = self.local_day(now)
-        return await self.report(KpiPeriod("today", day, day), now)
-
     async def report(self, period: KpiPeriod, now: datetime,
                      communities: Sequence[CommunityChat] | None = None) -> KpiReport:
         chats = list(communities) if communities is not None else list(self._config.communities)

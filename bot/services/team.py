@@ -10,20 +10,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.services.dto import Origin, Person
-from bot.services.kpi import KpiService
 from bot.services.messenger import Messenger
 
 
 class TeamService:
-    def __init__(self, messenger: Messenger, kpi: KpiService) -> None:
+    def __init__(self, messenger: Messenger) -> None:
         self._messenger = messenger
-        self._kpi = kpi
         #: what the command was answered with (read by the audit log); ``None`` until answered
         self.outcome: str | None = None
-
-    async def answer_kpi(self, origin: Origin, person: Person, now: datetime) -> None:
-        snapshot = await self._kpi.today(now)
-        await self._reply(origin, person, "kpi", {"kpi": snapshot}, now)
 
     async def answer_usage(self, origin: Origin, person: Person, usage: str,
                            now: datetime) -> None:

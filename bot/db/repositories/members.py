@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Member, Membership
@@ -103,12 +103,6 @@ class MembershipRepository:
         for stint in stints:
             stint.welcomed_at = at
         return stints
-
-    async def count_open(self, chat_id: int) -> int:
-        result = await self._session.execute(
-            select(func.count()).select_from(Membership)
-            .where(Membership.chat_id == chat_id, Membership.left_at.is_(None)))
-        return int(result.scalar_one())
 
     async def joined_between(self, chat_id: int, start: datetime,
                              end: datetime) -> Sequence[tuple[datetime, datetime | None, bool]]:
