@@ -99,7 +99,7 @@ class OrdersApi:
                                       "(sha256=<hex HMAC-SHA256 of the raw body>)")
         try:
             fields = json.loads(body, parse_float=Decimal, parse_int=Decimal)
-        except (ValueError, UnicodeDecodeError) as error:
+        except (ValueError, UnicodeDecodeError, RecursionError) as error:
             return _answer(400, error=f"body is not JSON: {str(error)[:100]}")
         if not isinstance(fields, dict):
             return _answer(400, error="body must be one JSON object (an order)")

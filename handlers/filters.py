@@ -85,9 +85,10 @@ class OperatorDirectory:
         known = self._known.get((config.team.chat, user_id))
         return known is not None and known[0]
 
-    def remember(self, team_chat: int, user_id: int) -> None:
-        """Someone spoke in the team chat: they are in it."""
-        self._known[(team_chat, user_id)] = (True, time.monotonic())
+    def remember(self, team_chat: int, user_id: int, present: bool = True) -> None:
+        """Someone spoke in the team chat (they are in it), or Telegram reported them joining or
+        leaving it: a removed teammate loses operator rights at once, not when a cache expires."""
+        self._known[(team_chat, user_id)] = (present, time.monotonic())
 
     async def in_team_chat(self, bot: Bot, team_chat: int, user_id: int) -> bool:
         key = (team_chat, user_id)

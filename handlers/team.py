@@ -29,6 +29,7 @@ def setup() -> Router:
     # an operator asking in a community: the members there must not see the figures
     router.message.register(elsewhere, Command(*TEAM_COMMANDS), IsOperator())
     router.message.register(refuse, Command(*TEAM_COMMANDS))
+    router.message.register(team_leaver, TeamChat(), F.left_chat_member)
     router.message.register(team_chatter, TeamChat())
     router.chat_member.register(team_membership, TeamChat())
     return router
@@ -69,11 +70,23 @@ async def team_chatter(message: Message, config: CommunityConfig, services: Serv
         await services.community.record_teammate(person(message.from_user), True, now)
 
 
-async def team_membership(event: ChatMemberUpdated, services: Services, now: datetime) -> None:
+async def team_leaver(message: Message, config: CommunityConfig, services: Services,
+                      operators: OperatorDirectory, now: datetime) -> None:
+    """The "X left" service message (sent as if by X): gone from the team, not speaking in it
+    (the only sign a bot that is not admin there gets)."""
+    user = message.left_chat_member
+    if user is not None and config.team.chat is not None and not user.is_bot:
+        operators.remember(config.team.chat, user.id, False)
+        await services.community.record_teammate(person(user), False, now)
+
+
+async def team_membership(event: ChatMemberUpdated, services: Services,
+                          operators: OperatorDirectory, now: datetime) -> None:
     """Joined or left the team chat."""
     user = event.new_chat_member.user
     if not user.is_bot:
         present = event.new_chat_member.status in ("creator", "administrator", "member") or \
             (event.new_chat_member.status == "restricted"
              and bool(getattr(event.new_chat_member, "is_member", False)))
+        operators.remember(event.chat.id, user.id, present)
         await services.community.record_teammate(person(user), present, now)

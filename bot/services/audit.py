@@ -102,7 +102,8 @@ class AuditService:
                      now: datetime) -> None:
         """``/audit [N]``: the last N entries (default 20, at most 100), newest first."""
         words = (args or "").split()
-        if len(words) > 1 or (words and not (words[0].isdigit() and 0 < int(words[0]) <= 10_000)):
+        if len(words) > 1 or (words and not (words[0].isascii() and words[0].isdigit()
+                                      and 0 < int(words[0]) <= 10_000)):
             await team.answer_usage(origin, person, f"/audit [N≤{MOST_ENTRIES}]", now)
             return
         wanted = min(int(words[0]) if words else DEFAULT_ENTRIES, MOST_ENTRIES)

@@ -24,6 +24,7 @@ from bot.db.models.tags import MemberStage
 from bot.services.dto import Origin, Person
 from bot.services.export_csv import CsvSpool
 from bot.services.files import FileRejectedError
+from bot.services.kpi_args import EARLIEST
 from bot.services.messenger import Messenger
 from bot.services.team import TeamService
 
@@ -69,7 +70,8 @@ def parse_range(text: str, today: date) -> DayRange | None:
         first, last = date.fromisoformat(span.group(1)), date.fromisoformat(span.group(2))
     except ValueError:
         return None
-    if first > last or (last - first).days >= MOST_DAYS:
+    last = min(last, today)   # nothing happened after today (and 9999-12-31 has no next day)
+    if first > last or (last - first).days >= MOST_DAYS or first < EARLIEST:
         return None
     return DayRange(first, last)
 

@@ -15,6 +15,8 @@ USAGE = "/kpi [today|yesterday|7d|YYYY-MM-DD|chart] [community]"
 SUBCOMMANDS = ("today", "yesterday", "7d", "YYYY-MM-DD", "chart")
 #: days the chart shows
 CHART_DAYS = 14
+#: no day before this is asked about (and year 1 has no week before it to compare with)
+EARLIEST = date(1970, 1, 1)
 
 _DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
@@ -72,7 +74,7 @@ def _period(head: str, today: date) -> KpiPeriod:
         day = date.fromisoformat("-".join(part.zfill(2) for part in head.split("-")))
     except ValueError:
         raise KpiArgsError("usage", head) from None
-    if day > today:
+    if day > today or day < EARLIEST:   # 0001-01-01 minus a week does not exist
         raise KpiArgsError("usage", head)
     kind = "today" if day == today else "yesterday" if day == today - timedelta(days=1) else "day"
     return KpiPeriod(kind, day, day)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.ids import parse_user_id
 from bot.config import CommunityConfig
 from bot.db.models import ActivityDaily, Coupon, Member, Membership
 from bot.db.models.tags import MemberStage
@@ -28,9 +29,8 @@ def parse_target(args: str | None) -> tuple[str, int | str] | None:
     word = words[0]
     if word.startswith("@") and 1 < len(word) <= 65:
         return "username", word[1:].lower()
-    if word.isdigit() and 0 < int(word) < 2**63:
-        return "id", int(word)
-    return None
+    user_id = parse_user_id(word)
+    return None if user_id is None else ("id", user_id)
 
 
 class MemberViewService:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.ids import parse_user_id
 from bot.config import CommunityConfig
 from bot.db.repositories import CouponRepository
 from bot.db.repositories.growth import OrderRepository
@@ -94,7 +95,10 @@ def parse_time(value: object, tz: ZoneInfo) -> datetime:
                               f"(got {text[:40]!r})") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:   # 0001-01-01 east of UTC, 9999-12-31 west of it
+        raise OrderInputError(f"time: out of range (got {text[:40]!r})") from None
 
 
 def parse_member(value: object) -> int | None:
@@ -103,9 +107,10 @@ def parse_member(value: object) -> int | None:
     if isinstance(value, bool):
         raise OrderInputError("member_id: expected a Telegram user id (a whole number)")
     text = str(value).strip()
-    if not text.isdigit() or not 0 < int(text) < 2**63:
+    member_id = parse_user_id(text)
+    if member_id is None:
         raise OrderInputError(f"member_id: expected a Telegram user id (got {text[:20]!r})")
-    return int(text)
+    return member_id
 
 
 def parse_order(fields: dict[str, Any], tz: ZoneInfo) -> OrderInput:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.ids import parse_user_id
 from bot.config import CommunityConfig
 from bot.config.tags import known_tags
 from bot.db.models import Member
@@ -58,9 +59,8 @@ class TagAdminService:
     async def _find(self, who: str) -> Member | None:
         if who.startswith("@"):
             return await self._stages.member_by_username(who[1:])
-        if who.isdigit():
-            return await self._stages.member(int(who))
-        return None
+        user_id = parse_user_id(who)
+        return None if user_id is None else await self._stages.member(user_id)
 
 
 def _shown(member: Member) -> str:

@@ -145,3 +145,18 @@ async def test_members_from_before_the_bot_are_counted_when_they_leave_and_by_te
         assert "(Telegram 8)" in text             # seven people and the bot
     finally:
         await app.stop()
+
+
+async def test_a_teammate_removed_from_the_team_chat_loses_the_figures_at_once(
+        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    sandbox.add_user(9351, "Former", language_code="en")
+    sandbox.user_joins(TEAM_CHAT, 9351)
+    assert "Members" in await _kpi(sandbox, 9351, chat=TEAM_CHAT)   # remembered as on the team
+    await settle(app, sandbox)
+    sandbox.user_leaves(TEAM_CHAT, 9351)                            # removed from the team
+    sandbox.user_sends(9351, "/start")
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(9351)) == 1)
+    await settle(app, sandbox)
+    clock.advance(seconds=2)
+    text = await _kpi(sandbox, 9351)
+    assert "team only" in text and not re.search(r"\d", text)

@@ -10,6 +10,7 @@ from sqlalchemy import Select, and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.ids import parse_user_id
 from bot.db.models import Member, Membership, Order, Referral, ReferralLink
 from bot.db.upsert import insert_for
 
@@ -123,7 +124,8 @@ async def find_member(session: AsyncSession, ref: str) -> Member | None:
     """The member ``ref`` names: ``@username`` (case-insensitive) or a numeric id."""
     ref = ref.strip()
     if ref.lstrip("-").isdigit():
-        return await session.get(Member, int(ref))
+        user_id = parse_user_id(ref)
+        return None if user_id is None else await session.get(Member, user_id)
     name = ref.removeprefix("@").lower()
     if not name:
         return None
