@@ -148,7 +148,7 @@ class TelegramSandbox(UserActions):
         """Updates queued but not yet delivered through ``getUpdates``."""
         return self.world.updates.pending()
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 15.0) -> None:
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
         """Poll (real time) until ``predicate()`` is true; ``AssertionError`` on timeout."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

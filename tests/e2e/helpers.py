@@ -6,6 +6,6 @@ from bot.app import SopBot
 from sandbox import TelegramSandbox
 
 
-async def settle(app: SopBot, sandbox: TelegramSandbox, timeout: float = 10.0) -> None:
+async def settle(app: SopBot, sandbox: TelegramSandbox, timeout: float = 30.0) -> None:
     """Until every queued update was fetched and handled and nothing is due in the outbox."""
     await app.wait_idle(sandbox.pending_updates, timeout=timeout)
