@@ -4,6 +4,10 @@ Order is kept per chat (one call in flight per chat, the rest queued behind it);
 row back at the head of its chat's queue and nothing goes to that chat for exactly
 ``retry_after``; 403 from a private chat marks the member unreachable and drops what was queued
 for them; other permanent errors fail the row with the reason.
+
+Sending never waits for the database while the loop holds rows it may send: a claim runs beside
+the sends, and answers are settled together, all that came back while the last settlement was
+being written in one transaction (a chat's next row waits until its previous one is settled).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -31,6 +35,12 @@ log = logging.getLogger(__name__)
 POLL_FALLBACK = timedelta(seconds=30)
 #: how often the limiter drops what it knows of chats that can no longer constrain a send
 LIMITER_SWEEP = timedelta(minutes=5)
+#: while the loop holds more rows than it has answers to settle (a broadcast, a burst of
+#: welcomes), answers wait this long (real time) to be settled together: one transaction for
+#: a handful instead of one each
+SETTLE_LINGER = 0.05
+#: the most answers settled in one transaction
+SETTLE_BATCH = 100
 #: the longest wait between two tries after network or server faults; with the default of 20
 #: attempts a row survives an outage of about 70 minutes (plus each try's own timeout)
 MAX_BACKOFF = timedelta(minutes=5)
@@ -47,6 +57,9 @@ class DeliveryHook(Protocol):
     async def on_failed(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None: ...
 
 
+Outcome = Sent | RetryLater | Unreachable | Failed
+
+
 @dataclass(frozen=True)
 class Job:
     """What the loop keeps in memory of a claimed row (never an ORM object across sessions)."""
@@ -61,6 +74,16 @@ class Job:
     @classmethod
     def of(cls, row: OutboxMessage) -> Job:
         return cls(row.id, row.chat_id, row.chat_kind, row.method, dict(row.payload), row.attempts)
+
+
+@dataclass
+class Answer:
+    """A call's outcome waiting to be settled; ``done`` tells the call's task it was."""
+
+    job: Job
+    outcome: Outcome
+    at: datetime
+    done: asyncio.Future[None]
 
 
 class DeliveryLoop:
@@ -84,8 +107,12 @@ class DeliveryLoop:
         self._next_due: datetime | None = None
         self._limiter_swept_at: datetime | None = None
         self._new_work = True
+        self._more_due = True   # the last claim filled its batch: more may be waiting
         self._stopping = False
         self._aborted = False
+        self._claiming: asyncio.Task[None] | None = None
+        self._answers: list[Answer] = []
+        self._settler: asyncio.Task[None] | None = None
 
     # -- public -------------------------------------------------------------------------------
     def wake(self) -> None:
@@ -117,7 +144,8 @@ class DeliveryLoop:
         """Drops everything on the floor, as a killed process would: calls in flight are cut,
         held rows keep their lease (the next sender takes them when it runs out)."""
         self._aborted = True
-        tasks = list(self._inflight.values())
+        tasks = [*self._inflight.values(),
+                 *(t for t in (self._claiming, self._settler) if t is not None)]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -125,7 +153,7 @@ class DeliveryLoop:
     async def is_idle(self) -> bool:
         """Nothing in flight, nothing sendable now (the demo waits for this before moving
         time): held rows waiting for a limit or a ``retry_after`` do not count."""
-        if self._inflight:
+        if self._inflight or self._claiming is not None:
             return False
         now = self._clock.now()
         for chat_id, queue in self._queues.items():
@@ -142,11 +170,18 @@ class DeliveryLoop:
         if self._limiter_swept_at is None or now - self._limiter_swept_at >= LIMITER_SWEEP:
             self._limiter.forget_idle(now)   # a chat messaged once is not remembered forever
             self._limiter_swept_at = now
+        if self._claiming is not None and self._claiming.done():
+            claiming, self._claiming = self._claiming, None
+            claiming.result()   # a failed claim fails the loop, as one made in line would
         due = self._next_due is not None and self._next_due <= now
-        if self.held < self._batch and (self._new_work or due or self.held < self._batch // 2):
+        if self._claiming is None and self.held < self._batch and (
+                self._new_work or due or (self._more_due and self.held < self._batch // 2)):
             self._new_work = False
-            await self._claim(now)
-            now = self._clock.now()   # the claim took a while: judge the limits on fresh time
+            if self.held:   # rows to send meanwhile: the claim must not hold them back
+                self._claiming = asyncio.create_task(self._claim_beside(), name="claim")
+            else:
+                await self._claim(now)
+                now = self._clock.now()   # the claim took a while: judge limits on fresh time
         wake_at: datetime | None = self._next_due
         for chat_id in list(self._queues):
             if chat_id in self._inflight:
@@ -176,8 +211,12 @@ class DeliveryLoop:
     async def _claim(self, now: datetime) -> None:
         async with self._db.transaction() as session:
             repo = OutboxRepository(session)
-            rows = await repo.claim(now, now + self._lease, self._batch - self.held)
+            limit = self._batch - self.held
+            rows = await repo.claim(now, now + self._lease, limit)
             self._next_due = await repo.next_due_at()
+        # fewer than asked: nothing else is due now; what is queued later wakes the loop (this
+        # process) or falls due (``next_due``, or the fallback poll for other processes)
+        self._more_due = len(rows) == limit
         held = self._held_ids()
         for row in rows:
             if row.id not in held:  # ours already (its lease ran out while the clock jumped)
@@ -185,6 +224,12 @@ class DeliveryLoop:
         if rows:
             self._lease_renewed_at = now
             log.debug("claimed %d outbox rows", len(rows))
+
+    async def _claim_beside(self) -> None:
+        try:
+            await self._claim(self._clock.now())
+        finally:
+            self._wake.set()   # the next step dispatches what came (or raises what failed)
 
     async def _renew_leases(self, now: datetime) -> None:
         if self._lease_renewed_at is None or now - self._lease_renewed_at < self._lease / 3:
@@ -207,7 +252,7 @@ class DeliveryLoop:
                                                   job.payload)
             finally:   # Telegram counted it somewhere between dispatch and now
                 self._limiter.complete(job.chat_id, job.chat_kind, self._clock.now())
-            await self._settle(job, outcome)
+            await self._settled(job, outcome)
         except asyncio.CancelledError:
             raise
         except Exception:  # a bug must not kill the loop: the lease returns the row later
@@ -217,53 +262,113 @@ class DeliveryLoop:
             self._inflight_ids.pop(job.chat_id, None)
             self._wake.set()
 
-    async def _settle(self, job: Job, outcome: Sent | RetryLater | Unreachable | Failed) -> None:
-        now = self._clock.now()
-        async with self._db.transaction() as session:
-            repo = OutboxRepository(session)
-            if isinstance(outcome, Sent):
-                row = await repo.mark_sent(job.id, now, outcome.message_id)
-                if row is not None:
-                    for hook in self._hooks:
-                        await hook.on_sent(session, row, now)
-                    await self._follow_up(repo, job, now)
+    async def _settled(self, job: Job, outcome: Outcome) -> None:
+        """Until the outcome is settled, together with the others that came back meanwhile."""
+        answer = Answer(job, outcome, self._clock.now(),
+                        asyncio.get_running_loop().create_future())
+        self._answers.append(answer)
+        if self._settler is None:
+            self._settler = asyncio.create_task(self._settle_answers(), name="settle")
+        await answer.done
+
+    async def _settle_answers(self) -> None:
+        """Settles the answers that came back, a batch per transaction, until none is left."""
+        try:
+            while self._answers:
+                if len(self._answers) < min(SETTLE_BATCH, self.held):
+                    await asyncio.sleep(SETTLE_LINGER)   # real time: a few more come back
+                batch = self._answers[:SETTLE_BATCH]
+                del self._answers[:SETTLE_BATCH]
+                await self._settle_batch(batch)
+        finally:
+            self._settler = None
+
+    async def _settle_batch(self, batch: list[Answer]) -> None:
+        try:
+            async with self._db.transaction() as session:
+                repo = OutboxRepository(session)
+                await repo.load([answer.job.id for answer in batch])
+                effects: list[Callable[[], None]] = []
+                for answer in batch:
+                    await self._settle(session, repo, answer, effects)
+        except Exception as error:
+            if len(batch) > 1:   # one of them failed the transaction: each alone, only it is lost
+                for answer in batch:
+                    await self._settle_batch([answer])
                 return
-            if isinstance(outcome, RetryLater):
-                attempts = job.attempts + (0 if outcome.flood else 1)
-                if attempts >= self._max_attempts:
-                    outcome = Failed(f"gave up after {attempts} attempts: {outcome.reason}")
-                else:
-                    # 429: exactly retry_after; a network or server fault: back off, doubling
-                    wait = outcome.seconds if outcome.flood else min(
-                        outcome.seconds * 2 ** max(0, attempts - 1), MAX_BACKOFF.total_seconds())
-                    until = now + timedelta(seconds=wait)
-                    self._limiter.penalize(job.chat_id, until)
-                    await repo.hold_for_retry(job.id, due_at=until, lease_until=until + self._lease,
-                                              error=outcome.reason, attempts=attempts)
-                    # back at the head of its chat's queue: order in the chat is kept
-                    retried = Job(job.id, job.chat_id, job.chat_kind, job.method, job.payload,
-                                  attempts)
-                    self._queues.setdefault(job.chat_id, deque()).appendleft(retried)
-                    log.info("outbox row %d: %s", job.id, outcome.reason)
-                    return
-            if isinstance(outcome, Unreachable):
-                row = await repo.mark_failed(job.id, outcome.reason)
-                dropped = self._queues.pop(job.chat_id, deque())
-                for other in dropped:
-                    await repo.mark_failed(other.id, f"member unreachable: {outcome.reason}")
-                await repo.fail_pending_for_chat(job.chat_id, f"member unreachable: {outcome.reason}")
-                if row is not None:
-                    for hook in self._hooks:
-                        await hook.on_unreachable(session, row, now)
-                    await self._follow_up(repo, job, now)
-                log.info("chat %d unreachable: %s", job.chat_id, outcome.reason)
-                return
-            row = await repo.mark_failed(job.id, outcome.reason)
+            if not batch[0].done.done():
+                batch[0].done.set_exception(error)
+            return
+        for effect in effects:   # what the loop keeps in memory follows what was committed
+            effect()
+        # settling may have queued more (a join request's approval after its DM, the team told
+        # of a refused message): look for it now, not at the next poll
+        self.wake()
+        for answer in batch:
+            if not answer.done.done():
+                answer.done.set_result(None)
+
+    async def _settle(self, session: AsyncSession, repo: OutboxRepository, answer: Answer,
+                      effects: list[Callable[[], None]]) -> None:
+        job, outcome, now = answer.job, answer.outcome, answer.at
+        if isinstance(outcome, Sent):
+            row = await repo.mark_sent(job.id, now, outcome.message_id)
             if row is not None:
                 for hook in self._hooks:
-                    await hook.on_failed(session, row, now)
+                    await hook.on_sent(session, row, now)
                 await self._follow_up(repo, job, now)
-            log.warning("outbox row %d failed: %s", job.id, outcome.reason)
+            return
+        if isinstance(outcome, RetryLater):
+            attempts = job.attempts + (0 if outcome.flood else 1)
+            if attempts >= self._max_attempts:
+                outcome = Failed(f"gave up after {attempts} attempts: {outcome.reason}")
+            else:
+                # 429: exactly retry_after; a network or server fault: back off, doubling
+                wait = outcome.seconds if outcome.flood else min(
+                    outcome.seconds * 2 ** max(0, attempts - 1), MAX_BACKOFF.total_seconds())
+                until = now + timedelta(seconds=wait)
+                await repo.hold_for_retry(job.id, due_at=until, lease_until=until + self._lease,
+                                          error=outcome.reason, attempts=attempts)
+                retried = Job(job.id, job.chat_id, job.chat_kind, job.method, job.payload,
+                              attempts)
+                effects.append(lambda: self._retry(retried, until, outcome.reason))
+                return
+        if isinstance(outcome, Unreachable):
+            row = await repo.mark_failed(job.id, outcome.reason)
+            dropped = {other.id for other in self._queues.get(job.chat_id, ())}
+            for other_id in dropped:
+                await repo.mark_failed(other_id, f"member unreachable: {outcome.reason}")
+            await repo.fail_pending_for_chat(job.chat_id, f"member unreachable: {outcome.reason}")
+            if row is not None:
+                for hook in self._hooks:
+                    await hook.on_unreachable(session, row, now)
+                await self._follow_up(repo, job, now)
+            effects.append(lambda: self._drop(job.chat_id, dropped, outcome.reason))
+            return
+        row = await repo.mark_failed(job.id, outcome.reason)
+        if row is not None:
+            for hook in self._hooks:
+                await hook.on_failed(session, row, now)
+            await self._follow_up(repo, job, now)
+        effects.append(lambda: log.warning("outbox row %d failed: %s", job.id, outcome.reason))
+
+    def _retry(self, job: Job, until: datetime, reason: str) -> None:
+        """Back at the head of its chat's queue (order in the chat is kept), not before
+        ``until``."""
+        self._limiter.penalize(job.chat_id, until)
+        self._queues.setdefault(job.chat_id, deque()).appendleft(job)
+        log.info("outbox row %d: %s", job.id, reason)
+
+    def _drop(self, chat_id: int, dropped: set[int], reason: str) -> None:
+        """The chat is unreachable: what was queued for it is settled as failed."""
+        queue = self._queues.get(chat_id)
+        if queue is not None:
+            kept = deque(job for job in queue if job.id not in dropped)
+            if kept:
+                self._queues[chat_id] = kept
+            else:
+                del self._queues[chat_id]
+        log.info("chat %d unreachable: %s", chat_id, reason)
 
     async def _follow_up(self, repo: OutboxRepository, job: Job, now: datetime) -> None:
         """A row may carry the call to make once it is settled (approve a join request after
@@ -273,7 +378,6 @@ class DeliveryLoop:
             await repo.enqueue(key=then["key"], chat_id=then["chat_id"],
                                chat_kind=then["chat_kind"], purpose=then["purpose"],
                                method=then["method"], payload=then["payload"], now=now)
-            self._wake.set()
 
     async def _sleep(self, until: datetime | None) -> None:
         await sleep_or_wake(self._clock, until, self._wake)
@@ -281,6 +385,9 @@ class DeliveryLoop:
     async def _shutdown(self) -> None:
         if self._aborted:
             return
+        if self._claiming is not None:   # what it claims is handed back below with the rest
+            with contextlib.suppress(Exception):
+                await self._claiming
         if self._inflight:
             with contextlib.suppress(Exception):
                 await asyncio.wait(list(self._inflight.values()), timeout=10)

@@ -3,15 +3,24 @@ nothing and send nothing twice."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sqlite3
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import SopBot
 from bot.config import CommunityConfig
 from bot.db.models import Member, OutboxMessage
+from bot.db.repositories import OutboxRepository
 from bot.delivery.limiter import Limits
+from bot.services.welcome import WelcomeDeliveryHook
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
 from tests.conftest import COMMUNITY, settings_for
@@ -165,3 +174,99 @@ async def test_an_outage_is_waited_out_and_the_greeting_still_goes(
     assert len(sandbox.sent_messages(COMMUNITY)) == 1
     greeting = sandbox.sent_messages(COMMUNITY)[0].text
     assert all(f"tg://user?id={uid}" in greeting for uid in (6301, 6302, 6303))
+
+
+async def _queue_dms(app: SopBot, sandbox: TelegramSandbox, users: list[int], tag: str, *,
+                     wake: bool = True) -> None:
+    """One DM to each of ``users`` (who started the bot), queued at once."""
+    async with app.db.transaction() as session:
+        for uid in users:
+            sandbox.add_user(uid, f"D{uid}")
+            sandbox.world.dm_allowed.add(uid)
+            await OutboxRepository(session).enqueue(
+                key=f"{tag}:{uid}", chat_id=uid, chat_kind="private", purpose="test",
+                payload={"text": f"{tag} for {uid}"}, now=app.clock.now())
+    if wake:
+        app.delivery.wake()
+
+
+async def _statuses(app: SopBot) -> dict[int, str]:
+    async with app.sessions() as session:
+        rows = (await session.execute(select(OutboxMessage.chat_id, OutboxMessage.status)
+                                      .where(OutboxMessage.purpose == "test"))).all()
+    return {int(chat_id): str(status) for chat_id, status in rows}
+
+
+async def test_a_settlement_that_fails_costs_only_its_own_row(
+        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # answers that come back together are settled in one transaction; one that cannot be
+    # settled (a bug in an effect) must not undo the others: they would be sent again
+    users, broken = list(range(9001, 9021)), 9007
+    real = WelcomeDeliveryHook.on_sent
+
+    async def failing(self: WelcomeDeliveryHook, session, row, now):  # type: ignore[no-untyped-def]
+        if row.chat_id == broken:
+            raise RuntimeError("a bug in an effect")
+        await real(self, session, row, now)
+
+    monkeypatch.setattr(WelcomeDeliveryHook, "on_sent", failing)
+    await _queue_dms(app, sandbox, users, "batch")
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages()) == len(users))
+    await settle(app, sandbox)
+    statuses = await _statuses(app)
+    assert statuses.pop(broken) == "sending"     # left to its lease, as before batching
+    assert statuses == {uid: "sent" for uid in users if uid != broken}
+
+    monkeypatch.undo()
+    clock.advance(seconds=91)                     # the lease runs out: tried once more
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages()) == len(users) + 1)
+    await settle(app, sandbox)
+    assert Counter(m.chat_id for m in sandbox.sent_messages()) == \
+        Counter({uid: 2 if uid == broken else 1 for uid in users})
+    assert set((await _statuses(app)).values()) == {"sent"}
+
+
+@contextlib.asynccontextmanager
+async def _outbox_locked(database_url: str) -> AsyncIterator[None]:
+    """Another connection holds the outbox: claims and settlements wait for it."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        holder = sqlite3.connect(str(url.database), isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")         # the write lock
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        return
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("LOCK TABLE outbox IN EXCLUSIVE MODE"))
+            yield
+            await conn.rollback()
+    finally:
+        await engine.dispose()
+
+
+async def test_sends_go_on_while_a_claim_waits_for_the_database(
+        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, database_url: str) -> None:
+    users = list(range(9101, 9161))
+    await _queue_dms(app, sandbox, users, "held")
+    window = app.limiter.limits.global_per_second
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages()) == window)
+    await settle(app, sandbox)                    # the rest is held, waiting for the window
+    late = 9161
+    await _queue_dms(app, sandbox, [late], "late", wake=False)
+    async with _outbox_locked(database_url):
+        app.delivery.wake()                       # new work: its claim waits for the lock
+        await asyncio.sleep(0.2)
+        clock.advance(seconds=1)
+        # the rows it holds go meanwhile (their settlement waits for the lock, too)
+        await sandbox.wait_for(lambda: len(sandbox.sent_messages()) == 2 * window, timeout=10)
+    for _ in range(3):
+        clock.advance(seconds=1)
+        await settle(app, sandbox)
+    assert Counter(m.chat_id for m in sandbox.sent_messages()) == Counter([*users, late])
+    assert set((await _statuses(app)).values()) == {"sent"}

@@ -17,6 +17,7 @@ from bot.db.upsert import insert_for
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._loaded: dict[int, OutboxMessage] = {}   # read fresh by :meth:`load`
 
     async def enqueue(self, *, key: str, chat_id: int, chat_kind: str, purpose: str,
                       payload: dict[str, Any], now: datetime, due_at: datetime | None = None,
@@ -52,8 +53,22 @@ class OutboxRepository:
             .execution_options(populate_existing=True))
         return result.scalars().all()
 
+    async def load(self, row_ids: Sequence[int]) -> None:
+        """Reads rows about to be settled in one query instead of one each."""
+        if row_ids:
+            result = await self._session.execute(
+                select(OutboxMessage).where(OutboxMessage.id.in_(row_ids))
+                .execution_options(populate_existing=True))
+            self._loaded.update((row.id, row) for row in result.scalars())
+
+    async def _fresh(self, row_id: int) -> OutboxMessage | None:
+        row = self._loaded.get(row_id)
+        if row is not None:
+            return row
+        return await self._session.get(OutboxMessage, row_id, populate_existing=True)
+
     async def mark_sent(self, row_id: int, at: datetime, message_id: int | None) -> OutboxMessage | None:
-        row = await self._session.get(OutboxMessage, row_id, populate_existing=True)
+        row = await self._fresh(row_id)
         if row is None:
             return None
         row.status, row.sent_at, row.message_id, row.lease_until = SENT, at, message_id, None
@@ -89,7 +104,7 @@ class OutboxRepository:
     async def mark_failed(self, row_id: int, error: str) -> OutboxMessage | None:
         """Gives up on a row. Its key is set free (renamed ``…#failed:<id>``), so the effect it
         stood for can be queued again once its cause is mended (a fixed template…)."""
-        row = await self._session.get(OutboxMessage, row_id, populate_existing=True)
+        row = await self._fresh(row_id)
         if row is None:
             return None
         row.status, row.last_error, row.lease_until = FAILED, error[:300], None
