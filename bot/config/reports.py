@@ -39,10 +39,9 @@ class DailyReportConfig(Section):
         return _clock_time(self.at)
 
 
-class WeeklyReportConfig(Section):
+class WeeklyReportConfig(DailyReportConfig):
     """The week's funnel by source, tag movements, coupon conversion, best/worst broadcasts."""
 
-    enabled: bool = True
     day: Weekday = "friday"
     at: Text = "17:00"
 
@@ -50,15 +49,6 @@ class WeeklyReportConfig(Section):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
-
-    @field_validator("at")
-    @classmethod
-    def _clock(cls, value: str) -> str:
-        return check_clock(value, "at")
-
-    @property
-    def time(self) -> time:
-        return _clock_time(self.at)
 
     @property
     def weekday(self) -> int:
