@@ -17,6 +17,7 @@ import platform
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -148,6 +149,27 @@ async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -
 
 
 # -- measuring ---------------------------------------------------------------------------------
+
+@dataclass
+class SendRun:
+    """What one sender achieved, all measured (times in seconds)."""
+
+    name: str
+    wanted: int
+    delivered: int
+    answered_429: int
+    early_retries: int
+    elapsed: float             # from the start the benchmark names until the job was done
+    send_times: list[float]    # sandbox clock, per delivered message
+
+    @property
+    def lost(self) -> int:
+        return self.wanted - self.delivered
+
+    @property
+    def rate(self) -> float:
+        return self.delivered / self.elapsed if self.elapsed > 0 else float("nan")
+
 
 def percentile(values: Sequence[float], q: float) -> float:
     """Nearest-rank percentile (``q`` in 0..100); NaN for no values."""

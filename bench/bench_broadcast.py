@@ -11,24 +11,30 @@ naive loop over ``send_message`` to the same members in the same run.
 2. The naive peer: a plain aiogram ``Bot`` with no limiter, ``await bot.send_message`` to each
    member in turn (an error drops that member, as a script would), on a fresh sandbox.
 
+Each sandbox is served from a process of its own (``_remote.py``), as Telegram is another
+machine: its handling of each call is not done on the event loop of the sender it measures.
+
 A full run (N = 10,000) takes about six minutes of real time per backend at 30 msg/s.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
-from collections.abc import Callable
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 import _common as c
+import _remote as _r
 from bot.app import SopBot
 from bot.config import CommunityConfig, parse_config
 from bot.db.models import Member
@@ -40,25 +46,12 @@ TEXT = "Flash sale tonight: 20% off everything, 20:00–22:00."
 
 
 @dataclass
-class Run:
-    name: str
-    wanted: int
-    delivered: int
-    answered_429: int
-    early_retries: int
-    elapsed: float
-    send_times: list[float]
+class Run(c.SendRun):
+    """``elapsed``: from the Send press (sopbot) / the first call (naive) to the last copy."""
+
     twice: int = 0
     edits: list[float] = field(default_factory=list)
     note: str = ""
-
-    @property
-    def lost(self) -> int:
-        return self.wanted - self.delivered
-
-    @property
-    def rate(self) -> float:
-        return self.delivered / self.elapsed if self.elapsed > 0 else float("nan")
 
 
 async def wait_cheaply(predicate: Callable[[], bool], timeout: float, what: str) -> None:
@@ -70,13 +63,48 @@ async def wait_cheaply(predicate: Callable[[], bool], timeout: float, what: str)
         await asyncio.sleep(0.05)
 
 
-def add_members(sandbox: TelegramSandbox, n: int) -> list[int]:
+# -- jobs run in the sandbox's process (see _remote.py) ------------------------------------------
+
+def add_members(sandbox: TelegramSandbox, first: int, n: int) -> None:
     """N users the sandbox lets the bot DM (they started it earlier)."""
-    users = list(range(FIRST_USER, FIRST_USER + n))
-    for uid in users:
+    for uid in range(first, first + n):
         sandbox.add_user(uid, f"U{uid}")
         sandbox.world.dm_allowed.add(uid)
-    return users
+
+
+def operator_says(sandbox: TelegramSandbox, text: str, reply_to: int | None) -> int:
+    update = sandbox.user_sends(c.OPERATOR, text, reply_to_message_id=reply_to)
+    return int(update["message"]["message_id"])
+
+
+def preview_card(sandbox: TelegramSandbox) -> tuple[int, str] | None:
+    """The card's message id and its Send button's data, once the bot showed it."""
+    cards = [m for m in sandbox.sent_messages(c.OPERATOR) if "bc:send:" in str(m.reply_markup)]
+    if not cards:
+        return None
+    data = str(cards[-1].reply_markup).split("'bc:send:")[1].split("'")[0]
+    return cards[-1].message_id, data
+
+
+def members_got_any(sandbox: TelegramSandbox) -> bool:
+    return any(m.chat_id != c.OPERATOR for m in sandbox.sent_messages())
+
+
+def press_send(sandbox: TelegramSandbox, message_id: int, data: str) -> None:
+    sandbox.press_button(c.OPERATOR, message_id, c.OPERATOR, f"bc:send:{data}")
+
+
+def tally_shown(sandbox: TelegramSandbox) -> bool:
+    return any("finished" in m.text for m in sandbox.sent_messages(c.OPERATOR))
+
+
+def recorded(sandbox: TelegramSandbox, first: int, n: int) -> dict[str, Any]:
+    """What the sandbox recorded of the members' copies, the 429s and the progress edits."""
+    return {"sent": [(m.chat_id, m.at) for m in sandbox.sent_messages()
+                     if first <= m.chat_id < first + n],
+            "429": sandbox.count_errors(429), "early": sandbox.early_retries,
+            "edits": [call.at for call in sandbox.calls
+                      if call.method == "editMessageText" and call.ok]}
 
 
 def config(backlog: int | None) -> CommunityConfig:
@@ -86,74 +114,79 @@ def config(backlog: int | None) -> CommunityConfig:
                         "bench/bench_broadcast.py")
 
 
+# -- the two senders ---------------------------------------------------------------------------
+
 async def sopbot_broadcast(n: int, backend: str, pg_url: str | None,
                            backlog: int | None = None) -> Run:
-    sandbox = c.new_sandbox()  # real time
-    users = add_members(sandbox, n)
-    async with c.scratch_database(backend, pg_url) as db_url, c.serving(sandbox) as url:
-        app = SopBot(c.settings(url, db_url), config(backlog), polling_timeout=1)
-        await app.start()
-        try:
-            now = app.clock.now()
-            async with app.db.transaction() as session:   # the ledger as /start left it
-                for i in range(0, n, 1000):
-                    await session.execute(insert_for(session, Member).values([
-                        {"user_id": uid, "first_name": f"U{uid}", "language_code": "en",
-                         "first_seen_at": now - timedelta(days=3), "dm_allowed": True,
-                         "started_at": now - timedelta(days=3)} for uid in users[i:i + 1000]]))
-            # the bot's own start-up passes over the new members (lifecycle tags…) first:
-            # the broadcast is measured alone
-            settling = time.perf_counter()
-            await app.wait_idle(sandbox.pending_updates, timeout=900)
-            settle_s = time.perf_counter() - settling
-            sandbox.user_sends(c.OPERATOR, TEXT)
-            source = max(k[1] for k in sandbox.world.messages if k[0] == c.OPERATOR)
-            await c.wait_until(lambda: sandbox.pending_updates() == 0, 30, "the message fetched")
-            sandbox.user_sends(c.OPERATOR, "/broadcast all", reply_to_message_id=source)
-            await c.wait_until(lambda: any("bc:send:" in str(m.reply_markup)
-                                           for m in sandbox.sent_messages(c.OPERATOR)), 30,
-                               "the preview card")
-            card = [m for m in sandbox.sent_messages(c.OPERATOR)
-                    if "bc:send:" in str(m.reply_markup)][-1]
-            await app.wait_idle(sandbox.pending_updates, timeout=120)
-            if any(m.chat_id != c.OPERATOR for m in sandbox.sent_messages()):
-                raise RuntimeError("a member got something before Send")
-            data = str(card.reply_markup).split("'bc:send:")[1].split("'")[0]
-            pressed = time.time()   # the sandbox stamps sends with time.time() too
-            sandbox.press_button(c.OPERATOR, card.message_id, c.OPERATOR, f"bc:send:{data}")
-            limits = sandbox.limits
-            budget = 3 * c.fastest_drain(n, limits.global_per_second, limits.global_window) + 60
-            member_ids = set(users)
-            before = len(sandbox.world.sent)
-            # cheap polling (a length, every 50 ms): counting 10,000 records every few ms
-            # would take the CPU from the bot under test
-            await wait_cheaply(lambda: len(sandbox.world.sent) >= before + n, budget,
-                               f"{n} copies sent by the bot")
-            await wait_cheaply(lambda: any("finished" in m.text
-                                           for m in sandbox.sent_messages(c.OPERATOR)), 60,
-                               "the final tally")
-        finally:
-            await app.stop()
-    sent = [m for m in sandbox.sent_messages() if m.chat_id in member_ids]
-    per_member = Counter(m.chat_id for m in sent)
-    edits = [call.at for call in sandbox.calls
-             if call.method == "editMessageText" and call.ok]
-    return Run(f"sopbot ({backend})", n, len(per_member), sandbox.count_errors(429),
-               sandbox.early_retries, max(m.at for m in sent) - pressed,
-               [m.at for m in sent], twice=sum(1 for v in per_member.values() if v > 1),
-               edits=edits, note=f"the bot's start-up passes over {n} new members took "
-                                 f"{settle_s:.1f} s before the operator began")
+    with _r.RemoteSandbox() as sandbox:   # real time
+        sandbox.call(add_members, FIRST_USER, n)
+        users = list(range(FIRST_USER, FIRST_USER + n))
+        async with c.scratch_database(backend, pg_url) as db_url:
+            app = SopBot(c.settings(sandbox.url, db_url), config(backlog), polling_timeout=1)
+            await app.start()
+            try:
+                return await _broadcast(app, sandbox, users, backend)
+            finally:
+                await app.stop()
+
+
+async def _broadcast(app: SopBot, sandbox: _r.RemoteSandbox, users: list[int],
+                     backend: str) -> Run:
+    n = len(users)
+    pending = functools.partial(sandbox.call, _r.pending_updates)
+    now = app.clock.now()
+    async with app.db.transaction() as session:   # the ledger as /start left it
+        for i in range(0, n, 1000):
+            await session.execute(insert_for(session, Member).values([
+                {"user_id": uid, "first_name": f"U{uid}", "language_code": "en",
+                 "first_seen_at": now - timedelta(days=3), "dm_allowed": True,
+                 "started_at": now - timedelta(days=3)} for uid in users[i:i + 1000]]))
+    # the bot's own start-up passes over the new members (lifecycle tags…) first: the
+    # broadcast is measured alone
+    settling = time.perf_counter()
+    await app.wait_idle(pending, timeout=900)
+    settle_s = time.perf_counter() - settling
+    source = sandbox.call(operator_says, TEXT, None)
+    await c.wait_until(lambda: pending() == 0, 30, "the message fetched")
+    sandbox.call(operator_says, "/broadcast all", source)
+    await wait_cheaply(lambda: sandbox.call(preview_card) is not None, 30, "the preview card")
+    await app.wait_idle(pending, timeout=120)
+    if sandbox.call(members_got_any):
+        raise RuntimeError("a member got something before Send")
+    card_id, data = sandbox.call(preview_card)
+    limit, window = sandbox.call(_r.limits)
+    budget = 3 * c.fastest_drain(n, limit, window) + 60
+    before = sandbox.call(_r.sent_count)
+    pressed = time.time()   # the sandbox stamps sends with time.time() too (same machine)
+    sandbox.call(press_send, card_id, data)
+    # cheap polling from a thread every 50 ms: the bot's loop is not held up by the asking
+    deadline = time.perf_counter() + budget
+    while await sandbox.acall(_r.sent_count) < before + n:
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"not reached within {budget:.0f}s: {n} copies sent by the bot")
+        await asyncio.sleep(0.05)
+    deadline = time.perf_counter() + 60
+    while not await sandbox.acall(tally_shown):
+        if time.perf_counter() > deadline:
+            raise TimeoutError("not reached within 60s: the final tally")
+        await asyncio.sleep(0.05)
+    got = sandbox.call(recorded, users[0], n)
+    per_member = Counter(chat_id for chat_id, _ in got["sent"])
+    times = [at for _, at in got["sent"]]
+    return Run(f"sopbot ({backend})", n, len(per_member), got["429"], got["early"],
+               max(times) - pressed, times, twice=sum(1 for v in per_member.values() if v > 1),
+               edits=got["edits"], note=f"the bot's start-up passes over {n} new members took "
+                                        f"{settle_s:.1f} s before the operator began")
 
 
 async def naive_loop(n: int) -> Run:
-    sandbox = c.new_sandbox()
-    users = add_members(sandbox, n)
-    async with c.serving(sandbox) as url:
-        bot = Bot(c.TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(url)))
+    with _r.RemoteSandbox() as sandbox:
+        sandbox.call(add_members, FIRST_USER, n)
+        bot = Bot(c.TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(sandbox.url)))
         try:
             await bot.get_me()
             started = time.time()
-            for uid in users:
+            for uid in range(FIRST_USER, FIRST_USER + n):
                 try:
                     await bot.send_message(uid, TEXT)
                 except Exception:  # noqa: BLE001 - the naive way: drop it and go on
@@ -161,9 +194,10 @@ async def naive_loop(n: int) -> Run:
             finished = time.time()
         finally:
             await bot.session.close()
-    sent = [m.at for m in sandbox.sent_messages()]
-    return Run("naive await loop", n, len(sent), sandbox.count_errors(429),
-               sandbox.early_retries, max([finished, *sent]) - started, sent)
+        got = sandbox.call(recorded, FIRST_USER, n)
+    sent = [at for _, at in got["sent"]]
+    return Run("naive await loop", n, len(sent), got["429"], got["early"],
+               max([finished, *sent]) - started, sent)
 
 
 def report(n: int, runs: list[Run], limit: int, window: float) -> None:

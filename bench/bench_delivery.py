@@ -35,26 +35,11 @@ PURPOSE = "bench"
 
 
 @dataclass
-class Run:
-    """What one sender achieved, all measured (times in seconds)."""
+class Run(c.SendRun):
+    """``elapsed``: hand-over (rows committed / first call) until the job was done."""
 
-    name: str
-    wanted: int
-    delivered: int
-    answered_429: int
-    early_retries: int
-    elapsed: float             # hand-over (rows committed / first call) until the job was done
-    send_times: list[float]    # sandbox clock, per delivered message
     latencies: list[float] = field(default_factory=list)  # outbox created_at -> sent_at
     note: str = ""
-
-    @property
-    def lost(self) -> int:
-        return self.wanted - self.delivered
-
-    @property
-    def rate(self) -> float:
-        return self.delivered / self.elapsed if self.elapsed > 0 else float("nan")
 
     @property
     def span(self) -> float:
