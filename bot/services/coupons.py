@@ -114,6 +114,17 @@ class CampaignBudgetSpentError(CouponError):
         super().__init__(f"the budget of campaign {campaign!r} ({budget} codes) is spent")
 
 
+class CouponCapReachedError(CouponError):
+    """The member has all the codes the campaign allows them, and the last one is spent (used
+    or expired): there is nothing to give them, and no spent code is worth showing."""
+
+    def __init__(self, campaign: str, per_member: int) -> None:
+        self.campaign = campaign
+        self.per_member = per_member
+        super().__init__(f"the member has their {per_member} code(s) of campaign {campaign!r} "
+                         "and the last one is spent")
+
+
 def expiry(spec: CouponCampaign, now: datetime, tz: ZoneInfo) -> datetime:
     """``valid_days`` after issue, but never past the end of ``valid_until`` (local day)."""
     expires = now + timedelta(days=spec.valid_days)
@@ -134,9 +145,11 @@ class CouponService:
 
     async def issue(self, user_id: int, campaign: str, *, issued_by: str,
                     now: datetime) -> Coupon:
-        """A new code for ``user_id``, or their existing one when the per-member cap is reached.
+        """A new code for ``user_id``, or their last one when the per-member cap is reached and
+        it can still be used.
 
-        Raises :class:`CouponError` for an unknown campaign, one that ended or a spent budget.
+        Raises :class:`CouponError` for an unknown campaign, one that ended, a spent budget, or
+        :class:`CouponCapReachedError` at the cap with the last code used or expired.
         """
         spec = self._config.coupons.get(campaign)
         if spec is None:
@@ -144,7 +157,10 @@ class CouponService:
         await self._coupons.lock_member(user_id)
         owned = await self._coupons.for_member(user_id, campaign)
         if len(owned) >= spec.per_member:
-            return owned[-1]
+            last = owned[-1]
+            if last.redeemed_at is not None or last.expires_at <= now:
+                raise CouponCapReachedError(campaign, spec.per_member)
+            return last
         tz: ZoneInfo = self._config.tz
         if expiry(spec, now, tz) <= now:
             raise CampaignEndedError(campaign, spec.valid_until)

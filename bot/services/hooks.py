@@ -11,7 +11,7 @@ from bot.config import CommunityConfig, HookConfig
 from bot.db.models import Member
 from bot.db.repositories import HookRepository, MemberRepository, RollupRepository, TagRepository
 from bot.errors import CouponError
-from bot.services.coupons import CouponService
+from bot.services.coupons import CouponCapReachedError, CouponService
 from bot.services.dto import GroupMessage
 from bot.services.messenger import Messenger, url_button
 from bot.services.welcome import BotIdentity
@@ -99,6 +99,9 @@ class HookService:
                 coupon = {"code": issued.code, "title": spec.title, "discount": spec.discount,
                           "expires": issued.expires_at.astimezone(self._config.tz)
                           .strftime("%Y-%m-%d")}
+            except CouponCapReachedError:   # used theirs: the answer goes without a code
+                log.info("hook %s: %d has used their %s code", hook.id, member.user_id,
+                         hook.coupon)
             except CouponError as error:
                 log.warning("hook %s: no coupon for %d: %s", hook.id, member.user_id, error.reason)
         await self._messenger.send(

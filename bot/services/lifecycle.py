@@ -26,7 +26,7 @@ from bot.config import CommunityConfig
 from bot.db.repositories import MemberRepository, RollupRepository, TagRepository
 from bot.db.repositories.lifecycle import LifecycleRepository
 from bot.errors import CouponError
-from bot.services.coupons import CouponService
+from bot.services.coupons import CouponCapReachedError, CouponService
 from bot.services.dto import GroupMessage
 from bot.services.messenger import Messenger
 from bot.services.segments import SegmentService
@@ -144,15 +144,14 @@ class LifecycleService:
             try:
                 coupon = await self._coupons.issue(user_id, winback.coupon, issued_by="winback",
                                                    now=now)
+            except CouponCapReachedError:
+                # nothing worth sending to this one; the cap clock restarts all the same
+                await self._stages.mark_winback(user_id, now)
+                continue
             except CouponError as error:
                 log.warning("win-back stopped for today: %s", error.reason)
                 await self._tell_team(day, error.reason, now)
                 break
-            if coupon.redeemed_at is not None or coupon.expires_at <= now:
-                # the campaign's per-member cap is reached and the last code is spent: nothing
-                # worth sending; the cap clock restarts all the same
-                await self._stages.mark_winback(user_id, now)
-                continue
             context = {"name": member.first_name, "coupon": {
                 "code": coupon.code, "title": spec.title, "discount": spec.discount,
                 "expires": coupon.expires_at.astimezone(self._config.tz).strftime("%Y-%m-%d")}}

@@ -25,7 +25,7 @@ from bot.db.repositories import MembershipRepository
 from bot.db.repositories.growth import ReferralRepository
 from bot.errors import CouponError, SopbotError
 from bot.services.coupon_admin import coupon_view
-from bot.services.coupons import CouponService
+from bot.services.coupons import CouponCapReachedError, CouponService
 from bot.services.dto import Origin, Person
 from bot.services.messenger import Messenger
 from sop.engine import SopEngine
@@ -162,6 +162,10 @@ class ReferralService:
         before = len(await self._coupons.owned(user_id, campaign))
         try:
             coupon = await self._coupons.issue(user_id, campaign, issued_by="referral", now=now)
+        except CouponCapReachedError:
+            log.info("referral %d: %d is at the per-member cap of %s", referral_id, user_id,
+                     campaign)
+            return
         except CouponError as error:
             log.warning("referral %d: no coupon for %d: %s", referral_id, user_id, error.reason)
             return

@@ -19,6 +19,7 @@ from bot.services.coupons import (
     CampaignBudgetSpentError,
     CampaignEndedError,
     CouponAlreadyRedeemedError,
+    CouponCapReachedError,
     CouponService,
     ExpiredCouponError,
     Redeemed,
@@ -141,6 +142,26 @@ async def test_reasons_unknown_expired_used(sessions: async_sessionmaker[AsyncSe
             await service.redeem(code, now + timedelta(hours=2), via="operator")
         assert used.value.redeemed_at == now + timedelta(hours=1)
         assert "api" in used.value.reason
+
+
+async def test_at_the_cap_the_last_code_again_only_while_it_can_be_used(
+        sessions: async_sessionmaker[AsyncSession], config: CommunityConfig,
+        clock: ManualClock) -> None:
+    # newcomer: per_member 1, valid 7 days. A hook or the gift asked for again shows the code
+    # the member has; a used or expired one is not worth showing: nothing to give
+    now = clock.now()
+    for uid in (14, 15):
+        await _member(sessions, uid, now)
+    code = await _issue(sessions, config, 14, "newcomer", now)
+    assert await _issue(sessions, config, 14, "newcomer", now + timedelta(days=1)) == code
+    async with sessions() as session, session.begin():
+        await CouponService(session, config).redeem(code, now + timedelta(days=2), via="api")
+    with pytest.raises(CouponCapReachedError):
+        await _issue(sessions, config, 14, "newcomer", now + timedelta(days=3), by="hook")
+    unused = await _issue(sessions, config, 15, "newcomer", now)
+    assert await _issue(sessions, config, 15, "newcomer", now + timedelta(days=6)) == unused
+    with pytest.raises(CouponCapReachedError):
+        await _issue(sessions, config, 15, "newcomer", now + timedelta(days=7), by="hook")
 
 
 async def test_redemption_counts_on_the_local_day(sessions: async_sessionmaker[AsyncSession],
