@@ -179,6 +179,14 @@ class TelegramSandbox(UserActions):
         queue.extend(ApiError(error_code, description, retry_after=retry_after)
                      for _ in range(times))
 
+    def garble_next(self, method: str, *, times: int = 1) -> None:
+        """Perform the next ``times`` calls of ``method`` (a message is sent and recorded), then
+        answer each ``200 {"ok": true, "result": ...}`` with a result no client can read as
+        the method's type (a proxy mangling the body, a truncated answer): the caller cannot
+        know what became of its call."""
+        name = canonical(method)
+        self._server.garbles[name] = self._server.garbles.get(name, 0) + times
+
     def delay(self, method: str, seconds: float) -> None:
         """Answer ``method`` only after ``seconds`` of real time (0 removes the delay).
 

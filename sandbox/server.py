@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[World, dict[str, Any]], Any | Awaitable[Any]]
 _DISCONNECTED = "client disconnected before the response"
+#: the ``description`` of a call that was performed but answered with a garbled result
+GARBLED = "performed; the answer was garbled"
 
 
 async def get_updates(world: World, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -65,6 +67,8 @@ class ApiServer:
         self.calls: list[Call] = []
         self.faults: dict[str, list[ApiError]] = {}
         self.delays: dict[str, float] = {}
+        #: calls still to garble per method: performed, then answered with an unreadable result
+        self.garbles: dict[str, int] = {}
         # room for a 50 MB document plus the multipart framing; the methods check the file
         self.app = web.Application(client_max_size=methods_files.MAX_DOCUMENT + 1024 * 1024)
         self.app.router.add_route("*", "/bot{token}/{method}", self._handle)
@@ -138,5 +142,10 @@ class ApiServer:
         except asyncio.CancelledError:
             self._record(method, params, at, description=_DISCONNECTED)
             raise
+        if self.garbles.get(method):
+            self.garbles[method] -= 1
+            self.calls.append(Call(method, params, at, True, None, GARBLED))
+            log.info("%s %s -> ok, answer garbled", method, params)
+            return web.json_response({"ok": True, "result": {"garbled": True}})
         self._record(method, params, at)
         return web.json_response({"ok": True, "result": result})

@@ -3,7 +3,9 @@
 Order is kept per chat (one call in flight per chat, the rest queued behind it); a 429 puts the
 row back at the head of its chat's queue and nothing goes to that chat for exactly
 ``retry_after``; 403 from a private chat marks the member unreachable and drops what was queued
-for them; other permanent errors fail the row with the reason.
+for them; other permanent errors fail the row with the reason. A call made whose answer cannot
+be read is settled ``sent_unknown`` (never made again); a send that raises is an attempt like a
+network fault, given up after ``max_attempts``.
 
 Sending never waits for the database while the loop holds rows it may send: a claim runs beside
 the sends, and answers are settled together, all that came back while the last settlement was
@@ -27,7 +29,8 @@ from bot.db.models import OutboxMessage
 from bot.db.repositories import OutboxRepository
 from bot.db.session import Database
 from bot.delivery.limiter import RateLimiter
-from bot.delivery.sender import Failed, RetryLater, Sent, TelegramSender, Unreachable
+from bot.delivery.sender import (Failed, RetryLater, Sent, SentUnknown, TelegramSender,
+                                 Unreachable)
 from sop.clock import Clock, sleep_or_wake
 
 log = logging.getLogger(__name__)
@@ -57,7 +60,11 @@ class DeliveryHook(Protocol):
     async def on_failed(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None: ...
 
 
-Outcome = Sent | RetryLater | Unreachable | Failed
+Outcome = Sent | SentUnknown | RetryLater | Unreachable | Failed
+
+#: the first wait after a send that raised (a bug, not Telegram): it backs off like a network
+#: fault, each try counted, and is given up after ``max_attempts``
+UNEXPECTED_RETRY = 5.0
 
 
 @dataclass(frozen=True)
@@ -250,13 +257,17 @@ class DeliveryLoop:
             try:
                 outcome = await self._sender.send(job.chat_id, job.chat_kind, job.method,
                                                   job.payload)
+            except Exception as error:   # a bug: an attempt like any other, not an endless loop
+                log.exception("sending outbox row %d failed unexpectedly", job.id)
+                outcome = RetryLater(UNEXPECTED_RETRY,
+                                     f"unexpected {type(error).__name__}: {str(error)[:150]}")
             finally:   # Telegram counted it somewhere between dispatch and now
                 self._limiter.complete(job.chat_id, job.chat_kind, self._clock.now())
             await self._settled(job, outcome)
         except asyncio.CancelledError:
             raise
         except Exception:  # a bug must not kill the loop: the lease returns the row later
-            log.exception("delivery of outbox row %d failed unexpectedly", job.id)
+            log.exception("settling outbox row %d failed unexpectedly", job.id)
         finally:
             self._inflight.pop(job.chat_id, None)
             self._inflight_ids.pop(job.chat_id, None)
@@ -311,8 +322,16 @@ class DeliveryLoop:
     async def _settle(self, session: AsyncSession, repo: OutboxRepository, answer: Answer,
                       effects: list[Callable[[], None]]) -> None:
         job, outcome, now = answer.job, answer.outcome, answer.at
-        if isinstance(outcome, Sent):
-            row = await repo.mark_sent(job.id, now, outcome.message_id)
+        if isinstance(outcome, Sent | SentUnknown):
+            # an unreadable answer came after the call was made: its effects are those of a
+            # send (most likely it went), and it is never made again
+            if isinstance(outcome, Sent):
+                row = await repo.mark_sent(job.id, now, outcome.message_id)
+            else:
+                reason = outcome.reason
+                row = await repo.mark_sent_unknown(job.id, now, reason)
+                effects.append(lambda: log.warning("outbox row %d sent, result unknown: %s",
+                                                   job.id, reason))
             if row is not None:
                 for hook in self._hooks:
                     await hook.on_sent(session, row, now)

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
     TelegramEntityTooLarge,
@@ -57,6 +58,14 @@ class Sent:
 
 
 @dataclass(frozen=True)
+class SentUnknown:
+    """The call was made and answered, but the answer cannot be read (not the method's
+    result): Telegram may well have performed it, so it is settled, never made again."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class RetryLater:
     """Try the same row again after ``seconds``; ``flood`` when Telegram said 429."""
 
@@ -75,7 +84,7 @@ class Failed:
     reason: str
 
 
-Outcome = Sent | RetryLater | Unreachable | Failed
+Outcome = Sent | SentUnknown | RetryLater | Unreachable | Failed
 
 
 class TelegramSender:
@@ -106,6 +115,8 @@ class TelegramSender:
             return Failed(f"invalid payload: {str(error)[:200]}")
         try:
             result = await self._bot(call, request_timeout=int(timeout))
+        except ClientDecodeError as error:   # made, answered, unreadable: at most once
+            return SentUnknown(f"answer unreadable: {error.message}")
         except TelegramEntityTooLarge as error:   # a network error to aiogram; final to us
             return Failed(f"413 {error.message}")
         except TelegramRetryAfter as error:

@@ -13,6 +13,8 @@ from bot.db.base import Base, BigIntPK
 PENDING = "pending"
 SENDING = "sending"
 SENT = "sent"
+#: made, but Telegram's answer could not be read: settled as sent, with no message id
+SENT_UNKNOWN = "sent_unknown"
 FAILED = "failed"
 
 

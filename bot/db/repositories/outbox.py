@@ -10,7 +10,7 @@ from sqlalchemy import String, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import OutboxMessage
-from bot.db.models.outbox import FAILED, PENDING, SENDING, SENT
+from bot.db.models.outbox import FAILED, PENDING, SENDING, SENT, SENT_UNKNOWN
 from bot.db.upsert import insert_for
 
 
@@ -72,6 +72,17 @@ class OutboxRepository:
         if row is None:
             return None
         row.status, row.sent_at, row.message_id, row.lease_until = SENT, at, message_id, None
+        row.attempts += 1
+        return row
+
+    async def mark_sent_unknown(self, row_id: int, at: datetime,
+                                reason: str) -> OutboxMessage | None:
+        """The call was made but its answer could not be read: settled, never made again."""
+        row = await self._fresh(row_id)
+        if row is None:
+            return None
+        row.status, row.sent_at, row.message_id, row.lease_until = SENT_UNKNOWN, at, None, None
+        row.last_error = reason[:300]
         row.attempts += 1
         return row
 
