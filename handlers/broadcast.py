@@ -16,6 +16,7 @@ from datetime import datetime
 from aiogram import F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, CommandObject
+from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, Message, Update
 
 from bot.services import Services
@@ -86,7 +87,8 @@ async def direct_message(message: Message, services: Services, now: datetime) ->
     raise SkipHandler
 
 
-async def press(query: CallbackQuery, services: Services, now: datetime) -> None:
+async def press(query: CallbackQuery, services: Services,
+                now: datetime) -> AnswerCallbackQuery:
     assert query.data is not None
     card = query.message.message_id if query.message is not None else None
     if query.data.startswith(SEND_PREFIX):
@@ -95,15 +97,17 @@ async def press(query: CallbackQuery, services: Services, now: datetime) -> None
     else:
         label = await services.broadcasts.cancel(int(query.data.removeprefix(CANCEL_PREFIX)),
                                                  person(query.from_user), now)
-    await _answer(query, services, label, alert=label not in ("broadcast_started",
-                                                              "broadcast_cancelled"))
+    return _answer(query, services, label, alert=label not in ("broadcast_started",
+                                                               "broadcast_cancelled"))
 
 
-async def refuse_press(query: CallbackQuery, services: Services) -> None:
-    await _answer(query, services, "broadcast_team_only", alert=True)
+async def refuse_press(query: CallbackQuery, services: Services) -> AnswerCallbackQuery:
+    return _answer(query, services, "broadcast_team_only", alert=True)
 
 
-async def _answer(query: CallbackQuery, services: Services, label: str, *, alert: bool) -> None:
+def _answer(query: CallbackQuery, services: Services, label: str, *,
+            alert: bool) -> AnswerCallbackQuery:
     locale = services.messenger.renderer.locale_for(query.from_user.language_code)
-    # answerCallbackQuery sends no message and must come within seconds: not via the outbox
-    await query.answer(services.messenger.label(label, locale, fallback="✓"), show_alert=alert)
+    # answerCallbackQuery sends no message and must come within seconds: not via the outbox;
+    # made by the update's middleware once the press is committed (handlers.middlewares)
+    return query.answer(services.messenger.label(label, locale, fallback="✓"), show_alert=alert)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from aiogram import F, Router
+from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery
 
 from bot.services import Services
@@ -20,19 +21,21 @@ def setup() -> Router:
     return router
 
 
-async def rsvp(query: CallbackQuery, services: Services, now: datetime) -> None:
+async def rsvp(query: CallbackQuery, services: Services,
+               now: datetime) -> AnswerCallbackQuery:
     assert query.data is not None
     answer = await services.sop_admin.rsvp(int(query.data.removeprefix(RSVP_PREFIX)),
                                            person(query.from_user), now)
-    await _answer(query, services, answer, alert=answer == "rsvp_no_dm")
+    return _answer(query, services, answer, alert=answer == "rsvp_no_dm")
 
 
-async def expired(query: CallbackQuery, services: Services) -> None:
-    await _answer(query, services, "button_expired")
+async def expired(query: CallbackQuery, services: Services) -> AnswerCallbackQuery:
+    return _answer(query, services, "button_expired")
 
 
-async def _answer(query: CallbackQuery, services: Services, label: str, *,
-                  alert: bool = False) -> None:
+def _answer(query: CallbackQuery, services: Services, label: str, *,
+            alert: bool = False) -> AnswerCallbackQuery:
     locale = services.messenger.renderer.locale_for(query.from_user.language_code)
-    # answerCallbackQuery sends no message and must come within seconds: not via the outbox
-    await query.answer(services.messenger.label(label, locale, fallback="✓"), show_alert=alert)
+    # answerCallbackQuery sends no message and must come within seconds: not via the outbox;
+    # made by the update's middleware once the press is committed (handlers.middlewares)
+    return query.answer(services.messenger.label(label, locale, fallback="✓"), show_alert=alert)

@@ -1,12 +1,20 @@
-"""One session, one transaction, one ``Services`` per update; each update handled once."""
+"""One session, one transaction, one ``Services`` per update; each update handled once.
+
+A callback handler does not answer the press itself: it returns the answer
+(``return query.answer(...)``, not awaited), and it is made here once the transaction has
+committed. An answer that fails (the press is too old after a backlog, the network) costs only
+the client's spinner, never what the press did."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
+from aiogram.exceptions import AiogramError
+from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import TelegramObject, Update
 
 from bot.db.repositories import UpdateRepository
@@ -45,7 +53,19 @@ class UpdateContextMiddleware(BaseMiddleware):
             data["now"] = now
             result = await handler(event, data)
         runtime.after_commit(_is_join(event), _is_group_message(event))
+        if isinstance(result, AnswerCallbackQuery):
+            await _answer_press(data["bot"], result, event.update_id)
+            return None
         return result
+
+
+async def _answer_press(bot: Bot, answer: AnswerCallbackQuery, update_id: int) -> None:
+    """Answers a button press after its effects committed; a failure is only logged."""
+    try:
+        await bot(answer)
+    except (AiogramError, asyncio.TimeoutError) as error:
+        log.info("update %d: the button press was not answered: %s: %s", update_id,
+                 type(error).__name__, getattr(error, "message", error))
 
 
 def _is_group_message(update: Update) -> bool:

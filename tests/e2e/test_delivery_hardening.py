@@ -5,6 +5,7 @@ buttons count only on their own card."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
@@ -12,14 +13,41 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import SopBot
+from bot.config import CommunityConfig, parse_config
 from bot.db.models import OutboxMessage
+from bot.db.models.broadcast import Broadcast
+from bot.db.models.sop import QaRsvp
 from bot.db.repositories import OutboxRepository
 from bot.delivery.sender import TelegramSender
-from sandbox import TelegramSandbox
+from sandbox import SentMessage, TelegramSandbox
 from sop.clock import ManualClock
+from tests.conftest import COMMUNITY, CONFIG_YAML, OPERATOR
 from tests.e2e.helpers import settle
+from tests.e2e.test_broadcast import button, copies, draft, run_clock, seed
 
 CODE = re.compile(r"[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}")
+TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+OTHER_OPERATOR = 1002
+FIRST = 71_001
+
+
+@pytest.fixture
+def config() -> CommunityConfig:
+    """Two operators, broadcasts as in test_broadcast, the evening Q&A with its RSVP button."""
+    yaml = CONFIG_YAML.replace(f"operators: [{OPERATOR}]",
+                               f"operators: [{OPERATOR}, {OTHER_OPERATOR}]")
+    assert yaml != CONFIG_YAML
+    return parse_config(yaml + """
+sop:
+  quiet_hours: "off"
+broadcasts:
+  backlog: 10
+schedules:
+  - id: evening_qa
+    cron: "0 12 * * *"
+    template: evening_qa
+    starts_at: "20:00"
+""", "tests/e2e/test_delivery_hardening.py")
 
 
 async def _rows(app: SopBot, chat_id: int) -> list[OutboxMessage]:
@@ -82,3 +110,52 @@ async def test_a_send_that_raises_is_given_up_after_the_max_attempts(
     clock.advance(hours=1)
     await settle(app, sandbox)
     assert len(tries) == 20                 # and never again
+
+
+# -- item 7: a failed button answer does not undo the press ------------------------------------
+
+def _press(sandbox: TelegramSandbox, who: int, message: SentMessage, data: str) -> str:
+    """``who`` presses a button carrying ``data`` on ``message``; returns the query id."""
+    update = sandbox.press_button(who, message.message_id, message.chat_id, data)
+    return str(update["callback_query"]["id"])
+
+
+async def _broadcast_status(app: SopBot) -> str:
+    async with app.sessions() as session:
+        return str((await session.execute(select(Broadcast.status))).scalar_one())
+
+
+async def test_send_still_runs_when_its_button_answer_fails(
+        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    members = await seed(app, sandbox, range(FIRST, FIRST + 5))
+    preview = await draft(app, sandbox, "/broadcast all")
+    sandbox.fail_next("answerCallbackQuery", 400, TOO_OLD)   # a backlog: the press is too old
+    _press(sandbox, OPERATOR, preview, button(preview, "bc:send:"))
+    await run_clock(app, sandbox, clock, 10)
+    assert [c.description for c in sandbox.calls if c.method == "answerCallbackQuery"] == \
+        [TOO_OLD]
+    assert copies(sandbox, members) == Counter({uid: 1 for uid in members})
+    assert await _broadcast_status(app) == "done"
+
+
+async def test_a_seat_stays_reserved_when_the_rsvp_answer_fails(
+        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    sandbox.add_user(11_201, "Quinn", language_code="en")
+    sandbox.user_sends(11_201, "/start")
+    sandbox.user_sends(OPERATOR, "/qa topic hardening")
+    await settle(app, sandbox)
+    for _ in range(7):                       # 09:00 → 12:30: the announcement with its button
+        clock.advance(minutes=30)
+        await settle(app, sandbox)
+    announcement = next(m for m in sandbox.sent_messages(COMMUNITY) if m.reply_markup)
+    data = announcement.reply_markup["inline_keyboard"][0][0]["callback_data"]
+    sandbox.fail_next("answerCallbackQuery", 502, "Bad Gateway")   # the network this time
+    _press(sandbox, 11_201, announcement, data)
+    await settle(app, sandbox)
+    async with app.sessions() as session:
+        seats = (await session.execute(select(QaRsvp.user_id))).scalars().all()
+    assert seats == [11_201]
+    again = _press(sandbox, 11_201, announcement, data)   # the seat is known: "already"
+    await settle(app, sandbox)
+    answer = sandbox.world.callback_queries[again]
+    assert answer["answered"] and "already" in str(answer["answer"]["text"]).lower()
