@@ -22,7 +22,7 @@ from aiogram.types import CallbackQuery, Message, Update
 from bot.services import Services
 from bot.services.broadcast_view import CANCEL_PREFIX, SEND_PREFIX
 from bot.services.broadcasts import Content
-from handlers.convert import origin, person
+from handlers.convert import origin, person, pressed_on
 from handlers.filters import InTeamPlace, IsOperator
 
 USAGE = ("/broadcast SEGMENT (reply to a message) · /broadcast SEGMENT template NAME · "
@@ -90,13 +90,13 @@ async def direct_message(message: Message, services: Services, now: datetime) ->
 async def press(query: CallbackQuery, services: Services,
                 now: datetime) -> AnswerCallbackQuery:
     assert query.data is not None
-    card = query.message.message_id if query.message is not None else None
+    card = pressed_on(query)
     if query.data.startswith(SEND_PREFIX):
         label = await services.broadcasts.start(int(query.data.removeprefix(SEND_PREFIX)),
                                                 person(query.from_user), card, now)
     else:
         label = await services.broadcasts.cancel(int(query.data.removeprefix(CANCEL_PREFIX)),
-                                                 person(query.from_user), now)
+                                                 person(query.from_user), card, now)
     return _answer(query, services, label, alert=label not in ("broadcast_started",
                                                                "broadcast_cancelled"))
 

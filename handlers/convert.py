@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from aiogram.types import Chat, ChatInviteLink, Message, Update, User
+from aiogram.types import CallbackQuery, Chat, ChatInviteLink, Message, Update, User
 
-from bot.services.dto import Origin, Person, chat_kind
+from bot.services.dto import MessageRef, Origin, Person, chat_kind
 
 
 def person(user: User) -> Person:
@@ -15,6 +15,13 @@ def person(user: User) -> Person:
 def origin(message: Message, update: Update) -> Origin:
     return Origin(chat_id=message.chat.id, chat_kind=kind(message.chat),
                   message_id=message.message_id, update_id=update.update_id)
+
+
+def pressed_on(query: CallbackQuery) -> MessageRef | None:
+    """The message whose button was pressed (``None``: an inline message, no chat)."""
+    if query.message is None:
+        return None
+    return MessageRef(chat_id=query.message.chat.id, message_id=query.message.message_id)
 
 
 def kind(chat: Chat) -> str:

@@ -1,4 +1,5 @@
-"""Delivery effects of broadcasts: each member's copy settled → their recipient row too."""
+"""Delivery effects of broadcasts: each member's copy settled → their recipient row too; a card
+with buttons sent → where it is, so that only presses on it count."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import OutboxMessage
 from bot.db.models.broadcast import BLOCKED, FAILED, SENT
-from bot.db.repositories.broadcasts import BroadcastRepository
+from bot.db.repositories.broadcasts import BroadcastRepository, card_of
 
 PURPOSE = "broadcast"
 
@@ -30,6 +31,10 @@ class BroadcastDeliveryHook:
 
     async def on_sent(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
         await self._settle(session, row, SENT, now)
+        card = card_of(row.key)
+        # a card without buttons (discarded) changes nothing; nor one whose answer was lost
+        if card is not None and row.payload.get("reply_markup") and row.message_id is not None:
+            await BroadcastRepository(session).place_card(card, row.chat_id, row.message_id)
 
     async def on_unreachable(self, session: AsyncSession, row: OutboxMessage,
                              now: datetime) -> None:

@@ -20,10 +20,10 @@ from bot.config import CommunityConfig
 from bot.db.models.broadcast import (CANCELLED, DONE, DRAFT, FAILED, SENDING, WAITING,
                                      Broadcast)
 from bot.db.repositories import OutboxRepository
-from bot.db.repositories.broadcasts import BroadcastRepository, Chunk, Tally
+from bot.db.repositories.broadcasts import BroadcastRepository, Chunk, Tally, card_key
 from bot.errors import TemplateRenderError
 from bot.services.broadcast_view import cancel_button, preview_buttons, progress_context
-from bot.services.dto import Origin, Person
+from bot.services.dto import MessageRef, Origin, Person
 from bot.services.messenger import Call, Messenger
 from bot.services.segments import SegmentError, SegmentService
 from sop.engine import SopEngine
@@ -126,12 +126,14 @@ class BroadcastService:
         return None
 
     # -- buttons --------------------------------------------------------------------------------
-    async def start(self, broadcast_id: int, person: Person, card_message_id: int | None,
+    async def start(self, broadcast_id: int, person: Person, card: MessageRef | None,
                     now: datetime) -> str:
-        """Send pressed: returns the label the button press is answered with."""
+        """Send pressed on ``card``: returns the label the button press is answered with."""
         broadcast = await self._repo.lock(broadcast_id)
         if broadcast is None:
             return "button_expired"
+        if not _on_its_card(broadcast, card, person):
+            return "broadcast_wrong_card"
         if broadcast.status != DRAFT:
             return "broadcast_already"
         if broadcast.ab and not (broadcast.b_source_message_id or broadcast.b_template):
@@ -142,7 +144,7 @@ class BroadcastService:
             return "broadcast_segment_gone"
         broadcast.status, broadcast.started_at, broadcast.started_by = SENDING, now, person.id
         broadcast.progressed_at = now
-        broadcast.progress_message_id = card_message_id
+        broadcast.progress_message_id = broadcast.card_message_id
         broadcast.audience = await self._repo.materialise(broadcast, segment)
         if broadcast.ab:
             broadcast.report_due_at = now + self._config.broadcasts.ab_window
@@ -151,10 +153,14 @@ class BroadcastService:
         await self._advance(broadcast, now, force_edit=True)
         return "broadcast_started"
 
-    async def cancel(self, broadcast_id: int, person: Person, now: datetime) -> str:
+    async def cancel(self, broadcast_id: int, person: Person, card: MessageRef | None,
+                     now: datetime) -> str:
+        """Cancel pressed on ``card``: returns the label the button press is answered with."""
         broadcast = await self._repo.lock(broadcast_id)
         if broadcast is None:
             return "button_expired"
+        if not _on_its_card(broadcast, card, person):
+            return "broadcast_wrong_card"
         if broadcast.status == DRAFT:
             broadcast.status, broadcast.finished_at = CANCELLED, now
             await self._card(broadcast, "broadcast_discarded", {}, now, "discarded", buttons=None)
@@ -289,7 +295,7 @@ class BroadcastService:
                     now: datetime, stage: str, *, buttons: dict[str, Any] | None) -> None:
         """The message with the buttons (on Send it becomes the progress message)."""
         await self._messenger.send(
-            key=f"bc:{broadcast.id}:card:{stage}", chat_id=broadcast.chat_id,
+            key=card_key(broadcast.id, stage), chat_id=broadcast.chat_id,
             chat_kind=broadcast.chat_kind, purpose="reply", template=template,
             locale=broadcast.locale, now=now, reply_markup=buttons,
             context={"id": broadcast.id, "segment": broadcast.segment, "ab": broadcast.ab,
@@ -348,3 +354,16 @@ class BroadcastService:
 
     def _locale(self, person: Person) -> str:
         return self._messenger.renderer.locale_for(person.language_code)
+
+
+def _on_its_card(broadcast: Broadcast, card: MessageRef | None, person: Person) -> bool:
+    """A press counts only on the broadcast's own card: the same button data on another
+    message (forged, or copied to another chat) would start it and send its progress to a
+    message of the wrong chat."""
+    if card is not None and broadcast.card_message_id is not None \
+            and (card.chat_id, card.message_id) == (broadcast.card_chat_id,
+                                                    broadcast.card_message_id):
+        return True
+    log.warning("broadcast %d: press by %d on message %s refused (its card: %s in %s)",
+                broadcast.id, person.id, card, broadcast.card_message_id, broadcast.card_chat_id)
+    return False

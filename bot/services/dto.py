@@ -26,6 +26,14 @@ class Origin:
 
 
 @dataclass(frozen=True)
+class MessageRef:
+    """A message in a chat (message ids are per chat: both are needed)."""
+
+    chat_id: int
+    message_id: int
+
+
+@dataclass(frozen=True)
 class GroupMessage:
     """A member's message in a community. Its text is looked at, never stored."""
 

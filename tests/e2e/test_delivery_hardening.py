@@ -159,3 +159,37 @@ async def test_a_seat_stays_reserved_when_the_rsvp_answer_fails(
     await settle(app, sandbox)
     answer = sandbox.world.callback_queries[again]
     assert answer["answered"] and "already" in str(answer["answer"]["text"]).lower()
+
+
+# -- item 9: a broadcast's buttons count only on its own card ----------------------------------
+
+async def test_a_press_off_the_card_does_not_start_the_broadcast(
+        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    members = await seed(app, sandbox, range(FIRST, FIRST + 5))
+    preview = await draft(app, sandbox, "/broadcast all")
+    data = button(preview, "bc:send:")
+    # operator 1002's chat with the bot, up to a message with the card's very message id
+    sandbox.add_user(OTHER_OPERATOR, "Oleg", language_code="en")
+    chat, user = sandbox.world.private_chat(OTHER_OPERATOR), sandbox.world.user(OTHER_OPERATOR)
+    while (message := sandbox.world.new_message(chat, user, text="x"))["message_id"] \
+            < preview.message_id:
+        pass
+    assert message["message_id"] == preview.message_id
+    elsewhere = sandbox.press_button(OTHER_OPERATOR, preview.message_id, OTHER_OPERATOR, data)
+    source = min(k[1] for k in sandbox.world.messages if k[0] == OPERATOR)   # same chat
+    beside = sandbox.press_button(OPERATOR, source, OPERATOR, data)
+    await run_clock(app, sandbox, clock, 5)
+    for update in (elsewhere, beside):
+        query = sandbox.world.callback_queries[update["callback_query"]["id"]]
+        assert query["answered"] and "card" in str(query["answer"]["text"])
+    assert not copies(sandbox, members)
+    assert await _broadcast_status(app) == "draft"
+    assert not [c for c in sandbox.calls if c.method == "editMessageText"]
+
+    _press(sandbox, OPERATOR, preview, data)            # on the card itself: it runs
+    await run_clock(app, sandbox, clock, 10)
+    assert copies(sandbox, members) == Counter({uid: 1 for uid in members})
+    edits = [c for c in sandbox.calls if c.method == "editMessageText"]
+    assert edits and all(c.ok and c.params["chat_id"] == OPERATOR
+                         and c.params["message_id"] == preview.message_id for c in edits)
+    assert await _broadcast_status(app) == "done"

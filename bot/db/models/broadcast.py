@@ -57,6 +57,10 @@ class Broadcast(Base):
     progress_edits: Mapped[int] = mapped_column(Integer, default=0)
     progress_state: Mapped[str | None] = mapped_column(String(80))
     progress_edited_at: Mapped[datetime | None]
+    #: the card with the buttons where Telegram put it (the last one sent with buttons): a
+    #: press counts only on this message
+    card_chat_id: Mapped[int | None]
+    card_message_id: Mapped[int | None]
     #: A/B report: due after the window, sent once
     report_due_at: Mapped[datetime | None]
     reported_at: Mapped[datetime | None]

@@ -3,6 +3,7 @@ settling, cancelling, and the summaries reports read."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +27,20 @@ _PRIME = 2147483629
 def recipient_key(broadcast_id: int, user_id: int) -> str:
     """The outbox key of one member's copy of one broadcast (unique: never sent twice)."""
     return f"bc:{broadcast_id}:{user_id}"
+
+
+def card_key(broadcast_id: int, stage: str) -> str:
+    """The outbox key of a broadcast's card (the operator's message with its buttons)."""
+    return f"bc:{broadcast_id}:card:{stage}"
+
+
+def card_of(key: str) -> int | None:
+    """The broadcast whose card the outbox row under ``key`` is, if it is one."""
+    match = _CARD_KEY.match(key)
+    return int(match.group(1)) if match else None
+
+
+_CARD_KEY = re.compile(r"^bc:(\d{1,18}):card:")
 
 
 @dataclass(frozen=True)
@@ -196,6 +211,12 @@ class BroadcastRepository:
                    BroadcastRecipient.user_id.in_([row["user_id"] for row in rows]),
                    BroadcastRecipient.status == WAITING)
             .values(status=QUEUED))
+
+    async def place_card(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
+        """Where Telegram put the broadcast's card: its buttons count there only."""
+        await self._session.execute(
+            update(Broadcast).where(Broadcast.id == broadcast_id)
+            .values(card_chat_id=chat_id, card_message_id=message_id))
 
     async def settle(self, broadcast_id: int, user_id: int, status: str, now: datetime, *,
                      was: str = QUEUED) -> None:
