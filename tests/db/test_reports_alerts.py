@@ -86,6 +86,26 @@ async def test_blocked_members_alone_raise_no_alert(sessions: async_sessionmaker
     assert await _count(sessions, "alert") == 0
 
 
+async def test_sends_with_an_unreadable_answer_count_as_delivered(
+        sessions: async_sessionmaker[AsyncSession], config: CommunityConfig,
+        clock: ManualClock) -> None:
+    now = clock.now()
+    # Telegram took 20 sends whose answers could not be read: 4 failed of 40 (10%) is no alert
+    # (left out, 4 failed of 20 settled would be 20%: an alert)
+    await _deliveries(sessions, now - timedelta(minutes=5), sent=16, failed=4, blocked=0, tag="u")
+    async with sessions() as session, session.begin():
+        outbox = OutboxRepository(session)
+        for n in range(20):
+            row = await outbox.enqueue(key=f"u2:{n}", chat_id=6000 + n, chat_kind="private",
+                                       purpose="welcome_dm", payload={"text": "x"},
+                                       now=now - timedelta(minutes=5))
+            assert row is not None
+            await outbox.mark_sent_unknown(row, now - timedelta(minutes=5),
+                                           "answer unreadable")
+    await _check(sessions, config, now)
+    assert await _count(sessions, "alert") == 0
+
+
 async def test_two_instances_send_the_daily_report_once(
         sessions: async_sessionmaker[AsyncSession], config: CommunityConfig,
         clock: ManualClock) -> None:

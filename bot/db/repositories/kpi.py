@@ -15,7 +15,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.db.models import (DailyRollup, KpiDay, MemberCount, MemberDelta, Membership,
                            OutboxMessage, Question, SourceJoins)
-from bot.db.models.outbox import FAILED, SENT
+from bot.db.models.outbox import FAILED, SENT, SENT_UNKNOWN
 from bot.db.upsert import insert_for
 
 #: a failure that only says the member blocked the bot (counted as "blocked", not as failed)
@@ -175,14 +175,15 @@ class KpiRepository:
 
     async def deliveries(self, start: datetime, end: datetime) -> tuple[int, int]:
         """(sent, failed) of the outbox rows due in [start, end); a member who blocked the bot
-        is not a failed delivery."""
+        is not a failed delivery, a send whose answer could not be read is a sent one."""
+        sent_real = OutboxMessage.status.in_((SENT, SENT_UNKNOWN))
         failed_real = and_(OutboxMessage.status == FAILED,
                            *(func.lower(func.coalesce(OutboxMessage.last_error, "")).not_like(
                                f"%{marker}%") for marker in UNREACHABLE_MARKERS))
         result = await self._session.execute(
-            select(func.sum(case((OutboxMessage.status == SENT, 1), else_=0)),
+            select(func.sum(case((sent_real, 1), else_=0)),
                    func.sum(case((failed_real, 1), else_=0)))
-            .where(OutboxMessage.status.in_((SENT, FAILED)), OutboxMessage.due_at >= start,
+            .where(OutboxMessage.status.in_((SENT, SENT_UNKNOWN, FAILED)), OutboxMessage.due_at >= start,
                    OutboxMessage.due_at < end))
         sent, failed = result.one()
         return int(sent or 0), int(failed or 0)
