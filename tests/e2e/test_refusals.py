@@ -10,10 +10,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.app import SopBot
+from bot.config import CommunityConfig
 from bot.db.models import AuditEntry
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
-from tests.conftest import COMMUNITY
+from tests.conftest import COMMUNITY, settings_for
 from tests.e2e.helpers import settle
 
 SPAMMER = 4400
@@ -106,3 +107,28 @@ async def test_a_member_who_started_the_bot_is_told_in_private(
     await settle(app, sandbox)
     assert len(_notices(sandbox, SPAMMER)) == 2
     assert await _audited(app, SPAMMER) == ["refused"] * 6
+
+
+async def test_the_hour_holds_across_a_restart(sandbox: TelegramSandbox, config: CommunityConfig,
+                                               clock: ManualClock, database_url: str) -> None:
+    first = SopBot(settings_for(sandbox.url, database_url), config, clock=clock,
+                   polling_timeout=1)
+    await first.start()
+    try:
+        await _member_in_the_group(first, sandbox, clock, SPAMMER, started=False)
+        sandbox.user_sends(SPAMMER, "/kpi", chat_id=COMMUNITY)
+        await settle(first, sandbox)
+    finally:
+        await first.stop()
+    assert len(_notices(sandbox, COMMUNITY)) == 1
+    clock.advance(minutes=30)
+    second = SopBot(settings_for(sandbox.url, database_url), config, clock=clock,
+                    polling_timeout=1)
+    await second.start()
+    try:
+        sandbox.user_sends(SPAMMER, "/kpi", chat_id=COMMUNITY)
+        await settle(second, sandbox)
+        assert len(_notices(sandbox, COMMUNITY)) == 1
+        assert await _audited(second, SPAMMER) == ["refused"] * 2
+    finally:
+        await second.stop()
