@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot
@@ -55,54 +56,91 @@ class InTeamPlace(Filter):
         return event.chat.type == "private" or event.chat.id == config.team.chat
 
 
-class OperatorDirectory:
-    """Who belongs to the team chat, asked of Telegram and remembered for a while."""
+#: how long anything learnt of team chat membership is believed (seconds): a teammate removed
+#: while the bot missed the update loses operator rights within this, an active teammate costs
+#: one ``getChatMember`` per this
+MEMBERSHIP_TTL = 300.0
+#: entries kept before the expired ones are dropped (one per person who asked or spoke)
+_PRUNE_AT = 10_000
 
-    def __init__(self, ttl: float = 300.0) -> None:
+
+class OperatorDirectory:
+    """Who belongs to the team chat, as Telegram says it: ``getChatMember`` answers,
+    ``chat_member`` updates of the team chat and messages sent in it. A button press is no such
+    word (anyone who sees a message may press its buttons). Every entry expires after ``ttl``
+    seconds of ``clock`` (monotonic), and is then asked of Telegram again."""
+
+    def __init__(self, ttl: float = MEMBERSHIP_TTL,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl
+        self._clock = clock
         self._known: dict[tuple[int, int], tuple[bool, float]] = {}
 
     async def is_operator(self, bot: Bot, config: CommunityConfig, user_id: int,
-                          chat_id: int | None) -> bool:
-        """``team.operators``, or a member of ``team.chat`` (asked of Telegram, remembered)."""
+                          sent_in: int | None) -> bool:
+        """``team.operators``, or a member of ``team.chat`` (asked of Telegram, remembered).
+        ``sent_in``: the chat a message was sent in — a message in the team chat shows its
+        sender is there; ``None`` for anything else (a button press on a team chat message)."""
         if user_id in config.team.operators:
             return True
         team_chat = config.team.chat
         if team_chat is None:
             return False
-        if chat_id == team_chat:
+        if sent_in == team_chat:
             self.remember(team_chat, user_id)
-            return True  # Telegram delivered it from the team chat: the sender is in it
+            return True  # Telegram delivered a message sent in the team chat: the sender is in it
         return await self.in_team_chat(bot, team_chat, user_id)
 
     def is_known_operator(self, config: CommunityConfig, user_id: int) -> bool:
         """Without asking Telegram (hot paths: every community message): the operator list,
-        or team chat membership learnt earlier."""
+        or team chat membership learnt less than ``ttl`` ago. An expired entry is unknown (not
+        an operator) until :meth:`recheck` asks again, outside the update's transaction."""
         if user_id in config.team.operators:
             return True
         if config.team.chat is None:
             return False
-        known = self._known.get((config.team.chat, user_id))
-        return known is not None and known[0]
+        fresh = self._fresh(config.team.chat, user_id)
+        return fresh is not None and fresh
+
+    async def recheck(self, bot: Bot, config: CommunityConfig, user_id: int) -> None:
+        """A teammate whose entry has expired is asked of Telegram again (call it before the
+        transaction opens, so :meth:`is_known_operator` finds the answer). Nobody else costs a
+        call: people never seen in the team chat stay unknown."""
+        team_chat = config.team.chat
+        if team_chat is None or user_id in config.team.operators:
+            return
+        known = self._known.get((team_chat, user_id))
+        if known is not None and known[0] and self._fresh(team_chat, user_id) is None:
+            await self.in_team_chat(bot, team_chat, user_id)
 
     def remember(self, team_chat: int, user_id: int, present: bool = True) -> None:
         """Someone spoke in the team chat (they are in it), or Telegram reported them joining or
         leaving it: a removed teammate loses operator rights at once, not when a cache expires."""
-        self._known[(team_chat, user_id)] = (present, time.monotonic())
+        if len(self._known) >= _PRUNE_AT:
+            now = self._clock()
+            self._known = {key: entry for key, entry in self._known.items()
+                           if now - entry[1] < self._ttl}
+        self._known[(team_chat, user_id)] = (present, self._clock())
 
     async def in_team_chat(self, bot: Bot, team_chat: int, user_id: int) -> bool:
-        key = (team_chat, user_id)
-        cached = self._known.get(key)
-        if cached is not None and time.monotonic() - cached[1] < self._ttl:
-            return cached[0]
+        cached = self._fresh(team_chat, user_id)
+        if cached is not None:
+            return cached
         try:
             member = await bot.get_chat_member(team_chat, user_id)
             is_member = member.status in MEMBER_STATUSES and getattr(member, "is_member", True)
         except TelegramAPIError as error:
             log.info("team chat membership of %d unknown: %s", user_id, error.message)
             is_member = False
-        self._known[key] = (is_member, time.monotonic())
+        self.remember(team_chat, user_id, is_member)
         return is_member
+
+    def _fresh(self, team_chat: int, user_id: int) -> bool | None:
+        """What was learnt less than ``ttl`` ago; ``None`` when nothing (or it expired)."""
+        known = self._known.get((team_chat, user_id))
+        if known is None or self._clock() - known[1] >= self._ttl:
+            return None
+        return known[0]
 
 
 class IsOperator(Filter):
@@ -113,4 +151,5 @@ class IsOperator(Filter):
         user = event.from_user
         if user is None or user.is_bot:
             return False
-        return await operators.is_operator(bot, config, user.id, _chat_id(event))
+        sent_in = event.chat.id if isinstance(event, Message) else None   # not a button press
+        return await operators.is_operator(bot, config, user.id, sent_in)

@@ -80,16 +80,26 @@ def _is_join(update: Update) -> bool:
 
 
 async def _know_the_sender(update: Update, data: dict[str, Any], runtime: Runtime) -> None:
-    """A command from someone not on the operator list may need Telegram's word on team chat
-    membership: ask it now, so the filter inside the transaction finds the answer cached and no
+    """A command or a button press from someone not on the operator list may need Telegram's
+    word on team chat membership, and a teammate's community message a fresh one once the last
+    has expired: ask it now, so the filters inside the transaction find the answer cached and no
     database lock is held across a round trip."""
-    message = update.message
-    if message is None or message.from_user is None or not (message.text or "").startswith("/"):
-        return
-    config = runtime.config.current
     operators: OperatorDirectory | None = data.get("operators")
     bot: Bot | None = data.get("bot")
-    if operators is None or bot is None or config.team.chat is None \
+    config = runtime.config.current
+    if operators is None or bot is None or config.team.chat is None:
+        return
+    query = update.callback_query
+    if query is not None:   # team buttons (broadcast cards) live in private and the team chat
+        in_community = query.message is not None and config.is_community(query.message.chat.id)
+        if query.from_user.id not in config.team.operators and not in_community:
+            await operators.in_team_chat(bot, config.team.chat, query.from_user.id)
+        return
+    message = update.message
+    if message is None or message.from_user is None or message.from_user.is_bot \
             or message.from_user.id in config.team.operators or message.chat.id == config.team.chat:
         return
-    await operators.in_team_chat(bot, config.team.chat, message.from_user.id)
+    if (message.text or "").startswith("/"):
+        await operators.in_team_chat(bot, config.team.chat, message.from_user.id)
+    elif config.is_community(message.chat.id):
+        await operators.recheck(bot, config, message.from_user.id)

@@ -75,7 +75,7 @@ class Services:
         lifecycle = LifecycleService(session, config, engine, messenger, coupons)
         segments = SegmentService(session, config)
         return cls(config=config, engine=engine, messenger=messenger, ledger=ledger,
-                   coupons=coupons, welcome=welcome, kpi=kpi, team=TeamService(messenger),
+                   coupons=coupons, welcome=welcome, kpi=kpi, team=TeamService(session, messenger),
                    hooks=hooks, questions=questions,
                    coupon_admin=CouponAdminService(session, config, messenger, coupons),
                    referrals=ReferralService(session, config, messenger, coupons, engine),

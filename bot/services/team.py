@@ -2,20 +2,34 @@
 
 Every answer goes through here, so :attr:`TeamService.outcome` tells the audit log
 (``handlers/audit.py``) what came of the command: ``ok``, ``usage``, ``refused``, ``elsewhere``.
+
+A refusal in a community is rationed: at most one notice per member per hour
+(:data:`REFUSAL_NOTICE_EVERY`, kept in the database), by DM when the member can be messaged,
+else in the group; further team commands there are refused in silence, so one member cannot
+spend the group's 20 messages a minute.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.repositories import MemberRepository
+from bot.db.repositories.refusals import RefusalNoticeRepository
 from bot.services.dto import Origin, Person
 from bot.services.messenger import Messenger
 
+#: a member refused in a community is told at most this often (the rest are ignored)
+REFUSAL_NOTICE_EVERY = timedelta(hours=1)
+
 
 class TeamService:
-    def __init__(self, messenger: Messenger) -> None:
+    def __init__(self, session: AsyncSession, messenger: Messenger) -> None:
         self._messenger = messenger
+        self._members = MemberRepository(session)
+        self._notices = RefusalNoticeRepository(session)
         #: what the command was answered with (read by the audit log); ``None`` until answered
         self.outcome: str | None = None
 
@@ -48,9 +62,24 @@ class TeamService:
         await self._reply(origin, person, "team_elsewhere", {}, now)
 
     async def refuse(self, origin: Origin, person: Person, now: datetime) -> None:
-        """No figures, no hint of what the command would show."""
+        """No figures, no hint of what the command would show. In private, always; in a
+        community, once per member per hour — by DM when they can be messaged, else in the
+        group — and nothing the rest of the hour (still ``refused`` in the audit log)."""
         self.outcome = "refused"
-        await self._reply(origin, person, "refusal", {}, now)
+        if origin.chat_kind == "private":
+            await self._reply(origin, person, "refusal", {}, now)
+            return
+        if not await self._notices.claim(person.id, now, REFUSAL_NOTICE_EVERY):
+            return
+        member = await self._members.get(person.id)
+        if member is None or not member.reachable:
+            await self._reply(origin, person, "refusal", {}, now)
+            return
+        await self._messenger.send(
+            key=f"reply:{origin.update_id}", chat_id=person.id, chat_kind="private",
+            purpose="reply", template="refusal",
+            locale=self._messenger.renderer.locale_for(person.language_code), context={},
+            now=now)
 
     async def reply(self, origin: Origin, person: Person, template: str,
                     context: dict[str, object], now: datetime, *, part: int = 0) -> None:

@@ -147,8 +147,16 @@ async def test_members_are_refused_without_figures(app: SopBot, sandbox: Telegra
         assert "team only" in answer and not re.search(r"\d", answer)
     sandbox.user_joins(COMMUNITY, 7301)
     await settle(app, sandbox)
-    in_group = await say(app, sandbox, clock, 7301, f"/redeem {code}", chat=COMMUNITY)
-    assert "team only" in in_group and not re.search(r"\d", in_group)
+    await settle(app, sandbox)
+    clock.advance(seconds=2)
+    told, in_group = len(sandbox.sent_messages(7301)), len(sandbox.sent_messages(COMMUNITY))
+    sandbox.user_sends(7301, f"/redeem {code}", chat_id=COMMUNITY)
+    # asked in the community: told by DM (they started the bot), nothing in the group
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(7301)) > told)
+    await settle(app, sandbox)
+    notice = sandbox.sent_messages(7301)[-1].text
+    assert "team only" in notice and not re.search(r"\d", notice)
+    assert len(sandbox.sent_messages(COMMUNITY)) == in_group
     # nothing happened: the code is still good, the other member got nothing
     assert (await say(app, sandbox, clock, OPERATOR, f"/redeem {code}")).startswith("✅")
     assert not any("VIP thanks" in m.text for m in sandbox.sent_messages(7302))

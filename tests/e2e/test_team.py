@@ -98,8 +98,20 @@ async def test_anyone_else_is_refused_without_figures(app: SopBot, sandbox: Tele
 
     sandbox.user_joins(COMMUNITY, 9301)
     await settle(app, sandbox)
-    in_group = await _kpi(sandbox, 9301, chat=COMMUNITY)
-    assert "team only" in in_group and not re.search(r"\d", in_group)
+    clock.advance(seconds=2)
+    in_group = len(sandbox.sent_messages(COMMUNITY))
+    # asked in the community: told by DM (they started the bot), the group is spared
+    notice = await _kpi_told_in_private(sandbox, 9301)
+    assert "team only" in notice and not re.search(r"\d", notice)
+    await settle(app, sandbox)
+    assert len(sandbox.sent_messages(COMMUNITY)) == in_group
+
+
+async def _kpi_told_in_private(sandbox: TelegramSandbox, user: int) -> str:
+    before = len(sandbox.sent_messages(user))
+    sandbox.user_sends(user, "/kpi", chat_id=COMMUNITY)
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(user)) == before + 1)
+    return sandbox.sent_messages(user)[-1].text
 
 
 async def test_the_bot_asks_for_the_updates_it_needs(app: SopBot, sandbox: TelegramSandbox) -> None:

@@ -29,3 +29,6 @@ from bot.db.models.audit import AuditEntry  # noqa: E402
 from bot.db.models.files import OutboxFile, OutboxFileChunk  # noqa: E402
 
 __all__ += ["AuditEntry", "OutboxFile", "OutboxFileChunk"]
+from bot.db.models.refusal import RefusalNotice  # noqa: E402
+
+__all__ += ["RefusalNotice"]

@@ -1,0 +1,29 @@
+"""refusal notices: at most one per member per hour in the communities (hardening, item 4)
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-23
+"""
+from __future__ import annotations
+
+from alembic import op
+import sqlalchemy as sa
+import bot.db.base
+
+
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('refusal_notices',
+    sa.Column('user_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('notified_at', bot.db.base.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_refusal_notices'))
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('refusal_notices')
