@@ -1,6 +1,6 @@
 """delivery hardening: where a broadcast's card is (its buttons count there only)
 
-Revision ID: 0008_delivery_hardening
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-23
 """
@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0008_delivery_hardening'
+revision = '0008'
 down_revision = '0007'
 branch_labels = None
 depends_on = None
