@@ -140,7 +140,13 @@ class SopBot:
                                after_commit=self._after_commit)
         self.dispatcher.update.outer_middleware(UpdateContextMiddleware(self.runtime))
         self.dispatcher.include_router(handlers.setup())
-        self.dispatcher["operators"] = OperatorDirectory()
+        operators = OperatorDirectory()
+        team_chat = self.config.current.team.chat
+        if team_chat is not None:   # teammates from before: asked again before they count
+            async with self.db.transaction() as session:
+                operators.seed(team_chat,
+                               await services_for(self.runtime, session).community.known_teammates())
+        self.dispatcher["operators"] = operators
         self.dispatcher["reload_config"] = self.reload_config
         log.info("bot @%s (%d) starting; communities: %s", identity.username, identity.id,
                  ", ".join(str(c.chat_id) for c in self.config.current.communities))

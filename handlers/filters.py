@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiogram import Bot
@@ -112,6 +112,14 @@ class OperatorDirectory:
         known = self._known.get((team_chat, user_id))
         if known is not None and known[0] and self._fresh(team_chat, user_id) is None:
             await self.in_team_chat(bot, team_chat, user_id)
+
+    def seed(self, team_chat: int, user_ids: Iterable[int]) -> None:
+        """People seen in the team chat before this process started (the ``team`` tag): known
+        as teammates but expired, so each is asked of Telegram again before their first
+        community message counts as the team's answer."""
+        stale = self._clock() - self._ttl
+        for user_id in user_ids:
+            self._known.setdefault((team_chat, user_id), (True, stale))
 
     def remember(self, team_chat: int, user_id: int, present: bool = True) -> None:
         """Someone spoke in the team chat (they are in it), or Telegram reported them joining or

@@ -33,13 +33,15 @@ class CommunityService:
     async def on_message(self, message: GroupMessage, now: datetime) -> None:
         seen_before = await self._ledger.record_message(message.chat_id, message.person, now,
                                                         message.sent_at)
-        if not message.from_operator and await self._tags.has(message.person.id, TEAM_TAG):
-            message = replace(message, from_operator=True)   # a teammate seen in the team chat
         if self._lifecycle is not None:
             await self._lifecycle.on_message(message, now, seen_before=seen_before)
         if not message.from_operator:
             await self._hooks.on_message(message, now)
         await self._questions.on_message(message, now)
+
+    async def known_teammates(self) -> list[int]:
+        """Everyone seen in the team chat and not seen leaving it."""
+        return await self._tags.members_with(TEAM_TAG)
 
     async def on_admin_message(self, message: GroupMessage, now: datetime) -> None:
         """An anonymous admin (posting as the group) answered: it counts as the team's answer
@@ -47,9 +49,10 @@ class CommunityService:
         await self._questions.on_message(replace(message, from_operator=True), now)
 
     async def record_teammate(self, person: Person, present: bool, now: datetime) -> None:
-        """Someone spoke in, joined or left the team chat: remembered in the database, so
-        their answers in the communities count as the team's after restarts and on every
-        instance."""
+        """Someone spoke in, joined or left the team chat: remembered in the database (the
+        ``team`` tag), so that after a restart they are asked of Telegram again before their
+        first community answer (see :meth:`known_teammates`). The tag itself proves nothing:
+        a teammate removed while the bot missed the update would keep it."""
         await self._ledger.seen(person, now)
         if present:
             await self._tags.add(person.id, TEAM_TAG, "team-chat", now)

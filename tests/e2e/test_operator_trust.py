@@ -9,11 +9,12 @@ import re
 from sqlalchemy import select
 
 from bot.app import SopBot
+from bot.config import CommunityConfig
 from bot.db.models import AuditEntry, Question
 from handlers.filters import OperatorDirectory
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
-from tests.conftest import COMMUNITY, OPERATOR, TEAM_CHAT
+from tests.conftest import COMMUNITY, OPERATOR, TEAM_CHAT, settings_for
 from tests.e2e.helpers import settle
 
 STRANGER = 4242     # not in the team chat
@@ -163,3 +164,26 @@ async def test_what_was_learnt_of_the_team_chat_expires(
     assert await _question_answered_by(app, sandbox, clock, stays) == stays
     assert _get_chat_member_calls(sandbox, stays) == 2
     assert _team_only(await _ask(app, sandbox, clock, leaves, "/kpi"))
+
+
+async def test_after_a_restart_a_teammate_seen_before_is_asked_again(
+        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, config: CommunityConfig,
+        database_url: str) -> None:
+    stays, leaves = TEAMMATE, TEAMMATE + 1
+    sandbox.add_user(ASKER, "Ann", language_code="en")
+    sandbox.user_joins(COMMUNITY, ASKER)
+    for user, name in ((stays, "Tess"), (leaves, "Lou")):
+        sandbox.add_user(user, name, language_code="en")
+        sandbox.user_joins(COMMUNITY, user)
+        sandbox.user_sends(user, "morning", chat_id=TEAM_CHAT)   # seen in the team chat
+    await settle(app, sandbox)
+    await app.stop()
+    # removed while no bot was running: the bot never hears of it
+    sandbox.world.set_status(TEAM_CHAT, leaves, "left")
+    async with SopBot(settings_for(sandbox.url, database_url), config, clock=clock,
+                      polling_timeout=1) as again:
+        assert await _question_answered_by(again, sandbox, clock, leaves) is None
+        assert await _question_answered_by(again, sandbox, clock, stays) == stays
+        assert _get_chat_member_calls(sandbox, stays) == 1     # asked once, then remembered
+        assert await _question_answered_by(again, sandbox, clock, stays) == stays
+        assert _get_chat_member_calls(sandbox, stays) == 1

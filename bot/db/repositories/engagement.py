@@ -68,6 +68,11 @@ class TagRepository:
                                        by=by[:32]))
         return removed
 
+    async def members_with(self, tag: str) -> list[int]:
+        """The ids of every member carrying ``tag``."""
+        result = await self._session.execute(select(MemberTag.user_id).where(MemberTag.tag == tag))
+        return list(result.scalars())
+
     async def of(self, user_id: int) -> list[tuple[str, datetime, str]]:
         """The member's tags with when and by whom/what they were put there."""
         result = await self._session.execute(
