@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
-from bot.errors import ConfigError, SopbotError
+from bot.errors import ConfigError, DatabaseUnavailableError, SopbotError
 
 if TYPE_CHECKING:
     from bot.config import CommunityConfig, Settings
@@ -130,6 +130,9 @@ def run() -> int:
         return EXIT_CONFIG
     try:
         asyncio.run(_serve(settings, config, build_renderer(config, path.parent)))
+    except DatabaseUnavailableError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     except SopbotError as error:
         log.error("%s", error)
         return 1

@@ -133,6 +133,7 @@ class SopBot:
     async def start(self) -> None:
         self._undo_redaction = install_log_redaction(self.redactor)
         try:
+            await self.db.check()   # an unusable DATABASE_URL is one line, not a traceback
             await upgrade(self.db.engine)
             me = await self.bot.get_me()
         except BaseException:   # a wrong token, an unreachable API, a broken database
