@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
-from bot.errors import ConfigError, SopbotError
+from bot.errors import ConfigError, DatabaseUnavailableError, SopbotError
 
 if TYPE_CHECKING:
     from bot.config import CommunityConfig, Settings
@@ -107,6 +107,7 @@ def run() -> int:
     from pydantic import ValidationError
 
     from bot.config import Settings, load_config
+    from bot.redact import Redactor, install_log_redaction
     from bot.rendering import build_renderer
 
     try:
@@ -115,6 +116,8 @@ def run() -> int:
         for problem in error.errors():
             print(f"error: environment: {problem['msg']}", file=sys.stderr)
         return EXIT_CONFIG
+    # for the whole process: aiohttp's errors name the URL with the token, whoever logs them
+    install_log_redaction(Redactor.from_settings(settings))
     configure_logging(settings.log_level)
     path = settings.sopbot_config
     try:
@@ -127,6 +130,9 @@ def run() -> int:
         return EXIT_CONFIG
     try:
         asyncio.run(_serve(settings, config, build_renderer(config, path.parent)))
+    except DatabaseUnavailableError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     except SopbotError as error:
         log.error("%s", error)
         return 1

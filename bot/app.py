@@ -37,6 +37,7 @@ from bot.delivery.limiter import Limits, RateLimiter
 from bot.delivery.loop import DeliveryLoop
 from bot.delivery.sender import TelegramSender
 from bot.errors import SopbotError
+from bot.redact import Redactor, install_log_redaction
 from bot.rendering import Renderer, build_renderer
 from bot.runtime import ConfigHolder, Runtime, services_for
 from bot.services import BotIdentity
@@ -87,7 +88,11 @@ class SopBot:
         self.bot = Bot(settings.bot_token.get_secret_value(), session=AiohttpSession(
             api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/"))))
         self.limiter = RateLimiter(limits)
-        self.delivery = DeliveryLoop(self.db, TelegramSender(self.bot, files=StoredFiles(self.db)),
+        #: the secrets of these settings, kept out of the logs (while started) and stored errors
+        self.redactor = Redactor.from_settings(settings)
+        self._undo_redaction: Callable[[], None] = lambda: None
+        self.delivery = DeliveryLoop(self.db, TelegramSender(self.bot, files=StoredFiles(self.db),
+                                                             redactor=self.redactor),
                                      self.clock, self.limiter,
                                      hooks=[WelcomeDeliveryHook(self.config),
                                             BroadcastDeliveryHook(self._broadcast_progress), FileCleanupHook()])
@@ -126,12 +131,15 @@ class SopBot:
         await self.stop()
 
     async def start(self) -> None:
+        self._undo_redaction = install_log_redaction(self.redactor)
         try:
+            await self.db.check()   # an unusable DATABASE_URL is one line, not a traceback
             await upgrade(self.db.engine)
             me = await self.bot.get_me()
         except BaseException:   # a wrong token, an unreachable API, a broken database
             await self.bot.session.close()
             await self.db.dispose()
+            self._undo_redaction()
             raise
         identity = BotIdentity(id=me.id, username=me.username or "")
         self.runtime = Runtime(db=self.db, clock=self.clock, config=self.config,
@@ -187,6 +195,7 @@ class SopBot:
         self._tasks = []
         await self.bot.session.close()
         await self.db.dispose()
+        self._undo_redaction()
 
     async def wait(self) -> None:
         """Until a task ends (it should not: an ending task is a crash)."""

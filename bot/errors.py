@@ -49,3 +49,12 @@ class CouponError(SopbotError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class DatabaseUnavailableError(SopbotError):
+    """The database named by ``DATABASE_URL`` cannot be opened; ``url`` is shown masked."""
+
+    def __init__(self, url: str, cause: str) -> None:
+        self.url = url
+        self.cause = cause
+        super().__init__(f"DATABASE_URL {url}: {cause}")

@@ -135,7 +135,7 @@ def command(path: Path) -> int:
 
     from bot.config import Settings, load_config
     from bot.db.migrate import upgrade
-    from bot.errors import ConfigError
+    from bot.errors import ConfigError, DatabaseUnavailableError
     from bot.rendering import build_renderer
     from sop.clock import SystemClock
 
@@ -158,6 +158,7 @@ def command(path: Path) -> int:
     async def run() -> ImportSummary:
         db = Database(settings.database_url)
         try:
+            await db.check()
             await upgrade(db.engine)
             return await import_orders(path, db, config, SystemClock().now())
         finally:
@@ -167,6 +168,9 @@ def command(path: Path) -> int:
         summary = asyncio.run(run())
     except ImportFileError as error:
         print(f"error: {path}: {error.reason}", file=sys.stderr)
+        return 2
+    except DatabaseUnavailableError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
     for line_error in summary.errors[:SHOWN_ERRORS]:
         print(f"{path}: {line_error}", file=sys.stderr)

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.db.url import check_database_url
 from bot.errors import ConfigError
 
 __all__ = ["Settings"]
@@ -69,6 +70,11 @@ class Settings(BaseSettings):
             raise ValueError(f"ORDERS_LISTEN must be host:port like 127.0.0.1:8081 "
                              f"(got {value!r})")
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database_url(cls, value: str) -> str:
+        return check_database_url(value)
 
     @field_validator("telegram_api_url")
     @classmethod

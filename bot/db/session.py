@@ -10,6 +10,9 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from bot.db.url import describe_failure, masked
+from bot.errors import DatabaseUnavailableError
+
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and foreign keys."""
@@ -47,7 +50,11 @@ class Database:
 
     def __init__(self, database_url: str, **kwargs: Any) -> None:
         self.url = database_url
-        self.engine = create_engine(database_url, **kwargs)
+        try:
+            self.engine = create_engine(database_url, **kwargs)
+        except Exception as error:   # not a URL, no such driver (Settings refuse both first)
+            raise DatabaseUnavailableError(masked(database_url),
+                                           describe_failure(database_url, error)) from None
         self.sessions = create_sessionmaker(self.engine)
         self.dialect = self.engine.dialect.name
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
@@ -61,6 +68,16 @@ class Database:
             return
         async with self._write_lock, self.sessions() as session, session.begin():
             yield session
+
+    async def check(self) -> None:
+        """Opens one connection; :class:`DatabaseUnavailableError` (the cause in one line, the
+        password masked) when the database cannot be reached or opened."""
+        try:
+            async with self.engine.connect():
+                pass
+        except Exception as error:   # noqa: BLE001 - connecting is all this did
+            raise DatabaseUnavailableError(masked(self.url),
+                                           describe_failure(self.url, error)) from error
 
     async def dispose(self) -> None:
         await self.engine.dispose()

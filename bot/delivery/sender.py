@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ from aiogram.methods import (
 from aiogram.types import Message, MessageId
 
 from bot.delivery.files import StoredFiles
+from bot.redact import Redactor
 
 log = logging.getLogger(__name__)
 
@@ -89,13 +91,23 @@ Outcome = Sent | SentUnknown | RetryLater | Unreachable | Failed
 
 class TelegramSender:
     def __init__(self, bot: Bot, *, request_timeout: float = 30.0,
-                 files: StoredFiles | None = None) -> None:
+                 files: StoredFiles | None = None, redactor: Redactor | None = None) -> None:
         self._bot = bot
         self._timeout = request_timeout
         self._files = files
+        self._redactor = redactor or Redactor()
 
     async def send(self, chat_id: int, chat_kind: str, method: str,
                    payload: dict[str, Any]) -> Outcome:
+        """The call's outcome; its reason (stored in ``outbox.last_error``, logged, perhaps
+        told to the team) never holds a secret: aiohttp's errors name the URL with the token."""
+        outcome = await self._send(chat_id, chat_kind, method, payload)
+        if isinstance(outcome, Sent):
+            return outcome
+        return dataclasses.replace(outcome, reason=self._redactor.redact(outcome.reason))
+
+    async def _send(self, chat_id: int, chat_kind: str, method: str,
+                    payload: dict[str, Any]) -> Outcome:
         factory = METHODS.get(method)
         if factory is None:
             return Failed(f"unsupported method {method}")
@@ -112,7 +124,7 @@ class TelegramSender:
         try:
             call = factory.model_validate({"chat_id": chat_id, **params})
         except ValueError as error:
-            return Failed(f"invalid payload: {str(error)[:200]}")
+            return Failed(f"invalid payload: {self._redactor.redact(str(error))[:200]}")
         try:
             result = await self._bot(call, request_timeout=int(timeout))
         except ClientDecodeError as error:   # made, answered, unreadable: at most once
@@ -133,7 +145,8 @@ class TelegramSender:
                 return Unreachable(f"400 {error.message}")
             return Failed(f"400 {error.message}")
         except (TelegramNetworkError, TelegramServerError, asyncio.TimeoutError) as error:
-            return RetryLater(5.0, f"transient: {type(error).__name__}: {str(error)[:150]}")
+            text = self._redactor.redact(str(error))   # before it is cut: no half a secret
+            return RetryLater(5.0, f"transient: {type(error).__name__}: {text[:150]}")
         except TelegramAPIError as error:
             return Failed(f"{type(error).__name__}: {error.message}")
         return Sent(result.message_id if isinstance(result, Message | MessageId) else None)
