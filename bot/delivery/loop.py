@@ -259,8 +259,9 @@ class DeliveryLoop:
                                                   job.payload)
             except Exception as error:   # a bug: an attempt like any other, not an endless loop
                 log.exception("sending outbox row %d failed unexpectedly", job.id)
+                reason = self._sender.redact(str(error))[:150]   # before it is cut
                 outcome = RetryLater(UNEXPECTED_RETRY,
-                                     f"unexpected {type(error).__name__}: {str(error)[:150]}")
+                                     f"unexpected {type(error).__name__}: {reason}")
             finally:   # Telegram counted it somewhere between dispatch and now
                 self._limiter.complete(job.chat_id, job.chat_kind, self._clock.now())
             await self._settled(job, outcome)

@@ -97,6 +97,10 @@ class TelegramSender:
         self._files = files
         self._redactor = redactor or Redactor()
 
+    def redact(self, text: str) -> str:
+        """``text`` without the secrets this sender knows (for reasons made elsewhere)."""
+        return self._redactor.redact(text)
+
     async def send(self, chat_id: int, chat_kind: str, method: str,
                    payload: dict[str, Any]) -> Outcome:
         """The call's outcome; its reason (stored in ``outbox.last_error``, logged, perhaps

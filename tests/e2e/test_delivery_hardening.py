@@ -21,7 +21,7 @@ from bot.db.repositories import OutboxRepository
 from bot.delivery.sender import TelegramSender
 from sandbox import SentMessage, TelegramSandbox
 from sop.clock import ManualClock
-from tests.conftest import COMMUNITY, CONFIG_YAML, OPERATOR
+from tests.conftest import COMMUNITY, CONFIG_YAML, OPERATOR, TOKEN
 from tests.e2e.helpers import settle
 from tests.e2e.test_broadcast import button, copies, draft, run_clock, seed
 
@@ -88,7 +88,7 @@ async def test_a_send_that_raises_is_given_up_after_the_max_attempts(
                       payload: dict[str, Any]) -> Any:
         if chat_id == broken:
             tries.append(clock.now())
-            raise RuntimeError("a bug in the sender")
+            raise RuntimeError(f"a bug in the sender at /bot{TOKEN}/sendMessage")
         return await real(self, chat_id, chat_kind, method, payload)
 
     monkeypatch.setattr(TelegramSender, "send", raising)
@@ -107,6 +107,7 @@ async def test_a_send_that_raises_is_given_up_after_the_max_attempts(
     assert row.status == "failed", (row.status, row.attempts, len(tries))
     assert len(tries) == row.attempts == 20
     assert (row.last_error or "").startswith("gave up after 20 attempts: unexpected RuntimeError")
+    assert TOKEN not in row.last_error and TOKEN.split(":")[1] not in row.last_error
     clock.advance(hours=1)
     await settle(app, sandbox)
     assert len(tries) == 20                 # and never again
