@@ -14,15 +14,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import (
-    TelegramAPIError,
-    TelegramConflictError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
-from aiogram.types import Update
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiogram.exceptions import TelegramAPIError
 from aiohttp import web
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -37,6 +29,7 @@ from bot.delivery.limiter import Limits, RateLimiter
 from bot.delivery.loop import DeliveryLoop
 from bot.delivery.sender import TelegramSender
 from bot.errors import SopbotError
+from bot.receiving import GuardedRequestHandler, Poller, UpdateFaults
 from bot.redact import Redactor, install_log_redaction
 from bot.rendering import Renderer, build_renderer
 from bot.runtime import ConfigHolder, Runtime, services_for
@@ -122,6 +115,8 @@ class SopBot:
             if settings.orders_secret is not None else None
         self._tasks: list[asyncio.Task[None]] = []
         self.runtime: Runtime | None = None
+        #: updates that could not be parsed (skipped) or that the infrastructure failed (retried)
+        self.update_faults = UpdateFaults()
 
     async def __aenter__(self) -> SopBot:
         await self.start()
@@ -244,57 +239,10 @@ class SopBot:
         await self._poll()
 
     async def _poll(self) -> None:
-        """Long polling that confirms an update to Telegram (the next offset) only once its
-        transaction committed. aiogram's own polling confirms updates it has merely started,
-        so a crash would lose them; here a crash means they come again, and the handled-update
-        ids make the second time a no-op."""
-        offset: int | None = None
-        failures = 0
-        limit = asyncio.Semaphore(UPDATE_CONCURRENCY)
-
-        async def handle(update: Update) -> None:
-            async with limit:
-                try:
-                    await self.dispatcher.feed_update(self.bot, update)
-                except Exception:   # the errors router logged it; the next ones go on
-                    log.exception("update %d failed", update.update_id)
-
-        async def handle_in_order(batch: list[Update]) -> None:
-            for update in batch:
-                await handle(update)
-
-        while not self._polling_stop.is_set():
-            fetch = asyncio.ensure_future(self.bot.get_updates(
-                offset=offset, timeout=self._polling_timeout,
-                allowed_updates=handlers.ALLOWED_UPDATES,
-                request_timeout=self._polling_timeout + 15))
-            stop = asyncio.ensure_future(self._polling_stop.wait())
-            await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
-            stop.cancel()
-            if not fetch.done():
-                fetch.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await fetch
-                return
-            try:
-                updates = fetch.result()
-            except TelegramConflictError:
-                log.error("another instance is polling with this token; retrying")
-                updates, failures = [], failures + 1
-            except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as error:
-                log.warning("getUpdates failed: %s", error)
-                updates, failures = [], failures + 1
-            if failures and not updates:
-                await asyncio.sleep(min(2 ** failures, 30))   # real time: the network is real
-                continue
-            failures = 0
-            if updates:
-                # chats side by side, each chat's updates in order (a question before its answer)
-                by_chat: dict[int, list[Update]] = {}
-                for update in updates:
-                    by_chat.setdefault(_chat_of(update), []).append(update)
-                await asyncio.gather(*(handle_in_order(batch) for batch in by_chat.values()))
-                offset = updates[-1].update_id + 1
+        """Long polling that confirms an update only once it is done (``bot.receiving``)."""
+        await Poller(self.bot, self.dispatcher, self._polling_stop,
+                     timeout=self._polling_timeout, allowed_updates=handlers.ALLOWED_UPDATES,
+                     concurrency=UPDATE_CONCURRENCY, faults=self.update_faults).run()
 
     async def _serve_webhook(self, url: str) -> None:
         # Without a secret anyone who finds the URL could post forged updates (a /kpi "from" an
@@ -303,9 +251,8 @@ class SopBot:
             if self.settings.webhook_secret else secrets.token_urlsafe(32)
         host, _, port = self.settings.webhook_listen.rpartition(":")
         server = web.Application()
-        # handled before the 200 goes back: a crash mid-update makes Telegram send it again
-        SimpleRequestHandler(self.dispatcher, self.bot, secret_token=secret,
-                             handle_in_background=False).register(
+        GuardedRequestHandler(self.dispatcher, self.bot, secret_token=secret,
+                              faults=self.update_faults).register(
             server, path=urlsplit(url).path or "/")
         runner = web.AppRunner(server, access_log=None)
         await runner.setup()
@@ -426,15 +373,3 @@ class SopBot:
             next_check = await services.welcome.plan_group_greetings(self.clock.now())
         self.delivery.wake()
         return next_check
-
-
-def _chat_of(update: Update) -> int:
-    """The chat an update belongs to (its own id when it has none: no ordering needed)."""
-    event = (update.message or update.edited_message or update.chat_member
-             or update.my_chat_member or update.chat_join_request)
-    if event is not None:
-        return event.chat.id
-    query = update.callback_query
-    if query is not None and query.message is not None:
-        return query.message.chat.id
-    return -update.update_id - 10**15

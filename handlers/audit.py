@@ -21,6 +21,7 @@ from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.bases import UNHANDLED, CancelHandler, SkipHandler
 from aiogram.types import Message, TelegramObject, Update
 
+from bot.failures import is_infrastructure_error
 from bot.services import Services
 from bot.services.audit import ERROR, IGNORED, OK, CommandCall, read_command
 from handlers import team
@@ -49,7 +50,9 @@ class AuditMiddleware(BaseMiddleware):
                 result = await handler(event, data)
         except (SkipHandler, CancelHandler):
             raise
-        except Exception:
+        except Exception as error:
+            if is_infrastructure_error(error):
+                raise   # not the command's failure: the update comes again
             log.exception("update %d: /%s failed; its effects were rolled back",
                           update.update_id, command)
             await services.team.answer_error(call.origin, call.person, command, now)

@@ -116,6 +116,21 @@ class UserActions:
             else command_entities(text), reply_to_message=reply)
         return self.world.updates.push("message", message)
 
+    def user_forwards(self, user_id: int, origin: dict[str, Any], text: str = "fwd", *,
+                      chat_id: int | None = None) -> dict[str, Any]:
+        """The user forwards a message; ``origin`` is the ``forward_origin`` object exactly as
+        Telegram sends it (it has been seen to send a ``hidden_user`` origin without the
+        ``sender_user_name`` the Bot API documents as required). Return the update."""
+        user = self.world.user(user_id)
+        chat = self._chat_of(user_id, chat_id)
+        message = self.world.new_message(chat, user, text=text, forward_origin=origin)
+        return self.world.updates.push("message", message)
+
+    def push_raw_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Queue ``{"update_id": N, kind: payload}`` exactly as given (nothing checked or
+        filled in): updates of shapes the client may not expect. Return the update."""
+        return self.world.updates.push(kind, payload)
+
     def user_sends_sticker(self, user_id: int, *, chat_id: int | None = None) -> dict[str, Any]:
         """The user sends a sticker; return the update."""
         user = self.world.user(user_id)

@@ -148,6 +148,10 @@ class TelegramSandbox(UserActions):
         """Updates queued but not yet delivered through ``getUpdates``."""
         return self.world.updates.pending()
 
+    def unconfirmed_updates(self) -> int:
+        """Updates queued, delivered or not, that no ``offset`` has confirmed yet."""
+        return self.world.updates.unconfirmed()
+
     async def wait_for(self, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
         """Poll (real time) until ``predicate()`` is true; ``AssertionError`` on timeout."""
         loop = asyncio.get_running_loop()

@@ -58,6 +58,10 @@ class UpdateQueue:
         """Updates queued but not yet delivered by ``getUpdates``."""
         return sum(1 for item in self._items if not item.delivered)
 
+    def unconfirmed(self) -> int:
+        """Updates queued (delivered or not) that no ``offset`` has confirmed yet."""
+        return len(self._items)
+
     def clear(self) -> None:
         """Drop every queued update (``deleteWebhook(drop_pending_updates=True)``)."""
         self._items.clear()

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.db.url import describe_failure, masked
@@ -15,10 +15,12 @@ from bot.errors import DatabaseUnavailableError
 
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, a busy timeout and foreign keys."""
+    """An async engine; SQLite gets WAL, a busy timeout (30 s unless the URL says
+    ``?timeout=``) and foreign keys."""
     if database_url.startswith("sqlite"):
         connect_args = kwargs.pop("connect_args", {})
-        connect_args.setdefault("timeout", 30)
+        if "timeout" not in make_url(database_url).query:   # connect_args would override it
+            connect_args.setdefault("timeout", 30)
         engine = create_async_engine(database_url, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
