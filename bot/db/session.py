@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from pathlib import Path
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -74,6 +75,14 @@ class Database:
     async def check(self) -> None:
         """Opens one connection; :class:`DatabaseUnavailableError` (the cause in one line, the
         password masked) when the database cannot be reached or opened."""
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
+                and not Path(url.database).parent.is_dir():
+            # said before connecting: aiosqlite's worker thread outlives a failed connect and
+            # posts to the event loop after it closed
+            error = FileNotFoundError(url.database)
+            raise DatabaseUnavailableError(masked(self.url),
+                                           describe_failure(self.url, error)) from error
         try:
             async with self.engine.connect():
                 pass
