@@ -158,6 +158,9 @@ class SopBot:
             *(asyncio.create_task(ticker.run(), name=ticker.name) for ticker in self._tickers),
             asyncio.create_task(self._receive(), name="updates"),
         ]
+        if self.db.file is not None:   # SQLite: a deleted or replaced file stops the bot
+            self._tasks.append(asyncio.create_task(self.db.watch_file(self._polling_stop),
+                                                   name="database file"))
         if self.orders_api is not None:   # ends when stop() sets _polling_stop
             self._tasks.append(asyncio.create_task(self.orders_api.serve(self._polling_stop),
                                                    name="orders api"))

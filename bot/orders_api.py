@@ -13,6 +13,8 @@ import hashlib
 import hmac
 import json
 import logging
+import time
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -29,6 +31,8 @@ PATH = "/api/orders"
 SIGNATURE_HEADER = "X-Sopbot-Signature"
 #: one order is a few hundred bytes
 MAX_BODY = 64 * 1024
+#: seconds between two log lines about refused signatures (a flood is one line a minute)
+REFUSALS_LOGGED_EVERY = 60.0
 
 
 class ConfigSource(Protocol):
@@ -50,6 +54,41 @@ def signature_ok(secret: bytes, body: bytes, header: str | None) -> bool:
     return hmac.compare_digest(expected.encode(), given.lower().encode("utf-8", "replace"))
 
 
+class RefusalLog:
+    """Refused signatures, logged without flooding: the first at once, then at most one line
+    every ``every`` seconds (of ``monotonic``) with how many were refused since the last line;
+    :meth:`flush` writes the count still held (at shutdown)."""
+
+    def __init__(self, logger: logging.Logger, *, every: float = REFUSALS_LOGGED_EVERY,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._log = logger
+        self._every = every
+        self._monotonic = monotonic
+        self._last: float | None = None
+        self._held = 0
+        self._latest: str | None = None
+
+    def refused(self, remote: str | None) -> None:
+        now = self._monotonic()
+        self._latest = remote
+        if self._last is None:
+            self._log.warning("orders: refused a request with a bad or missing signature "
+                              "from %s", remote)
+            self._last = now
+            return
+        self._held += 1
+        if now - self._last >= self._every:
+            self.flush()
+            self._last = now
+
+    def flush(self) -> None:
+        if self._held:
+            self._log.warning("orders: refused %d more requests with a bad or missing "
+                              "signature since the last such line (the latest from %s)",
+                              self._held, self._latest)
+            self._held = 0
+
+
 def _answer(http_status: int, **body: Any) -> web.Response:
     return web.json_response(body, status=http_status)
 
@@ -65,6 +104,7 @@ class OrdersApi:
         #: ``http://host:port`` once listening (the port is chosen by the OS for ``:0``)
         self.url: str | None = None
         self.ready = asyncio.Event()
+        self.refusals = RefusalLog(log)
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
@@ -86,6 +126,7 @@ class OrdersApi:
             await stop.wait()
         finally:
             await runner.cleanup()
+            self.refusals.flush()
 
     async def post_order(self, request: web.Request) -> web.Response:
         try:
@@ -93,8 +134,7 @@ class OrdersApi:
         except web.HTTPRequestEntityTooLarge:
             return _answer(413, error=f"body over {MAX_BODY} bytes")
         if not signature_ok(self._secret, body, request.headers.get(SIGNATURE_HEADER)):
-            log.warning("orders: refused a request with a bad or missing signature from %s",
-                        request.remote)
+            self.refusals.refused(request.remote)
             return _answer(401, error=f"bad or missing {SIGNATURE_HEADER} "
                                       "(sha256=<hex HMAC-SHA256 of the raw body>)")
         try:

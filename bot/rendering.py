@@ -14,10 +14,11 @@ from typing import Any
 
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 
 from bot.config import CommunityConfig
 from bot.errors import ConfigError, TemplateRenderError
-from bot.telegram_html import TelegramHtmlError, visible_length
+from bot.telegram_html import TelegramHtmlError, strip_bidi_controls, visible_length
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class Renderer:
         self._env = SandboxedEnvironment(
             loader=FileSystemLoader([str(r) for r in self._roots]),
             autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-            keep_trailing_newline=False,
+            keep_trailing_newline=False, finalize=_without_bidi_controls,
         )
 
     @property
@@ -85,6 +86,17 @@ class Renderer:
         if length > self._max_length:
             raise TemplateRenderError(name, f"rendered {length} characters, over {self._max_length}")
         return text
+
+
+def _without_bidi_controls(value: Any) -> Any:
+    """Every ``{{ value }}`` a template prints (a member's name above all: names are the text
+    strangers choose) loses its bidi controls before it is escaped, so none can reverse or
+    reorder the rest of the message; the template's own text is left as written."""
+    if isinstance(value, Markup):
+        return Markup(strip_bidi_controls(str(value)))
+    if isinstance(value, str):
+        return strip_bidi_controls(value)
+    return value
 
 
 def build_renderer(config: CommunityConfig, base_dir: Path) -> Renderer:

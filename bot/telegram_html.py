@@ -9,6 +9,19 @@ ALLOWED_TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "
                           "tg-spoiler", "a", "code", "pre", "blockquote", "tg-emoji"})
 
 
+#: bidirectional controls: embeddings and overrides (U+202A-U+202E), isolates (U+2066-U+2069),
+#: the marks (U+200E, U+200F, U+061C). A name holding U+202E shows the rest of a greeting
+#: reversed ("\u202eevil" reads "live"); a name needs none of them to be shown right.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+                          "\u200e\u200f\u061c")
+_NO_BIDI = {ord(ch): None for ch in BIDI_CONTROLS}
+
+
+def strip_bidi_controls(text: str) -> str:
+    """``text`` without :data:`BIDI_CONTROLS`."""
+    return text.translate(_NO_BIDI)
+
+
 class TelegramHtmlError(ValueError):
     pass
 

@@ -14,9 +14,12 @@ from bot.config.templates import TemplateCatalog, template_problems
 from bot.config.yamlsource import YamlDocument, read_yaml
 from bot.errors import ConfigError
 
-__all__ = ["load_config", "parse_config"]
+__all__ = ["MAX_CONFIG_BYTES", "load_config", "parse_config"]
 
 _MAX_LISTED = 20
+#: a community config is a few KB; past this it is a mistake (or an attack), refused unparsed:
+#: PyYAML takes about a second and 16 MB of memory per MB of YAML
+MAX_CONFIG_BYTES = 2 * 1024 * 1024
 
 
 #: builds the template catalog a config will render with (it may name a folder of its own)
@@ -30,7 +33,14 @@ def load_config(path: Path, *, catalog: CatalogFactory | None = None) -> Communi
     """
     where = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        with Path(path).open("rb") as file:   # never more than the cap (a FIFO, /dev/zero…)
+            raw = file.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            cap = f"{MAX_CONFIG_BYTES} bytes" if MAX_CONFIG_BYTES < 2**20 else \
+                f"{MAX_CONFIG_BYTES / 2**20:g} MB ({MAX_CONFIG_BYTES} bytes)"
+            raise ConfigError(f"the file is larger than {cap}, the most a configuration file "
+                              "may be; it was not read", path=where)
+        text = raw.decode("utf-8-sig")
     except FileNotFoundError:
         raise ConfigError("file not found", path=where) from None
     except IsADirectoryError:

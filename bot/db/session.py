@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
+import logging
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,6 +15,41 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.url import describe_failure, masked
 from bot.errors import DatabaseUnavailableError
+from bot.errors import SopbotError
+
+log = logging.getLogger(__name__)
+
+#: seconds between two looks at the SQLite file (one stat() each)
+FILE_CHECK_EVERY = 10.0
+
+
+class DatabaseFileError(SopbotError):
+    """The SQLite file the bot opened was deleted or replaced while it ran: every write from
+    now on would go to a file nobody will open again (or to someone else's), so the bot stops."""
+
+    def __init__(self, path: str, what: str) -> None:
+        self.path = path
+        super().__init__(f"the database file {path} was {what} while the bot ran; stopping so "
+                         "nothing more is written to a file that is gone (restore it, or start "
+                         "again on purpose with a new one)")
+
+
+def sqlite_file(database_url: str) -> str | None:
+    """The absolute path of a SQLite database file, ``None`` for anything else (PostgreSQL,
+    ``:memory:``, a ``file:`` URI)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" \
+            or url.database.startswith("file:"):
+        return None
+    return os.path.abspath(url.database)
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
@@ -61,6 +98,36 @@ class Database:
         self.sessions = create_sessionmaker(self.engine)
         self.dialect = self.engine.dialect.name
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
+        #: the SQLite file and its (device, inode) when first opened: a fresh database is made
+        #: by the first connection, and that file is the one watched from then on
+        self.file = sqlite_file(database_url)
+        self.file_check_every = FILE_CHECK_EVERY
+        self._file_identity: tuple[int, int] | None = None
+        if self.file is not None:
+            event.listen(self.engine.sync_engine, "connect", self._pin_file)
+
+    def _pin_file(self, _connection: Any, _record: Any) -> None:
+        if self._file_identity is None and self.file is not None:
+            self._file_identity = _identity(self.file)
+
+    def check_file(self) -> None:
+        """Raises :class:`DatabaseFileError` when the SQLite file opened first is no longer at
+        its path (deleted, or another file moved there). One ``stat()``; nothing for others."""
+        if self.file is None or self._file_identity is None:
+            return
+        now = _identity(self.file)
+        if now is None:
+            raise DatabaseFileError(self.file, "deleted")
+        if now != self._file_identity:
+            raise DatabaseFileError(self.file, "replaced by another file")
+
+    async def watch_file(self, stop: asyncio.Event) -> None:
+        """Checks the file every :attr:`file_check_every` seconds (real time: the file is on a
+        real disk) until ``stop`` is set; raises :class:`DatabaseFileError` when it changed."""
+        while not stop.is_set():
+            self.check_file()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.file_check_every)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

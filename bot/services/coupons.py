@@ -101,6 +101,19 @@ class CouponAlreadyRedeemedError(CouponRedeemError):
                                f" ({coupon.redeemed_via or 'unknown'})")
 
 
+class CouponNotOwnedError(CouponRedeemError):
+    """An order names a buyer, and the code was issued to another member."""
+
+    kind = "not_owner"
+
+    def __init__(self, code: str, coupon: Coupon, buyer: int) -> None:
+        self.coupon = coupon
+        self.owner = coupon.user_id
+        self.buyer = buyer
+        super().__init__(code, "issued to another member, not to the buyer: not redeemed "
+                               "(the order is recorded and flagged for the team)")
+
+
 class CampaignEndedError(CouponError):
     def __init__(self, campaign: str, ended: object) -> None:
         self.campaign = campaign
@@ -178,23 +191,27 @@ class CouponService:
         return coupon
 
     async def redeem(self, code: str, now: datetime, *, via: str,
-                     order_id: str | None = None) -> Redeemed:
+                     order_id: str | None = None, owner: int | None = None) -> Redeemed:
         """Marks the code redeemed, once: one conditional UPDATE (the code, not redeemed, not
-        expired), so of two concurrent redemptions exactly one wins.
+        expired, issued to ``owner`` when given), so of two concurrent redemptions exactly one
+        wins.
 
-        Raises :class:`UnknownCouponError`, :class:`ExpiredCouponError` or
-        :class:`CouponAlreadyRedeemedError`.
+        Raises :class:`UnknownCouponError`, :class:`CouponNotOwnedError`,
+        :class:`ExpiredCouponError` or :class:`CouponAlreadyRedeemedError`.
         """
         if via not in VIA:
             raise ValueError(f"via must be one of {VIA}")
         canonical = normalize_code(code)
         if canonical is None:
             raise UnknownCouponError(code.strip()[:40], malformed=True)
-        won = await self._coupons.redeem(canonical, now, via=via, order_id=order_id)
+        won = await self._coupons.redeem(canonical, now, via=via, order_id=order_id,
+                                         owner=owner)
         if won is None:
             coupon = await self._coupons.by_code(canonical)
             if coupon is None:
                 raise UnknownCouponError(canonical)
+            if owner is not None and coupon.user_id != owner:
+                raise CouponNotOwnedError(canonical, coupon, owner)
             if coupon.redeemed_at is not None:
                 raise CouponAlreadyRedeemedError(canonical, coupon)
             raise ExpiredCouponError(canonical, coupon)

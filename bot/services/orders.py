@@ -3,6 +3,7 @@ coupon code in an order redeems it; spend feeds the value tiers."""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,12 +18,17 @@ from bot.config import CommunityConfig
 from bot.db.repositories import CouponRepository
 from bot.db.repositories.growth import OrderRepository
 from bot.errors import SopbotError
-from bot.services.coupons import CouponRedeemError, CouponService, normalize_code
+from bot.services.coupons import (CouponNotOwnedError, CouponRedeemError, CouponService,
+                                  normalize_code)
+
+log = logging.getLogger(__name__)
 
 _ORDER_ID = re.compile(r"^[\x21-\x7e]{1,64}$")   # printable ASCII, no spaces
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 #: an amount this large is a typo (or an attack), not an order
 MAX_MINOR = 10**13
+#: the order's coupon was issued to another member than its buyer, so it was not redeemed
+FLAG_COUPON_NOT_OWNER = "coupon_not_owner"
 
 
 class OrderInputError(SopbotError):
@@ -54,26 +60,105 @@ class OrderOutcome:
     coupon_detail: str | None = None
 
 
+#: characters of a number given as text; more is not a price or a time (refused unparsed)
+MAX_NUMBER_TEXT = 40
+#: significant digits of a number (trailing zeros aside); a JSON number may carry 64 KB of them
+MAX_DIGITS = 30
+#: the last second ``datetime`` can hold: 9999-12-31T23:59:59Z
+MAX_UNIX_TIME = 253402300799
+
+
+@dataclass(frozen=True)
+class _Exact:
+    """A finite number as ``±coefficient × 10**exponent`` with no trailing zeros in
+    ``coefficient``. Nothing is computed from ``exponent`` until it is bounded: a JSON number
+    like ``1e999999999`` costs a few bytes here, and a lifetime as an ``int``."""
+
+    negative: bool
+    coefficient: int
+    exponent: int
+    shown: str
+
+    @property
+    def digits(self) -> int:
+        """Digits before the decimal point (``<= 0`` for a number below 1); 0 for zero."""
+        return 0 if self.coefficient == 0 else len(str(self.coefficient)) + self.exponent
+
+
+def _exact(value: object, field: str, example: str) -> _Exact:
+    """``value`` (a JSON number read as :class:`Decimal`, an int, a float or text) checked for
+    size before anything is converted; :class:`OrderInputError` naming ``field`` otherwise."""
+    if isinstance(value, int) and abs(value) >= 10 ** MAX_DIGITS:
+        raise OrderInputError(f"{field}: out of range (a number of {value.bit_length()} bits)")
+    if isinstance(value, Decimal):
+        number = value
+    else:
+        text = str(value).strip()
+        if len(text) > MAX_NUMBER_TEXT:
+            raise OrderInputError(f"{field}: expected a number like {example} "
+                                  f"(got {len(text)} characters)")
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise OrderInputError(f"{field}: expected a number like {example} "
+                                  f"(got {text[:20]!r})") from None
+    if not number.is_finite():
+        raise OrderInputError(f"{field}: expected a finite number like {example}")
+    sign, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)
+    significant = len(digits)
+    while significant > 1 and digits[significant - 1] == 0:
+        significant -= 1
+    if significant > MAX_DIGITS:
+        raise OrderInputError(f"{field}: out of range (a number of {significant} digits)")
+    coefficient = int("".join(map(str, digits[:significant])))
+    shown = str(number) if len(digits) <= MAX_DIGITS else f"{len(digits)} digits"
+    return _Exact(negative=bool(sign) and coefficient != 0, coefficient=coefficient,
+                  exponent=exponent + len(digits) - significant if coefficient else 0,
+                  shown=shown[:40])
+
+
 def parse_amount(value: object) -> int:
     """``12.5``, ``"12.50"``, ``1999`` → minor units (1250, 1250, 199900); at most two decimals,
-    not negative."""
+    not negative. The size is checked before anything is multiplied, exactly (no rounding to
+    a context precision, no overflow, nothing small rounded down to 0)."""
     if isinstance(value, bool) or value is None:
         raise OrderInputError("amount: expected a number like 12.50")
-    try:
-        amount = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
-    except InvalidOperation:
-        raise OrderInputError(f"amount: expected a number like 12.50 (got {str(value)[:20]!r})") \
-            from None
-    if not amount.is_finite():
-        raise OrderInputError("amount: expected a number like 12.50")
-    minor = amount * 100
-    if minor != minor.to_integral_value():
-        raise OrderInputError(f"amount: at most two decimals (got {amount})")
-    if minor < 0:
-        raise OrderInputError(f"amount: must not be negative (got {amount})")
+    amount = _exact(value, "amount", "12.50")
+    if amount.coefficient == 0:
+        return 0
+    if amount.digits < -1:
+        raise OrderInputError(f"amount: {amount.shown} is below 0.01, the smallest amount")
+    if amount.exponent < -2:
+        raise OrderInputError(f"amount: at most two decimals (got {amount.shown})")
+    if amount.negative:
+        raise OrderInputError(f"amount: must not be negative (got {amount.shown})")
+    if amount.digits + 2 > len(str(MAX_MINOR)):
+        raise OrderInputError(f"amount: {amount.shown} is too large")
+    minor = amount.coefficient * 10 ** (amount.exponent + 2)   # exponent + 2 <= 14 here
     if minor > MAX_MINOR:
-        raise OrderInputError(f"amount: {amount} is too large")
-    return int(minor)
+        raise OrderInputError(f"amount: {amount.shown} is too large")
+    return minor
+
+
+def _unix_time(value: object) -> datetime:
+    """Unix seconds (a fraction is dropped), bounded before any conversion."""
+    seconds = _exact(value, "time", "1763618580")
+    if seconds.negative or seconds.digits > len(str(MAX_UNIX_TIME)):
+        raise OrderInputError(f"time: {seconds.shown} is not a usable Unix time "
+                              f"(0 to {MAX_UNIX_TIME})")
+    if seconds.coefficient != 0 and seconds.digits <= 0:
+        raise OrderInputError(f"time: {seconds.shown} is under one second after 1970, "
+                              "not a usable Unix time")
+    whole = seconds.coefficient * 10 ** seconds.exponent if seconds.exponent >= 0 \
+        else seconds.coefficient // 10 ** -seconds.exponent   # -exponent < MAX_DIGITS here
+    if whole > MAX_UNIX_TIME:
+        raise OrderInputError(f"time: {seconds.shown} is not a usable Unix time "
+                              f"(0 to {MAX_UNIX_TIME})")
+    try:
+        return datetime.fromtimestamp(whole, UTC)
+    except (OverflowError, ValueError, OSError):
+        raise OrderInputError(f"time: {seconds.shown} is not a usable Unix time") from None
 
 
 def parse_time(value: object, tz: ZoneInfo) -> datetime:
@@ -82,10 +167,7 @@ def parse_time(value: object, tz: ZoneInfo) -> datetime:
     if isinstance(value, bool) or value is None:
         raise OrderInputError("time: expected ISO 8601 like 2026-11-20T14:03:00+08:00")
     if isinstance(value, (int, Decimal)) or (isinstance(value, str) and value.strip().isdigit()):
-        try:
-            return datetime.fromtimestamp(int(value), UTC)
-        except (OverflowError, ValueError, OSError):
-            raise OrderInputError(f"time: {value} is not a usable Unix time") from None
+        return _unix_time(value)
     text = str(value).strip()
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z")
@@ -154,7 +236,10 @@ class OrderService:
         """Records ``order`` once. A duplicate order id changes nothing (and redeems nothing).
 
         The buyer is ``member_id``, else the owner of the coupon. A coupon that cannot be
-        redeemed does not stop the order from being recorded: the outcome says why."""
+        redeemed does not stop the order from being recorded: the outcome says why. A coupon
+        issued to another member than ``member_id`` is not redeemed (its owner keeps it) and
+        the order is flagged ``coupon_not_owner``: the sale happened, so its spend counts, but
+        a code passed on (or a shop sending the wrong member) is for the team to look at."""
         canonical = normalize_code(order.coupon) if order.coupon else None
         # written first: a second writer (an import beside the bot on SQLite) then waits for
         # this transaction instead of failing on a snapshot read before it
@@ -174,7 +259,15 @@ class OrderService:
         if order.coupon is None:
             return OrderOutcome(order.order_id, "recorded", user_id)
         try:
-            await self._coupons.redeem(order.coupon, now, via=via, order_id=order.order_id)
+            await self._coupons.redeem(order.coupon, now, via=via, order_id=order.order_id,
+                                       owner=order.member_id)
+        except CouponNotOwnedError as error:
+            await self._orders.flag(order.order_id, FLAG_COUPON_NOT_OWNER)
+            log.warning("orders: %s names buyer %d with a coupon issued to member %d: not "
+                        "redeemed, flagged %s", order.order_id, error.buyer, error.owner,
+                        FLAG_COUPON_NOT_OWNER)
+            return OrderOutcome(order.order_id, "recorded", user_id, coupon=error.kind,
+                                coupon_detail=error.reason)
         except CouponRedeemError as error:
             return OrderOutcome(order.order_id, "recorded", user_id, coupon=error.kind,
                                 coupon_detail=error.reason)

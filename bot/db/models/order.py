@@ -26,3 +26,6 @@ class Order(Base):
     received_at: Mapped[datetime]
     #: api or import
     via: Mapped[str] = mapped_column(String(8))
+    #: what an operator should look at: ``coupon_not_owner`` (the coupon is another member's,
+    #: so it was not redeemed)
+    flag: Mapped[str | None] = mapped_column(String(32))

@@ -72,14 +72,16 @@ class CouponRepository:
         await self._session.flush()
         return coupon
 
-    async def redeem(self, code: str, now: datetime, *, via: str,
-                     order_id: str | None) -> tuple[str, int] | None:
+    async def redeem(self, code: str, now: datetime, *, via: str, order_id: str | None,
+                     owner: int | None = None) -> tuple[str, int] | None:
         """The one statement that redeems: ``(campaign, user_id)`` when this call won, ``None``
-        when the code is unknown, used or expired. Nothing is read before it, so on SQLite a
-        second writer waits for the first to commit and then finds the code used."""
+        when the code is unknown, used, expired or (with ``owner``) issued to someone else.
+        Nothing is read before it, so on SQLite a second writer waits for the first to commit
+        and then finds the code used."""
         stmt = (update(Coupon)
                 .where(Coupon.code == code, Coupon.redeemed_at.is_(None),
-                       Coupon.expires_at > now)
+                       Coupon.expires_at > now,
+                       *(() if owner is None else (Coupon.user_id == owner,)))
                 .values(redeemed_at=now, redeemed_via=via, order_id=order_id)
                 .returning(Coupon.campaign, Coupon.user_id)
                 .execution_options(synchronize_session=False))

@@ -35,6 +35,16 @@ class OrderRepository:
             update(Order).where(Order.order_id == order_id).values(user_id=user_id)
             .execution_options(synchronize_session=False))
 
+    async def flag(self, order_id: str, flag: str) -> None:
+        await self._session.execute(
+            update(Order).where(Order.order_id == order_id).values(flag=flag)
+            .execution_options(synchronize_session=False))
+
+    async def count_flagged(self, flag: str) -> int:
+        result = await self._session.execute(
+            select(func.count()).select_from(Order).where(Order.flag == flag))
+        return int(result.scalar_one())
+
     async def get(self, order_id: str) -> Order | None:
         result = await self._session.execute(select(Order).where(Order.order_id == order_id))
         return result.scalar_one_or_none()
