@@ -316,3 +316,35 @@ def test_the_architecture_names_every_router_service_and_loop() -> None:
         missing = sorted(n for n in names if not re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])",
                                                            text))
         assert not missing, f"docs/architecture.md does not name the {kind}s {missing}"
+
+
+# -- links: every relative link of README.md and docs/ resolves, anchors included --------------
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def anchors(file: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    found, fenced = set(), False
+    for line in file.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and line.startswith("#"):
+            title = line.lstrip("#").strip().lower()
+            found.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return found
+
+
+@pytest.mark.parametrize("source", ["README.md", *(f"docs/{p.name}" for p in sorted(DOCS.glob("*.md")))])
+def test_relative_links_resolve(source: str) -> None:
+    file = ROOT / source
+    broken = []
+    for target in LINK.findall(file.read_text(encoding="utf-8")):
+        if re.match(r"^[a-z]+:", target):
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (file.parent / path).resolve() if path else file
+        if not linked.exists() or (anchor and linked.suffix == ".md"
+                                   and anchor not in anchors(linked)):
+            broken.append(target)
+    assert not broken, f"{source}: broken links {broken}"
