@@ -60,13 +60,20 @@ coupons:
 
 # -- command line ------------------------------------------------------------------------------
 
+
 def parser(description: str) -> argparse.ArgumentParser:
     """``--quick`` and ``--pg [URL]``, shared by every benchmark."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--quick", action="store_true", help="a shorter run (smaller counts)")
-    p.add_argument("--pg", nargs="?", const=DEFAULT_PG_URL, default=None, metavar="URL",
-                   help="also run on PostgreSQL: a scratch database is created on this server "
-                        f"and dropped afterwards (default URL: {DEFAULT_PG_URL})")
+    p.add_argument(
+        "--pg",
+        nargs="?",
+        const=DEFAULT_PG_URL,
+        default=None,
+        metavar="URL",
+        help="also run on PostgreSQL: a scratch database is created on this server "
+        f"and dropped afterwards (default URL: {DEFAULT_PG_URL})",
+    )
     return p
 
 
@@ -80,11 +87,14 @@ def quiet_logging() -> None:
 
 
 def machine() -> str:
-    return (f"{platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
-            f"{platform.system()} {platform.release()}")
+    return (
+        f"{platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
+        f"{platform.system()} {platform.release()}"
+    )
 
 
 # -- the world ---------------------------------------------------------------------------------
+
 
 def community_config() -> CommunityConfig:
     return parse_config(CONFIG_YAML, "bench/_common.py")
@@ -150,6 +160,7 @@ async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -
 
 # -- measuring ---------------------------------------------------------------------------------
 
+
 @dataclass
 class SendRun:
     """What one sender achieved, all measured (times in seconds)."""
@@ -159,8 +170,8 @@ class SendRun:
     delivered: int
     answered_429: int
     early_retries: int
-    elapsed: float             # from the start the benchmark names until the job was done
-    send_times: list[float]    # sandbox clock, per delivered message
+    elapsed: float  # from the start the benchmark names until the job was done
+    send_times: list[float]  # sandbox clock, per delivered message
 
     @property
     def lost(self) -> int:

@@ -21,6 +21,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 import _common as c
+
 from sandbox import TelegramSandbox
 
 #: a function run in the child on its sandbox (module-level: it is sent by reference)
@@ -31,10 +32,11 @@ class RemoteSandbox:
     """A started sandbox (``c.new_sandbox()``) in a child process, until :meth:`close`."""
 
     def __init__(self) -> None:
-        context = multiprocessing.get_context("spawn")   # a clean interpreter: no loop, no threads
+        context = multiprocessing.get_context("spawn")  # a clean interpreter: no loop, no threads
         self._conn, child = context.Pipe()
-        self._process = context.Process(target=_child, args=(child,), daemon=True,
-                                        name="telegram-sandbox")
+        self._process = context.Process(
+            target=_child, args=(child,), daemon=True, name="telegram-sandbox"
+        )
         self._process.start()
         child.close()
         self._lock = threading.Lock()
@@ -96,7 +98,7 @@ async def _serve(conn: Connection) -> None:
                 if asyncio.iscoroutine(result):
                     result = await result
                 conn.send(("ok", result))
-            except Exception as error:  # noqa: BLE001 - reported to the parent, which raises
+            except Exception as error:
                 conn.send(("error", f"{type(error).__name__}: {error}"))
     finally:
         await sandbox.stop()
@@ -104,6 +106,7 @@ async def _serve(conn: Connection) -> None:
 
 
 # -- jobs the benchmarks share -----------------------------------------------------------------
+
 
 def pending_updates(sandbox: TelegramSandbox) -> int:
     return sandbox.pending_updates()

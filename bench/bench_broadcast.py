@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import _common as c
+import _remote as _r
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-import _common as c
-import _remote as _r
 from bot.app import SopBot
 from bot.config import CommunityConfig, parse_config
 from bot.db.models import Member
@@ -64,6 +64,7 @@ async def wait_cheaply(predicate: Callable[[], bool], timeout: float, what: str)
 
 
 # -- jobs run in the sandbox's process (see _remote.py) ------------------------------------------
+
 
 def add_members(sandbox: TelegramSandbox, first: int, n: int) -> None:
     """N users the sandbox lets the bot DM (they started it earlier)."""
@@ -100,25 +101,33 @@ def tally_shown(sandbox: TelegramSandbox) -> bool:
 
 def recorded(sandbox: TelegramSandbox, first: int, n: int) -> dict[str, Any]:
     """What the sandbox recorded of the members' copies, the 429s and the progress edits."""
-    return {"sent": [(m.chat_id, m.at) for m in sandbox.sent_messages()
-                     if first <= m.chat_id < first + n],
-            "429": sandbox.count_errors(429), "early": sandbox.early_retries,
-            "edits": [call.at for call in sandbox.calls
-                      if call.method == "editMessageText" and call.ok]}
+    return {
+        "sent": [
+            (m.chat_id, m.at) for m in sandbox.sent_messages() if first <= m.chat_id < first + n
+        ],
+        "429": sandbox.count_errors(429),
+        "early": sandbox.early_retries,
+        "edits": [
+            call.at for call in sandbox.calls if call.method == "editMessageText" and call.ok
+        ],
+    }
 
 
 def config(backlog: int | None) -> CommunityConfig:
     if backlog is None:
         return c.community_config()
-    return parse_config(c.CONFIG_YAML + f"broadcasts:\n  backlog: {backlog}\n",
-                        "bench/bench_broadcast.py")
+    return parse_config(
+        c.CONFIG_YAML + f"broadcasts:\n  backlog: {backlog}\n", "bench/bench_broadcast.py"
+    )
 
 
 # -- the two senders ---------------------------------------------------------------------------
 
-async def sopbot_broadcast(n: int, backend: str, pg_url: str | None,
-                           backlog: int | None = None) -> Run:
-    with _r.RemoteSandbox() as sandbox:   # real time
+
+async def sopbot_broadcast(
+    n: int, backend: str, pg_url: str | None, backlog: int | None = None
+) -> Run:
+    with _r.RemoteSandbox() as sandbox:  # real time
         sandbox.call(add_members, FIRST_USER, n)
         users = list(range(FIRST_USER, FIRST_USER + n))
         async with c.scratch_database(backend, pg_url) as db_url:
@@ -130,17 +139,27 @@ async def sopbot_broadcast(n: int, backend: str, pg_url: str | None,
                 await app.stop()
 
 
-async def _broadcast(app: SopBot, sandbox: _r.RemoteSandbox, users: list[int],
-                     backend: str) -> Run:
+async def _broadcast(app: SopBot, sandbox: _r.RemoteSandbox, users: list[int], backend: str) -> Run:
     n = len(users)
     pending = functools.partial(sandbox.call, _r.pending_updates)
     now = app.clock.now()
-    async with app.db.transaction() as session:   # the ledger as /start left it
+    async with app.db.transaction() as session:  # the ledger as /start left it
         for i in range(0, n, 1000):
-            await session.execute(insert_for(session, Member).values([
-                {"user_id": uid, "first_name": f"U{uid}", "language_code": "en",
-                 "first_seen_at": now - timedelta(days=3), "dm_allowed": True,
-                 "started_at": now - timedelta(days=3)} for uid in users[i:i + 1000]]))
+            await session.execute(
+                insert_for(session, Member).values(
+                    [
+                        {
+                            "user_id": uid,
+                            "first_name": f"U{uid}",
+                            "language_code": "en",
+                            "first_seen_at": now - timedelta(days=3),
+                            "dm_allowed": True,
+                            "started_at": now - timedelta(days=3),
+                        }
+                        for uid in users[i : i + 1000]
+                    ]
+                )
+            )
     # the bot's own start-up passes over the new members (lifecycle tags…) first: the
     # broadcast is measured alone
     settling = time.perf_counter()
@@ -157,7 +176,7 @@ async def _broadcast(app: SopBot, sandbox: _r.RemoteSandbox, users: list[int],
     limit, window = sandbox.call(_r.limits)
     budget = 3 * c.fastest_drain(n, limit, window) + 60
     before = sandbox.call(_r.sent_count)
-    pressed = time.time()   # the sandbox stamps sends with time.time() too (same machine)
+    pressed = time.time()  # the sandbox stamps sends with time.time() too (same machine)
     sandbox.call(press_send, card_id, data)
     # cheap polling from a thread every 50 ms: the bot's loop is not held up by the asking
     deadline = time.perf_counter() + budget
@@ -173,10 +192,19 @@ async def _broadcast(app: SopBot, sandbox: _r.RemoteSandbox, users: list[int],
     got = sandbox.call(recorded, users[0], n)
     per_member = Counter(chat_id for chat_id, _ in got["sent"])
     times = [at for _, at in got["sent"]]
-    return Run(f"sopbot ({backend})", n, len(per_member), got["429"], got["early"],
-               max(times) - pressed, times, twice=sum(1 for v in per_member.values() if v > 1),
-               edits=got["edits"], note=f"the bot's start-up passes over {n} new members took "
-                                        f"{settle_s:.1f} s before the operator began")
+    return Run(
+        f"sopbot ({backend})",
+        n,
+        len(per_member),
+        got["429"],
+        got["early"],
+        max(times) - pressed,
+        times,
+        twice=sum(1 for v in per_member.values() if v > 1),
+        edits=got["edits"],
+        note=f"the bot's start-up passes over {n} new members took "
+        f"{settle_s:.1f} s before the operator began",
+    )
 
 
 async def naive_loop(n: int) -> Run:
@@ -189,65 +217,111 @@ async def naive_loop(n: int) -> Run:
             for uid in range(FIRST_USER, FIRST_USER + n):
                 try:
                     await bot.send_message(uid, TEXT)
-                except Exception:  # noqa: BLE001 - the naive way: drop it and go on
+                except Exception:
                     pass
             finished = time.time()
         finally:
             await bot.session.close()
         got = sandbox.call(recorded, FIRST_USER, n)
     sent = [at for _, at in got["sent"]]
-    return Run("naive await loop", n, len(sent), got["429"], got["early"],
-               max([finished, *sent]) - started, sent)
+    return Run(
+        "naive await loop",
+        n,
+        len(sent),
+        got["429"],
+        got["early"],
+        max([finished, *sent]) - started,
+        sent,
+    )
 
 
 def report(n: int, runs: list[Run], limit: int, window: float) -> None:
-    print(f"\nBroadcast of one message to {n} members, real time; Telegram's limit (as the "
-          f"sandbox enforces it): {limit} messages per {window:g} s")
-    print("elapsed = from the Send press (sopbot) / the first call (naive) until the last copy "
-          "was recorded;\nmsg/s = delivered / elapsed; peak = most deliveries in any "
-          f"{window:g} s window\n")
+    print(
+        f"\nBroadcast of one message to {n} members, real time; Telegram's limit (as the "
+        f"sandbox enforces it): {limit} messages per {window:g} s"
+    )
+    print(
+        "elapsed = from the Send press (sopbot) / the first call (naive) until the last copy "
+        "was recorded;\nmsg/s = delivered / elapsed; peak = most deliveries in any "
+        f"{window:g} s window\n"
+    )
     per_second = limit / window
-    headers = ["sender", "delivered", "lost", "twice", "429s", "early retries", "elapsed s",
-               "msg/s", "msg/s ÷ limit", "peak/1s"]
-    rows = [[r.name, str(r.delivered), str(r.lost), str(r.twice), str(r.answered_429),
-             str(r.early_retries), c.fmt(r.elapsed, 1), c.fmt(r.rate),
-             c.ratio(r.rate, per_second),
-             str(c.max_in_window(r.send_times, window) if r.send_times else 0)] for r in runs]
+    headers = [
+        "sender",
+        "delivered",
+        "lost",
+        "twice",
+        "429s",
+        "early retries",
+        "elapsed s",
+        "msg/s",
+        "msg/s ÷ limit",
+        "peak/1s",
+    ]
+    rows = [
+        [
+            r.name,
+            str(r.delivered),
+            str(r.lost),
+            str(r.twice),
+            str(r.answered_429),
+            str(r.early_retries),
+            c.fmt(r.elapsed, 1),
+            c.fmt(r.rate),
+            c.ratio(r.rate, per_second),
+            str(c.max_in_window(r.send_times, window) if r.send_times else 0),
+        ]
+        for r in runs
+    ]
     c.print_table(headers, rows)
     for run in runs:
         if run.edits:
             gaps = [b - a for a, b in zip(run.edits, run.edits[1:], strict=False)]
-            print(f"\n{run.name}: progress message edited {len(run.edits)} times, shortest gap "
-                  f"between edits {min(gaps, default=float('nan')):.1f} s (the last edit is the "
-                  "final tally, sent as soon as it is over)")
+            print(
+                f"\n{run.name}: progress message edited {len(run.edits)} times, shortest gap "
+                f"between edits {min(gaps, default=float('nan')):.1f} s (the last edit is the "
+                "final tally, sent as soon as it is over)"
+            )
             fastest = c.fastest_drain(n, limit, window)
             span = max(run.send_times) - min(run.send_times)
-            print(f"  first→last copy {span:.1f} s; the fastest the limit allows for {n} is "
-                  f"{fastest:.1f} s (ratio {c.ratio(fastest, span)}); {run.note}")
+            print(
+                f"  first→last copy {span:.1f} s; the fastest the limit allows for {n} is "
+                f"{fastest:.1f} s (ratio {c.ratio(fastest, span)}); {run.note}"
+            )
     bots = [r for r in runs if r.name.startswith("sopbot")]
     peers = [r for r in runs if not r.name.startswith("sopbot")]
     for bot in bots:
         for peer in peers:
-            print(f"\n{bot.name} vs {peer.name}: delivered {bot.delivered} vs {peer.delivered} "
-                  f"(ratio {c.ratio(bot.delivered, peer.delivered)}), lost {bot.lost} vs "
-                  f"{peer.lost}, 429s {bot.answered_429} vs {peer.answered_429}")
+            print(
+                f"\n{bot.name} vs {peer.name}: delivered {bot.delivered} vs {peer.delivered} "
+                f"(ratio {c.ratio(bot.delivered, peer.delivered)}), lost {bot.lost} vs "
+                f"{peer.lost}, 429s {bot.answered_429} vs {peer.answered_429}"
+            )
 
 
 async def main() -> int:
     p = c.parser(__doc__.splitlines()[0])
-    p.add_argument("--members", type=int, metavar="N",
-                   help="members in the segment (default 10000, quick 600)")
-    p.add_argument("--backlog", type=int, metavar="B",
-                   help="broadcasts.backlog (default: the config's default)")
+    p.add_argument(
+        "--members", type=int, metavar="N", help="members in the segment (default 10000, quick 600)"
+    )
+    p.add_argument(
+        "--backlog",
+        type=int,
+        metavar="B",
+        help="broadcasts.backlog (default: the config's default)",
+    )
     args = p.parse_args()
     c.quiet_logging()
     n = args.members or (600 if args.quick else 10_000)
     print(f"bench_broadcast — {c.machine()}")
-    print(f"backends: {', '.join(c.backends(args.pg))}; N={n} members"
-          f"{' (quick)' if args.quick else ''}")
+    print(
+        f"backends: {', '.join(c.backends(args.pg))}; N={n} members"
+        f"{' (quick)' if args.quick else ''}"
+    )
     wall = time.perf_counter()
-    runs = [await sopbot_broadcast(n, backend, args.pg, args.backlog)
-            for backend in c.backends(args.pg)]
+    runs = [
+        await sopbot_broadcast(n, backend, args.pg, args.backlog) for backend in c.backends(args.pg)
+    ]
     runs.append(await naive_loop(n))
     limits = c.new_sandbox().limits
     report(n, runs, limits.global_per_second, limits.global_window)

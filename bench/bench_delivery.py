@@ -18,12 +18,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import _common as c
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import select
 
-import _common as c
 from bot.app import SopBot
 from bot.db.models import OutboxMessage
 from bot.db.repositories import OutboxRepository
@@ -65,6 +65,7 @@ def seconds(a: datetime, b: datetime) -> float:
 
 # -- 1. the bot, real time ------------------------------------------------------------------------
 
+
 async def sopbot_dms(n: int, backend: str, pg_url: str | None) -> Run:
     sandbox = c.new_sandbox()  # real time
     users = private_users(sandbox, n)
@@ -79,31 +80,52 @@ async def sopbot_dms(n: int, backend: str, pg_url: str | None) -> Run:
             async with app.db.transaction() as session:
                 repo = OutboxRepository(session)
                 for i, uid in enumerate(users):
-                    await repo.enqueue(key=f"bench:dm:{uid}", chat_id=uid, chat_kind="private",
-                                       purpose=PURPOSE, payload={"text": dm_text(i)},
-                                       now=app.clock.now())
+                    await repo.enqueue(
+                        key=f"bench:dm:{uid}",
+                        chat_id=uid,
+                        chat_kind="private",
+                        purpose=PURPOSE,
+                        payload={"text": dm_text(i)},
+                        now=app.clock.now(),
+                    )
             handed_over = time.time()  # the sandbox stamps sends with time.time() too
             enqueue_s = time.perf_counter() - enqueue_started
             app.delivery.wake()
             limits = sandbox.limits
             budget = 3 * c.fastest_drain(n, limits.global_per_second, limits.global_window) + 30
-            await c.wait_until(lambda: len(sandbox.sent_messages()) >= n, budget,
-                               f"{n} DMs sent by the bot")
+            await c.wait_until(
+                lambda: len(sandbox.sent_messages()) >= n, budget, f"{n} DMs sent by the bot"
+            )
             done = max(m.at for m in sandbox.sent_messages())
             await app.wait_idle(sandbox.pending_updates, timeout=60)
             async with app.sessions() as session:
-                rows = (await session.execute(
-                    select(OutboxMessage).where(OutboxMessage.purpose == PURPOSE))).scalars().all()
+                rows = (
+                    (
+                        await session.execute(
+                            select(OutboxMessage).where(OutboxMessage.purpose == PURPOSE)
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
         finally:
             await app.stop()
     latencies = [seconds(r.created_at, r.sent_at) for r in rows if r.sent_at is not None]
-    return Run(f"sopbot ({backend})", n, len(sandbox.sent_messages()), sandbox.count_errors(429),
-               sandbox.early_retries, done - handed_over,
-               [m.at for m in sandbox.sent_messages()], latencies,
-               note=f"enqueue of {n} rows in one transaction: {enqueue_s * 1000:.0f} ms")
+    return Run(
+        f"sopbot ({backend})",
+        n,
+        len(sandbox.sent_messages()),
+        sandbox.count_errors(429),
+        sandbox.early_retries,
+        done - handed_over,
+        [m.at for m in sandbox.sent_messages()],
+        latencies,
+        note=f"enqueue of {n} rows in one transaction: {enqueue_s * 1000:.0f} ms",
+    )
 
 
 # -- 2. naive peers, real time --------------------------------------------------------------------
+
 
 async def naive_dms(n: int, how: str) -> Run:
     sandbox = c.new_sandbox()
@@ -117,21 +139,31 @@ async def naive_dms(n: int, how: str) -> Run:
                 for i, uid in enumerate(users):
                     try:
                         await bot.send_message(uid, dm_text(i))
-                    except Exception:  # noqa: BLE001 - the naive way: drop it and go on
+                    except Exception:
                         pass
             else:
-                await asyncio.gather(*(bot.send_message(uid, dm_text(i))
-                                       for i, uid in enumerate(users)), return_exceptions=True)
+                await asyncio.gather(
+                    *(bot.send_message(uid, dm_text(i)) for i, uid in enumerate(users)),
+                    return_exceptions=True,
+                )
             finished = time.time()
         finally:
             await bot.session.close()
     sent = [m.at for m in sandbox.sent_messages()]
     name = "naive await loop" if how == "loop" else "naive asyncio.gather"
-    return Run(name, n, len(sent), sandbox.count_errors(429), sandbox.early_retries,
-               max([finished, *sent]) - started, sent)
+    return Run(
+        name,
+        n,
+        len(sent),
+        sandbox.count_errors(429),
+        sandbox.early_retries,
+        max([finished, *sent]) - started,
+        sent,
+    )
 
 
 # -- 3. group burst, virtual time -----------------------------------------------------------------
+
 
 @dataclass
 class GroupRun:
@@ -158,13 +190,19 @@ async def sopbot_group_burst(m: int, backend: str, pg_url: str | None) -> GroupR
             async with app.db.transaction() as session:
                 repo = OutboxRepository(session)
                 for i in range(m):
-                    await repo.enqueue(key=f"bench:group:{i}", chat_id=c.COMMUNITY,
-                                       chat_kind="group", purpose=PURPOSE,
-                                       payload={"text": f"Group post {i}"}, now=clock.now())
+                    await repo.enqueue(
+                        key=f"bench:group:{i}",
+                        chat_id=c.COMMUNITY,
+                        chat_kind="group",
+                        purpose=PURPOSE,
+                        payload={"text": f"Group post {i}"},
+                        now=clock.now(),
+                    )
             app.delivery.wake()
             limits = sandbox.limits
-            max_steps = 3 * int(c.fastest_drain(m, limits.group_per_minute,
-                                                limits.group_window)) + 300
+            max_steps = (
+                3 * int(c.fastest_drain(m, limits.group_per_minute, limits.group_window)) + 300
+            )
             started = time.perf_counter()
             steps = 0
             while True:
@@ -172,90 +210,167 @@ async def sopbot_group_burst(m: int, backend: str, pg_url: str | None) -> GroupR
                 if len(sandbox.sent_messages(c.COMMUNITY)) >= m:
                     break
                 if steps >= max_steps:
-                    raise TimeoutError(f"group burst: {len(sandbox.sent_messages(c.COMMUNITY))}"
-                                       f" of {m} sent after {steps} virtual seconds")
+                    raise TimeoutError(
+                        f"group burst: {len(sandbox.sent_messages(c.COMMUNITY))}"
+                        f" of {m} sent after {steps} virtual seconds"
+                    )
                 clock.advance(seconds=1)
                 steps += 1
             real = time.perf_counter() - started
         finally:
             await app.stop()
     sent = sandbox.sent_messages(c.COMMUNITY)
-    return GroupRun(backend, m, [s.at for s in sent],
-                    [s.text for s in sent] == [f"Group post {i}" for i in range(m)],
-                    sandbox.count_errors(429), sandbox.early_retries, steps, real,
-                    sandbox.limits.group_per_minute, sandbox.limits.group_window)
+    return GroupRun(
+        backend,
+        m,
+        [s.at for s in sent],
+        [s.text for s in sent] == [f"Group post {i}" for i in range(m)],
+        sandbox.count_errors(429),
+        sandbox.early_retries,
+        steps,
+        real,
+        sandbox.limits.group_per_minute,
+        sandbox.limits.group_window,
+    )
 
 
 # -- report ---------------------------------------------------------------------------------------
 
+
 def report_dms(n: int, bots: list[Run], peers: list[Run], limit: int, window: float) -> None:
     print(f"\n1+2. DM throughput: {n} messages to {n} distinct private chats, real time")
-    print(f"     Telegram's limit (as the sandbox enforces it): {limit} messages per "
-          f"{window:g} s for the whole bot; 1 per second per private chat")
-    print("     elapsed = from hand-over (outbox rows committed / first call made) until the job "
-          "was done;\n     msg/s = delivered / elapsed; peak = most deliveries in any "
-          f"{window:g} s window\n")
+    print(
+        f"     Telegram's limit (as the sandbox enforces it): {limit} messages per "
+        f"{window:g} s for the whole bot; 1 per second per private chat"
+    )
+    print(
+        "     elapsed = from hand-over (outbox rows committed / first call made) until the job "
+        "was done;\n     msg/s = delivered / elapsed; peak = most deliveries in any "
+        f"{window:g} s window\n"
+    )
     per_second = limit / window
-    headers = ["sender", "delivered", "lost", "429s", "early retries", "elapsed s", "msg/s",
-               "msg/s ÷ limit", "peak/1s", "peak ÷ limit"]
+    headers = [
+        "sender",
+        "delivered",
+        "lost",
+        "429s",
+        "early retries",
+        "elapsed s",
+        "msg/s",
+        "msg/s ÷ limit",
+        "peak/1s",
+        "peak ÷ limit",
+    ]
     rows = []
     for run in [*bots, *peers]:
         peak = c.max_in_window(run.send_times, window) if run.send_times else 0
-        rows.append([run.name, str(run.delivered), str(run.lost), str(run.answered_429),
-                     str(run.early_retries), c.fmt(run.elapsed, 2), c.fmt(run.rate),
-                     c.ratio(run.rate, per_second), str(peak), c.ratio(peak, limit)])
+        rows.append(
+            [
+                run.name,
+                str(run.delivered),
+                str(run.lost),
+                str(run.answered_429),
+                str(run.early_retries),
+                c.fmt(run.elapsed, 2),
+                c.fmt(run.rate),
+                c.ratio(run.rate, per_second),
+                str(peak),
+                c.ratio(peak, limit),
+            ]
+        )
     c.print_table(headers, rows)
     for run in bots:
         fastest = c.fastest_drain(n, limit, window)
-        print(f"\n     {run.name}: first→last send {run.span:.2f} s; the fastest the limit allows "
-              f"for {n} is {fastest:.2f} s (ratio {c.ratio(fastest, run.span)}); {run.note}")
-        print(f"       queue-to-send latency (outbox created_at → sent_at, {len(run.latencies)} "
-              f"rows): p50 {c.percentile(run.latencies, 50):.2f} s, "
-              f"p95 {c.percentile(run.latencies, 95):.2f} s, "
-              f"max {c.percentile(run.latencies, 100):.2f} s")
+        print(
+            f"\n     {run.name}: first→last send {run.span:.2f} s; the fastest the limit allows "
+            f"for {n} is {fastest:.2f} s (ratio {c.ratio(fastest, run.span)}); {run.note}"
+        )
+        print(
+            f"       queue-to-send latency (outbox created_at → sent_at, {len(run.latencies)} "
+            f"rows): p50 {c.percentile(run.latencies, 50):.2f} s, "
+            f"p95 {c.percentile(run.latencies, 95):.2f} s, "
+            f"max {c.percentile(run.latencies, 100):.2f} s"
+        )
     print("\n     sopbot against each peer (sopbot ÷ peer):")
     headers = ["", "delivered", "msg/s", "lost (sopbot, peer)", "429s (sopbot, peer)"]
-    rows = [[f"{bot.name} vs {peer.name}", c.ratio(bot.delivered, peer.delivered),
-             c.ratio(bot.rate, peer.rate), f"{bot.lost}, {peer.lost}",
-             f"{bot.answered_429}, {peer.answered_429}"] for bot in bots for peer in peers]
+    rows = [
+        [
+            f"{bot.name} vs {peer.name}",
+            c.ratio(bot.delivered, peer.delivered),
+            c.ratio(bot.rate, peer.rate),
+            f"{bot.lost}, {peer.lost}",
+            f"{bot.answered_429}, {peer.answered_429}",
+        ]
+        for bot in bots
+        for peer in peers
+    ]
     c.print_table(headers, rows)
 
 
 def report_group(m: int, runs: list[GroupRun]) -> None:
     first = runs[0]
-    print(f"\n3. Group burst: {m} messages to one group, virtual time (ManualClock shared by the "
-          "bot and the sandbox,\n   advanced 1 s per step once the bot is idle); "
-          f"limit {first.per_window} per {first.window:g} s per group\n")
+    print(
+        f"\n3. Group burst: {m} messages to one group, virtual time (ManualClock shared by the "
+        "bot and the sandbox,\n   advanced 1 s per step once the bot is idle); "
+        f"limit {first.per_window} per {first.window:g} s per group\n"
+    )
     fastest = c.fastest_drain(m, first.per_window, first.window)
-    headers = ["backend", "sent", "in order", "max/60s", "max ÷ limit", "429s", "early retries",
-               "first→last s", "fastest s", "fastest ÷ actual", "msgs/min", "real s"]
+    headers = [
+        "backend",
+        "sent",
+        "in order",
+        "max/60s",
+        "max ÷ limit",
+        "429s",
+        "early retries",
+        "first→last s",
+        "fastest s",
+        "fastest ÷ actual",
+        "msgs/min",
+        "real s",
+    ]
     rows = []
     for run in runs:
         span = max(run.times) - min(run.times) if len(run.times) > 1 else 0.0
         peak = c.max_in_window(run.times, run.window)
         # messages per minute over the minutes the burst occupied (first send .. last window end)
         per_minute = len(run.times) / (span + run.window) * 60
-        rows.append([run.backend, str(len(run.times)), "yes" if run.in_order else "NO",
-                     str(peak), c.ratio(peak, run.per_window), str(run.answered_429),
-                     str(run.early_retries), c.fmt(span), c.fmt(fastest),
-                     c.ratio(fastest, span), c.fmt(per_minute), c.fmt(run.real_seconds)])
+        rows.append(
+            [
+                run.backend,
+                str(len(run.times)),
+                "yes" if run.in_order else "NO",
+                str(peak),
+                c.ratio(peak, run.per_window),
+                str(run.answered_429),
+                str(run.early_retries),
+                c.fmt(span),
+                c.fmt(fastest),
+                c.ratio(fastest, span),
+                c.fmt(per_minute),
+                c.fmt(run.real_seconds),
+            ]
+        )
     c.print_table(headers, rows)
-    print("   msgs/min = sent / (first→last + one window) × 60, to compare with the limit of "
-          f"{first.per_window}/min")
+    print(
+        "   msgs/min = sent / (first→last + one window) × 60, to compare with the limit of "
+        f"{first.per_window}/min"
+    )
 
 
 async def main() -> int:
     p = c.parser(__doc__.splitlines()[0])
     p.add_argument("--dm", type=int, metavar="N", help="DMs to send (default 600, quick 150)")
-    p.add_argument("--group", type=int, metavar="M",
-                   help="group messages (default 200, quick 60)")
+    p.add_argument("--group", type=int, metavar="M", help="group messages (default 200, quick 60)")
     args = p.parse_args()
     c.quiet_logging()
     n = args.dm or (150 if args.quick else 600)
     m = args.group or (60 if args.quick else 200)
     print(f"bench_delivery — {c.machine()}")
-    print(f"backends: {', '.join(c.backends(args.pg))}; N={n} DMs, M={m} group messages"
-          f"{' (quick)' if args.quick else ''}")
+    print(
+        f"backends: {', '.join(c.backends(args.pg))}; N={n} DMs, M={m} group messages"
+        f"{' (quick)' if args.quick else ''}"
+    )
     wall = time.perf_counter()
 
     bots = [await sopbot_dms(n, backend, args.pg) for backend in c.backends(args.pg)]

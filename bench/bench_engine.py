@@ -44,10 +44,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import _common as c
 import yaml
 from sqlalchemy import func, insert, select, text
 
-import _common as c
 from bot.app import SopBot
 from bot.config import CommunityConfig, parse_config
 from bot.db.migrate import upgrade
@@ -63,10 +63,10 @@ MEMBERS, QUICK_MEMBERS, SMALL_MEMBERS = 100_000, 10_000, 1_000
 SCHEDULES, HOOKS, FAQ_ENTRIES, QUESTIONS = 50, 500, 30, 300
 STEP = timedelta(minutes=1)
 DAY, QUICK_SPAN = timedelta(days=1), timedelta(hours=3)
-BATCH = 5_000                    # rows per bulk insert
+BATCH = 5_000  # rows per bulk insert
 #: days of recorded runs before the simulation (the tick reads back 8 days + the grace)
 HISTORY_DAYS = 9
-PLAN_ROUNDS = 5                  # planning is timed this often per instant; the mean is taken
+PLAN_ROUNDS = 5  # planning is timed this often per instant; the mean is taken
 #: idle ticks timed per world in the member-count comparison (quick: 100)
 TWIN_ROUNDS, QUICK_TWIN_ROUNDS = 300, 100
 FIRST_MEMBER = 10_000_000
@@ -95,34 +95,63 @@ def schedules() -> list[dict[str, Any]]:
     """50 schedules: 8 briefings, 8 Q&As, 4 every 15 minutes, 30 daily messages."""
     out: list[dict[str, Any]] = []
     for i in range(8):
-        out.append({"id": f"brief_{i:02d}", "kind": "briefing", "template": "bench_briefing",
-                    "cron": f"{(i * 7) % 60} {(6 + i * 2) % 24} * * *"})
+        out.append(
+            {
+                "id": f"brief_{i:02d}",
+                "kind": "briefing",
+                "template": "bench_briefing",
+                "cron": f"{(i * 7) % 60} {(6 + i * 2) % 24} * * *",
+            }
+        )
     for i in range(8):
         hour = (10 + i * 2) % 24
-        out.append({"id": f"qa_{i:02d}", "kind": "qa", "template": "bench_qa",
-                    "cron": f"{(i * 11) % 60} {hour} * * *",
-                    "starts_at": f"{(hour + 2) % 24:02d}:00"})
-    for i, cron in enumerate(["*/15 * * * *", "7-59/15 * * * *", "*/15 8-21 * * *",
-                              "3-59/15 9-17 * * mon-fri"]):
-        out.append({"id": f"every15_{i}", "kind": "message", "template": "bench_message",
-                    "cron": cron})
+        out.append(
+            {
+                "id": f"qa_{i:02d}",
+                "kind": "qa",
+                "template": "bench_qa",
+                "cron": f"{(i * 11) % 60} {hour} * * *",
+                "starts_at": f"{(hour + 2) % 24:02d}:00",
+            }
+        )
+    for i, cron in enumerate(
+        ["*/15 * * * *", "7-59/15 * * * *", "*/15 8-21 * * *", "3-59/15 9-17 * * mon-fri"]
+    ):
+        out.append(
+            {"id": f"every15_{i}", "kind": "message", "template": "bench_message", "cron": cron}
+        )
     for i in range(SCHEDULES - len(out)):
         # spread over the day: hours step by 5 (mod 24 covers every hour), minutes by 37
         dow = "mon-fri" if i % 5 == 4 else "*"
-        out.append({"id": f"msg_{i:02d}", "kind": "message", "template": "bench_message",
-                    "cron": f"{(i * 37 + 2) % 60} {(i * 5 + 1) % 24} * * {dow}"})
+        out.append(
+            {
+                "id": f"msg_{i:02d}",
+                "kind": "message",
+                "template": "bench_message",
+                "cron": f"{(i * 37 + 2) % 60} {(i * 5 + 1) % 24} * * {dow}",
+            }
+        )
     assert len(out) == SCHEDULES
     return out
 
 
 def hooks() -> list[dict[str, Any]]:
-    return [{"id": f"hook_{i:03d}", "keywords": [f"kw{i:03d}", f"词{i:03d}号"],
-             "template": "guide", "tag": f"interest:h{i}"} for i in range(HOOKS)]
+    return [
+        {
+            "id": f"hook_{i:03d}",
+            "keywords": [f"kw{i:03d}", f"词{i:03d}号"],
+            "template": "guide",
+            "tag": f"interest:h{i}",
+        }
+        for i in range(HOOKS)
+    ]
 
 
 def faq() -> list[dict[str, str]]:
-    return [{"q": f"第{i}号问题：优惠券{i}怎么使用？", "a": f"答案 {i}：结算页输入券码即可。"}
-            for i in range(FAQ_ENTRIES)]
+    return [
+        {"q": f"第{i}号问题：优惠券{i}怎么使用？", "a": f"答案 {i}：结算页输入券码即可。"}
+        for i in range(FAQ_ENTRIES)
+    ]
 
 
 def community_config() -> CommunityConfig:
@@ -149,8 +178,11 @@ class World:
         """Runs recorded and questions no longer open, so far (read outside the timing)."""
         async with self.app.sessions() as session:
             runs = (await session.execute(select(func.count()).select_from(SopRun))).scalar_one()
-            settled = (await session.execute(select(func.count()).select_from(Question)
-                                             .where(Question.status != "open"))).scalar_one()
+            settled = (
+                await session.execute(
+                    select(func.count()).select_from(Question).where(Question.status != "open")
+                )
+            ).scalar_one()
         return int(runs), int(settled)
 
     async def tick(self) -> None:
@@ -167,64 +199,102 @@ def faq_link(config: CommunityConfig, index: int | None) -> dict[str, Any]:
     """The column that ties a question to the FAQ entry it matched, as the bot fills it."""
     if index is None:
         return {}
-    if hasattr(Question, "faq_key"):      # by the entry's key (a reload may reorder entries)
+    if hasattr(Question, "faq_key"):  # by the entry's key (a reload may reorder entries)
         from bot.services.questions import faq_key
+
         return {"faq_key": faq_key(config.first_response.faq[index].q)}
     return {"faq_index": index}
 
 
-async def build_world(name: str, members: int, config: CommunityConfig, db_url: str,
-                      config_dir: Path) -> World:
+async def build_world(
+    name: str, members: int, config: CommunityConfig, db_url: str, config_dir: Path
+) -> World:
     started = time.perf_counter()
     clock = ManualClock(c.VIRTUAL_START)
     settings = c.settings(DUMMY_API, db_url).model_copy(
-        update={"sopbot_config": config_dir / "community.yaml"})
+        update={"sopbot_config": config_dir / "community.yaml"}
+    )
     app = SopBot(settings, config, clock=clock)
     await upgrade(app.db.engine)
     # what SopBot.start() builds, without starting the loops or asking Telegram who we are
-    app.runtime = Runtime(db=app.db, clock=clock, config=app.config,
-                          identity=BotIdentity(id=424242, username="sopbot_bench"),
-                          config_dir=app.settings.sopbot_config.parent,
-                          after_commit=app._after_commit)
+    app.runtime = Runtime(
+        db=app.db,
+        clock=clock,
+        config=app.config,
+        identity=BotIdentity(id=424242, username="sopbot_bench"),
+        config_dir=app.settings.sopbot_config.parent,
+        after_commit=app._after_commit,
+    )
     now = clock.now()
     rng = random.Random(SEED)
     async with app.db.transaction() as session:
         for low in range(0, members, BATCH):
             ids = range(FIRST_MEMBER + low, FIRST_MEMBER + min(members, low + BATCH))
-            await session.execute(insert(Member), [
-                {"user_id": uid, "first_name": f"M{uid}", "language_code": "zh-hans",
-                 "source": "unknown", "source_kind": "unknown",
-                 "first_seen_at": now - timedelta(days=1 + uid % 300),
-                 "dm_allowed": uid % 3 == 0, "last_seen_at": now - timedelta(hours=uid % 500)}
-                for uid in ids])
-            await session.execute(insert(Membership), [
-                {"chat_id": c.COMMUNITY, "user_id": uid,
-                 "joined_at": now - timedelta(days=1 + uid % 300),
-                 "welcomed_at": now - timedelta(days=1 + uid % 300)} for uid in ids])
+            await session.execute(
+                insert(Member),
+                [
+                    {
+                        "user_id": uid,
+                        "first_name": f"M{uid}",
+                        "language_code": "zh-hans",
+                        "source": "unknown",
+                        "source_kind": "unknown",
+                        "first_seen_at": now - timedelta(days=1 + uid % 300),
+                        "dm_allowed": uid % 3 == 0,
+                        "last_seen_at": now - timedelta(hours=uid % 500),
+                    }
+                    for uid in ids
+                ],
+            )
+            await session.execute(
+                insert(Membership),
+                [
+                    {
+                        "chat_id": c.COMMUNITY,
+                        "user_id": uid,
+                        "joined_at": now - timedelta(days=1 + uid % 300),
+                        "welcomed_at": now - timedelta(days=1 + uid % 300),
+                    }
+                    for uid in ids
+                ],
+            )
         sop = SopRepository(session)
         local_day = now.astimezone(config.tz).date()
-        for offset in range(2):          # the day the simulation starts and the next
+        for offset in range(2):  # the day the simulation starts and the next
             for n in range(5):
-                await sop.add_brief_item(local_day + timedelta(days=offset),
-                                         f"行业新闻 {n}：A 公司发布新品 {offset}-{n}",
-                                         c.OPERATOR, now)
+                await sop.add_brief_item(
+                    local_day + timedelta(days=offset),
+                    f"行业新闻 {n}：A 公司发布新品 {offset}-{n}",
+                    c.OPERATOR,
+                    now,
+                )
         questions = []
-        for i in range(QUESTIONS):       # deadlines spread over the whole day, staggered
+        for i in range(QUESTIONS):  # deadlines spread over the whole day, staggered
             deadline = now + DAY * (i + 0.5) / QUESTIONS + timedelta(seconds=rng.randint(-40, 40))
-            questions.append({
-                "chat_id": c.COMMUNITY, "message_id": 500_000 + i,
-                "user_id": FIRST_MEMBER + (i * 7919) % members,
-                "asked_at": deadline - config.first_response.within, "deadline": deadline,
-                "status": "open", **faq_link(config, i % FAQ_ENTRIES if i % 3 == 0 else None)})
+            questions.append(
+                {
+                    "chat_id": c.COMMUNITY,
+                    "message_id": 500_000 + i,
+                    "user_id": FIRST_MEMBER + (i * 7919) % members,
+                    "asked_at": deadline - config.first_response.within,
+                    "deadline": deadline,
+                    "status": "open",
+                    **faq_link(config, i % FAQ_ENTRIES if i % 3 == 0 else None),
+                }
+            )
         await session.execute(insert(Question), questions)
         # a bot that has run for a while: the runs of the past HISTORY_DAYS (the engine's own
         # calendar) are recorded, and it was installed before them; each tick reads them back
         engine = app.config.loaded.engine
         past = calendar(engine.schedule_specs(), now - timedelta(days=HISTORY_DAYS), now)
         for low in range(0, len(past), BATCH):
-            await session.execute(insert(SopRun), [
-                {"schedule_id": sid, "fire_at": at, "status": "sent", "carried_at": at}
-                for at, sid in past[low:low + BATCH]])
+            await session.execute(
+                insert(SopRun),
+                [
+                    {"schedule_id": sid, "fire_at": at, "status": "sent", "carried_at": at}
+                    for at, sid in past[low : low + BATCH]
+                ],
+            )
         installed = now - timedelta(days=HISTORY_DAYS, hours=1)
         session.add(SopState(key="installed", at=installed))
         await session.flush()
@@ -234,7 +304,8 @@ async def build_world(name: str, members: int, config: CommunityConfig, db_url: 
         # what autovacuum does to a bulk load sooner or later: not during the measurement
         async with app.db.engine.connect() as conn:
             await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(
-                text("VACUUM ANALYZE"))
+                text("VACUUM ANALYZE")
+            )
     return World(name, members, app, clock, setup_s=time.perf_counter() - started)
 
 
@@ -244,6 +315,7 @@ async def close(world: World) -> None:
 
 
 # -- measuring ---------------------------------------------------------------------------------
+
 
 async def simulate(world: World, span: timedelta) -> None:
     """One tick per virtual minute over ``span`` (both ends included)."""
@@ -262,7 +334,7 @@ async def idle_twins(worlds: list[World], rounds: int) -> dict[str, list[float]]
         w.counts = await w.observe()
     costs: dict[str, list[float]] = {w.name: [] for w in worlds}
     for i in range(rounds):
-        for w in (worlds if i % 2 == 0 else worlds[::-1]):
+        for w in worlds if i % 2 == 0 else worlds[::-1]:
             started = time.perf_counter()
             await w.app.run_sop()
             costs[w.name].append(time.perf_counter() - started)
@@ -275,14 +347,18 @@ async def idle_twins(worlds: list[World], rounds: int) -> dict[str, list[float]]
 async def planning(world: World) -> list[float]:
     """``engine.plan`` alone at each tick's instant, with the runs recorded before it."""
     async with world.app.sessions() as session:
-        runs = [(r[0], r[1]) for r in (await session.execute(
-            select(SopRun.schedule_id, SopRun.fire_at))).all()]
+        runs = [
+            (r[0], r[1])
+            for r in (await session.execute(select(SopRun.schedule_id, SopRun.fire_at))).all()
+        ]
         repo = SopRepository(session)
-        installed = (await session.execute(
-            select(SopState.at).where(SopState.key == "installed"))).scalar_one()
+        installed = (
+            await session.execute(select(SopState.at).where(SopState.key == "installed"))
+        ).scalar_one()
         # what the tick passes: per schedule, since when it exists in this form (read back)
         sinces = await repo.schedule_sinces(
-            [(s.id, s.cron) for s in world.app.config.current.schedules], installed)
+            [(s.id, s.cron) for s in world.app.config.current.schedules], installed
+        )
         since = {sid: max(installed, at) for sid, at in sinces.items()}
         paused = await repo.paused()
     engine = world.app.config.loaded.engine
@@ -302,22 +378,41 @@ def stats_row(name: str, seconds: list[float]) -> list[str]:
     ms = [s * 1000 for s in seconds]
     if not ms:
         return [name, "0", "n/a", "n/a", "n/a", "n/a", "n/a"]
-    return [name, str(len(ms)), c.fmt(statistics.fmean(ms), 3), c.fmt(c.percentile(ms, 50), 3),
-            c.fmt(c.percentile(ms, 95), 3), c.fmt(max(ms), 3), c.fmt(sum(ms) / 1000, 2)]
+    return [
+        name,
+        str(len(ms)),
+        c.fmt(statistics.fmean(ms), 3),
+        c.fmt(c.percentile(ms, 50), 3),
+        c.fmt(c.percentile(ms, 95), 3),
+        c.fmt(max(ms), 3),
+        c.fmt(sum(ms) / 1000, 2),
+    ]
 
 
-async def run_backend(backend: str, pg_url: str | None, members: int, span: timedelta,
-                      config: CommunityConfig, config_dir: Path, rounds: int) -> None:
+async def run_backend(
+    backend: str,
+    pg_url: str | None,
+    members: int,
+    span: timedelta,
+    config: CommunityConfig,
+    config_dir: Path,
+    rounds: int,
+) -> None:
     print(f"\n== {backend} ==")
-    async with c.scratch_database(backend, pg_url) as big_url, \
-            c.scratch_database(backend, pg_url) as small_url:
+    async with (
+        c.scratch_database(backend, pg_url) as big_url,
+        c.scratch_database(backend, pg_url) as small_url,
+    ):
         big = await build_world(f"{members:,} members", members, config, big_url, config_dir)
-        small = await build_world(f"{SMALL_MEMBERS:,} members", SMALL_MEMBERS, config, small_url,
-                                  config_dir)
+        small = await build_world(
+            f"{SMALL_MEMBERS:,} members", SMALL_MEMBERS, config, small_url, config_dir
+        )
         small_open = True
         try:
-            print(f"  setup (migrate + bulk insert + content): {big.name} {big.setup_s:.1f} s, "
-                  f"{small.name} {small.setup_s:.1f} s")
+            print(
+                f"  setup (migrate + bulk insert + content): {big.name} {big.setup_s:.1f} s, "
+                f"{small.name} {small.setup_s:.1f} s"
+            )
             gc.collect()
             twins = await idle_twins([small, big], rounds)
             await close(small)
@@ -327,15 +422,32 @@ async def run_backend(backend: str, pg_url: str | None, members: int, span: time
             sim_wall = time.perf_counter() - wall
             plan_costs = await planning(big)
             async with big.app.sessions() as session:
-                outbox = (await session.execute(
-                    select(func.count()).select_from(OutboxMessage))).scalar_one()
-                statuses = dict((await session.execute(
-                    select(SopRun.status, func.count()).where(SopRun.carried_at >= c.VIRTUAL_START)
-                    .group_by(SopRun.status))).all())
-                history = (await session.execute(select(func.count()).select_from(SopRun).where(
-                    SopRun.carried_at < c.VIRTUAL_START))).scalar_one()
-                qstatus = dict((await session.execute(
-                    select(Question.status, func.count()).group_by(Question.status))).all())
+                outbox = (
+                    await session.execute(select(func.count()).select_from(OutboxMessage))
+                ).scalar_one()
+                statuses = dict(
+                    (
+                        await session.execute(
+                            select(SopRun.status, func.count())
+                            .where(SopRun.carried_at >= c.VIRTUAL_START)
+                            .group_by(SopRun.status)
+                        )
+                    ).all()
+                )
+                history = (
+                    await session.execute(
+                        select(func.count())
+                        .select_from(SopRun)
+                        .where(SopRun.carried_at < c.VIRTUAL_START)
+                    )
+                ).scalar_one()
+                qstatus = dict(
+                    (
+                        await session.execute(
+                            select(Question.status, func.count()).group_by(Question.status)
+                        )
+                    ).all()
+                )
         finally:
             await close(big)
             if small_open:
@@ -349,37 +461,52 @@ async def run_backend(backend: str, pg_url: str | None, members: int, span: time
     all_ticks = [t[1] for t in ticks]
     idle_plan = [p for p, t in zip(plan_costs, ticks, strict=True) if not t[2] and not t[3]]
     mean = statistics.fmean
-    print(f"  {len(ticks)} ticks, one per virtual minute from "
-          f"{ticks[0][0].astimezone(config.tz):%Y-%m-%d %H:%M} local over {span}; "
-          f"{sim_wall:.1f} s real (ticks + counting what each did)")
-    print(f"  {big.name}: {history} runs recorded before the start ({HISTORY_DAYS} days); "
-          f"in the simulation: runs recorded {dict(sorted(statuses.items()))}, questions "
-          f"{dict(sorted(qstatus.items()))}, {outbox} outbox rows queued (not sent)")
+    print(
+        f"  {len(ticks)} ticks, one per virtual minute from "
+        f"{ticks[0][0].astimezone(config.tz):%Y-%m-%d %H:%M} local over {span}; "
+        f"{sim_wall:.1f} s real (ticks + counting what each did)"
+    )
+    print(
+        f"  {big.name}: {history} runs recorded before the start ({HISTORY_DAYS} days); "
+        f"in the simulation: runs recorded {dict(sorted(statuses.items()))}, questions "
+        f"{dict(sorted(qstatus.items()))}, {outbox} outbox rows queued (not sent)"
+    )
     print("\n  tick cost, ms per call (" + big.name + ", 50 schedules):")
     c.print_table(
         ["call", "calls", "mean ms", "p50 ms", "p95 ms", "max ms", "total s"],
-        [stats_row("run_sop, all ticks", all_ticks),
-         stats_row("run_sop, idle (nothing due)", idle),
-         stats_row("run_sop, active (run or question)", active),
-         stats_row("  of which carried out a run", with_runs),
-         stats_row("  of which only questions", with_questions),
-         stats_row("engine.plan alone (floor)", plan_costs),
-         stats_row("engine.plan alone, idle instants", idle_plan)])
-    print(f"  tick ÷ planning: mean all {c.ratio(mean(all_ticks), mean(plan_costs))}, "
-          f"idle {c.ratio(mean(idle), mean(idle_plan)) if idle else 'n/a'}, "
-          f"active {c.ratio(mean(active), mean(plan_costs)) if active else 'n/a'}; "
-          f"p50 all {c.ratio(c.percentile(all_ticks, 50), c.percentile(plan_costs, 50))}, "
-          f"idle {c.ratio(c.percentile(idle, 50), c.percentile(idle_plan, 50))}")
+        [
+            stats_row("run_sop, all ticks", all_ticks),
+            stats_row("run_sop, idle (nothing due)", idle),
+            stats_row("run_sop, active (run or question)", active),
+            stats_row("  of which carried out a run", with_runs),
+            stats_row("  of which only questions", with_questions),
+            stats_row("engine.plan alone (floor)", plan_costs),
+            stats_row("engine.plan alone, idle instants", idle_plan),
+        ],
+    )
+    print(
+        f"  tick ÷ planning: mean all {c.ratio(mean(all_ticks), mean(plan_costs))}, "
+        f"idle {c.ratio(mean(idle), mean(idle_plan)) if idle else 'n/a'}, "
+        f"active {c.ratio(mean(active), mean(plan_costs)) if active else 'n/a'}; "
+        f"p50 all {c.ratio(c.percentile(all_ticks, 50), c.percentile(plan_costs, 50))}, "
+        f"idle {c.ratio(c.percentile(idle, 50), c.percentile(idle_plan, 50))}"
+    )
 
-    print(f"\n  idle tick cost against the member count ({rounds} ticks each at "
-          f"{c.VIRTUAL_START.astimezone(config.tz):%H:%M} local, interleaved, same content):")
-    c.print_table(["world", "idle ticks", "mean ms", "p50 ms", "p95 ms", "max ms", "total s"],
-                  [stats_row(name, costs) for name, costs in twins.items()])
+    print(
+        f"\n  idle tick cost against the member count ({rounds} ticks each at "
+        f"{c.VIRTUAL_START.astimezone(config.tz):%H:%M} local, interleaved, same content):"
+    )
+    c.print_table(
+        ["world", "idle ticks", "mean ms", "p50 ms", "p95 ms", "max ms", "total s"],
+        [stats_row(name, costs) for name, costs in twins.items()],
+    )
     a, b = twins[small.name], twins[big.name]
-    print(f"  {big.name} ÷ {small.name}: mean {c.ratio(mean(b), mean(a))}, "
-          f"p50 {c.ratio(c.percentile(b, 50), c.percentile(a, 50))}, "
-          f"p95 {c.ratio(c.percentile(b, 95), c.percentile(a, 95))} "
-          f"(members ×{big.members / small.members:.0f})")
+    print(
+        f"  {big.name} ÷ {small.name}: mean {c.ratio(mean(b), mean(a))}, "
+        f"p50 {c.ratio(c.percentile(b, 50), c.percentile(a, 50))}, "
+        f"p95 {c.ratio(c.percentile(b, 95), c.percentile(a, 95))} "
+        f"(members ×{big.members / small.members:.0f})"
+    )
 
 
 async def main() -> int:
@@ -393,17 +520,26 @@ async def main() -> int:
     for s in config.schedules:
         kinds[s.effective_kind] = kinds.get(s.effective_kind, 0) + 1
     print(f"bench_engine — {c.machine()}")
-    print(f"world: {members:,} members (and a {SMALL_MEMBERS:,}-member twin) in one community; "
-          f"{len(config.schedules)} schedules {kinds}; {len(config.hooks)} hooks, "
-          f"{len(config.first_response.faq)} FAQ entries; {QUESTIONS} open questions "
-          f"(deadlines over the day); {'quick: ' if args.quick else ''}"
-          f"one run_sop() per virtual minute over {span}")
+    print(
+        f"world: {members:,} members (and a {SMALL_MEMBERS:,}-member twin) in one community; "
+        f"{len(config.schedules)} schedules {kinds}; {len(config.hooks)} hooks, "
+        f"{len(config.first_response.faq)} FAQ entries; {QUESTIONS} open questions "
+        f"(deadlines over the day); {'quick: ' if args.quick else ''}"
+        f"one run_sop() per virtual minute over {span}"
+    )
     wall = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="sopbot-bench-templates-") as tmp:
         write_templates(Path(tmp) / "templates")
         for backend in c.backends(args.pg):
-            await run_backend(backend, args.pg, members, span, config, Path(tmp),
-                              QUICK_TWIN_ROUNDS if args.quick else TWIN_ROUNDS)
+            await run_backend(
+                backend,
+                args.pg,
+                members,
+                span,
+                config,
+                Path(tmp),
+                QUICK_TWIN_ROUNDS if args.quick else TWIN_ROUNDS,
+            )
     print(f"\ntotal wall time {time.perf_counter() - wall:.1f} s")
     return 0
 

@@ -16,9 +16,23 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from _common import (OPERATOR, VIRTUAL_START, backends, community_config, fmt, machine,
-                     new_sandbox, parser, print_table, quiet_logging, ratio, scratch_database,
-                     serving, settings, wait_until)
+from _common import (
+    OPERATOR,
+    VIRTUAL_START,
+    backends,
+    community_config,
+    fmt,
+    machine,
+    new_sandbox,
+    parser,
+    print_table,
+    quiet_logging,
+    ratio,
+    scratch_database,
+    serving,
+    settings,
+    wait_until,
+)
 from sqlalchemy import insert, select
 
 from bot.app import SopBot
@@ -36,16 +50,34 @@ async def seed(db: Database, members: int) -> None:
     now = VIRTUAL_START
     for start in range(0, members, BATCH):
         async with db.transaction() as session:
-            await session.execute(insert(Member), [
-                {"user_id": 10**6 + i, "first_name": f"成员{i}", "username": f"user{i}",
-                 "language_code": "zh", "source": f"src{i % 20}", "source_kind": "deeplink",
-                 "first_seen_at": now - timedelta(minutes=i), "started_at": now,
-                 "dm_allowed": i % 2 == 0, "unreachable_at": None, "last_seen_at": now,
-                 "gift_sent_at": None} for i in range(start, min(members, start + BATCH))])
-            await session.execute(insert(MemberTag), [
-                {"user_id": 10**6 + i, "tag": tag, "added_at": now, "added_by": "bench"}
-                for i in range(start, min(members, start + BATCH), 3)
-                for tag in ("vip", "interest:tea")])
+            await session.execute(
+                insert(Member),
+                [
+                    {
+                        "user_id": 10**6 + i,
+                        "first_name": f"成员{i}",
+                        "username": f"user{i}",
+                        "language_code": "zh",
+                        "source": f"src{i % 20}",
+                        "source_kind": "deeplink",
+                        "first_seen_at": now - timedelta(minutes=i),
+                        "started_at": now,
+                        "dm_allowed": i % 2 == 0,
+                        "unreachable_at": None,
+                        "last_seen_at": now,
+                        "gift_sent_at": None,
+                    }
+                    for i in range(start, min(members, start + BATCH))
+                ],
+            )
+            await session.execute(
+                insert(MemberTag),
+                [
+                    {"user_id": 10**6 + i, "tag": tag, "added_at": now, "added_by": "bench"}
+                    for i in range(start, min(members, start + BATCH), 3)
+                    for tag in ("vip", "interest:tea")
+                ],
+            )
 
 
 async def streamed(db: Database) -> int:
@@ -65,8 +97,18 @@ async def naive(db: Database) -> int:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for m in members:
-            writer.writerow([m.user_id, m.first_name, m.username, m.language_code, m.source,
-                             m.first_seen_at, m.last_seen_at, m.dm_allowed])
+            writer.writerow(
+                [
+                    m.user_id,
+                    m.first_name,
+                    m.username,
+                    m.language_code,
+                    m.source,
+                    m.first_seen_at,
+                    m.last_seen_at,
+                    m.dm_allowed,
+                ]
+            )
         return len(buffer.getvalue().encode("utf-8"))
 
 
@@ -89,7 +131,7 @@ async def end_to_end(url: str, members: int) -> dict[str, Any]:
         try:
             sandbox.user_sends(OPERATOR, "/start")
             await wait_until(lambda: len(sandbox.sent_messages(OPERATOR)) >= 1, 30, "/start")
-            await asyncio.sleep(1.1)   # one message a second to a private chat
+            await asyncio.sleep(1.1)  # one message a second to a private chat
             started = time.perf_counter()
             sandbox.user_sends(OPERATOR, "/export members")
             await wait_until(lambda: bool(sandbox.sent_files(OPERATOR)), 300, "the CSV")
@@ -98,8 +140,12 @@ async def end_to_end(url: str, members: int) -> dict[str, Any]:
             rows = data.decode("utf-8-sig").count("\n") - 1
         finally:
             await app.stop()
-    return {"seconds": seconds, "rows": rows, "mb": len(data) / 1024 / 1024,
-            "complete": rows >= members}
+    return {
+        "seconds": seconds,
+        "rows": rows,
+        "mb": len(data) / 1024 / 1024,
+        "complete": rows >= members,
+    }
 
 
 async def main() -> None:
@@ -119,14 +165,39 @@ async def main() -> None:
             finally:
                 await db.dispose()
             e2e = await end_to_end(url, members)
-        table.append([backend, fmt(ours["seconds"], 2), fmt(members / ours["seconds"], 0),
-                      fmt(ours["mb"]), fmt(ours["peak_mb"]), fmt(peer["seconds"], 2),
-                      fmt(peer["peak_mb"]), ratio(ours["peak_mb"], peer["peak_mb"]),
-                      fmt(e2e["seconds"], 2), "yes" if e2e["complete"] else "NO"])
-    print_table(["db", "export s", "rows/s", "CSV MB", "peak MB", "naive s", "naive peak MB",
-                 "peak ÷ naive", "command→document s", "all rows"], table)
-    print("\npeak MB: Python allocations (tracemalloc) during the export; the naive peer loads "
-          "every member as an ORM object and builds the CSV in memory (fewer columns, no tags).")
+        table.append(
+            [
+                backend,
+                fmt(ours["seconds"], 2),
+                fmt(members / ours["seconds"], 0),
+                fmt(ours["mb"]),
+                fmt(ours["peak_mb"]),
+                fmt(peer["seconds"], 2),
+                fmt(peer["peak_mb"]),
+                ratio(ours["peak_mb"], peer["peak_mb"]),
+                fmt(e2e["seconds"], 2),
+                "yes" if e2e["complete"] else "NO",
+            ]
+        )
+    print_table(
+        [
+            "db",
+            "export s",
+            "rows/s",
+            "CSV MB",
+            "peak MB",
+            "naive s",
+            "naive peak MB",
+            "peak ÷ naive",
+            "command→document s",
+            "all rows",
+        ],
+        table,
+    )
+    print(
+        "\npeak MB: Python allocations (tracemalloc) during the export; the naive peer loads "
+        "every member as an ORM object and builds the CSV in memory (fewer columns, no tags)."
+    )
 
 
 if __name__ == "__main__":

@@ -18,10 +18,20 @@ import sys
 import time
 from datetime import timedelta
 
+from _common import (
+    VIRTUAL_START,
+    backends,
+    community_config,
+    fmt,
+    machine,
+    parser,
+    print_table,
+    quiet_logging,
+    ratio,
+    scratch_database,
+)
 from sqlalchemy import insert, update
 
-from _common import (VIRTUAL_START, backends, community_config, fmt, machine, parser,
-                     print_table, quiet_logging, ratio, scratch_database)
 from bot.db.migrate import upgrade
 from bot.db.models import Coupon, Member, Order
 from bot.db.session import Database
@@ -35,25 +45,44 @@ async def seed(db: Database, members: int, rng: random.Random) -> None:
     now = VIRTUAL_START
     member_rows, order_rows, coupon_rows = [], [], []
     for uid in range(1, members + 1):
-        member_rows.append({"user_id": uid, "first_name": f"M{uid}", "dm_allowed": True,
-                            "first_seen_at": now - timedelta(days=400),
-                            "last_seen_at": now - timedelta(days=rng.randint(0, 200))})
+        member_rows.append(
+            {
+                "user_id": uid,
+                "first_name": f"M{uid}",
+                "dm_allowed": True,
+                "first_seen_at": now - timedelta(days=400),
+                "last_seen_at": now - timedelta(days=rng.randint(0, 200)),
+            }
+        )
         if rng.random() < 0.10:
             for _ in range(rng.randint(1, 8)):
-                order_rows.append({"order_id": f"O{len(order_rows)}", "user_id": uid,
-                                   "amount_minor": rng.randint(1000, 60000),
-                                   "ordered_at": now - timedelta(days=rng.randint(0, 420)),
-                                   "received_at": now, "via": "import"})
+                order_rows.append(
+                    {
+                        "order_id": f"O{len(order_rows)}",
+                        "user_id": uid,
+                        "amount_minor": rng.randint(1000, 60000),
+                        "ordered_at": now - timedelta(days=rng.randint(0, 420)),
+                        "received_at": now,
+                        "via": "import",
+                    }
+                )
         if rng.random() < 0.05:
-            coupon_rows.append({"code": f"C{uid:014d}", "campaign": "newcomer", "user_id": uid,
-                                "issued_by": "welcome", "issued_at": now - timedelta(days=30),
-                                "expires_at": now + timedelta(days=30),
-                                "redeemed_at": now - timedelta(days=29),
-                                "redeemed_via": "operator"})
+            coupon_rows.append(
+                {
+                    "code": f"C{uid:014d}",
+                    "campaign": "newcomer",
+                    "user_id": uid,
+                    "issued_by": "welcome",
+                    "issued_at": now - timedelta(days=30),
+                    "expires_at": now + timedelta(days=30),
+                    "redeemed_at": now - timedelta(days=29),
+                    "redeemed_via": "operator",
+                }
+            )
     for table, rows in ((Member, member_rows), (Order, order_rows), (Coupon, coupon_rows)):
         for start in range(0, len(rows), CHUNK):
             async with db.transaction() as session:
-                await session.execute(insert(table), rows[start:start + CHUNK])
+                await session.execute(insert(table), rows[start : start + CHUNK])
 
 
 async def timed_read(db: Database) -> float:
@@ -76,23 +105,36 @@ async def run(backend: str, pg_url: str | None, members: int) -> list[str]:
             started = time.perf_counter()
             first = await tier_pass(db, config, VIRTUAL_START)
             cold = time.perf_counter() - started
-            read = min([await timed_read(db) for _ in range(3)])   # with the tags in place
+            read = min([await timed_read(db) for _ in range(3)])  # with the tags in place
             started = time.perf_counter()
             second = await tier_pass(db, config, VIRTUAL_START)
             idle = time.perf_counter() - started
             assert second.added == second.removed == 0
-            async with db.transaction() as session:   # 1% speak again today
-                await session.execute(update(Member).where(Member.user_id % 100 == 0)
-                                      .values(last_seen_at=VIRTUAL_START))
+            async with db.transaction() as session:  # 1% speak again today
+                await session.execute(
+                    update(Member)
+                    .where(Member.user_id % 100 == 0)
+                    .values(last_seen_at=VIRTUAL_START)
+                )
             started = time.perf_counter()
             churn = await tier_pass(db, config, VIRTUAL_START + timedelta(days=1))
             churned = time.perf_counter() - started
         finally:
             await db.dispose()
     tagged = sum(first.members.values())
-    return [backend, str(members), str(tagged), fmt(cold, 2), fmt(members / cold, 0),
-            fmt(idle, 2), fmt(members / idle, 0), fmt(read, 2), ratio(idle, read),
-            f"{churn.added}+/{churn.removed}-", fmt(churned, 2)]
+    return [
+        backend,
+        str(members),
+        str(tagged),
+        fmt(cold, 2),
+        fmt(members / cold, 0),
+        fmt(idle, 2),
+        fmt(members / idle, 0),
+        fmt(read, 2),
+        ratio(idle, read),
+        f"{churn.added}+/{churn.removed}-",
+        fmt(churned, 2),
+    ]
 
 
 def main() -> int:
@@ -101,8 +143,22 @@ def main() -> int:
     members = 2_000 if args.quick else 10_000
     print(f"value-tier pass · {machine()}")
     rows = [asyncio.run(run(backend, args.pg, members)) for backend in backends(args.pg)]
-    print_table(["db", "members", "tagged", "first s", "members/s", "idle s", "members/s",
-                 "read s", "idle÷read", "day's moves", "moves s"], rows)
+    print_table(
+        [
+            "db",
+            "members",
+            "tagged",
+            "first s",
+            "members/s",
+            "idle s",
+            "members/s",
+            "read s",
+            "idle÷read",
+            "day's moves",
+            "moves s",
+        ],
+        rows,
+    )
     return 0
 
 

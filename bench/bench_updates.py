@@ -25,12 +25,12 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
+import _common as c
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import func, select
 
-import _common as c
 import handlers
 from bot.app import SopBot
 from bot.db.models import Coupon, Member, Membership, OutboxMessage, ProcessedUpdate
@@ -38,22 +38,30 @@ from sandbox import TelegramSandbox
 from sop.clock import ManualClock
 
 SEED = 20261121
-MEMBERS = 200            # already in the community before the run; each talks once to warm up
+MEMBERS = 200  # already in the community before the run; each talks once to warm up
 FIRST_MEMBER, FIRST_NEWCOMER = 200_000, 300_000
 #: relative weights of the actions in the measured mix (a join is two updates)
 MIX = {"say": 60, "join": 25, "start": 15}
 UPDATES_PER = {"say": 1, "join": 2, "start": 1}
 CHANNELS = ["douyin", "xhs", "wechat", "bilibili"]
-CHATTER = ["大家好！", "请问优惠券怎么用？", "今晚几点开始？", "谢谢分享 👍", "Hi all!",
-           "Where is the beginner's guide?", "Great session today", "收到，感谢"]
+CHATTER = [
+    "大家好！",
+    "请问优惠券怎么用？",
+    "今晚几点开始？",
+    "谢谢分享 👍",
+    "Hi all!",
+    "Where is the beginner's guide?",
+    "Great session today",
+    "收到，感谢",
+]
 POLLING_TIMEOUT = 1
-CONCURRENCY = 64         # what SopBot passes as tasks_concurrency_limit
-FLOOR_RUNS = 3           # the floor is cheap and noisy: its median is the reference
+CONCURRENCY = 64  # what SopBot passes as tasks_concurrency_limit
+FLOOR_RUNS = 3  # the floor is cheap and noisy: its median is the reference
 
 
 @dataclass(frozen=True)
 class Action:
-    kind: str   # say | join | start
+    kind: str  # say | join | start
     uid: int
     text: str = ""
 
@@ -132,8 +140,8 @@ class NoDelivery:
 class Result:
     name: str
     updates: int
-    elapsed: float        # injection start .. idle again
-    inject: float         # of which: queueing the updates in the sandbox
+    elapsed: float  # injection start .. idle again
+    inject: float  # of which: queueing the updates in the sandbox
     detail: str = ""
 
     @property
@@ -147,12 +155,16 @@ class Result:
 
 async def sopbot_run(k: int, backend: str, pg_url: str | None) -> Result:
     warmup, actions = script(k)
-    clock = ManualClock(c.VIRTUAL_START)   # never advanced
+    clock = ManualClock(c.VIRTUAL_START)  # never advanced
     sandbox = c.new_sandbox(clock.timestamp)
     world(sandbox)
     async with c.scratch_database(backend, pg_url) as db_url, c.serving(sandbox) as url:
-        app = SopBot(c.settings(url, db_url), c.community_config(), clock=clock,
-                     polling_timeout=POLLING_TIMEOUT)
+        app = SopBot(
+            c.settings(url, db_url),
+            c.community_config(),
+            clock=clock,
+            polling_timeout=POLLING_TIMEOUT,
+        )
         app.delivery = NoDelivery()  # type: ignore[assignment]
         await app.start()
         try:
@@ -164,19 +176,27 @@ async def sopbot_run(k: int, backend: str, pg_url: str | None) -> Result:
             await app.wait_idle(sandbox.pending_updates, timeout=600)
             elapsed = time.perf_counter() - started
             async with app.sessions() as session:
+
                 async def count(model: type) -> int:
-                    return int((await session.execute(
-                        select(func.count()).select_from(model))).scalar_one())
+                    return int(
+                        (
+                            await session.execute(select(func.count()).select_from(model))
+                        ).scalar_one()
+                    )
+
                 handled = await count(ProcessedUpdate)
-                detail = (f"ledger afterwards: {handled} updates recorded as handled "
-                          f"({len(warmup)} warm-up + {injected}), {await count(Member)} members, "
-                          f"{await count(Membership)} stints, {await count(Coupon)} coupons, "
-                          f"{await count(OutboxMessage)} outbox rows queued (not sent)")
+                detail = (
+                    f"ledger afterwards: {handled} updates recorded as handled "
+                    f"({len(warmup)} warm-up + {injected}), {await count(Member)} members, "
+                    f"{await count(Membership)} stints, {await count(Coupon)} coupons, "
+                    f"{await count(OutboxMessage)} outbox rows queued (not sent)"
+                )
         finally:
             await app.stop()
     if handled != len(warmup) + injected:
-        raise RuntimeError(f"sopbot ({backend}): {handled} updates handled, "
-                           f"{len(warmup) + injected} injected")
+        raise RuntimeError(
+            f"sopbot ({backend}): {handled} updates handled, {len(warmup) + injected} injected"
+        )
     return Result(f"sopbot ({backend})", injected, elapsed, injected_at - started, detail)
 
 
@@ -192,25 +212,37 @@ async def floor_run(k: int) -> Result:
         handled += 1
 
     router = Router(name="noop")
-    for observer in (router.message, router.chat_member, router.my_chat_member,
-                     router.chat_join_request, router.callback_query):
+    for observer in (
+        router.message,
+        router.chat_member,
+        router.my_chat_member,
+        router.chat_join_request,
+        router.callback_query,
+    ):
         observer.register(noop)
     dispatcher = Dispatcher()
     dispatcher.include_router(router)
     async with c.serving(sandbox) as url:
         bot = Bot(c.TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(url)))
-        polling = asyncio.create_task(dispatcher.start_polling(
-            bot, handle_signals=False, close_bot_session=False,
-            allowed_updates=handlers.ALLOWED_UPDATES, polling_timeout=POLLING_TIMEOUT,
-            tasks_concurrency_limit=CONCURRENCY))
+        polling = asyncio.create_task(
+            dispatcher.start_polling(
+                bot,
+                handle_signals=False,
+                close_bot_session=False,
+                allowed_updates=handlers.ALLOWED_UPDATES,
+                polling_timeout=POLLING_TIMEOUT,
+                tasks_concurrency_limit=CONCURRENCY,
+            )
+        )
         try:
             warm = inject(sandbox, warmup)
             await c.wait_until(lambda: handled == warm, 60, "warm-up through the bare dispatcher")
             started = time.perf_counter()
             injected = inject(sandbox, actions)
             injected_at = time.perf_counter()
-            await c.wait_until(lambda: handled == warm + injected, 300,
-                               "updates through the bare dispatcher")
+            await c.wait_until(
+                lambda: handled == warm + injected, 300, "updates through the bare dispatcher"
+            )
             elapsed = time.perf_counter() - started
         finally:
             await dispatcher.stop_polling()
@@ -228,31 +260,55 @@ async def main() -> int:
     _, actions = script(k)
     kinds = Counter(a.kind for a in actions)
     print(f"bench_updates — {c.machine()}")
-    print(f"K={k} updates{' (quick)' if args.quick else ''}: {kinds['say']} member messages in "
-          f"the community, {kinds['join']} joins (chat_member + service message each), "
-          f"{kinds['start']} '/start src_x' in private; after a warm-up of {MEMBERS} messages")
-    print("measured: from injecting the K updates until the bot is idle again (wait_idle); "
-          "the ledger work only —\n  virtual clock frozen (no greeting falls due), delivery "
-          "replaced by a stand-in (queued DMs are written, not sent)")
-    print(f"polling: getUpdates timeout {POLLING_TIMEOUT} s, tasks_concurrency_limit "
-          f"{CONCURRENCY}, both runs\n")
+    print(
+        f"K={k} updates{' (quick)' if args.quick else ''}: {kinds['say']} member messages in "
+        f"the community, {kinds['join']} joins (chat_member + service message each), "
+        f"{kinds['start']} '/start src_x' in private; after a warm-up of {MEMBERS} messages"
+    )
+    print(
+        "measured: from injecting the K updates until the bot is idle again (wait_idle); "
+        "the ledger work only —\n  virtual clock frozen (no greeting falls due), delivery "
+        "replaced by a stand-in (queued DMs are written, not sent)"
+    )
+    print(
+        f"polling: getUpdates timeout {POLLING_TIMEOUT} s, tasks_concurrency_limit "
+        f"{CONCURRENCY}, both runs\n"
+    )
     wall = time.perf_counter()
     bots = [await sopbot_run(k, backend, args.pg) for backend in c.backends(args.pg)]
     floors = sorted([await floor_run(k) for _ in range(FLOOR_RUNS)], key=lambda r: r.elapsed)
     floor = floors[len(floors) // 2]
     floor.name = f"aiogram, no-op handler (median of {FLOOR_RUNS})"
 
-    headers = ["handler", "updates", "elapsed s", "of which inject s", "updates/s",
-               "ms/update", "ms/update ÷ floor"]
-    rows = [[r.name, str(r.updates), c.fmt(r.elapsed, 2), c.fmt(r.inject, 3),
-             c.fmt(r.per_second), c.fmt(r.ms_each, 2), c.ratio(r.ms_each, floor.ms_each)]
-            for r in [*bots, floor]]
+    headers = [
+        "handler",
+        "updates",
+        "elapsed s",
+        "of which inject s",
+        "updates/s",
+        "ms/update",
+        "ms/update ÷ floor",
+    ]
+    rows = [
+        [
+            r.name,
+            str(r.updates),
+            c.fmt(r.elapsed, 2),
+            c.fmt(r.inject, 3),
+            c.fmt(r.per_second),
+            c.fmt(r.ms_each, 2),
+            c.ratio(r.ms_each, floor.ms_each),
+        ]
+        for r in [*bots, floor]
+    ]
     c.print_table(headers, rows)
     print(f"  floor runs: {', '.join(c.fmt(f.ms_each, 2) for f in floors)} ms/update")
     for r in bots:
         print(f"  {r.name}: {r.detail}")
-        print(f"  {r.name}: {r.ms_each - floor.ms_each:.2f} ms per update above the framework "
-              "floor (the bot's own work)")
+        print(
+            f"  {r.name}: {r.ms_each - floor.ms_each:.2f} ms per update above the framework "
+            "floor (the bot's own work)"
+        )
     print(f"\ntotal wall time {time.perf_counter() - wall:.1f} s")
     return 0
 

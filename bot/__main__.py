@@ -9,7 +9,6 @@ import signal
 import sys
 from datetime import date, datetime
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
@@ -26,8 +25,11 @@ EXIT_CONFIG = 2
 
 
 def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     # aiogram logs each update at INFO, Alembic each migration step: keep ours readable
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -36,22 +38,36 @@ def configure_logging(level: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sopbot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (long polling, or a webhook when WEBHOOK_URL is "
-                                    "set; settings from the environment)")
+    commands.add_parser(
+        "run",
+        help="run the bot (long polling, or a webhook when WEBHOOK_URL is "
+        "set; settings from the environment)",
+    )
     check = commands.add_parser("check-config", help="validate a community YAML and summarise it")
     check.add_argument("path", type=Path)
     sim = commands.add_parser("simulate", help="print the SOP calendar a config produces")
     sim.add_argument("--days", type=int, default=7)
-    sim.add_argument("--config", type=Path, default=None,
-                     help="the community YAML (default: SOPBOT_CONFIG or ./community.yaml)")
-    sim.add_argument("--start", type=date.fromisoformat, default=None,
-                     help="first day, YYYY-MM-DD (default: today in the config's timezone)")
+    sim.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="the community YAML (default: SOPBOT_CONFIG or ./community.yaml)",
+    )
+    sim.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=None,
+        help="first day, YYYY-MM-DD (default: today in the config's timezone)",
+    )
     demo = commands.add_parser("demo", help="an offline day of a simulated community")
     demo.add_argument("--members", type=int, default=200)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
-    orders = commands.add_parser("import-orders", help="import orders from a CSV file (header: "
-                                 "order_id, member_id and/or coupon, amount, time[, currency])")
+    orders = commands.add_parser(
+        "import-orders",
+        help="import orders from a CSV file (header: "
+        "order_id, member_id and/or coupon, amount, time[, currency])",
+    )
     orders.add_argument("path", type=Path)
     args = parser.parse_args(argv)
 
@@ -85,7 +101,7 @@ def simulate_command(path: Path | None, days: int, start: date | None) -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    first = start or datetime.now(config.tz).date()   # the one wall-clock read: "today"
+    first = start or datetime.now(config.tz).date()  # the one wall-clock read: "today"
     print(simulate(config, days=days, start=first))
     return 0
 
@@ -158,7 +174,7 @@ async def _serve(settings: Settings, config: CommunityConfig, renderer: Renderer
         async def reload() -> None:
             try:
                 await app.reload_config()
-            except ConfigError as error:   # the running SOP stays as it was
+            except ConfigError as error:  # the running SOP stays as it was
                 log.error("reload refused, the running config is unchanged: %s", error)
 
         def on_sighup() -> None:

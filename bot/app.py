@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramAPIError
-from aiohttp import web
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError
+from aiohttp import web
 
 import handlers
 from bot.config import CommunityConfig, Settings, load_config
@@ -29,6 +29,8 @@ from bot.delivery.limiter import Limits, RateLimiter
 from bot.delivery.loop import DeliveryLoop
 from bot.delivery.sender import TelegramSender
 from bot.errors import SopbotError
+from bot.growth_jobs import GrowthJobs
+from bot.orders_api import OrdersApi
 from bot.receiving import GuardedRequestHandler, Poller, UpdateFaults
 from bot.redact import Redactor, install_log_redaction
 from bot.rendering import Renderer, build_renderer
@@ -36,11 +38,9 @@ from bot.runtime import ConfigHolder, Runtime, services_for
 from bot.services import BotIdentity
 from bot.services.broadcast_delivery import BroadcastDeliveryHook
 from bot.services.welcome import WelcomeDeliveryHook
+from bot.ticker import Ticker
 from handlers.filters import OperatorDirectory
 from handlers.middlewares import UpdateContextMiddleware
-from bot.ticker import Ticker
-from bot.orders_api import OrdersApi
-from bot.growth_jobs import GrowthJobs
 from sop.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -67,52 +67,82 @@ BROADCAST_POLL = timedelta(seconds=30)
 class SopBot:
     """One running bot. ``async with SopBot(...) as app:`` starts everything; leaving stops it."""
 
-    def __init__(self, settings: Settings, config: CommunityConfig, *, clock: Clock | None = None,
-                 renderer: Renderer | None = None, limits: Limits | None = None,
-                 polling_timeout: int = 10) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        config: CommunityConfig,
+        *,
+        clock: Clock | None = None,
+        renderer: Renderer | None = None,
+        limits: Limits | None = None,
+        polling_timeout: int = 10,
+    ) -> None:
         if settings.bot_token is None:
             raise SopbotError("BOT_TOKEN is not set")
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.config = ConfigHolder(
-            config, renderer or build_renderer(config, settings.sopbot_config.parent))
+            config, renderer or build_renderer(config, settings.sopbot_config.parent)
+        )
         self.db = Database(settings.database_url)
         self.sessions = self.db.sessions
-        self.bot = Bot(settings.bot_token.get_secret_value(), session=AiohttpSession(
-            api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/"))))
+        self.bot = Bot(
+            settings.bot_token.get_secret_value(),
+            session=AiohttpSession(
+                api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/"))
+            ),
+        )
         self.limiter = RateLimiter(limits)
         #: the secrets of these settings, kept out of the logs (while started) and stored errors
         self.redactor = Redactor.from_settings(settings)
         self._undo_redaction: Callable[[], None] = lambda: None
-        self.delivery = DeliveryLoop(self.db, TelegramSender(self.bot, files=StoredFiles(self.db),
-                                                             redactor=self.redactor),
-                                     self.clock, self.limiter,
-                                     hooks=[WelcomeDeliveryHook(self.config),
-                                            BroadcastDeliveryHook(self._broadcast_progress), FileCleanupHook()])
+        self.delivery = DeliveryLoop(
+            self.db,
+            TelegramSender(self.bot, files=StoredFiles(self.db), redactor=self.redactor),
+            self.clock,
+            self.limiter,
+            hooks=[
+                WelcomeDeliveryHook(self.config),
+                BroadcastDeliveryHook(self._broadcast_progress),
+                FileCleanupHook(),
+            ],
+        )
         self.dispatcher = Dispatcher()
         self._polling_timeout = polling_timeout
         self._polling_stop = asyncio.Event()
         self._welcome = Ticker("welcome", self.plan_greetings, self.clock, poll=WELCOME_POLL)
         self._sop = Ticker("sop", self.run_sop, self.clock, poll=SOP_POLL)
-        self._tickers = [self._welcome, self._sop,
-                         Ticker("housekeeping", self._housekeeping, self.clock,
-                                poll=HOUSEKEEPING_EVERY),
-                         Ticker("member counts", self._count_members, self.clock,
-                                poll=MEMBER_COUNT_EVERY)]
-        self._broadcasts = Ticker("broadcasts", self.run_broadcasts, self.clock,
-                                  poll=BROADCAST_POLL)
+        self._tickers = [
+            self._welcome,
+            self._sop,
+            Ticker("housekeeping", self._housekeeping, self.clock, poll=HOUSEKEEPING_EVERY),
+            Ticker("member counts", self._count_members, self.clock, poll=MEMBER_COUNT_EVERY),
+        ]
+        self._broadcasts = Ticker(
+            "broadcasts", self.run_broadcasts, self.clock, poll=BROADCAST_POLL
+        )
         self._tickers.append(self._broadcasts)
-        self._tickers.append(Ticker("lifecycle", self.run_lifecycle, self.clock,
-                                    poll=LIFECYCLE_POLL))
+        self._tickers.append(
+            Ticker("lifecycle", self.run_lifecycle, self.clock, poll=LIFECYCLE_POLL)
+        )
         self._tickers.append(Ticker("reports", self.run_reports, self.clock, poll=REPORTS_POLL))
         #: issue 4: the daily value-tier pass and the referral check
-        self.growth = GrowthJobs(self.db, self.clock, self.config, lambda: self.runtime,
-                                 self.delivery.wake)
+        self.growth = GrowthJobs(
+            self.db, self.clock, self.config, lambda: self.runtime, self.delivery.wake
+        )
         self._tickers += self.growth.tickers()
         #: POST /api/orders for shops, when ORDERS_SECRET is set (polling and webhook mode)
-        self.orders_api = OrdersApi(settings.orders_secret.get_secret_value(),
-                                    settings.orders_listen, self.db, self.clock, self.config) \
-            if settings.orders_secret is not None else None
+        self.orders_api = (
+            OrdersApi(
+                settings.orders_secret.get_secret_value(),
+                settings.orders_listen,
+                self.db,
+                self.clock,
+                self.config,
+            )
+            if settings.orders_secret is not None
+            else None
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self.runtime: Runtime | None = None
         #: updates that could not be parsed (skipped) or that the infrastructure failed (retried)
@@ -128,49 +158,60 @@ class SopBot:
     async def start(self) -> None:
         self._undo_redaction = install_log_redaction(self.redactor)
         try:
-            await self.db.check()   # an unusable DATABASE_URL is one line, not a traceback
+            await self.db.check()  # an unusable DATABASE_URL is one line, not a traceback
             await upgrade(self.db.engine)
             me = await self.bot.get_me()
-        except BaseException:   # a wrong token, an unreachable API, a broken database
+        except BaseException:  # a wrong token, an unreachable API, a broken database
             await self.bot.session.close()
             await self.db.dispose()
             self._undo_redaction()
             raise
         identity = BotIdentity(id=me.id, username=me.username or "")
-        self.runtime = Runtime(db=self.db, clock=self.clock, config=self.config,
-                               identity=identity,
-                               config_dir=self.settings.sopbot_config.parent,
-                               after_commit=self._after_commit)
+        self.runtime = Runtime(
+            db=self.db,
+            clock=self.clock,
+            config=self.config,
+            identity=identity,
+            config_dir=self.settings.sopbot_config.parent,
+            after_commit=self._after_commit,
+        )
         self.dispatcher.update.outer_middleware(UpdateContextMiddleware(self.runtime))
         self.dispatcher.include_router(handlers.setup())
         operators = OperatorDirectory()
         team_chat = self.config.current.team.chat
-        if team_chat is not None:   # teammates from before: asked again before they count
+        if team_chat is not None:  # teammates from before: asked again before they count
             async with self.db.transaction() as session:
-                operators.seed(team_chat,
-                               await services_for(self.runtime, session).community.known_teammates())
+                operators.seed(
+                    team_chat, await services_for(self.runtime, session).community.known_teammates()
+                )
         self.dispatcher["operators"] = operators
         self.dispatcher["reload_config"] = self.reload_config
-        log.info("bot @%s (%d) starting; communities: %s", identity.username, identity.id,
-                 ", ".join(str(c.chat_id) for c in self.config.current.communities))
+        log.info(
+            "bot @%s (%d) starting; communities: %s",
+            identity.username,
+            identity.id,
+            ", ".join(str(c.chat_id) for c in self.config.current.communities),
+        )
         self._tasks = [
             asyncio.create_task(self.delivery.run(), name="delivery"),
             *(asyncio.create_task(ticker.run(), name=ticker.name) for ticker in self._tickers),
             asyncio.create_task(self._receive(), name="updates"),
         ]
-        if self.db.file is not None:   # SQLite: a deleted or replaced file stops the bot
-            self._tasks.append(asyncio.create_task(self.db.watch_file(self._polling_stop),
-                                                   name="database file"))
-        if self.orders_api is not None:   # ends when stop() sets _polling_stop
-            self._tasks.append(asyncio.create_task(self.orders_api.serve(self._polling_stop),
-                                                   name="orders api"))
+        if self.db.file is not None:  # SQLite: a deleted or replaced file stops the bot
+            self._tasks.append(
+                asyncio.create_task(self.db.watch_file(self._polling_stop), name="database file")
+            )
+        if self.orders_api is not None:  # ends when stop() sets _polling_stop
+            self._tasks.append(
+                asyncio.create_task(self.orders_api.serve(self._polling_stop), name="orders api")
+            )
 
     async def stop(self) -> None:
         """Stops taking updates, lets the loops finish what they hold, closes everything."""
-        self._polling_stop.set()   # the batch in hand is finished and confirmed first
+        self._polling_stop.set()  # the batch in hand is finished and confirmed first
         for task in self._tasks:
             if task.get_name() == "updates" and self.settings.webhook_url:
-                task.cancel()   # the webhook server runs until cancelled
+                task.cancel()  # the webhook server runs until cancelled
         for ticker in self._tickers:
             ticker.stop()
         self.delivery.stop()
@@ -178,7 +219,7 @@ class SopBot:
 
     async def abort(self) -> None:
         """Stops dead, handing nothing back, as a killed process would (crash tests)."""
-        await self.delivery.abort()   # the receiving task is cancelled mid-batch by _close
+        await self.delivery.abort()  # the receiving task is cancelled mid-batch by _close
         await self._close(grace=0)
 
     async def _close(self, grace: float) -> None:
@@ -210,8 +251,9 @@ class SopBot:
             return False
         return await self.delivery.is_idle()
 
-    async def wait_idle(self, pending_updates: Callable[[], int] = lambda: 0, *,
-                        timeout: float = 30.0) -> None:
+    async def wait_idle(
+        self, pending_updates: Callable[[], int] = lambda: 0, *, timeout: float = 30.0
+    ) -> None:
         """Until no update is queued (``pending_updates`` asks the server), none is being
         handled and nothing is due in the outbox, three checks in a row (an update fetched but
         not yet dispatched is a few ms away). Real time; for the demo and tests."""
@@ -220,9 +262,11 @@ class SopBot:
         quiet = 0
         while quiet < 3:
             if loop.time() > deadline:
-                raise SopbotError(f"bot still busy after {timeout}s "
-                                  f"({pending_updates()} updates queued, {self.delivery.held} "
-                                  "messages held)")
+                raise SopbotError(
+                    f"bot still busy after {timeout}s "
+                    f"({pending_updates()} updates queued, {self.delivery.held} "
+                    "messages held)"
+                )
             quiet = quiet + 1 if pending_updates() == 0 and await self.is_idle() else 0
             await asyncio.sleep(0.005 if quiet else 0.01)
 
@@ -230,7 +274,7 @@ class SopBot:
         self.delivery.wake()
         if joined:
             self._welcome.wake()
-        if group_message:   # a question may have opened: its deadline may come first
+        if group_message:  # a question may have opened: its deadline may come first
             self._sop.wake_by(self.clock.now() + self.config.current.first_response.within)
 
     async def _receive(self) -> None:
@@ -243,29 +287,39 @@ class SopBot:
 
     async def _poll(self) -> None:
         """Long polling that confirms an update only once it is done (``bot.receiving``)."""
-        await Poller(self.bot, self.dispatcher, self._polling_stop,
-                     timeout=self._polling_timeout, allowed_updates=handlers.ALLOWED_UPDATES,
-                     concurrency=UPDATE_CONCURRENCY, faults=self.update_faults).run()
+        await Poller(
+            self.bot,
+            self.dispatcher,
+            self._polling_stop,
+            timeout=self._polling_timeout,
+            allowed_updates=handlers.ALLOWED_UPDATES,
+            concurrency=UPDATE_CONCURRENCY,
+            faults=self.update_faults,
+        ).run()
 
     async def _serve_webhook(self, url: str) -> None:
         # Without a secret anyone who finds the URL could post forged updates (a /kpi "from" an
         # operator): when none is configured, one is made for this run; Telegram echoes it.
-        secret = self.settings.webhook_secret.get_secret_value() \
-            if self.settings.webhook_secret else secrets.token_urlsafe(32)
+        secret = (
+            self.settings.webhook_secret.get_secret_value()
+            if self.settings.webhook_secret
+            else secrets.token_urlsafe(32)
+        )
         host, _, port = self.settings.webhook_listen.rpartition(":")
         server = web.Application()
-        GuardedRequestHandler(self.dispatcher, self.bot, secret_token=secret,
-                              faults=self.update_faults).register(
-            server, path=urlsplit(url).path or "/")
+        GuardedRequestHandler(
+            self.dispatcher, self.bot, secret_token=secret, faults=self.update_faults
+        ).register(server, path=urlsplit(url).path or "/")
         runner = web.AppRunner(server, access_log=None)
         await runner.setup()
         try:
             await web.TCPSite(runner, host or "0.0.0.0", int(port)).start()
             log.info("webhook server listening on %s:%s", host, port)
             # listening first: Telegram's first push must find us
-            await self.bot.set_webhook(url, allowed_updates=handlers.ALLOWED_UPDATES,
-                                       secret_token=secret)
-            await asyncio.Event().wait()   # until cancelled by stop()
+            await self.bot.set_webhook(
+                url, allowed_updates=handlers.ALLOWED_UPDATES, secret_token=secret
+            )
+            await asyncio.Event().wait()  # until cancelled by stop()
         finally:
             await runner.cleanup()
 
@@ -280,7 +334,7 @@ class SopBot:
         config = self.config.current
         counts = {}
         for community in config.communities:
-            try:   # a network call: outside any transaction
+            try:  # a network call: outside any transaction
                 counts[community.chat_id] = await self.bot.get_chat_member_count(community.chat_id)
             except TelegramAPIError as error:
                 log.warning("member count of %d unavailable: %s", community.chat_id, error.message)
@@ -295,15 +349,15 @@ class SopBot:
         assert self.runtime is not None
         now = self.clock.now()
         next_schedule = next_question = None
-        try:   # one failing part must not hold back the other: separate transactions
+        try:  # one failing part must not hold back the other: separate transactions
             async with self.db.transaction() as session:
-                next_schedule = await services_for(self.runtime, session).schedules \
-                    .carry_out_due(now)
+                next_schedule = await services_for(self.runtime, session).schedules.carry_out_due(
+                    now
+                )
         except Exception:
             log.exception("carrying out the schedules failed")
         async with self.db.transaction() as session:
-            next_question = await services_for(self.runtime, session).questions \
-                .act_on_overdue(now)
+            next_question = await services_for(self.runtime, session).questions.act_on_overdue(now)
         self.delivery.wake()
         times = [t for t in (next_schedule, next_question) if t is not None]
         return min(times) if times else None
@@ -333,8 +387,9 @@ class SopBot:
             sent = 0
             while True:
                 async with self.db.transaction() as session:
-                    batch = await services_for(self.runtime, session).lifecycle \
-                        .winback_batch(now, sent)
+                    batch = await services_for(self.runtime, session).lifecycle.winback_batch(
+                        now, sent
+                    )
                 if not batch:
                     break
                 sent += batch
@@ -346,7 +401,7 @@ class SopBot:
         assert self.runtime is not None
         now = self.clock.now()
         wake: list[datetime | None] = []
-        try:   # a failing report must not hold back the alerts: separate transactions
+        try:  # a failing report must not hold back the alerts: separate transactions
             async with self.db.transaction() as session:
                 wake.append(await services_for(self.runtime, session).reports.run_due(now))
         except Exception:
@@ -362,7 +417,8 @@ class SopBot:
         :class:`ConfigError` and leaves the running SOP untouched."""
         path = self.settings.sopbot_config
         config = await asyncio.to_thread(
-            load_config, path, catalog=lambda c: build_renderer(c, path.parent))
+            load_config, path, catalog=lambda c: build_renderer(c, path.parent)
+        )
         self.config.swap(config, build_renderer(config, path.parent))
         self._sop.wake()
         self._welcome.wake()

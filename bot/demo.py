@@ -34,10 +34,22 @@ from pydantic import SecretStr
 
 from bot.app import SopBot
 from bot.config import Settings, parse_config
-from bot.demo_crowd import (BRIEF_ITEMS, COMMUNITY, DAY_START, MENTION, OPERATOR, QA_TOPIC,
-                            SLA_MINUTES,
-                            TEAM_CHAT, TZ, Community, Plan, Seat, build_plan,
-                            rsvp_data)
+from bot.demo_crowd import (
+    BRIEF_ITEMS,
+    COMMUNITY,
+    DAY_START,
+    MENTION,
+    OPERATOR,
+    QA_TOPIC,
+    SLA_MINUTES,
+    TEAM_CHAT,
+    TZ,
+    Community,
+    Plan,
+    Seat,
+    build_plan,
+    rsvp_data,
+)
 from sandbox import TelegramSandbox
 from sandbox.records import SentMessage
 from sop.clock import ManualClock
@@ -118,8 +130,9 @@ async def play_day(community: Community, progress: Progress) -> None:
         target = DAY_START + timedelta(minutes=min(minute, plan.minutes - 1))
         if target > clock.now():
             clock.set(target)
-    progress.show(plan.minutes - 1, len(community.joined),
-                  len(community.sandbox.sent_messages()), final=True)
+    progress.show(
+        plan.minutes - 1, len(community.joined), len(community.sandbox.sent_messages()), final=True
+    )
 
 
 def next_stop(community: Community, minute: int) -> int:
@@ -127,8 +140,11 @@ def next_stop(community: Community, minute: int) -> int:
     schedule (from the bot's own engine) or a minute after a question's first-response deadline."""
     now = DAY_START + timedelta(minutes=minute)
     engine = community.app.config.loaded.engine
-    fires = [fire for s in community.app.config.current.schedules
-             if (fire := engine.next_fire(s.id, now)) is not None]
+    fires = [
+        fire
+        for s in community.app.config.current.schedules
+        if (fire := engine.next_fire(s.id, now)) is not None
+    ]
     stops = [int((fire - DAY_START).total_seconds() // 60) for fire in fires]
     stops += [due for due in community.deadlines if due > minute]
     return min(stops, default=community.plan.minutes)
@@ -164,42 +180,49 @@ def report(community: Community, plan: Plan, kpi: str, seconds: float) -> str:
     group = sb.sent_messages(COMMUNITY)
     greetings = [{int(uid) for uid in MENTION.findall(m.text)} for m in group]
     greetings = [mentioned for mentioned in greetings if mentioned]
-    codes = Counter(c.error_code for c in sb.calls
-                    if not c.ok and c.error_code != 429 and c.method != "getUpdates")
+    codes = Counter(
+        c.error_code
+        for c in sb.calls
+        if not c.ok and c.error_code != 429 and c.method != "getUpdates"
+    )
     private = sum(1 for m in sent if m.chat_id > 0)
-    to_members = [m for m in sent if m.chat_id != OPERATOR]   # "added ✓" thrice is fine
+    to_members = [m for m in sent if m.chat_id != OPERATOR]  # "added ✓" thrice is fine
     saw = {
         "messages the bot sent": f"{len(sent)} (group {len(sent) - private}, private {private})",
         "group greetings": f"{len(greetings)} for {len(community.joined)} joiners; most in "
-                           f"any 60 s: {busiest_minute([m.at for m in group])} "
-                           f"(limit {sb.limits.group_per_minute})",
-        f"the {DAY_START + timedelta(minutes=plan.burst_at):%H:%M} burst":
-            f"{len(plan.burst)} joined within 3 minutes, greeted in "
-            f"{sum(1 for mentioned in greetings if mentioned & plan.burst)} messages",
+        f"any 60 s: {busiest_minute([m.at for m in group])} "
+        f"(limit {sb.limits.group_per_minute})",
+        f"the {DAY_START + timedelta(minutes=plan.burst_at):%H:%M} burst": f"{len(plan.burst)} joined within 3 minutes, greeted in "
+        f"{sum(1 for mentioned in greetings if mentioned & plan.burst)} messages",
         **sop_figures(community),
         "429 answers": f"{sb.count_errors(429)}; early retries {sb.early_retries}",
-        "other API errors": ", ".join(f"{code} ×{n}" for code, n in sorted(
-            codes.items(), key=str)) or "none",
+        "other API errors": ", ".join(f"{code} ×{n}" for code, n in sorted(codes.items(), key=str))
+        or "none",
         "sent twice": f"{len(to_members) - len(set(map(sameness, to_members)))} (the same "
-                      "text to the same chat again, replying to the same; operator aside)",
+        "text to the same chat again, replying to the same; operator aside)",
         "join requests approved": str(len(sb.approved_requests)),
         "real time": f"{seconds:.1f} s",
     }
-    return "\n".join([
-        f"sopbot demo: {plan.minutes // 60} virtual hours of \"Demo community\" on "
-        f"{DAY_START:%Y-%m-%d} (Asia/Shanghai), {plan.people} simulated people",
-        f"the simulation: {len(community.joined)} joined the group, {community.left} left, "
-        f"{community.blocked} had blocked the bot, {community.claimed} claimed the gift "
-        "from the greeting",
-        f"  asked {len(community.questions)} questions (the operator answered "
-        f"{sum(1 for q in community.questions.values() if q.answered_after is not None)} "
-        f"in the group); said a hook word {len(community.hook_says)} times; pressed the Q&A "
-        f"button {len(community.seats)} times",
-        "", "/kpi, as the operator sees it:", "",
-        *(f"  {line}".rstrip() for line in kpi.splitlines()),
-        "", "what the sandbox saw:",
-        *(f"  {label:<24}{value}" for label, value in saw.items()),
-    ])
+    return "\n".join(
+        [
+            f'sopbot demo: {plan.minutes // 60} virtual hours of "Demo community" on '
+            f"{DAY_START:%Y-%m-%d} (Asia/Shanghai), {plan.people} simulated people",
+            f"the simulation: {len(community.joined)} joined the group, {community.left} left, "
+            f"{community.blocked} had blocked the bot, {community.claimed} claimed the gift "
+            "from the greeting",
+            f"  asked {len(community.questions)} questions (the operator answered "
+            f"{sum(1 for q in community.questions.values() if q.answered_after is not None)} "
+            f"in the group); said a hook word {len(community.hook_says)} times; pressed the Q&A "
+            f"button {len(community.seats)} times",
+            "",
+            "/kpi, as the operator sees it:",
+            "",
+            *(f"  {line}".rstrip() for line in kpi.splitlines()),
+            "",
+            "what the sandbox saw:",
+            *(f"  {label:<24}{value}" for label, value in saw.items()),
+        ]
+    )
 
 
 def sop_figures(community: Community) -> dict[str, str]:
@@ -212,41 +235,52 @@ def sop_figures(community: Community) -> dict[str, str]:
     replies = Counter(m.reply_to_message_id for m in group)
     faq = sum(replies[message_id] for message_id in community.questions)
     hook_group = sum(replies[message_id] for message_id in community.hook_says)
-    hook_dm = sum(1 for said in community.hook_says.values() for m in sb.sent_messages(said.uid)
-                  if said.at <= m.at < said.at + 120 and "vip" in said.text.lower())
+    hook_dm = sum(
+        1
+        for said in community.hook_says.values()
+        for m in sb.sent_messages(said.uid)
+        if said.at <= m.at < said.at + 120 and "vip" in said.text.lower()
+    )
     linked = [int(found) for m in sb.sent_messages(TEAM_CHAT) for found in LINK.findall(m.text)]
-    answered = sorted(q.answered_after for q in community.questions.values()
-                      if q.answered_after is not None)
+    answered = sorted(
+        q.answered_after for q in community.questions.values() if q.answered_after is not None
+    )
     seats = community.seats
     no_dm = [seat for seat in seats if seat.no_dm]
-    reminders = [m for seat in seats for m in sb.sent_messages(seat.uid)
-                 if QA_TOPIC in m.text and qa_post is not None and m.at > qa_post.at]
+    reminders = [
+        m
+        for seat in seats
+        for m in sb.sent_messages(seat.uid)
+        if QA_TOPIC in m.text and qa_post is not None and m.at > qa_post.at
+    ]
     remind_times = sorted({local(m.at) for m in reminders})
     return {
         "morning briefing": f"sent {local(briefing.at, seconds=True)}, "
-                            f"{sum(item in briefing.text for item in BRIEF_ITEMS)} of "
-                            f"{len(BRIEF_ITEMS)} items" if briefing else "not sent",
+        f"{sum(item in briefing.text for item in BRIEF_ITEMS)} of "
+        f"{len(BRIEF_ITEMS)} items"
+        if briefing
+        else "not sent",
         "Q&A announcement": f"sent {local(qa_post.at, seconds=True)}, "
-                            f"topic {'in it' if QA_TOPIC in qa_post.text else 'missing'}"
-                            if qa_post else "not sent",
+        f"topic {'in it' if QA_TOPIC in qa_post.text else 'missing'}"
+        if qa_post
+        else "not sent",
         "Q&A seats": f"{len(seats)} pressed, {len(seats) - len(no_dm)} confirmed, {len(no_dm)} "
-                     f"told to /start the bot first ({sum(s.started_after for s in no_dm)} did)",
+        f"told to /start the bot first ({sum(s.started_after for s in no_dm)} did)",
         "Q&A reminders": f"{len(reminders)} delivered by DM"
-                         + (f" at {', '.join(remind_times)}" if remind_times else "")
-                         + f", {sum(1 for m in reminders if seat_of(m, no_dm))} of them to the "
-                           "ones told to /start first",
+        + (f" at {', '.join(remind_times)}" if remind_times else "")
+        + f", {sum(1 for m in reminders if seat_of(m, no_dm))} of them to the "
+        "ones told to /start first",
         "hook replies": f"{hook_group} in the group, {hook_dm} by DM, to "
-                        f"{len(community.hook_says)} messages with a hook word",
+        f"{len(community.hook_says)} messages with a hook word",
         "operator answers": f"{len(answered)} in the group, "
-                            f"{sum(1 for t in answered if t <= SLA_SECONDS)} within "
-                            f"{SLA_SECONDS // 60} min"
-                            + (f", median {statistics.median(answered) / 60:.1f} min"
-                               if answered else ""),
+        f"{sum(1 for t in answered if t <= SLA_SECONDS)} within "
+        f"{SLA_SECONDS // 60} min"
+        + (f", median {statistics.median(answered) / 60:.1f} min" if answered else ""),
         "FAQ auto-answers": f"{faq} in the group, replying to {len(community.questions)} "
-                            "questions asked",
+        "questions asked",
         "escalations": f"{len(linked)} to the team chat, "
-                       f"{sum(1 for i in linked if i in community.questions)} linking to a "
-                       "question asked",
+        f"{sum(1 for i in linked if i in community.questions)} linking to a "
+        "question asked",
     }
 
 
@@ -264,8 +298,9 @@ def local(stamp: float, *, seconds: bool = False) -> str:
     return datetime.fromtimestamp(stamp, TZ).strftime("%H:%M:%S" if seconds else "%H:%M")
 
 
-async def run_demo(members: int = 200, seed: int = 7, progress: bool = True,
-                   hours: int = 24) -> int:
+async def run_demo(
+    members: int = 200, seed: int = 7, progress: bool = True, hours: int = 24
+) -> int:
     """Plays the day and prints the report; 0 on success, 1 (with a one-line error) if not."""
     started = time.monotonic()
     plan = build_plan(members, seed, max(1, min(hours, 24)))
@@ -279,17 +314,21 @@ async def run_demo(members: int = 200, seed: int = 7, progress: bool = True,
     with tempfile.TemporaryDirectory(prefix="sopbot-demo-", ignore_cleanup_errors=True) as tmp:
         try:
             await sandbox.start()
-            settings = Settings(bot_token=SecretStr(TOKEN), telegram_api_url=sandbox.url,
-                                database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}")
-            app = SopBot(settings, parse_config(CONFIG_YAML, "bot/demo.py"), clock=clock,
-                         polling_timeout=1)
+            settings = Settings(
+                bot_token=SecretStr(TOKEN),
+                telegram_api_url=sandbox.url,
+                database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}",
+            )
+            app = SopBot(
+                settings, parse_config(CONFIG_YAML, "bot/demo.py"), clock=clock, polling_timeout=1
+            )
             await app.start()
             community = Community(plan, sandbox, app, clock, seed)
             await play_day(community, Progress(progress, plan.minutes, members))
             kpi = await ask_kpi(community)
             print(report(community, plan, kpi, time.monotonic() - started))
             return 0
-        except Exception as error:  # noqa: BLE001 - the demo explains in one line
+        except Exception as error:
             print(f"\ndemo failed: {one_line(error)}", file=sys.stderr)
             return 1
         finally:
@@ -301,7 +340,7 @@ async def shut_down(app: SopBot | None, sandbox: TelegramSandbox) -> None:
     for stop in ([app.stop] if app is not None else []) + [sandbox.stop]:
         try:
             await stop()
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             print(f"demo: shutting down: {one_line(error)}", file=sys.stderr)
 
 

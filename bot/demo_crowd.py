@@ -28,24 +28,61 @@ DAY_START = datetime(2026, 11, 20, tzinfo=TZ)
 CHANNELS = ["douyin", "xhs", "wechat", "bilibili"]
 LINK_NAMES = ["wechat-article", "bilibili-video", "xhs-note", "kol-partner"]
 QA_LINK, REQUEST_LINK = "evening-qa", "douyin-live"
-ZH_NAMES = "小明 王芳 李娜 张伟 刘洋 陈静 杨帆 赵磊 黄丽 周杰 吴敏 徐婷 孙浩 马超 朱琳 胡军".split()
-EN_NAMES = "Alice Ben Chloe Daniel Emma Felix Grace Henry Iris Jack Kate Leo Mia Noah Ruby".split()
+ZH_NAMES = ["小明", "王芳", "李娜", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄丽", "周杰", "吴敏", "徐婷", "孙浩", "马超", "朱琳", "胡军"]
+EN_NAMES = ["Alice", "Ben", "Chloe", "Daniel", "Emma", "Felix", "Grace", "Henry", "Iris", "Jack", "Kate", "Leo", "Mia", "Noah", "Ruby"]
 #: what the operator answers when they get to a question (a question mark is how they spot one)
-ANSWERS = {"请问优惠券怎么用？": "结算时输入券码就行 👌", "今晚几点开始？": "今晚 8 点，记得预约哦",
-           "Where is the beginner's guide?": "Reply 666 and the bot sends it to you",
-           "直播回放在哪里看？": "回放在频道置顶", "新人礼包怎么领？": "点欢迎消息下面的按钮就能领",
-           "Can I invite my friends here?": "Sure, the more the merrier!",
-           "请问下周还有答疑吗？": "有的，每天晚上都有"}
-CHATTER = ["大家好！", "谢谢分享 👍", "Hi all!", "Great session today", "收到，感谢",
-           *ANSWERS, "666", "想要指南", "求 vip 💎"]
+ANSWERS = {
+    "请问优惠券怎么用？": "结算时输入券码就行 👌",
+    "今晚几点开始？": "今晚 8 点，记得预约哦",
+    "Where is the beginner's guide?": "Reply 666 and the bot sends it to you",
+    "直播回放在哪里看？": "回放在频道置顶",
+    "新人礼包怎么领？": "点欢迎消息下面的按钮就能领",
+    "Can I invite my friends here?": "Sure, the more the merrier!",
+    "请问下周还有答疑吗？": "有的，每天晚上都有",
+}
+CHATTER = [
+    "大家好！",
+    "谢谢分享 👍",
+    "Hi all!",
+    "Great session today",
+    "收到，感谢",
+    *ANSWERS,
+    "666",
+    "想要指南",
+    "求 vip 💎",
+]
 HOOK_WORDS = ("666", "指南", "vip")
 BRIEF_ITEMS = ["行业新闻：A 公司发布新品", "今晚 20:00 答疑，记得预约", "新人礼包本周 8 折"]
 QA_TOPIC = "如何用社群做复购"
 #: how many join per hour of the day, relative (night quiet, evening busy)
-HOUR_WEIGHTS = [3, 2, 1, 1, 1, 2, 4, 8, 12, 14, 15, 15, 18, 15, 13, 13, 14, 16, 20, 24, 26, 24,
-                18, 9]
-SLA_MINUTES = 5                  # first_response.within in the demo's config
-OPERATOR_HOURS = range(9, 23)   # local hours in which the operator reads the group
+HOUR_WEIGHTS = [
+    3,
+    2,
+    1,
+    1,
+    1,
+    2,
+    4,
+    8,
+    12,
+    14,
+    15,
+    15,
+    18,
+    15,
+    13,
+    13,
+    14,
+    16,
+    20,
+    24,
+    26,
+    24,
+    18,
+    9,
+]
+SLA_MINUTES = 5  # first_response.within in the demo's config
+OPERATOR_HOURS = range(9, 23)  # local hours in which the operator reads the group
 MENTION = re.compile(r"tg://user\?id=(\d+)")
 
 
@@ -67,7 +104,7 @@ class Plan:
     actions: dict[int, list[Action]] = field(default_factory=lambda: defaultdict(list))
     names: dict[int, tuple[str, str]] = field(default_factory=dict)
     claimers: dict[int, int] = field(default_factory=dict)  # uid -> minutes after the greeting
-    rsvpers: dict[int, int] = field(default_factory=dict)   # uid -> minutes after the Q&A post
+    rsvpers: dict[int, int] = field(default_factory=dict)  # uid -> minutes after the Q&A post
     burst: set[int] = field(default_factory=set)
     burst_at: int = 0
 
@@ -81,7 +118,7 @@ def build_plan(members: int, seed: int, hours: int) -> Plan:
     rng = random.Random(seed)
     plan = Plan(people=members, minutes=hours * 60)
     day = f"{DAY_START:%Y-%m-%d}"
-    for item in BRIEF_ITEMS:   # the evening before, in effect: first thing in the run
+    for item in BRIEF_ITEMS:  # the evening before, in effect: first thing in the run
         plan.at(0, Action("operator", OPERATOR, f"/brief add {day} {item}"))
     plan.at(9 * 60, Action("operator", OPERATOR, f"/qa topic {QA_TOPIC}"))
     last_arrival = max(1, plan.minutes - 45)  # leave time to greet the last ones
@@ -129,7 +166,7 @@ def _plan_afterwards(plan: Plan, rng: random.Random, uid: int, joined_at: int) -
     if rng.random() < 0.08:
         plan.at(rng.choice(later), Action("sticker", uid))
     if rng.random() < 0.25:
-        plan.rsvpers[uid] = rng.randint(1, 7 * 60)   # between 12:00 and 19:00, if still here
+        plan.rsvpers[uid] = rng.randint(1, 7 * 60)  # between 12:00 and 19:00, if still here
     if rng.random() < 0.04:
         plan.at(rng.choice(later), Action("leave", uid))
 
@@ -141,7 +178,7 @@ class Asked:
     uid: int
     text: str
     at: float
-    answered_after: float | None = None   # the operator's reply, seconds after the question
+    answered_after: float | None = None  # the operator's reply, seconds after the question
 
 
 @dataclass
@@ -152,28 +189,32 @@ class Seat:
     query_id: str
     answer: str | None = None
     no_dm: bool = False
-    started_after: bool = False   # did /start when told to
+    started_after: bool = False  # did /start when told to
 
 
 class Community:
     """The plan played against the sandbox, one virtual minute at a time, with the bot running."""
 
-    def __init__(self, plan: Plan, sandbox: TelegramSandbox, app: SopBot,
-                 clock: ManualClock, seed: int) -> None:
+    def __init__(
+        self, plan: Plan, sandbox: TelegramSandbox, app: SopBot, clock: ManualClock, seed: int
+    ) -> None:
         self.plan, self.sandbox, self.app, self.clock = plan, sandbox, app, clock
         self.rng = random.Random(seed * 7919 + 1)
-        self.links = {name: sandbox.world.new_invite_link(COMMUNITY, name=name)["invite_link"]
-                      for name in [*LINK_NAMES, QA_LINK]}
+        self.links = {
+            name: sandbox.world.new_invite_link(COMMUNITY, name=name)["invite_link"]
+            for name in [*LINK_NAMES, QA_LINK]
+        }
         self.links[REQUEST_LINK] = sandbox.world.new_invite_link(
-            COMMUNITY, name=REQUEST_LINK, creates_join_request=True)["invite_link"]
+            COMMUNITY, name=REQUEST_LINK, creates_join_request=True
+        )["invite_link"]
         self.joined: set[int] = set()
         self.in_group: set[int] = set()
         self.left = self.claimed = self.blocked = 0
-        self.questions: dict[int, Asked] = {}    # group message id -> question asked
-        self.deadlines: set[int] = set()         # minutes just past a question's SLA
-        self.hook_says: dict[int, Asked] = {}    # group message id -> hook word said
+        self.questions: dict[int, Asked] = {}  # group message id -> question asked
+        self.deadlines: set[int] = set()  # minutes just past a question's SLA
+        self.hook_says: dict[int, Asked] = {}  # group message id -> hook word said
         self.seats: list[Seat] = []
-        self.qa_post: tuple[int, str] | None = None   # (message id, callback data)
+        self.qa_post: tuple[int, str] | None = None  # (message id, callback data)
         self._seen_approvals = self._seen_group = self._seen_calls = 0
 
     def act(self, minute: int) -> bool:
@@ -227,15 +268,17 @@ class Community:
             self.deadlines.add(minute + SLA_MINUTES + 1)
             local_hour = (DAY_START + timedelta(minutes=minute)).hour
             if local_hour in OPERATOR_HOURS and self.rng.random() < 0.55:
-                delay = self.rng.choice([1, 2, 2, 3, 3, 4, 4, 7, 9])   # some after the SLA
-                self.plan.at(minute + delay, Action("operator", OPERATOR,
-                                                    ANSWERS.get(text, "我看看 👀"), message_id))
+                delay = self.rng.choice([1, 2, 2, 3, 3, 4, 4, 7, 9])  # some after the SLA
+                self.plan.at(
+                    minute + delay,
+                    Action("operator", OPERATOR, ANSWERS.get(text, "我看看 👀"), message_id),
+                )
         elif any(word in text.lower() for word in HOOK_WORDS):
             self.hook_says[message_id] = Asked(uid, text, now)
 
     def _operator(self, a: Action) -> None:
         text = a.arg or ""
-        if a.reply_to is None:   # a command, in private
+        if a.reply_to is None:  # a command, in private
             self.sandbox.user_sends(OPERATOR, text)
             return
         self.sandbox.user_sends(OPERATOR, text, chat_id=COMMUNITY, reply_to_message_id=a.reply_to)
@@ -246,12 +289,12 @@ class Community:
         """React to the bot: approved requesters are in; greeted people may claim their gift;
         the Q&A post gets its seats; told to /start first, some do."""
         approved = self.sandbox.approved_requests
-        for _, uid in approved[self._seen_approvals:]:
+        for _, uid in approved[self._seen_approvals :]:
             self.joined.add(uid)
             self.in_group.add(uid)
         self._seen_approvals = len(approved)
         group = self.sandbox.sent_messages(COMMUNITY)
-        for message in group[self._seen_group:]:
+        for message in group[self._seen_group :]:
             for uid in map(int, MENTION.findall(message.text)):
                 if uid in self.plan.claimers:
                     self.plan.at(minute + self.plan.claimers.pop(uid), Action("claim", uid))
@@ -266,7 +309,7 @@ class Community:
             answer = queries.get(seat.query_id, {}).get("answer")
             if seat.answer is None and answer is not None:
                 seat.answer, seat.no_dm = answer.get("text") or "", bool(answer.get("show_alert"))
-                if seat.no_dm and self.rng.random() < 0.6:   # "send me /start first"
+                if seat.no_dm and self.rng.random() < 0.6:  # "send me /start first"
                     seat.started_after = True
                     self.plan.at(minute + self.rng.randint(1, 3), Action("start", seat.uid))
 
@@ -278,8 +321,10 @@ class Community:
         deadline, quiet = stalled + timeout, 0
         while quiet < 3:
             if loop.time() > deadline:
-                raise RuntimeError(f"the bot is still busy after {timeout:.0f} s "
-                                   f"({self.app.delivery.held} messages held)")
+                raise RuntimeError(
+                    f"the bot is still busy after {timeout:.0f} s "
+                    f"({self.app.delivery.held} messages held)"
+                )
             idle = self._looks_idle() and (quiet < 2 or await self.app.is_idle())
             quiet = quiet + 1 if idle else 0
             if not idle and self._bot_called_api():
@@ -292,13 +337,14 @@ class Community:
     def _looks_idle(self) -> bool:
         """No update queued or being handled (the cheap part of ``SopBot.is_idle``)."""
         runtime = self.app.runtime
-        return self.sandbox.pending_updates() == 0 and (runtime is None
-                                                         or runtime.updates_in_flight == 0)
+        return self.sandbox.pending_updates() == 0 and (
+            runtime is None or runtime.updates_in_flight == 0
+        )
 
     def _bot_called_api(self) -> bool:
         """Whether the bot called the API (getUpdates aside) since the last look."""
         calls = self.sandbox.calls
-        new = any(call.method != "getUpdates" for call in calls[self._seen_calls:])
+        new = any(call.method != "getUpdates" for call in calls[self._seen_calls :])
         self._seen_calls = len(calls)
         return new
 

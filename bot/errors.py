@@ -14,8 +14,14 @@ class ConfigError(SopbotError):
     ``line`` its 1-based line in the file when known.
     """
 
-    def __init__(self, message: str, *, path: str | None = None, key: str | None = None,
-                 line: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        key: str | None = None,
+        line: int | None = None,
+    ) -> None:
         self.message = message
         self.path = path
         self.key = key

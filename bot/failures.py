@@ -37,7 +37,7 @@ def is_infrastructure_error(error: BaseException) -> bool:
         if isinstance(cause, DBAPIError) and cause.connection_invalidated:
             return True
         if isinstance(cause, OSError) and not isinstance(cause, _PATH_ERRORS):
-            return True   # TimeoutError and ConnectionError are OSErrors
+            return True  # TimeoutError and ConnectionError are OSErrors
         sqlstate = getattr(cause, "sqlstate", None)
         if isinstance(sqlstate, str) and sqlstate.startswith(TRANSIENT_SQLSTATES):
             return True

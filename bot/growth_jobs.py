@@ -11,7 +11,7 @@ from datetime import datetime
 from bot.config import CommunityConfig
 from bot.db.session import Database
 from bot.runtime import ConfigHolder, Runtime, services_for
-from bot.services.referrals import CHECK_EVERY, ReferralService
+from bot.services.referrals import CHECK_EVERY
 from bot.services.tiers import CHUNK, TierPass, TierService, changes_between, next_run
 from bot.ticker import Ticker
 from sop.clock import Clock
@@ -20,8 +20,14 @@ log = logging.getLogger(__name__)
 
 
 class GrowthJobs:
-    def __init__(self, db: Database, clock: Clock, config: ConfigHolder,
-                 runtime: Callable[[], Runtime | None], wake_delivery: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        config: ConfigHolder,
+        runtime: Callable[[], Runtime | None],
+        wake_delivery: Callable[[], None],
+    ) -> None:
         self._db = db
         self._clock = clock
         self._config = config
@@ -31,8 +37,10 @@ class GrowthJobs:
         self.last_tiers: TierPass | None = None
 
     def tickers(self) -> list[Ticker]:
-        return [Ticker("value tiers", self.run_tiers, self._clock, poll=CHECK_EVERY * 6 * 24),
-                Ticker("referrals", self.run_referrals, self._clock, poll=CHECK_EVERY)]
+        return [
+            Ticker("value tiers", self.run_tiers, self._clock, poll=CHECK_EVERY * 6 * 24),
+            Ticker("referrals", self.run_referrals, self._clock, poll=CHECK_EVERY),
+        ]
 
     async def run_tiers(self) -> datetime:
         """Recomputes the tier tags now; the next pass at ``tiers.run_at`` local time."""
@@ -40,8 +48,12 @@ class GrowthJobs:
         now = self._clock.now()
         if config.tiers.enabled:
             self.last_tiers = await tier_pass(self._db, config, now)
-            log.info("value tiers: %s (+%d -%d)", self.last_tiers.members,
-                     self.last_tiers.added, self.last_tiers.removed)
+            log.info(
+                "value tiers: %s (+%d -%d)",
+                self.last_tiers.members,
+                self.last_tiers.added,
+                self.last_tiers.removed,
+            )
         return next_run(config, now)
 
     async def run_referrals(self) -> datetime:
@@ -71,7 +83,8 @@ async def tier_pass(db: Database, config: CommunityConfig, now: datetime) -> Tie
     for start in range(0, len(changes), CHUNK):
         async with db.transaction() as session:
             added, removed = await TierService(session, config).apply(
-                changes[start:start + CHUNK], now)
+                changes[start : start + CHUNK], now
+            )
         result.added += added
         result.removed += removed
     return result

@@ -59,8 +59,13 @@ class RefusalLog:
     every ``every`` seconds (of ``monotonic``) with how many were refused since the last line;
     :meth:`flush` writes the count still held (at shutdown)."""
 
-    def __init__(self, logger: logging.Logger, *, every: float = REFUSALS_LOGGED_EVERY,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        logger: logging.Logger,
+        *,
+        every: float = REFUSALS_LOGGED_EVERY,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._log = logger
         self._every = every
         self._monotonic = monotonic
@@ -72,8 +77,9 @@ class RefusalLog:
         now = self._monotonic()
         self._latest = remote
         if self._last is None:
-            self._log.warning("orders: refused a request with a bad or missing signature "
-                              "from %s", remote)
+            self._log.warning(
+                "orders: refused a request with a bad or missing signature from %s", remote
+            )
             self._last = now
             return
         self._held += 1
@@ -83,9 +89,12 @@ class RefusalLog:
 
     def flush(self) -> None:
         if self._held:
-            self._log.warning("orders: refused %d more requests with a bad or missing "
-                              "signature since the last such line (the latest from %s)",
-                              self._held, self._latest)
+            self._log.warning(
+                "orders: refused %d more requests with a bad or missing "
+                "signature since the last such line (the latest from %s)",
+                self._held,
+                self._latest,
+            )
             self._held = 0
 
 
@@ -94,8 +103,9 @@ def _answer(http_status: int, **body: Any) -> web.Response:
 
 
 class OrdersApi:
-    def __init__(self, secret: str, listen: str, db: Database, clock: Clock,
-                 config: ConfigSource) -> None:
+    def __init__(
+        self, secret: str, listen: str, db: Database, clock: Clock, config: ConfigSource
+    ) -> None:
         self._secret = secret.encode()
         self._listen = listen
         self._db = db
@@ -135,15 +145,18 @@ class OrdersApi:
             return _answer(413, error=f"body over {MAX_BODY} bytes")
         if not signature_ok(self._secret, body, request.headers.get(SIGNATURE_HEADER)):
             self.refusals.refused(request.remote)
-            return _answer(401, error=f"bad or missing {SIGNATURE_HEADER} "
-                                      "(sha256=<hex HMAC-SHA256 of the raw body>)")
+            return _answer(
+                401,
+                error=f"bad or missing {SIGNATURE_HEADER} "
+                "(sha256=<hex HMAC-SHA256 of the raw body>)",
+            )
         try:
             fields = json.loads(body, parse_float=Decimal, parse_int=Decimal)
         except (ValueError, UnicodeDecodeError, RecursionError) as error:
             return _answer(400, error=f"body is not JSON: {str(error)[:100]}")
         if not isinstance(fields, dict):
             return _answer(400, error="body must be one JSON object (an order)")
-        for key in ("order_id", "member_id"):   # ids given as JSON numbers: as typed
+        for key in ("order_id", "member_id"):  # ids given as JSON numbers: as typed
             if isinstance(fields.get(key), Decimal):
                 fields[key] = str(fields[key])
         config = self._config.current
@@ -155,6 +168,11 @@ class OrdersApi:
         async with self._db.transaction() as session:
             outcome = await OrderService(session, config).record(order, now, via="api")
         log.info("orders: %s %s (coupon: %s)", outcome.order_id, outcome.status, outcome.coupon)
-        return _answer(200, order_id=outcome.order_id, status=outcome.status,
-                       member_id=outcome.user_id, coupon=outcome.coupon,
-                       coupon_detail=outcome.coupon_detail)
+        return _answer(
+            200,
+            order_id=outcome.order_id,
+            status=outcome.status,
+            member_id=outcome.user_id,
+            coupon=outcome.coupon,
+            coupon_detail=outcome.coupon_detail,
+        )

@@ -39,9 +39,11 @@ class ImportSummary:
 
     def lines(self) -> list[str]:
         coupons = ", ".join(f"{kind} {count}" for kind, count in sorted(self.coupons.items()))
-        return [f"{self.rows} rows: {self.recorded} recorded, {self.duplicates} already known "
-                f"(duplicates), {len(self.errors)} with errors",
-                f"coupons: {coupons or 'none in the file'}"]
+        return [
+            f"{self.rows} rows: {self.recorded} recorded, {self.duplicates} already known "
+            f"(duplicates), {len(self.errors)} with errors",
+            f"coupons: {coupons or 'none in the file'}",
+        ]
 
 
 def read_rows(text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
@@ -52,18 +54,23 @@ def read_rows(text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]
     try:
         header = [name.strip().lower() for name in next(reader)]
     except StopIteration:
-        raise ImportFileError("the file is empty; the first line must name the columns: "
-                              + ",".join(COLUMNS)) from None
+        raise ImportFileError(
+            "the file is empty; the first line must name the columns: " + ",".join(COLUMNS)
+        ) from None
     unknown = [name for name in header if name not in COLUMNS]
     if unknown:
-        raise ImportFileError(f"line 1: unknown column(s) {', '.join(map(repr, unknown))}; "
-                              f"the header names the columns, from: {', '.join(COLUMNS)}")
+        raise ImportFileError(
+            f"line 1: unknown column(s) {', '.join(map(repr, unknown))}; "
+            f"the header names the columns, from: {', '.join(COLUMNS)}"
+        )
     missing = [name for name in REQUIRED if name not in header]
     if "member_id" not in header and "coupon" not in header:
         missing.append("member_id or coupon")
     if missing:
-        raise ImportFileError(f"line 1: missing column(s) {', '.join(missing)} (a header row "
-                              f"is required: {','.join(COLUMNS)})")
+        raise ImportFileError(
+            f"line 1: missing column(s) {', '.join(missing)} (a header row "
+            f"is required: {','.join(COLUMNS)})"
+        )
     if len(set(header)) != len(header):
         raise ImportFileError("line 1: a column is named twice")
 
@@ -75,13 +82,17 @@ def read_rows(text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]
             if len(values) != len(header):
                 yield line, {"__error__": f"{len(values)} values for {len(header)} columns"}
                 continue
-            yield line, {name: value for name, value in zip(header, values, strict=True)
-                         if value.strip()}
+            yield (
+                line,
+                {name: value for name, value in zip(header, values, strict=True) if value.strip()},
+            )
+
     return header, rows()
 
 
-async def import_orders(path: Path, db: Database, config: CommunityConfig,
-                        now: datetime) -> ImportSummary:
+async def import_orders(
+    path: Path, db: Database, config: CommunityConfig, now: datetime
+) -> ImportSummary:
     """Imports ``path``; :class:`ImportFileError` when the file itself is unusable."""
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -106,8 +117,13 @@ async def import_orders(path: Path, db: Database, config: CommunityConfig,
     return summary
 
 
-async def _record(db: Database, config: CommunityConfig, batch: list[tuple[int, OrderInput]],
-                  now: datetime, summary: ImportSummary) -> None:
+async def _record(
+    db: Database,
+    config: CommunityConfig,
+    batch: list[tuple[int, OrderInput]],
+    now: datetime,
+    summary: ImportSummary,
+) -> None:
     async with db.transaction() as session:
         service = OrderService(session, config)
         for _, order in batch:
@@ -175,8 +191,10 @@ def command(path: Path) -> int:
     for line_error in summary.errors[:SHOWN_ERRORS]:
         print(f"{path}: {line_error}", file=sys.stderr)
     if len(summary.errors) > SHOWN_ERRORS:
-        print(f"{path}: … and {len(summary.errors) - SHOWN_ERRORS} more lines with errors",
-              file=sys.stderr)
+        print(
+            f"{path}: … and {len(summary.errors) - SHOWN_ERRORS} more lines with errors",
+            file=sys.stderr,
+        )
     for line in summary.lines():
         print(line)
     return 1 if summary.errors else 0

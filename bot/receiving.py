@@ -79,11 +79,16 @@ def parse_update(raw: Any, bot: Bot) -> Update | None:
     try:
         return Update.model_validate(raw, context={"bot": bot})
     except ValidationError as error:
-        where = "; ".join(f"{'.'.join(str(part) for part in e['loc'])} {e['type']}"
-                          for e in error.errors(include_url=False, include_context=False,
-                                                include_input=False)[:3])
-        log.error("update %s (%s) could not be parsed; skipped: %s",
-                  update_id_of(raw), kind_of(raw), where)
+        where = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc'])} {e['type']}"
+            for e in error.errors(include_url=False, include_context=False, include_input=False)[:3]
+        )
+        log.error(
+            "update %s (%s) could not be parsed; skipped: %s",
+            update_id_of(raw),
+            kind_of(raw),
+            where,
+        )
         return None
 
 
@@ -105,8 +110,17 @@ class Poller:
     own polling confirms updates it has merely started, so a crash would lose them; here a
     crash means they come again, and the handled-update ids make the second time a no-op."""
 
-    def __init__(self, bot: Bot, dispatcher: Dispatcher, stop: asyncio.Event, *, timeout: int,
-                 allowed_updates: list[str], concurrency: int, faults: UpdateFaults) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        dispatcher: Dispatcher,
+        stop: asyncio.Event,
+        *,
+        timeout: int,
+        allowed_updates: list[str],
+        concurrency: int,
+        faults: UpdateFaults,
+    ) -> None:
         self._bot = bot
         self._dispatcher = dispatcher
         self._stop = stop
@@ -119,11 +133,16 @@ class Poller:
 
     async def run(self) -> None:
         offset: int | None = None
-        failures = 0   # in a row: getUpdates failed, or the infrastructure failed a batch
+        failures = 0  # in a row: getUpdates failed, or the infrastructure failed a batch
         while not self._stop.is_set():
-            fetch = asyncio.ensure_future(self._bot(GetRawUpdates(
-                offset=offset, timeout=self._timeout, allowed_updates=self._allowed_updates),
-                request_timeout=self._timeout + 15))
+            fetch = asyncio.ensure_future(
+                self._bot(
+                    GetRawUpdates(
+                        offset=offset, timeout=self._timeout, allowed_updates=self._allowed_updates
+                    ),
+                    request_timeout=self._timeout + 15,
+                )
+            )
             stop = asyncio.ensure_future(self._stop.wait())
             await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
             stop.cancel()
@@ -134,8 +153,13 @@ class Poller:
                 return
             try:
                 raw = fetch.result()
-            except (TelegramConflictError, TelegramNetworkError, TelegramServerError,
-                    TelegramRetryAfter, ClientDecodeError) as error:   # decode: not even a list
+            except (
+                TelegramConflictError,
+                TelegramNetworkError,
+                TelegramServerError,
+                TelegramRetryAfter,
+                ClientDecodeError,
+            ) as error:  # decode: not even a list
                 if isinstance(error, TelegramConflictError):
                     log.error("another instance is polling with this token; retrying")
                 else:
@@ -154,7 +178,7 @@ class Poller:
             offset, complete = handled
             if complete:
                 failures = 0
-            else:   # the infrastructure failed: from the first update not done, again
+            else:  # the infrastructure failed: from the first update not done, again
                 failures += 1
                 await self._sleep(backoff(failures))
             self._poison = {i for i in self._poison if i >= offset}
@@ -207,10 +231,13 @@ class Poller:
         except Exception as error:
             if is_infrastructure_error(error):
                 self._faults.infrastructure += 1
-                log.warning("update %d: the infrastructure failed (%s); it comes again",
-                            update.update_id, describe(error))
+                log.warning(
+                    "update %d: the infrastructure failed (%s); it comes again",
+                    update.update_id,
+                    describe(error),
+                )
                 return False
-            log.exception("update %d failed", update.update_id)   # the errors router's own
+            log.exception("update %d failed", update.update_id)  # the errors router's own
         return True
 
     async def _sleep(self, seconds: float) -> None:
@@ -225,8 +252,9 @@ class GuardedRequestHandler(SimpleRequestHandler):
     failed is answered 503, so Telegram posts it again. The secret is checked first, as by
     aiogram (a wrong one is 401)."""
 
-    def __init__(self, dispatcher: Dispatcher, bot: Bot, *, secret_token: str,
-                 faults: UpdateFaults) -> None:
+    def __init__(
+        self, dispatcher: Dispatcher, bot: Bot, *, secret_token: str, faults: UpdateFaults
+    ) -> None:
         # handled before the answer goes back: a crash mid-update makes Telegram send it again
         super().__init__(dispatcher, bot, secret_token=secret_token, handle_in_background=False)
         self._faults = faults
@@ -236,8 +264,9 @@ class GuardedRequestHandler(SimpleRequestHandler):
             raw = await request.json(loads=bot.session.json_loads)
         except ValueError:
             self._faults.unparsable += 1
-            log.error("a webhook body that is not JSON (%d bytes); skipped",
-                      request.content_length or 0)
+            log.error(
+                "a webhook body that is not JSON (%d bytes); skipped", request.content_length or 0
+            )
             return web.json_response({})
         update = parse_update(raw, bot)
         if update is None:
@@ -245,21 +274,31 @@ class GuardedRequestHandler(SimpleRequestHandler):
             return web.json_response({})
         try:
             result: TelegramMethod[Any] | None = await self.dispatcher.feed_webhook_update(
-                bot, update, **self.data)
+                bot, update, **self.data
+            )
         except Exception as error:
             if not is_infrastructure_error(error):
                 raise
             self._faults.infrastructure += 1
-            log.warning("update %d: the infrastructure failed (%s); answered 503 for Telegram "
-                        "to send it again", update.update_id, describe(error))
+            log.warning(
+                "update %d: the infrastructure failed (%s); answered 503 for Telegram "
+                "to send it again",
+                update.update_id,
+                describe(error),
+            )
             return web.Response(status=503, text="Service Unavailable")
         return web.Response(body=self._build_response_writer(bot=bot, result=result))
 
 
 def chat_of(update: Update) -> int:
     """The chat an update belongs to (its own id when it has none: no ordering needed)."""
-    event = (update.message or update.edited_message or update.chat_member
-             or update.my_chat_member or update.chat_join_request)
+    event = (
+        update.message
+        or update.edited_message
+        or update.chat_member
+        or update.my_chat_member
+        or update.chat_join_request
+    )
     if event is not None:
         return event.chat.id
     query = update.callback_query

@@ -86,7 +86,7 @@ class Redactor:
     def __hash__(self) -> int:
         return hash(self._secrets)
 
-    def __repr__(self) -> str:   # never the values
+    def __repr__(self) -> str:  # never the values
         return f"Redactor({len(self._secrets)} known secrets)"
 
 
@@ -111,7 +111,7 @@ class RedactingRecordFactory:
         record = self.previous(*args, **kwargs)
         try:
             message = record.getMessage()
-        except Exception:   # noqa: BLE001 - a bad format: the handler reports it, as usual
+        except Exception:
             message = None
         if message is not None:
             redacted = self.redact(message)
@@ -121,7 +121,7 @@ class RedactingRecordFactory:
             trace = self._formatter.formatException(record.exc_info)
             redacted = self.redact(trace)
             if redacted != trace:
-                record.exc_text = redacted   # formatters use it instead of formatting again
+                record.exc_text = redacted  # formatters use it instead of formatting again
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
         return record

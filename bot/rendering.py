@@ -29,21 +29,32 @@ MAX_LENGTH = 4096
 
 
 class Renderer:
-    def __init__(self, roots: Sequence[Path] = (BUILTIN_TEMPLATES,), *, default_locale: str = "zh",
-                 max_length: int = MAX_LENGTH) -> None:
+    def __init__(
+        self,
+        roots: Sequence[Path] = (BUILTIN_TEMPLATES,),
+        *,
+        default_locale: str = "zh",
+        max_length: int = MAX_LENGTH,
+    ) -> None:
         self._roots = [Path(r) for r in roots]
         self._max_length = max_length
         self._index: dict[str, dict[str, str]] = {}
         for root in reversed(self._roots):  # earlier roots win
-            for locale_dir in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+            for locale_dir in (
+                sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+            ):
                 names = self._index.setdefault(locale_dir.name, {})
                 for file in locale_dir.rglob(f"*{SUFFIX}"):
                     names[file.name[: -len(SUFFIX)]] = file.relative_to(root).as_posix()
         self.default_locale = default_locale
         self._env = SandboxedEnvironment(
             loader=FileSystemLoader([str(r) for r in self._roots]),
-            autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-            keep_trailing_newline=False, finalize=_without_bidi_controls,
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+            finalize=_without_bidi_controls,
         )
 
     @property
@@ -65,8 +76,9 @@ class Renderer:
         return self.default_locale
 
     def render(self, name: str, locale: str, context: Mapping[str, Any]) -> str:
-        path = (self._index.get(locale, {}).get(name)
-                or self._index.get(self.default_locale, {}).get(name))
+        path = self._index.get(locale, {}).get(name) or self._index.get(
+            self.default_locale, {}
+        ).get(name)
         if path is None:
             raise TemplateRenderError(name, "no such template")
         try:
@@ -77,14 +89,16 @@ class Renderer:
             raise TemplateRenderError(name, f"{type(error).__name__}: {error}") from error
         if not text:
             raise TemplateRenderError(name, "rendered to an empty message")
-        if len(text) > 4 * self._max_length:   # no point parsing what cannot fit
+        if len(text) > 4 * self._max_length:  # no point parsing what cannot fit
             raise TemplateRenderError(name, f"rendered {len(text)} characters")
         try:
             length = visible_length(text)
         except TelegramHtmlError as error:
             raise TemplateRenderError(name, f"Telegram would refuse the HTML: {error}") from None
         if length > self._max_length:
-            raise TemplateRenderError(name, f"rendered {length} characters, over {self._max_length}")
+            raise TemplateRenderError(
+                name, f"rendered {length} characters, over {self._max_length}"
+            )
         return text
 
 

@@ -19,16 +19,18 @@ from sop.faq import FaqEntry
 
 def engine_for(config: CommunityConfig) -> SopEngine:
     """The SOP engine compiled from a config (keyword automaton, FAQ index, cron triggers)."""
-    return SopEngine.build(EngineSpec(
-        tz=config.tz,
-        schedules=tuple((s.id, s.cron, s.enabled) for s in config.schedules),
-        hooks=hook_specs([(h.id, h.keywords) for h in config.hooks]),
-        faq=tuple(FaqEntry(item.q, item.a) for item in config.first_response.faq),
-        quiet_hours=config.sop.quiet_hours,
-        missed_run_grace=config.sop.missed_run_grace,
-        first_response=config.first_response.within,
-        interests=hook_specs(list(config.tags.interests.items())),
-    ))
+    return SopEngine.build(
+        EngineSpec(
+            tz=config.tz,
+            schedules=tuple((s.id, s.cron, s.enabled) for s in config.schedules),
+            hooks=hook_specs([(h.id, h.keywords) for h in config.hooks]),
+            faq=tuple(FaqEntry(item.q, item.a) for item in config.first_response.faq),
+            quiet_hours=config.sop.quiet_hours,
+            missed_run_grace=config.sop.missed_run_grace,
+            first_response=config.first_response.within,
+            interests=hook_specs(list(config.tags.interests.items())),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class ConfigHolder:
         return self._loaded
 
     def swap(self, config: CommunityConfig, renderer: Renderer) -> None:
-        self._loaded = Loaded(config, engine_for(config), renderer)   # built first: all or none
+        self._loaded = Loaded(config, engine_for(config), renderer)  # built first: all or none
 
 
 @dataclass
@@ -78,5 +80,6 @@ class Runtime:
 def services_for(runtime: Runtime, session: AsyncSession) -> Services:
     """The use cases for one transaction, on the config and engine of this moment."""
     loaded = runtime.config.loaded
-    return Services.create(session, loaded.config, loaded.engine, loaded.renderer,
-                           runtime.identity, runtime.config_dir)
+    return Services.create(
+        session, loaded.config, loaded.engine, loaded.renderer, runtime.identity, runtime.config_dir
+    )

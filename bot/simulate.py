@@ -25,8 +25,10 @@ def simulate(config: CommunityConfig, *, days: int, start: date) -> str:
     end = begin + timedelta(days=days)
     schedules = {s.id: s for s in config.schedules}
     targets = ", ".join(f"{c.title} ({c.chat_id})" for c in config.communities)
-    lines = [f"SOP calendar {start.isoformat()} .. {(start + timedelta(days=days - 1)).isoformat()}"
-             f" ({config.timezone}); to: {targets}"]
+    lines = [
+        f"SOP calendar {start.isoformat()} .. {(start + timedelta(days=days - 1)).isoformat()}"
+        f" ({config.timezone}); to: {targets}"
+    ]
     current: date | None = None
     fires = calendar(engine.schedule_specs(), begin, end)
     for fire, schedule_id in fires:
@@ -41,8 +43,10 @@ def simulate(config: CommunityConfig, *, days: int, start: date) -> str:
             starts = schedule.starts_at or local.strftime("%H:%M")
             remind = datetime.combine(local.date(), time.fromisoformat(starts), tzinfo=tz)
             extra = f"; reminders by DM at {reminder_time(engine, remind).astimezone(tz):%H:%M}"
-        lines.append(f"  {local:%H:%M}  {schedule_id:<20} {kind:<8} template {schedule.template}"
-                     f" — {KIND_NOTE[kind]}{extra}")
+        lines.append(
+            f"  {local:%H:%M}  {schedule_id:<20} {kind:<8} template {schedule.template}"
+            f" — {KIND_NOTE[kind]}{extra}"
+        )
     if not fires:
         lines.append("\n(no schedule fires in this period)")
     disabled = [s.id for s in config.schedules if not s.enabled]
@@ -51,8 +55,12 @@ def simulate(config: CommunityConfig, *, days: int, start: date) -> str:
         lines.append(f"disabled: {', '.join(disabled)}")
     quiet = config.sop.quiet_hours
     lines.append(f"quiet hours for member DMs: {quiet} (deferred, not dropped)")
-    lines.append(f"missed runs go late within {format_duration(config.sop.missed_run_grace)}, "
-                 "else are reported")
-    lines.append(f"first response within {format_duration(config.first_response.within)}; "
-                 f"{len(config.first_response.faq)} FAQ entries; {len(config.hooks)} keyword hooks")
+    lines.append(
+        f"missed runs go late within {format_duration(config.sop.missed_run_grace)}, "
+        "else are reported"
+    )
+    lines.append(
+        f"first response within {format_duration(config.first_response.within)}; "
+        f"{len(config.first_response.faq)} FAQ entries; {len(config.hooks)} keyword hooks"
+    )
     return "\n".join(lines)

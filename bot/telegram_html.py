@@ -5,15 +5,34 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-ALLOWED_TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span",
-                          "tg-spoiler", "a", "code", "pre", "blockquote", "tg-emoji"})
+ALLOWED_TAGS = frozenset(
+    {
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "code",
+        "pre",
+        "blockquote",
+        "tg-emoji",
+    }
+)
 
 
 #: bidirectional controls: embeddings and overrides (U+202A-U+202E), isolates (U+2066-U+2069),
 #: the marks (U+200E, U+200F, U+061C). A name holding U+202E shows the rest of a greeting
 #: reversed ("\u202eevil" reads "live"); a name needs none of them to be shown right.
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-                          "\u200e\u200f\u061c")
+BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+)
 _NO_BIDI = {ord(ch): None for ch in BIDI_CONTROLS}
 
 
@@ -69,6 +88,6 @@ def visible_length(text: str) -> int:
     checker.close()
     if checker.open:
         raise TelegramHtmlError(f"<{checker.open[-1]}> is never closed")
-    if "<" in checker.rawdata:   # left unparsed at the end: a tag that never closes its '>'
+    if "<" in checker.rawdata:  # left unparsed at the end: a tag that never closes its '>'
         raise TelegramHtmlError("a bare '<' (write &lt;)")
     return checker.visible

@@ -14,8 +14,14 @@ log = logging.getLogger(__name__)
 
 
 class Ticker:
-    def __init__(self, name: str, tick: Callable[[], Awaitable[datetime | None]], clock: Clock,
-                 *, poll: timedelta) -> None:
+    def __init__(
+        self,
+        name: str,
+        tick: Callable[[], Awaitable[datetime | None]],
+        clock: Clock,
+        *,
+        poll: timedelta,
+    ) -> None:
         self.name = name
         self._tick = tick
         self._clock = clock
@@ -46,7 +52,9 @@ class Ticker:
 
     def busy(self, now: datetime) -> bool:
         """Ticking, woken, or overdue (the clock passed its time and it has not run yet)."""
-        return self._running or self._wake.is_set() or (self._next is not None and self._next <= now)
+        return (
+            self._running or self._wake.is_set() or (self._next is not None and self._next <= now)
+        )
 
     async def run(self) -> None:
         while not self._stopping:
@@ -54,7 +62,7 @@ class Ticker:
             self._running = True
             try:
                 wanted = await self._tick()
-            except Exception:   # the next tick tries again; the error is in the log
+            except Exception:  # the next tick tries again; the error is in the log
                 log.exception("%s tick failed", self.name)
                 wanted = None
             finally:
@@ -65,8 +73,11 @@ class Ticker:
             self._next = min(wanted, fallback) if wanted is not None else fallback
             while True:
                 await sleep_or_wake(self._clock, self._next, self._wake)
-                if not (self._wake.is_set() and self._reschedule_only) or self._stopping \
-                        or self._next <= self._clock.now():
+                if (
+                    not (self._wake.is_set() and self._reschedule_only)
+                    or self._stopping
+                    or self._next <= self._clock.now()
+                ):
                     break
-                self._wake.clear()   # only an earlier time to wake at: sleep again
+                self._wake.clear()  # only an earlier time to wake at: sleep again
                 self._reschedule_only = False

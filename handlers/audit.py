@@ -31,19 +31,32 @@ log = logging.getLogger(__name__)
 
 
 class AuditMiddleware(BaseMiddleware):
-    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-                       event: TelegramObject, data: dict[str, Any]) -> Any:
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
         services: Services | None = data.get("services")
         update: Update | None = data.get("event_update")
-        if services is None or update is None or not isinstance(event, Message) \
-                or event.from_user is None:   # (an anonymous admin is logged as Telegram's bot)
+        if (
+            services is None
+            or update is None
+            or not isinstance(event, Message)
+            or event.from_user is None
+        ):  # (an anonymous admin is logged as Telegram's bot)
             return await handler(event, data)
         parsed = read_command(event.text or event.caption)
         if parsed is None or parsed[0] not in team.TEAM_COMMANDS:
             return await handler(event, data)
         command, mention, args = parsed
-        call = CommandCall(command=command, args=args, mention=mention,
-                           origin=origin(event, update), person=person(event.from_user))
+        call = CommandCall(
+            command=command,
+            args=args,
+            mention=mention,
+            origin=origin(event, update),
+            person=person(event.from_user),
+        )
         now = data["now"]
         try:
             async with services.audit.savepoint():
@@ -52,14 +65,15 @@ class AuditMiddleware(BaseMiddleware):
             raise
         except Exception as error:
             if is_infrastructure_error(error):
-                raise   # not the command's failure: the update comes again
-            log.exception("update %d: /%s failed; its effects were rolled back",
-                          update.update_id, command)
+                raise  # not the command's failure: the update comes again
+            log.exception(
+                "update %d: /%s failed; its effects were rolled back", update.update_id, command
+            )
             await services.team.answer_error(call.origin, call.person, command, now)
             await services.audit.record(call, ERROR, now)
             return None
         if result is UNHANDLED and services.team.outcome is None:
-            if mention is not None:   # most likely addressed to another bot in the group
+            if mention is not None:  # most likely addressed to another bot in the group
                 return result
             await services.audit.record(call, IGNORED, now)
             return result

@@ -25,8 +25,10 @@ from bot.services.broadcasts import Content
 from handlers.convert import origin, person, pressed_on
 from handlers.filters import InTeamPlace, IsOperator
 
-USAGE = ("/broadcast SEGMENT (reply to a message) · /broadcast SEGMENT template NAME · "
-         "/broadcast SEGMENT ab, then /broadcast variant b (A/B)")
+USAGE = (
+    "/broadcast SEGMENT (reply to a message) · /broadcast SEGMENT template NAME · "
+    "/broadcast SEGMENT ab, then /broadcast variant b (A/B)"
+)
 BUTTON = rf"^(?:{SEND_PREFIX}|{CANCEL_PREFIX})\d{{1,18}}$"
 #: what a broadcast may copy (service messages, polls… cannot be)
 COPYABLE = ("text", "photo", "video", "animation", "document", "audio", "voice")
@@ -34,12 +36,14 @@ COPYABLE = ("text", "photo", "video", "animation", "document", "audio", "voice")
 
 def setup() -> Router:
     router = Router(name="broadcast")
-    router.message.register(broadcast, Command("broadcast"), F.from_user, InTeamPlace(),
-                            IsOperator())
+    router.message.register(
+        broadcast, Command("broadcast"), F.from_user, InTeamPlace(), IsOperator()
+    )
     router.callback_query.register(press, F.data.regexp(BUTTON), IsOperator())
     router.callback_query.register(refuse_press, F.data.regexp(BUTTON))
-    router.message.register(direct_message, F.chat.type == "private", F.from_user,
-                            ~(F.text.startswith("/")))
+    router.message.register(
+        direct_message, F.chat.type == "private", F.from_user, ~(F.text.startswith("/"))
+    )
     return router
 
 
@@ -51,8 +55,13 @@ def _content(message: Message) -> Content | None:
     return Content(chat_id=reply.chat.id, message_id=reply.message_id)
 
 
-async def broadcast(message: Message, command: CommandObject, services: Services, now: datetime,
-                    event_update: Update) -> None:
+async def broadcast(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    now: datetime,
+    event_update: Update,
+) -> None:
     assert message.from_user is not None
     where, who = origin(message, event_update), person(message.from_user)
     words = (command.args or "").split()
@@ -64,7 +73,7 @@ async def broadcast(message: Message, command: CommandObject, services: Services
     if rest[:1] == ["template"]:
         templates, rest = rest[1:], []
         if not 1 <= len(templates) <= (2 if ab else 1):
-            rest = ["template", *templates]   # too many or no names: usage below
+            rest = ["template", *templates]  # too many or no names: usage below
     content = Content(template=templates[0]) if templates else _content(message)
     if not words or rest or content is None:
         await services.team.answer_usage(where, who, USAGE, now)
@@ -73,8 +82,9 @@ async def broadcast(message: Message, command: CommandObject, services: Services
         answer = await services.broadcasts.add_variant_b(where, who, content, now)
     else:
         second = Content(template=templates[1]) if len(templates) == 2 else None
-        answer = await services.broadcasts.prepare(where, who, words[0], content, now, ab=ab,
-                                                   content_b=second)
+        answer = await services.broadcasts.prepare(
+            where, who, words[0], content, now, ab=ab, content_b=second
+        )
     if answer is not None:
         await services.team.reply(where, who, answer[0], answer[1], now)
 
@@ -87,26 +97,29 @@ async def direct_message(message: Message, services: Services, now: datetime) ->
     raise SkipHandler
 
 
-async def press(query: CallbackQuery, services: Services,
-                now: datetime) -> AnswerCallbackQuery:
+async def press(query: CallbackQuery, services: Services, now: datetime) -> AnswerCallbackQuery:
     assert query.data is not None
     card = pressed_on(query)
     if query.data.startswith(SEND_PREFIX):
-        label = await services.broadcasts.start(int(query.data.removeprefix(SEND_PREFIX)),
-                                                person(query.from_user), card, now)
+        label = await services.broadcasts.start(
+            int(query.data.removeprefix(SEND_PREFIX)), person(query.from_user), card, now
+        )
     else:
-        label = await services.broadcasts.cancel(int(query.data.removeprefix(CANCEL_PREFIX)),
-                                                 person(query.from_user), card, now)
-    return _answer(query, services, label, alert=label not in ("broadcast_started",
-                                                               "broadcast_cancelled"))
+        label = await services.broadcasts.cancel(
+            int(query.data.removeprefix(CANCEL_PREFIX)), person(query.from_user), card, now
+        )
+    return _answer(
+        query, services, label, alert=label not in ("broadcast_started", "broadcast_cancelled")
+    )
 
 
 async def refuse_press(query: CallbackQuery, services: Services) -> AnswerCallbackQuery:
     return _answer(query, services, "broadcast_team_only", alert=True)
 
 
-def _answer(query: CallbackQuery, services: Services, label: str, *,
-            alert: bool) -> AnswerCallbackQuery:
+def _answer(
+    query: CallbackQuery, services: Services, label: str, *, alert: bool
+) -> AnswerCallbackQuery:
     locale = services.messenger.renderer.locale_for(query.from_user.language_code)
     # answerCallbackQuery sends no message and must come within seconds: not via the outbox;
     # made by the update's middleware once the press is committed (handlers.middlewares)

@@ -21,11 +21,11 @@ def setup() -> Router:
     return router
 
 
-async def rsvp(query: CallbackQuery, services: Services,
-               now: datetime) -> AnswerCallbackQuery:
+async def rsvp(query: CallbackQuery, services: Services, now: datetime) -> AnswerCallbackQuery:
     assert query.data is not None
-    answer = await services.sop_admin.rsvp(int(query.data.removeprefix(RSVP_PREFIX)),
-                                           person(query.from_user), now)
+    answer = await services.sop_admin.rsvp(
+        int(query.data.removeprefix(RSVP_PREFIX)), person(query.from_user), now
+    )
     return _answer(query, services, answer, alert=answer == "rsvp_no_dm")
 
 
@@ -33,8 +33,9 @@ async def expired(query: CallbackQuery, services: Services) -> AnswerCallbackQue
     return _answer(query, services, "button_expired")
 
 
-def _answer(query: CallbackQuery, services: Services, label: str, *,
-            alert: bool = False) -> AnswerCallbackQuery:
+def _answer(
+    query: CallbackQuery, services: Services, label: str, *, alert: bool = False
+) -> AnswerCallbackQuery:
     locale = services.messenger.renderer.locale_for(query.from_user.language_code)
     # answerCallbackQuery sends no message and must come within seconds: not via the outbox;
     # made by the update's middleware once the press is committed (handlers.middlewares)

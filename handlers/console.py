@@ -17,30 +17,49 @@ from handlers.filters import InKnownChat, InTeamPlace, IsOperator
 def setup() -> Router:
     router = Router(name="console")
     # cheap filters first: IsOperator may ask Telegram, and every community message passes here
-    router.message.filter(F.from_user, F.text.startswith("/"), InKnownChat(), InTeamPlace(),
-                          IsOperator())
+    router.message.filter(
+        F.from_user, F.text.startswith("/"), InKnownChat(), InTeamPlace(), IsOperator()
+    )
     router.message.register(audit, Command("audit"))
     router.message.register(member, Command("member"))
     router.message.register(export, Command("export"))
     return router
 
 
-async def audit(message: Message, command: CommandObject, services: Services, now: datetime,
-                event_update: Update) -> None:
+async def audit(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    now: datetime,
+    event_update: Update,
+) -> None:
     assert message.from_user is not None
-    await services.audit.answer(services.team, origin(message, event_update),
-                                person(message.from_user), command.args, now)
+    await services.audit.answer(
+        services.team, origin(message, event_update), person(message.from_user), command.args, now
+    )
 
 
-async def member(message: Message, command: CommandObject, services: Services, now: datetime,
-                 event_update: Update) -> None:
+async def member(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    now: datetime,
+    event_update: Update,
+) -> None:
     assert message.from_user is not None
-    await services.member_view.answer(services.team, origin(message, event_update),
-                                      person(message.from_user), command.args, now)
+    await services.member_view.answer(
+        services.team, origin(message, event_update), person(message.from_user), command.args, now
+    )
 
 
-async def export(message: Message, command: CommandObject, services: Services, now: datetime,
-                 event_update: Update) -> None:
+async def export(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    now: datetime,
+    event_update: Update,
+) -> None:
     assert message.from_user is not None
-    await services.exports.answer(services.team, origin(message, event_update),
-                                  person(message.from_user), command.args, now)
+    await services.exports.answer(
+        services.team, origin(message, event_update), person(message.from_user), command.args, now
+    )

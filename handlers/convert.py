@@ -8,13 +8,22 @@ from bot.services.dto import MessageRef, Origin, Person, chat_kind
 
 
 def person(user: User) -> Person:
-    return Person(id=user.id, first_name=user.first_name or "", username=user.username,
-                  language_code=user.language_code, is_bot=user.is_bot)
+    return Person(
+        id=user.id,
+        first_name=user.first_name or "",
+        username=user.username,
+        language_code=user.language_code,
+        is_bot=user.is_bot,
+    )
 
 
 def origin(message: Message, update: Update) -> Origin:
-    return Origin(chat_id=message.chat.id, chat_kind=kind(message.chat),
-                  message_id=message.message_id, update_id=update.update_id)
+    return Origin(
+        chat_id=message.chat.id,
+        chat_kind=kind(message.chat),
+        message_id=message.message_id,
+        update_id=update.update_id,
+    )
 
 
 def pressed_on(query: CallbackQuery) -> MessageRef | None:

@@ -27,8 +27,13 @@ def setup() -> Router:
     return router
 
 
-async def redeem(message: Message, command: CommandObject, services: Services, now: datetime,
-                 event_update: Update) -> None:
+async def redeem(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    now: datetime,
+    event_update: Update,
+) -> None:
     assert message.from_user is not None
     where, who = origin(message, event_update), person(message.from_user)
     code = (command.args or "").strip()
@@ -39,8 +44,13 @@ async def redeem(message: Message, command: CommandObject, services: Services, n
     await services.team.reply(where, who, answer.template, answer.context, now)
 
 
-async def coupon(message: Message, command: CommandObject, services: Services, now: datetime,
-                 event_update: Update) -> None:
+async def coupon(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    now: datetime,
+    event_update: Update,
+) -> None:
     assert message.from_user is not None
     where, who = origin(message, event_update), person(message.from_user)
     words = (command.args or "").split()

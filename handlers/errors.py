@@ -26,7 +26,11 @@ def setup() -> Router:
 
 async def on_error(event: ErrorEvent) -> bool:
     if is_infrastructure_error(event.exception):
-        raise SkipHandler   # unhandled: aiogram raises it again to the receiving side
-    log.error("update %s failed: %s", event.update.update_id, type(event.exception).__name__,
-              exc_info=event.exception)
+        raise SkipHandler  # unhandled: aiogram raises it again to the receiving side
+    log.error(
+        "update %s failed: %s",
+        event.update.update_id,
+        type(event.exception).__name__,
+        exc_info=event.exception,
+    )
     return True

@@ -70,14 +70,16 @@ class OperatorDirectory:
     word (anyone who sees a message may press its buttons). Every entry expires after ``ttl``
     seconds of ``clock`` (monotonic), and is then asked of Telegram again."""
 
-    def __init__(self, ttl: float = MEMBERSHIP_TTL,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, ttl: float = MEMBERSHIP_TTL, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._ttl = ttl
         self._clock = clock
         self._known: dict[tuple[int, int], tuple[bool, float]] = {}
 
-    async def is_operator(self, bot: Bot, config: CommunityConfig, user_id: int,
-                          sent_in: int | None) -> bool:
+    async def is_operator(
+        self, bot: Bot, config: CommunityConfig, user_id: int, sent_in: int | None
+    ) -> bool:
         """``team.operators``, or a member of ``team.chat`` (asked of Telegram, remembered).
         ``sent_in``: the chat a message was sent in — a message in the team chat shows its
         sender is there; ``None`` for anything else (a button press on a team chat message)."""
@@ -126,8 +128,9 @@ class OperatorDirectory:
         leaving it: a removed teammate loses operator rights at once, not when a cache expires."""
         if len(self._known) >= _PRUNE_AT:
             now = self._clock()
-            self._known = {key: entry for key, entry in self._known.items()
-                           if now - entry[1] < self._ttl}
+            self._known = {
+                key: entry for key, entry in self._known.items() if now - entry[1] < self._ttl
+            }
         self._known[(team_chat, user_id)] = (present, self._clock())
 
     async def in_team_chat(self, bot: Bot, team_chat: int, user_id: int) -> bool:
@@ -154,10 +157,16 @@ class OperatorDirectory:
 class IsOperator(Filter):
     """``team.operators``, or a member of ``team.chat``."""
 
-    async def __call__(self, event: Message | CallbackQuery, config: CommunityConfig, bot: Bot,
-                       operators: OperatorDirectory, **_: Any) -> bool:
+    async def __call__(
+        self,
+        event: Message | CallbackQuery,
+        config: CommunityConfig,
+        bot: Bot,
+        operators: OperatorDirectory,
+        **_: Any,
+    ) -> bool:
         user = event.from_user
         if user is None or user.is_bot:
             return False
-        sent_in = event.chat.id if isinstance(event, Message) else None   # not a button press
+        sent_in = event.chat.id if isinstance(event, Message) else None  # not a button press
         return await operators.is_operator(bot, config, user.id, sent_in)

@@ -31,19 +31,26 @@ def setup() -> Router:
 
 
 async def join_requested(request: ChatJoinRequest, services: Services, now: datetime) -> None:
-    await services.welcome.on_join_request(request.chat.id, person(request.from_user),
-                                           link_source(request.invite_link), now)
+    await services.welcome.on_join_request(
+        request.chat.id, person(request.from_user), link_source(request.invite_link), now
+    )
 
 
 async def joined(event: ChatMemberUpdated, services: Services, now: datetime) -> None:
-    await services.welcome.on_join(event.chat.id, person(event.new_chat_member.user),
-                                   link_source(event.invite_link), now,
-                                   via_join_request=bool(event.via_join_request), at=event.date)
+    await services.welcome.on_join(
+        event.chat.id,
+        person(event.new_chat_member.user),
+        link_source(event.invite_link),
+        now,
+        via_join_request=bool(event.via_join_request),
+        at=event.date,
+    )
 
 
 async def left(event: ChatMemberUpdated, services: Services, now: datetime) -> None:
-    await services.ledger.record_leave(event.chat.id, person(event.new_chat_member.user), now,
-                                       event.date)
+    await services.ledger.record_leave(
+        event.chat.id, person(event.new_chat_member.user), now, event.date
+    )
 
 
 async def joined_by_message(message: Message, services: Services, now: datetime) -> None:
@@ -53,22 +60,28 @@ async def joined_by_message(message: Message, services: Services, now: datetime)
 
 async def left_by_message(message: Message, services: Services, now: datetime) -> None:
     if message.left_chat_member is not None:
-        await services.ledger.record_leave(message.chat.id, person(message.left_chat_member), now,
-                                           message.date)
+        await services.ledger.record_leave(
+            message.chat.id, person(message.left_chat_member), now, message.date
+        )
 
 
-async def bot_blocked_or_unblocked(event: ChatMemberUpdated, services: Services,
-                                   now: datetime) -> None:
+async def bot_blocked_or_unblocked(
+    event: ChatMemberUpdated, services: Services, now: datetime
+) -> None:
     """A member blocked the bot (``kicked``) or started it again."""
-    await services.ledger.record_reachability(person(event.from_user),
-                                              event.new_chat_member.status != "kicked", now)
+    await services.ledger.record_reachability(
+        person(event.from_user), event.new_chat_member.status != "kicked", now
+    )
 
 
 async def bot_status_changed(event: ChatMemberUpdated, config: CommunityConfig) -> None:
     status = event.new_chat_member.status
     if config.is_community(event.chat.id):
         if status != "administrator":
-            log.warning("bot is %s in community %d: it needs admin rights to see joins",
-                        status, event.chat.id)
+            log.warning(
+                "bot is %s in community %d: it needs admin rights to see joins",
+                status,
+                event.chat.id,
+            )
     elif event.chat.id != config.team.chat and event.chat.type != "private":
         log.warning("bot was made %s in chat %d, which is not in the config", status, event.chat.id)

@@ -7,7 +7,6 @@ the client's spinner, never what the press did."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,8 +27,12 @@ class UpdateContextMiddleware(BaseMiddleware):
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
 
-    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-                       event: TelegramObject, data: dict[str, Any]) -> Any:
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
         assert isinstance(event, Update)
         runtime = self._runtime
         runtime.updates_in_flight += 1
@@ -38,10 +41,14 @@ class UpdateContextMiddleware(BaseMiddleware):
         finally:
             runtime.updates_in_flight -= 1
 
-    async def _handle(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-                      event: Update, data: dict[str, Any]) -> Any:
+    async def _handle(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: Update,
+        data: dict[str, Any],
+    ) -> Any:
         runtime = self._runtime
-        await _know_the_sender(event, data, runtime)   # network, before the transaction opens
+        await _know_the_sender(event, data, runtime)  # network, before the transaction opens
         now = runtime.clock.now()
         async with runtime.db.transaction() as session:
             if not await UpdateRepository(session).claim(event.update_id, now):
@@ -63,9 +70,13 @@ async def _answer_press(bot: Bot, answer: AnswerCallbackQuery, update_id: int) -
     """Answers a button press after its effects committed; a failure is only logged."""
     try:
         await bot(answer)
-    except (AiogramError, asyncio.TimeoutError) as error:
-        log.info("update %d: the button press was not answered: %s: %s", update_id,
-                 type(error).__name__, getattr(error, "message", error))
+    except (TimeoutError, AiogramError) as error:
+        log.info(
+            "update %d: the button press was not answered: %s: %s",
+            update_id,
+            type(error).__name__,
+            getattr(error, "message", error),
+        )
 
 
 def _is_group_message(update: Update) -> bool:
@@ -90,14 +101,19 @@ async def _know_the_sender(update: Update, data: dict[str, Any], runtime: Runtim
     if operators is None or bot is None or config.team.chat is None:
         return
     query = update.callback_query
-    if query is not None:   # team buttons (broadcast cards) live in private and the team chat
+    if query is not None:  # team buttons (broadcast cards) live in private and the team chat
         in_community = query.message is not None and config.is_community(query.message.chat.id)
         if query.from_user.id not in config.team.operators and not in_community:
             await operators.in_team_chat(bot, config.team.chat, query.from_user.id)
         return
     message = update.message
-    if message is None or message.from_user is None or message.from_user.is_bot \
-            or message.from_user.id in config.team.operators or message.chat.id == config.team.chat:
+    if (
+        message is None
+        or message.from_user is None
+        or message.from_user.is_bot
+        or message.from_user.id in config.team.operators
+        or message.chat.id == config.team.chat
+    ):
         return
     if (message.text or "").startswith("/"):
         await operators.in_team_chat(bot, config.team.chat, message.from_user.id)

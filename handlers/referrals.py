@@ -24,8 +24,9 @@ def setup() -> Router:
     router = Router(name="referrals")
     not_members: dict[tuple[int, int], float] = {}
 
-    async def invite(message: Message, services: Services, now: datetime,
-                     event_update: Update, bot: Bot) -> None:
+    async def invite(
+        message: Message, services: Services, now: datetime, event_update: Update, bot: Bot
+    ) -> None:
         assert message.from_user is not None
 
         async def create_link(chat_id: int, name: str) -> str:
@@ -47,15 +48,20 @@ def setup() -> Router:
             except TelegramAPIError:
                 present = False
             if not present:
-                for key in [k for k, at in not_members.items()
-                            if time.monotonic() - at >= NOT_MEMBER_TTL]:
+                for key in [
+                    k for k, at in not_members.items() if time.monotonic() - at >= NOT_MEMBER_TTL
+                ]:
                     del not_members[key]
                 not_members[(chat_id, user_id)] = time.monotonic()
             return present
 
-        await services.referrals.answer_invite(origin(message, event_update),
-                                               person(message.from_user), now,
-                                               is_member=is_member, create_link=create_link)
+        await services.referrals.answer_invite(
+            origin(message, event_update),
+            person(message.from_user),
+            now,
+            is_member=is_member,
+            create_link=create_link,
+        )
 
     router.message.register(invite, Command("invite"), F.chat.type == "private", F.from_user)
     return router

@@ -34,8 +34,14 @@ def setup() -> Router:
     return router
 
 
-async def sop(message: Message, command: CommandObject, services: Services, now: datetime,
-              event_update: Update, reload_config: Callable[[], Awaitable[CommunityConfig]]) -> None:
+async def sop(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    now: datetime,
+    event_update: Update,
+    reload_config: Callable[[], Awaitable[CommunityConfig]],
+) -> None:
     assert message.from_user is not None
     where, who = origin(message, event_update), person(message.from_user)
     words = (command.args or "").split()
@@ -45,13 +51,26 @@ async def sop(message: Message, command: CommandObject, services: Services, now:
     elif words[0] in ("pause", "resume") and len(words) == 2:
         schedule_id = words[1]
         if not admin.knows(schedule_id):
-            await team.reply(where, who, "sop_unknown", {"id": schedule_id, "known": [
-                s.id for s in await admin.schedules(now)]}, now)
+            await team.reply(
+                where,
+                who,
+                "sop_unknown",
+                {"id": schedule_id, "known": [s.id for s in await admin.schedules(now)]},
+                now,
+            )
             return
-        changed = await (admin.pause(schedule_id, who, now) if words[0] == "pause"
-                         else admin.resume(schedule_id, now))
-        await team.reply(where, who, "sop_state", {"id": schedule_id, "action": words[0],
-                                                   "changed": changed}, now)
+        changed = await (
+            admin.pause(schedule_id, who, now)
+            if words[0] == "pause"
+            else admin.resume(schedule_id, now)
+        )
+        await team.reply(
+            where,
+            who,
+            "sop_state",
+            {"id": schedule_id, "action": words[0], "changed": changed},
+            now,
+        )
     elif words == ["reload"]:
         try:
             config = await reload_config()
@@ -59,19 +78,29 @@ async def sop(message: Message, command: CommandObject, services: Services, now:
             log.warning("reload refused: %s", error)
             await team.reply(where, who, "reload_failed", {"error": str(error)}, now)
             return
-        await team.reply(where, who, "reload_ok", {"schedules": len(config.schedules),
-                                                   "hooks": len(config.hooks)}, now)
+        await team.reply(
+            where,
+            who,
+            "reload_ok",
+            {"schedules": len(config.schedules), "hooks": len(config.hooks)},
+            now,
+        )
     else:
         await team.answer_usage(where, who, SOP_USAGE, now)
 
 
-async def brief(message: Message, command: CommandObject, services: Services, now: datetime,
-                event_update: Update) -> None:
+async def brief(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    now: datetime,
+    event_update: Update,
+) -> None:
     assert message.from_user is not None
     where, who = origin(message, event_update), person(message.from_user)
     words = (command.args or "").split(maxsplit=1)
     if words and words[0] == "add" and len(words) == 2:
-        day, text = _dated((words[1]))
+        day, text = _dated(words[1])
         if not text.strip():
             await services.team.answer_usage(where, who, BRIEF_USAGE, now)
             return
@@ -83,12 +112,22 @@ async def brief(message: Message, command: CommandObject, services: Services, no
         await services.team.answer_usage(where, who, BRIEF_USAGE, now)
         return
     target = day or services.sop_admin.tomorrow(now)
-    await services.team.reply(where, who, "brief_list", {
-        "day": target.isoformat(), "items": await services.sop_admin.brief_items(target)}, now)
+    await services.team.reply(
+        where,
+        who,
+        "brief_list",
+        {"day": target.isoformat(), "items": await services.sop_admin.brief_items(target)},
+        now,
+    )
 
 
-async def qa(message: Message, command: CommandObject, services: Services, now: datetime,
-             event_update: Update) -> None:
+async def qa(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    now: datetime,
+    event_update: Update,
+) -> None:
     assert message.from_user is not None
     where, who = origin(message, event_update), person(message.from_user)
     words = (command.args or "").split(maxsplit=1)
@@ -100,8 +139,9 @@ async def qa(message: Message, command: CommandObject, services: Services, now: 
         await services.team.reply(where, who, "qa_none", {}, now)
         return
     schedule_id, day = result
-    await services.team.reply(where, who, "qa_topic_set", {"id": schedule_id,
-                                                           "day": day.isoformat()}, now)
+    await services.team.reply(
+        where, who, "qa_topic_set", {"id": schedule_id, "day": day.isoformat()}, now
+    )
 
 
 def _dated(text: str) -> tuple[date | None, str]:

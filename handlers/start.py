@@ -20,13 +20,18 @@ def setup() -> Router:
     return router
 
 
-async def start(message: Message, command: CommandObject, services: Services, now: datetime,
-                event_update: Update) -> None:
+async def start(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    now: datetime,
+    event_update: Update,
+) -> None:
     assert message.from_user is not None
     payload, who = parse_start_payload(command.args), person(message.from_user)
     answered = await services.welcome.on_start(who, payload, event_update.update_id, now)
     if payload.kind is PayloadKind.HOOK and payload.hook:
         delivered = await services.hooks.on_start(payload.hook, who.id, now)
-        if not delivered and not answered:   # a hook they never asked for: the plain answer
+        if not delivered and not answered:  # a hook they never asked for: the plain answer
             await services.welcome.reply_start(who, payload, event_update.update_id, now)
     await services.sop_admin.remind_reserved(message.from_user.id, now)

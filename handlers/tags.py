@@ -26,8 +26,13 @@ def setup() -> Router:
     return router
 
 
-async def tag(message: Message, command: CommandObject, services: Services, now: datetime,
-              event_update: Update) -> None:
+async def tag(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    now: datetime,
+    event_update: Update,
+) -> None:
     assert message.from_user is not None
     where, who = origin(message, event_update), person(message.from_user)
     words = (command.args or "").split()
@@ -38,8 +43,13 @@ async def tag(message: Message, command: CommandObject, services: Services, now:
     await services.team.reply(where, who, template, context, now)
 
 
-async def segment(message: Message, command: CommandObject, services: Services, now: datetime,
-                  event_update: Update) -> None:
+async def segment(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    now: datetime,
+    event_update: Update,
+) -> None:
     assert message.from_user is not None
     where, who = origin(message, event_update), person(message.from_user)
     words = (command.args or "").split()

@@ -35,15 +35,22 @@ def setup() -> Router:
     return router
 
 
-async def kpi(message: Message, command: CommandObject, services: Services, now: datetime,
-              event_update: Update) -> None:
+async def kpi(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    now: datetime,
+    event_update: Update,
+) -> None:
     assert message.from_user is not None
-    await services.kpi_console.answer(origin(message, event_update), person(message.from_user),
-                                      command.args, now)
+    await services.kpi_console.answer(
+        origin(message, event_update), person(message.from_user), command.args, now
+    )
 
 
-async def team_help(message: Message, services: Services, now: datetime,
-                    event_update: Update) -> None:
+async def team_help(
+    message: Message, services: Services, now: datetime, event_update: Update
+) -> None:
     assert message.from_user is not None
     await services.team.answer_help(origin(message, event_update), person(message.from_user), now)
 
@@ -53,25 +60,40 @@ async def refuse(message: Message, services: Services, now: datetime, event_upda
     await services.team.refuse(origin(message, event_update), person(message.from_user), now)
 
 
-async def elsewhere(message: Message, services: Services, now: datetime,
-                    event_update: Update) -> None:
+async def elsewhere(
+    message: Message, services: Services, now: datetime, event_update: Update
+) -> None:
     assert message.from_user is not None
-    await services.team.answer_elsewhere(origin(message, event_update), person(message.from_user),
-                                         now)
+    await services.team.answer_elsewhere(
+        origin(message, event_update), person(message.from_user), now
+    )
 
 
-async def team_chatter(message: Message, config: CommunityConfig, services: Services,
-                       operators: OperatorDirectory, now: datetime) -> None:
+async def team_chatter(
+    message: Message,
+    config: CommunityConfig,
+    services: Services,
+    operators: OperatorDirectory,
+    now: datetime,
+) -> None:
     """Whoever speaks in the team chat is on the team: their answers in the communities count
     as first responses (remembered in memory and in the database)."""
-    if message.from_user is not None and config.team.chat is not None \
-            and not message.from_user.is_bot:
+    if (
+        message.from_user is not None
+        and config.team.chat is not None
+        and not message.from_user.is_bot
+    ):
         operators.remember(config.team.chat, message.from_user.id)
         await services.community.record_teammate(person(message.from_user), True, now)
 
 
-async def team_leaver(message: Message, config: CommunityConfig, services: Services,
-                      operators: OperatorDirectory, now: datetime) -> None:
+async def team_leaver(
+    message: Message,
+    config: CommunityConfig,
+    services: Services,
+    operators: OperatorDirectory,
+    now: datetime,
+) -> None:
     """The "X left" service message (sent as if by X): gone from the team, not speaking in it
     (the only sign a bot that is not admin there gets)."""
     user = message.left_chat_member
@@ -80,13 +102,15 @@ async def team_leaver(message: Message, config: CommunityConfig, services: Servi
         await services.community.record_teammate(person(user), False, now)
 
 
-async def team_membership(event: ChatMemberUpdated, services: Services,
-                          operators: OperatorDirectory, now: datetime) -> None:
+async def team_membership(
+    event: ChatMemberUpdated, services: Services, operators: OperatorDirectory, now: datetime
+) -> None:
     """Joined or left the team chat."""
     user = event.new_chat_member.user
     if not user.is_bot:
-        present = event.new_chat_member.status in ("creator", "administrator", "member") or \
-            (event.new_chat_member.status == "restricted"
-             and bool(getattr(event.new_chat_member, "is_member", False)))
+        present = event.new_chat_member.status in ("creator", "administrator", "member") or (
+            event.new_chat_member.status == "restricted"
+            and bool(getattr(event.new_chat_member, "is_member", False))
+        )
         operators.remember(event.chat.id, user.id, present)
         await services.community.record_teammate(person(user), present, now)

@@ -14,8 +14,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--token", default="123456:TEST")
-    parser.add_argument("--chat", type=int, action="append", default=[],
-                        help="a supergroup id to create (repeatable)")
+    parser.add_argument(
+        "--chat",
+        type=int,
+        action="append",
+        default=[],
+        help="a supergroup id to create (repeatable)",
+    )
     return parser.parse_args(argv)
 
 

@@ -26,11 +26,20 @@ def command_entities(text: str) -> list[dict[str, Any]] | None:
     return [{"type": "bot_command", "offset": 0, "length": _utf16_len(match.group(0))}]
 
 
-def member_update(world: World, chat_id: int, user_id: int, old: str, new: str,
-                  invite_link: str | None = None, via_join_request: bool = False) -> dict[str, Any]:
+def member_update(
+    world: World,
+    chat_id: int,
+    user_id: int,
+    old: str,
+    new: str,
+    invite_link: str | None = None,
+    via_join_request: bool = False,
+) -> dict[str, Any]:
     """Record a status change and queue its ``chat_member`` update; return the update."""
     payload: dict[str, Any] = {
-        "chat": world.group(chat_id), "from": world.user(user_id), "date": world.date(),
+        "chat": world.group(chat_id),
+        "from": world.user(user_id),
+        "date": world.date(),
         "old_chat_member": world.member(chat_id, user_id, old),
         "new_chat_member": world.member(chat_id, user_id, new),
     }
@@ -64,8 +73,15 @@ class UserActions:
         self.world.chats[chat_id] = {"id": chat_id, "type": type, "title": title}
         self.world.members.setdefault(chat_id, {})
 
-    def add_user(self, user_id: int, first_name: str = "User", *, username: str | None = None,
-                 language_code: str | None = "en", is_bot: bool = False) -> dict[str, Any]:
+    def add_user(
+        self,
+        user_id: int,
+        first_name: str = "User",
+        *,
+        username: str | None = None,
+        language_code: str | None = "en",
+        is_bot: bool = False,
+    ) -> dict[str, Any]:
         """Add a user; return their Telegram ``User`` object."""
         user: dict[str, Any] = {"id": user_id, "is_bot": is_bot, "first_name": first_name}
         if username is not None:
@@ -104,20 +120,31 @@ class UserActions:
             self.world.set_status(chat_id, user_id, "member")
         return chat
 
-    def user_sends(self, user_id: int, text: str, *, chat_id: int | None = None,
-                   reply_to_message_id: int | None = None,
-                   entities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    def user_sends(
+        self,
+        user_id: int,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        reply_to_message_id: int | None = None,
+        entities: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
         """The user writes ``text`` (to the bot when ``chat_id`` is None); return the update."""
         user = self.world.user(user_id)
         chat = self._chat_of(user_id, chat_id)
         reply = self.world.reply_target(chat["id"], reply_to_message_id, allow_missing=True)
         message = self.world.new_message(
-            chat, user, text=text, entities=entities if entities is not None
-            else command_entities(text), reply_to_message=reply)
+            chat,
+            user,
+            text=text,
+            entities=entities if entities is not None else command_entities(text),
+            reply_to_message=reply,
+        )
         return self.world.updates.push("message", message)
 
-    def user_forwards(self, user_id: int, origin: dict[str, Any], text: str = "fwd", *,
-                      chat_id: int | None = None) -> dict[str, Any]:
+    def user_forwards(
+        self, user_id: int, origin: dict[str, Any], text: str = "fwd", *, chat_id: int | None = None
+    ) -> dict[str, Any]:
         """The user forwards a message; ``origin`` is the ``forward_origin`` object exactly as
         Telegram sends it (it has been seen to send a ``hidden_user`` origin without the
         ``sender_user_name`` the Bot API documents as required). Return the update."""
@@ -135,15 +162,22 @@ class UserActions:
         """The user sends a sticker; return the update."""
         user = self.world.user(user_id)
         chat = self._chat_of(user_id, chat_id)
-        sticker = {"file_id": f"CAACAg{secrets.token_hex(8)}",
-                   "file_unique_id": secrets.token_hex(6),
-                   "type": "regular", "width": 512, "height": 512, "is_animated": False,
-                   "is_video": False, "emoji": "👍"}
+        sticker = {
+            "file_id": f"CAACAg{secrets.token_hex(8)}",
+            "file_unique_id": secrets.token_hex(6),
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "👍",
+        }
         message = self.world.new_message(chat, user, sticker=sticker)
         return self.world.updates.push("message", message)
 
-    def user_edits(self, user_id: int, chat_id: int, message_id: int,
-                   new_text: str) -> dict[str, Any]:
+    def user_edits(
+        self, user_id: int, chat_id: int, message_id: int, new_text: str
+    ) -> dict[str, Any]:
         """The user edits their message; return the ``edited_message`` update."""
         message = self.world.message(chat_id, message_id)
         if message is None or message["from"]["id"] != user_id:
@@ -154,45 +188,63 @@ class UserActions:
             message["entities"] = entities
         return self.world.updates.push("edited_message", dict(message))
 
-    def press_button(self, user_id: int, message_id: int, chat_id: int,
-                     data: str) -> dict[str, Any]:
+    def press_button(
+        self, user_id: int, message_id: int, chat_id: int, data: str
+    ) -> dict[str, Any]:
         """The user presses an inline button carrying ``data``; return the update."""
         message = self.world.message(chat_id, message_id)
         if message is None:
             raise ValueError(f"sandbox: no message {message_id} in chat {chat_id}")
         query_id = str(secrets.randbits(62))
-        query = {"id": query_id, "from": self.world.user(user_id), "message": dict(message),
-                 "chat_instance": str(abs(chat_id) * 7919 % 10**12), "data": data}
+        query = {
+            "id": query_id,
+            "from": self.world.user(user_id),
+            "message": dict(message),
+            "chat_instance": str(abs(chat_id) * 7919 % 10**12),
+            "data": data,
+        }
         self.world.callback_queries[query_id] = {"answered": False, **query}
         return self.world.updates.push("callback_query", query)
 
     # -- membership -------------------------------------------------------------------------
 
-    def user_joins(self, chat_id: int, user_id: int, *,
-                   invite_link: str | None = None) -> dict[str, Any]:
+    def user_joins(
+        self, chat_id: int, user_id: int, *, invite_link: str | None = None
+    ) -> dict[str, Any]:
         """The user joins a group: ``chat_member`` (returned) plus the service message."""
         old = self.world.status(chat_id, user_id)
-        update = member_update(self.world, chat_id, user_id, old if old in ("left", "kicked")
-                               else "left", "member", invite_link)
+        update = member_update(
+            self.world,
+            chat_id,
+            user_id,
+            old if old in ("left", "kicked") else "left",
+            "member",
+            invite_link,
+        )
         join_service_message(self.world, chat_id, user_id)
         return update
 
     def user_leaves(self, chat_id: int, user_id: int) -> dict[str, Any]:
         """The user leaves: ``chat_member`` member->left (returned) plus the service message."""
         old = self.world.status(chat_id, user_id)
-        update = member_update(self.world, chat_id, user_id,
-                               old if old not in ("left", "kicked") else "member", "left")
+        update = member_update(
+            self.world, chat_id, user_id, old if old not in ("left", "kicked") else "member", "left"
+        )
         user = self.world.user(user_id)
         message = self.world.new_message(self.world.group(chat_id), user, left_chat_member=user)
         self.world.updates.push("message", message)
         return update
 
-    def join_request(self, chat_id: int, user_id: int, *,
-                     invite_link: str | None = None) -> dict[str, Any]:
+    def join_request(
+        self, chat_id: int, user_id: int, *, invite_link: str | None = None
+    ) -> dict[str, Any]:
         """The user asks to join; the bot may DM them from now on. Return the update."""
-        payload: dict[str, Any] = {"chat": self.world.group(chat_id),
-                                   "from": self.world.user(user_id), "user_chat_id": user_id,
-                                   "date": self.world.date()}
+        payload: dict[str, Any] = {
+            "chat": self.world.group(chat_id),
+            "from": self.world.user(user_id),
+            "user_chat_id": user_id,
+            "date": self.world.date(),
+        }
         link = self.world.link_object(invite_link)
         if link is not None:
             payload["invite_link"] = link
@@ -202,9 +254,12 @@ class UserActions:
 
     def _my_chat_member(self, user_id: int, old: str, new: str) -> dict[str, Any]:
         bot = self.world.bot_user
-        payload = {"chat": self.world.private_chat(user_id), "from": self.world.user(user_id),
-                   "date": self.world.date(),
-                   "old_chat_member": {"status": old, "user": bot},
-                   "new_chat_member": {"status": new, "user": bot} | (
-                       {"until_date": 0} if new == "kicked" else {})}
+        payload = {
+            "chat": self.world.private_chat(user_id),
+            "from": self.world.user(user_id),
+            "date": self.world.date(),
+            "old_chat_member": {"status": old, "user": bot},
+            "new_chat_member": {"status": new, "user": bot}
+            | ({"until_date": 0} if new == "kicked" else {}),
+        }
         return self.world.updates.push("my_chat_member", payload)

@@ -35,8 +35,12 @@ log = logging.getLogger(__name__)
 class TelegramSandbox(UserActions):
     """A Bot API server for one bot token, with a scriptable world and a full call record."""
 
-    def __init__(self, token: str = "123456:TEST", clock: Callable[[], float] | None = None,
-                 limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        token: str = "123456:TEST",
+        clock: Callable[[], float] | None = None,
+        limits: Limits | None = None,
+    ) -> None:
         self.world = World(token, clock or time.time, limits or Limits())
         self._server = ApiServer(self.world)
         self._runner: web.AppRunner | None = None
@@ -46,8 +50,9 @@ class TelegramSandbox(UserActions):
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve on ``host:port`` (0: a free port); return the base URL."""
-        runner = web.AppRunner(self._server.app, handler_cancellation=True, access_log=None,
-                               shutdown_timeout=0.5)
+        runner = web.AppRunner(
+            self._server.app, handler_cancellation=True, access_log=None, shutdown_timeout=0.5
+        )
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
@@ -166,22 +171,37 @@ class TelegramSandbox(UserActions):
             what = inspect.getsource(predicate).strip()
         except (OSError, TypeError):
             what = getattr(predicate, "__qualname__", repr(predicate))
-        recent = "\n".join(
-            f"  {c.method} {c.params} -> {'ok' if c.ok else f'{c.error_code} {c.description}'}"
-            for c in self.calls[-10:] if c.method != "getUpdates") or "  (none)"
-        return (f"sandbox: condition not met within {timeout}s: {what}\n"
-                f"pending updates: {self.pending_updates()}, calls: {len(self.calls)}, "
-                f"sent messages: {len(self.world.sent)}\nrecent calls (getUpdates omitted):\n"
-                f"{recent}")
+        recent = (
+            "\n".join(
+                f"  {c.method} {c.params} -> {'ok' if c.ok else f'{c.error_code} {c.description}'}"
+                for c in self.calls[-10:]
+                if c.method != "getUpdates"
+            )
+            or "  (none)"
+        )
+        return (
+            f"sandbox: condition not met within {timeout}s: {what}\n"
+            f"pending updates: {self.pending_updates()}, calls: {len(self.calls)}, "
+            f"sent messages: {len(self.world.sent)}\nrecent calls (getUpdates omitted):\n"
+            f"{recent}"
+        )
 
     # -- fault injection --------------------------------------------------------------------
 
-    def fail_next(self, method: str, error_code: int, description: str, *,
-                  retry_after: int | None = None, times: int = 1) -> None:
+    def fail_next(
+        self,
+        method: str,
+        error_code: int,
+        description: str,
+        *,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
         """Answer the next ``times`` calls of ``method`` with this error instead of running it."""
         queue = self._server.faults.setdefault(canonical(method), [])
-        queue.extend(ApiError(error_code, description, retry_after=retry_after)
-                     for _ in range(times))
+        queue.extend(
+            ApiError(error_code, description, retry_after=retry_after) for _ in range(times)
+        )
 
     def garble_next(self, method: str, *, times: int = 1) -> None:
         """Perform the next ``times`` calls of ``method`` (a message is sent and recorded), then

@@ -8,8 +8,9 @@ from typing import Any
 class ApiError(Exception):
     """A Bot API error answered exactly as Telegram does (HTTP status == ``error_code``)."""
 
-    def __init__(self, error_code: int, description: str, *,
-                 retry_after: int | None = None) -> None:
+    def __init__(
+        self, error_code: int, description: str, *, retry_after: int | None = None
+    ) -> None:
         super().__init__(f"{error_code} {description}")
         self.error_code = error_code
         self.description = description
@@ -17,8 +18,11 @@ class ApiError(Exception):
 
     def payload(self) -> dict[str, Any]:
         """The JSON body Telegram would send."""
-        body: dict[str, Any] = {"ok": False, "error_code": self.error_code,
-                                "description": self.description}
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.error_code,
+            "description": self.description,
+        }
         if self.retry_after is not None:
             body["parameters"] = {"retry_after": self.retry_after}
         return body

@@ -14,13 +14,20 @@ from typing import Any
 
 #: tag -> entity type (``None``: decided by attributes).
 _TAGS: dict[str, str | None] = {
-    "b": "bold", "strong": "bold",
-    "i": "italic", "em": "italic",
-    "u": "underline", "ins": "underline",
-    "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
-    "span": "spoiler", "tg-spoiler": "spoiler",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "span": "spoiler",
+    "tg-spoiler": "spoiler",
     "a": None,
-    "code": "code", "pre": "pre",
+    "code": "code",
+    "pre": "pre",
     "blockquote": None,
     "tg-emoji": "custom_emoji",
 }
@@ -105,14 +112,16 @@ def parse_html(text: str) -> Parsed:
                     raise HtmlError(f"Unexpected end tag at byte offset {offset}")
                 open_tag, attrs, start = stack.pop()
                 if tag != open_tag:
-                    raise HtmlError(f'Unmatched end tag at byte offset {offset}, '
-                                    f'expected "</{open_tag}>", found "</{tag}>"')
+                    raise HtmlError(
+                        f"Unmatched end tag at byte offset {offset}, "
+                        f'expected "</{open_tag}>", found "</{tag}>"'
+                    )
                 entity = _entity(open_tag, attrs, start, utf16 - start)
                 if entity is not None and entity["length"] > 0:
                     entities.append(entity)
             else:
                 match = _START.match(text, i)
-                name = re.match(r"[a-zA-Z0-9-]*", text[i + 1:])
+                name = re.match(r"[a-zA-Z0-9-]*", text[i + 1 :])
                 tag = (name.group(0) if name else "").lower()
                 if match is None:
                     if tag in _TAGS:

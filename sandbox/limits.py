@@ -106,4 +106,3 @@ class RateLimiter:
         self._window(chat_id, chat_type).take(now)
         if is_global:
             self._global.take(now)
-

@@ -44,8 +44,11 @@ def delete_webhook(world: World, params: dict[str, Any]) -> bool:
 
 def get_webhook_info(world: World, params: dict[str, Any]) -> dict[str, Any]:
     """``getWebhookInfo``."""
-    return {"url": world.webhook_url, "has_custom_certificate": False,
-            "pending_update_count": world.updates.pending()}
+    return {
+        "url": world.webhook_url,
+        "has_custom_certificate": False,
+        "pending_update_count": world.updates.pending(),
+    }
 
 
 def _commands_key(params: dict[str, Any]) -> str:
@@ -82,10 +85,18 @@ def get_my_commands(world: World, params: dict[str, Any]) -> list[dict[str, Any]
 def get_chat(world: World, params: dict[str, Any]) -> dict[str, Any]:
     """``getChat``: a ``ChatFullInfo``."""
     chat = world.chat(_chat_id(world, params))
-    return {**chat, "accent_color_id": 0, "max_reaction_count": 11,
-            "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
-                                    "unique_gifts": False, "premium_subscription": False,
-                                    "gifts_from_channels": False}}
+    return {
+        **chat,
+        "accent_color_id": 0,
+        "max_reaction_count": 11,
+        "accepted_gift_types": {
+            "unlimited_gifts": False,
+            "limited_gifts": False,
+            "unique_gifts": False,
+            "premium_subscription": False,
+            "gifts_from_channels": False,
+        },
+    }
 
 
 def _chat_id(world: World, params: dict[str, Any]) -> int:
@@ -110,8 +121,10 @@ def get_chat_member(world: World, params: dict[str, Any]) -> dict[str, Any]:
 def get_chat_administrators(world: World, params: dict[str, Any]) -> list[dict[str, Any]]:
     """``getChatAdministrators`` (the bot included)."""
     chat_id = _chat_id(world, params)
-    return [world.member(chat_id, uid)
-            for uid in world.member_ids(chat_id, ("creator", "administrator"))]
+    return [
+        world.member(chat_id, uid)
+        for uid in world.member_ids(chat_id, ("creator", "administrator"))
+    ]
 
 
 def get_chat_member_count(world: World, params: dict[str, Any]) -> int:
@@ -133,11 +146,16 @@ def create_chat_invite_link(world: World, params: dict[str, Any]) -> dict[str, A
         raise bad_request("member limit must be between 1 and 99999")
     joins_by_request = bool(params.get("creates_join_request"))
     if joins_by_request and member_limit is not None:
-        raise bad_request("member limit can't be specified for links requiring administrator "
-                          "approval")
-    link = world.new_invite_link(chat["id"], name=name, member_limit=member_limit,
-                                 expire_date=optional_int(params, "expire_date"),
-                                 creates_join_request=joins_by_request)
+        raise bad_request(
+            "member limit can't be specified for links requiring administrator approval"
+        )
+    link = world.new_invite_link(
+        chat["id"],
+        name=name,
+        member_limit=member_limit,
+        expire_date=optional_int(params, "expire_date"),
+        creates_join_request=joins_by_request,
+    )
     return {key: value for key, value in link.items() if key != "chat_id"}
 
 
@@ -164,8 +182,15 @@ def approve_chat_join_request(world: World, params: dict[str, Any]) -> bool:
     """``approveChatJoinRequest``: the user joins (``chat_member`` + service message)."""
     chat_id, user_id, link = _pending_request(world, params)
     world.approved.append((chat_id, user_id))
-    member_update(world, chat_id, user_id, world.status(chat_id, user_id), "member", link,
-                  via_join_request=True)
+    member_update(
+        world,
+        chat_id,
+        user_id,
+        world.status(chat_id, user_id),
+        "member",
+        link,
+        via_join_request=True,
+    )
     join_service_message(world, chat_id, user_id)
     return True
 
@@ -178,10 +203,17 @@ def decline_chat_join_request(world: World, params: dict[str, Any]) -> bool:
 
 
 HANDLERS = {
-    "getMe": get_me, "logOut": ok, "close": ok, "setWebhook": set_webhook,
-    "deleteWebhook": delete_webhook, "getWebhookInfo": get_webhook_info,
-    "setMyCommands": set_my_commands, "deleteMyCommands": delete_my_commands,
-    "getMyCommands": get_my_commands, "getChat": get_chat, "getChatMember": get_chat_member,
+    "getMe": get_me,
+    "logOut": ok,
+    "close": ok,
+    "setWebhook": set_webhook,
+    "deleteWebhook": delete_webhook,
+    "getWebhookInfo": get_webhook_info,
+    "setMyCommands": set_my_commands,
+    "deleteMyCommands": delete_my_commands,
+    "getMyCommands": get_my_commands,
+    "getChat": get_chat,
+    "getChatMember": get_chat_member,
     "getChatAdministrators": get_chat_administrators,
     "getChatMemberCount": get_chat_member_count,
     "createChatInviteLink": create_chat_invite_link,

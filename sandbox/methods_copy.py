@@ -43,8 +43,9 @@ def copy_message(world: World, params: dict[str, Any]) -> dict[str, Any]:
     return {"message_id": message["message_id"]}
 
 
-def user_sends_photo(sandbox: Any, user_id: int, caption: str = "", *,
-                     chat_id: int | None = None) -> dict[str, Any]:
+def user_sends_photo(
+    sandbox: Any, user_id: int, caption: str = "", *, chat_id: int | None = None
+) -> dict[str, Any]:
     """The user sends a photo (with ``caption``) to the bot, or to ``chat_id``; returns the
     update. ``sandbox`` is a :class:`~sandbox.TelegramSandbox`."""
     world: World = sandbox.world
@@ -52,8 +53,10 @@ def user_sends_photo(sandbox: Any, user_id: int, caption: str = "", *,
     chat = sandbox._chat_of(user_id, chat_id)
     file_id = f"AgACAgIAAx{secrets.token_urlsafe(24)}"
     unique = secrets.token_hex(8)
-    photo = [{"file_id": file_id, "file_unique_id": unique + "s", "width": 90, "height": 90},
-             {"file_id": file_id, "file_unique_id": unique, "width": 800, "height": 800}]
+    photo = [
+        {"file_id": file_id, "file_unique_id": unique + "s", "width": 90, "height": 90},
+        {"file_id": file_id, "file_unique_id": unique, "width": 800, "height": 800},
+    ]
     message = world.new_message(chat, user, photo=photo, caption=caption or None)
     return world.updates.push("message", message)
 

@@ -63,13 +63,22 @@ def _image_size(data: bytes) -> tuple[int, int]:
     return 800, 800
 
 
-def _record(world: World, message: dict[str, Any], kind: str, file_id: str,
-            value: Any, caption: str) -> None:
+def _record(
+    world: World, message: dict[str, Any], kind: str, file_id: str, value: Any, caption: str
+) -> None:
     upload = value if isinstance(value, Upload) else None
-    world.files.append(SentFile(
-        chat_id=message["chat"]["id"], message_id=message["message_id"], kind=kind,
-        file_id=file_id, filename=upload.filename if upload else None,
-        data=upload.data if upload else None, caption=caption, at=world.now()))
+    world.files.append(
+        SentFile(
+            chat_id=message["chat"]["id"],
+            message_id=message["message_id"],
+            kind=kind,
+            file_id=file_id,
+            filename=upload.filename if upload else None,
+            data=upload.data if upload else None,
+            caption=caption,
+            at=world.now(),
+        )
+    )
 
 
 def send_document(world: World, params: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +94,8 @@ def send_document(world: World, params: dict[str, Any]) -> dict[str, Any]:
     file_id = str(document) if reuse else _file_id("document")
     name = document.filename if isinstance(document, Upload) else None
     described: dict[str, Any] = {
-        "file_id": file_id, "file_unique_id": secrets.token_hex(8),
+        "file_id": file_id,
+        "file_unique_id": secrets.token_hex(8),
         "file_name": name or "document",
         "mime_type": (mimetypes.guess_type(name)[0] if name else None)
         or "application/octet-stream",
@@ -116,10 +126,19 @@ def send_photo(world: World, params: dict[str, Any]) -> dict[str, Any]:
     unique = secrets.token_hex(8)
     scale = max(width, height) / 90 if max(width, height) > 90 else 1.0
     content["photo"] = [
-        {"file_id": file_id, "file_unique_id": unique + "s",
-         "width": max(1, round(width / scale)), "height": max(1, round(height / scale))},
-        {"file_id": file_id, "file_unique_id": unique, "width": width, "height": height,
-         **({"file_size": len(photo.data)} if isinstance(photo, Upload) else {})},
+        {
+            "file_id": file_id,
+            "file_unique_id": unique + "s",
+            "width": max(1, round(width / scale)),
+            "height": max(1, round(height / scale)),
+        },
+        {
+            "file_id": file_id,
+            "file_unique_id": unique,
+            "width": width,
+            "height": height,
+            **({"file_size": len(photo.data)} if isinstance(photo, Upload) else {}),
+        },
     ]
     message = _deliver(world, params, "sendPhoto", caption, content)
     _record(world, message, "photo", file_id, photo, caption)

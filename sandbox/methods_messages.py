@@ -20,13 +20,25 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
 _PARSE_MODES = ("html", "markdown", "markdownv2")
-_CHAT_ACTIONS = frozenset({
-    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-    "upload_document", "choose_sticker", "find_location", "record_video_note",
-    "upload_video_note",
-})
-NOT_MODIFIED = ("message is not modified: specified new message content and reply markup are "
-                "exactly the same as a current content and reply markup of the message")
+_CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are "
+    "exactly the same as a current content and reply markup of the message"
+)
 
 
 def render(text: str, parse_mode: Any, entities: Any) -> Parsed:
@@ -53,12 +65,16 @@ def check_markup(markup: Any) -> dict[str, Any] | None:
     if rows is None:
         return markup
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise bad_request("can't parse inline keyboard button: field \"inline_keyboard\" of "
-                          "the InlineKeyboardMarkup must be an Array of Arrays")
+        raise bad_request(
+            'can\'t parse inline keyboard button: field "inline_keyboard" of '
+            "the InlineKeyboardMarkup must be an Array of Arrays"
+        )
     for button in (button for row in rows for button in row):
         if not isinstance(button, dict) or not button.get("text"):
-            raise bad_request("can't parse inline keyboard button: Text buttons are unallowed "
-                              "in the inline keyboard")
+            raise bad_request(
+                "can't parse inline keyboard button: Text buttons are unallowed "
+                "in the inline keyboard"
+            )
         data = button.get("callback_data")
         if data is not None and not 0 < len(str(data).encode("utf-8")) <= MAX_CALLBACK_DATA:
             raise bad_request("BUTTON_DATA_INVALID")
@@ -78,11 +94,13 @@ def _reply_to(params: dict[str, Any]) -> tuple[int | None, bool]:
     if isinstance(reply, dict) and reply.get("message_id") is not None:
         return int(reply["message_id"]), bool(reply.get("allow_sending_without_reply"))
     return optional_int(params, "reply_to_message_id"), bool(
-        params.get("allow_sending_without_reply"))
+        params.get("allow_sending_without_reply")
+    )
 
 
-def _deliver(world: World, params: dict[str, Any], method: str, raw_text: str,
-             content: dict[str, Any]) -> dict[str, Any]:
+def _deliver(
+    world: World, params: dict[str, Any], method: str, raw_text: str, content: dict[str, Any]
+) -> dict[str, Any]:
     """Shared tail of the sending methods: reply, flood limits, store, record."""
     chat = world.chat_for_bot_message(params.get("chat_id"))
     markup = check_markup(params.get("reply_markup"))
@@ -90,13 +108,25 @@ def _deliver(world: World, params: dict[str, Any], method: str, raw_text: str,
     reply = world.reply_target(chat["id"], reply_id, allow_missing)
     now = world.now()
     world.limiter.check(chat["id"], chat["type"], now)
-    message = world.new_message(chat, world.bot_user, reply_to_message=reply,
-                                message_thread_id=optional_int(params, "message_thread_id"),
-                                reply_markup=_inline(markup), **content)
+    message = world.new_message(
+        chat,
+        world.bot_user,
+        reply_to_message=reply,
+        message_thread_id=optional_int(params, "message_thread_id"),
+        reply_markup=_inline(markup),
+        **content,
+    )
     world.limiter.take(chat["id"], chat["type"], now)
-    sent = SentMessage(chat_id=chat["id"], message_id=message["message_id"], text=raw_text,
-                       parse_mode=params.get("parse_mode") or None, reply_markup=markup,
-                       reply_to_message_id=reply_id, at=now, method=method)
+    sent = SentMessage(
+        chat_id=chat["id"],
+        message_id=message["message_id"],
+        text=raw_text,
+        parse_mode=params.get("parse_mode") or None,
+        reply_markup=markup,
+        reply_to_message_id=reply_id,
+        at=now,
+        method=method,
+    )
     world.sent.append(sent)
     world.bot_messages[(chat["id"], message["message_id"])] = sent
     return message
@@ -111,8 +141,13 @@ def send_message(world: World, params: dict[str, Any]) -> dict[str, Any]:
         raise bad_request("message text is empty")
     if len(parsed.text) > MAX_TEXT:
         raise bad_request("message is too long")
-    return _deliver(world, params, "sendMessage", text,
-                    {"text": parsed.text, "entities": parsed.entities or None})
+    return _deliver(
+        world,
+        params,
+        "sendMessage",
+        text,
+        {"text": parsed.text, "entities": parsed.entities or None},
+    )
 
 
 def _caption(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -123,8 +158,9 @@ def _caption(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return caption, {"caption": parsed.text or None, "caption_entities": parsed.entities or None}
 
 
-def _own_message(world: World, params: dict[str, Any],
-                 missing: str) -> tuple[dict[str, Any], dict[str, Any], SentMessage]:
+def _own_message(
+    world: World, params: dict[str, Any], missing: str
+) -> tuple[dict[str, Any], dict[str, Any], SentMessage]:
     if params.get("inline_message_id"):
         raise bad_request("MESSAGE_ID_INVALID")
     chat = world.chat_for_bot_message(params.get("chat_id"))
@@ -150,8 +186,11 @@ def edit_message_text(world: World, params: dict[str, Any]) -> dict[str, Any]:
     if len(parsed.text) > MAX_TEXT:
         raise bad_request("message is too long")
     markup = check_markup(params.get("reply_markup"))
-    if (parsed.text == message["text"] and (parsed.entities or None) == message.get("entities")
-            and _inline(markup) == message.get("reply_markup")):
+    if (
+        parsed.text == message["text"]
+        and (parsed.entities or None) == message.get("entities")
+        and _inline(markup) == message.get("reply_markup")
+    ):
         raise bad_request(NOT_MODIFIED)
     now = world.now()
     world.limiter.check(chat["id"], chat["type"], now, is_global=False)
@@ -160,7 +199,8 @@ def edit_message_text(world: World, params: dict[str, Any]) -> dict[str, Any]:
     _set(message, "reply_markup", _inline(markup))
     world.limiter.take(chat["id"], chat["type"], now, is_global=False)
     world.bot_messages[(chat["id"], message["message_id"])] = replace(
-        sent, text=text, parse_mode=params.get("parse_mode") or None, reply_markup=markup)
+        sent, text=text, parse_mode=params.get("parse_mode") or None, reply_markup=markup
+    )
     return dict(message)
 
 
@@ -213,7 +253,9 @@ def send_chat_action(world: World, params: dict[str, Any]) -> bool:
 
 HANDLERS = {
     "sendMessage": send_message,
-    "editMessageText": edit_message_text, "editMessageReplyMarkup": edit_message_reply_markup,
-    "deleteMessage": delete_message, "answerCallbackQuery": answer_callback_query,
+    "editMessageText": edit_message_text,
+    "editMessageReplyMarkup": edit_message_reply_markup,
+    "deleteMessage": delete_message,
+    "answerCallbackQuery": answer_callback_query,
     "sendChatAction": send_chat_action,
 }

@@ -14,21 +14,53 @@ from typing import Any
 
 from .errors import bad_request
 
-JSON_FIELDS = frozenset({
-    "reply_markup", "allowed_updates", "entities", "caption_entities", "reply_parameters",
-    "link_preview_options", "commands", "scope", "media",
-})
-INT_FIELDS = frozenset({
-    "chat_id", "user_id", "message_id", "offset", "limit", "timeout", "reply_to_message_id",
-    "message_thread_id", "member_limit", "expire_date", "cache_time", "max_connections",
-    "from_chat_id", "until_date",
-})
-BOOL_FIELDS = frozenset({
-    "disable_notification", "protect_content", "allow_sending_without_reply",
-    "creates_join_request", "drop_pending_updates", "show_alert", "disable_web_page_preview",
-    "revoke_messages", "has_spoiler", "disable_content_type_detection", "show_caption_above_media",
-    "allow_paid_broadcast",
-})
+JSON_FIELDS = frozenset(
+    {
+        "reply_markup",
+        "allowed_updates",
+        "entities",
+        "caption_entities",
+        "reply_parameters",
+        "link_preview_options",
+        "commands",
+        "scope",
+        "media",
+    }
+)
+INT_FIELDS = frozenset(
+    {
+        "chat_id",
+        "user_id",
+        "message_id",
+        "offset",
+        "limit",
+        "timeout",
+        "reply_to_message_id",
+        "message_thread_id",
+        "member_limit",
+        "expire_date",
+        "cache_time",
+        "max_connections",
+        "from_chat_id",
+        "until_date",
+    }
+)
+BOOL_FIELDS = frozenset(
+    {
+        "disable_notification",
+        "protect_content",
+        "allow_sending_without_reply",
+        "creates_join_request",
+        "drop_pending_updates",
+        "show_alert",
+        "disable_web_page_preview",
+        "revoke_messages",
+        "has_spoiler",
+        "disable_content_type_detection",
+        "show_caption_above_media",
+        "allow_paid_broadcast",
+    }
+)
 _JSON_ERRORS = {
     "reply_markup": "can't parse reply keyboard markup JSON object",
     "entities": "can't parse entities JSON object",
@@ -73,7 +105,7 @@ def normalize(raw: dict[str, Any], files: dict[str, dict[str, Any]]) -> dict[str
         if name in files:
             continue  # a file part: referenced through attach://
         if isinstance(value, str) and value.startswith("attach://"):
-            upload = files.get(value[len("attach://"):])
+            upload = files.get(value[len("attach://") :])
             if upload is None:
                 raise bad_request(f"wrong file identifier/HTTP URL specified: {value}")
             params[name] = upload

@@ -34,20 +34,28 @@ GARBLED = "performed; the answer was garbled"
 async def get_updates(world: World, params: dict[str, Any]) -> list[dict[str, Any]]:
     """``getUpdates`` (long polling; see :mod:`sandbox.updates`)."""
     if world.webhook_url:
-        raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                            "use deleteWebhook to delete the webhook first")
+        raise ApiError(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; "
+            "use deleteWebhook to delete the webhook first",
+        )
     allowed = params.get("allowed_updates")
-    if allowed is not None and not (isinstance(allowed, list)
-                                    and all(isinstance(kind, str) for kind in allowed)):
+    if allowed is not None and not (
+        isinstance(allowed, list) and all(isinstance(kind, str) for kind in allowed)
+    ):
         raise bad_request("can't parse allowed updates JSON object")
-    return await world.updates.get(offset=optional_int(params, "offset") or 0,
-                                   limit=optional_int(params, "limit") or 100,
-                                   timeout=optional_int(params, "timeout") or 0,
-                                   allowed_updates=allowed)
+    return await world.updates.get(
+        offset=optional_int(params, "offset") or 0,
+        limit=optional_int(params, "limit") or 100,
+        timeout=optional_int(params, "timeout") or 0,
+        allowed_updates=allowed,
+    )
 
 
 HANDLERS: dict[str, Handler] = {
-    "getUpdates": get_updates, **methods_messages.HANDLERS, **methods_chats.HANDLERS,
+    "getUpdates": get_updates,
+    **methods_messages.HANDLERS,
+    **methods_chats.HANDLERS,
     **methods_copy.HANDLERS,
     **methods_files.HANDLERS,
 }
@@ -89,8 +97,9 @@ class ApiServer:
                 raise ApiError(413, "Request Entity Too Large") from None
             for name, value in form.items():
                 if isinstance(value, web.FileField):
-                    files[name] = methods_files.Upload(value.filename, value.file.read(),
-                                                       value.content_type)
+                    files[name] = methods_files.Upload(
+                        value.filename, value.file.read(), value.content_type
+                    )
                 else:
                     raw[name] = value
         return raw, files
@@ -100,8 +109,14 @@ class ApiServer:
         if queued:
             raise queued.pop(0)
 
-    def _record(self, method: str, params: dict[str, Any], at: float,
-                error: ApiError | None = None, description: str | None = None) -> None:
+    def _record(
+        self,
+        method: str,
+        params: dict[str, Any],
+        at: float,
+        error: ApiError | None = None,
+        description: str | None = None,
+    ) -> None:
         if error is None and description is None:
             self.calls.append(Call(method, params, at, True))
             log.info("%s %s -> ok", method, params)

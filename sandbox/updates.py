@@ -91,8 +91,14 @@ class UpdateQueue:
         self._items = [item for item in self._items if self._wanted(item.kind)]
         return self._items[:limit]
 
-    async def get(self, *, offset: int = 0, limit: int = 100, timeout: float = 0,
-                  allowed_updates: list[str] | None = None) -> list[dict[str, Any]]:
+    async def get(
+        self,
+        *,
+        offset: int = 0,
+        limit: int = 100,
+        timeout: float = 0,
+        allowed_updates: list[str] | None = None,
+    ) -> list[dict[str, Any]]:
         """Answer one ``getUpdates`` call."""
         if allowed_updates is not None:
             self.last_allowed_updates = list(allowed_updates)
@@ -107,8 +113,11 @@ class UpdateQueue:
         while True:
             if generation != self._generation:
                 log.info("getUpdates ended by a newer getUpdates (409 Conflict)")
-                raise ApiError(409, "Conflict: terminated by other getUpdates request; "
-                                    "make sure that only one bot instance is running")
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; "
+                    "make sure that only one bot instance is running",
+                )
             batch = self._collect(limit)
             remaining = deadline - loop.time()
             if batch or self._closed or remaining <= 0:

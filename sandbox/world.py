@@ -19,11 +19,20 @@ from .updates import UpdateQueue
 BOT_USERNAME = "sopbot_sandbox_bot"
 
 _ADMIN_RIGHTS = {
-    "can_be_edited": False, "is_anonymous": False, "can_manage_chat": True,
-    "can_delete_messages": True, "can_manage_video_chats": True,
-    "can_restrict_members": True, "can_promote_members": False, "can_change_info": True,
-    "can_invite_users": True, "can_post_stories": False, "can_edit_stories": False,
-    "can_delete_stories": False, "can_send_welcome_messages": True, "can_pin_messages": True,
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": True,
+    "can_manage_video_chats": True,
+    "can_restrict_members": True,
+    "can_promote_members": False,
+    "can_change_info": True,
+    "can_invite_users": True,
+    "can_post_stories": False,
+    "can_edit_stories": False,
+    "can_delete_stories": False,
+    "can_send_welcome_messages": True,
+    "can_pin_messages": True,
 }
 MEMBER_STATUSES = ("creator", "administrator", "member", "restricted", "left", "kicked")
 
@@ -36,12 +45,19 @@ class World:
         self.clock = clock
         self.bot_id = int(token.split(":", 1)[0])
         #: the bot as it appears in messages, links and members
-        self.bot_user: dict[str, Any] = {"id": self.bot_id, "is_bot": True,
-                                         "first_name": "SOP Sandbox Bot", "username": BOT_USERNAME}
+        self.bot_user: dict[str, Any] = {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": "SOP Sandbox Bot",
+            "username": BOT_USERNAME,
+        }
         #: the bot as ``getMe`` describes it
         self.bot_me: dict[str, Any] = {
-            **self.bot_user, "can_join_groups": True, "can_read_all_group_messages": False,
-            "supports_inline_queries": False, "can_connect_to_business": False,
+            **self.bot_user,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
             "has_main_web_app": False,
         }
         self.limiter = RateLimiter(limits)
@@ -167,14 +183,19 @@ class World:
 
     # -- messages ---------------------------------------------------------------------------
 
-    def new_message(self, chat: dict[str, Any], sender: dict[str, Any],
-                    **fields: Any) -> dict[str, Any]:
+    def new_message(
+        self, chat: dict[str, Any], sender: dict[str, Any], **fields: Any
+    ) -> dict[str, Any]:
         """Create and store a ``Message`` in ``chat``; ids increase per chat."""
         chat_id = chat["id"]
         message_id = self._last_message_id.get(chat_id, 0) + 1
         self._last_message_id[chat_id] = message_id
-        message: dict[str, Any] = {"message_id": message_id, "from": sender, "chat": chat,
-                                   "date": self.date()}
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "from": sender,
+            "chat": chat,
+            "date": self.date(),
+        }
         message.update({key: value for key, value in fields.items() if value is not None})
         self.messages[(chat_id, message_id)] = message
         return message
@@ -183,8 +204,9 @@ class World:
         """A stored message (current state), or ``None``."""
         return self.messages.get((chat_id, message_id))
 
-    def reply_target(self, chat_id: int, message_id: int | None,
-                     allow_missing: bool = False) -> dict[str, Any] | None:
+    def reply_target(
+        self, chat_id: int, message_id: int | None, allow_missing: bool = False
+    ) -> dict[str, Any] | None:
         """The message being replied to, shallow (without its own reply)."""
         if message_id is None:
             return None
@@ -201,8 +223,11 @@ class World:
         """A ``ChatInviteLink`` created by the bot, with a unique URL."""
         link: dict[str, Any] = {
             "invite_link": f"https://t.me/+{secrets.token_urlsafe(12)}",
-            "creator": self.bot_user, "creates_join_request": False,
-            "is_primary": False, "is_revoked": False, "chat_id": chat_id,
+            "creator": self.bot_user,
+            "creates_join_request": False,
+            "is_primary": False,
+            "is_revoked": False,
+            "chat_id": chat_id,
         }
         link.update({key: value for key, value in fields.items() if value is not None})
         self.invite_links.append(link)
@@ -218,6 +243,11 @@ class World:
             return None
         link = self.find_invite_link(url)
         if link is None:
-            return {"invite_link": url, "creator": self.bot_user, "creates_join_request": False,
-                    "is_primary": False, "is_revoked": False}
+            return {
+                "invite_link": url,
+                "creator": self.bot_user,
+                "creates_join_request": False,
+                "is_primary": False,
+                "is_revoked": False,
+            }
         return {key: value for key, value in link.items() if key != "chat_id"}

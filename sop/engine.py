@@ -31,10 +31,10 @@ class EngineSpec:
     """Everything the engine needs of the operator's config, as plain data."""
 
     tz: ZoneInfo
-    schedules: tuple[tuple[str, str, bool], ...] = ()      # (id, cron, enabled)
+    schedules: tuple[tuple[str, str, bool], ...] = ()  # (id, cron, enabled)
     hooks: tuple[HookSpec, ...] = ()
     faq: tuple[FaqEntry, ...] = ()
-    quiet_hours: str | None = "22:00-08:00"                # "off"/None: never quiet
+    quiet_hours: str | None = "22:00-08:00"  # "off"/None: never quiet
     missed_run_grace: timedelta = timedelta(hours=1)
     first_response: timedelta = timedelta(minutes=5)
     #: interest name -> keywords (tags ``interest:<name>``)
@@ -55,19 +55,30 @@ class SopEngine:
         quiet = None
         if spec.quiet_hours and spec.quiet_hours != "off":
             quiet = QuietHours.parse(spec.quiet_hours, spec.tz)
-        return cls(spec=spec,
-                   triggers={sid: CronTrigger(cron, spec.tz) for sid, cron, _ in spec.schedules},
-                   keywords=KeywordMatcher([(h.id, h.keywords) for h in spec.hooks]),
-                   faq=FaqMatcher(list(spec.faq)), quiet=quiet,
-                   interests=KeywordMatcher([(i.id, i.keywords) for i in spec.interests]))
+        return cls(
+            spec=spec,
+            triggers={sid: CronTrigger(cron, spec.tz) for sid, cron, _ in spec.schedules},
+            keywords=KeywordMatcher([(h.id, h.keywords) for h in spec.hooks]),
+            faq=FaqMatcher(list(spec.faq)),
+            quiet=quiet,
+            interests=KeywordMatcher([(i.id, i.keywords) for i in spec.interests]),
+        )
 
     # -- schedules ---------------------------------------------------------------------------
     def schedule_specs(self, paused: set[str] | frozenset[str] = frozenset()) -> list[ScheduleSpec]:
-        return [ScheduleSpec(sid, self.triggers[sid], enabled and sid not in paused)
-                for sid, _, enabled in self.spec.schedules]
+        return [
+            ScheduleSpec(sid, self.triggers[sid], enabled and sid not in paused)
+            for sid, _, enabled in self.spec.schedules
+        ]
 
-    def plan(self, *, done: set[tuple[str, datetime]], paused: set[str], now: datetime,
-             since: Mapping[str, datetime] | None = None) -> Plan:
+    def plan(
+        self,
+        *,
+        done: set[tuple[str, datetime]],
+        paused: set[str],
+        now: datetime,
+        since: Mapping[str, datetime] | None = None,
+    ) -> Plan:
         """What to carry out now, what was missed for good, when to look again. ``since`` per
         schedule: its fires before then are history (before it existed in this form, or while
         it was paused), neither due nor missed."""
@@ -76,14 +87,20 @@ class SopEngine:
         missed: list[Run] = []
         checks: list[datetime] = []
         for spec in self.schedule_specs(paused):
-            plan = plan_runs([spec], done=done, now=now, grace=self.spec.missed_run_grace,
-                             since=since.get(spec.id))
+            plan = plan_runs(
+                [spec],
+                done=done,
+                now=now,
+                grace=self.spec.missed_run_grace,
+                since=since.get(spec.id),
+            )
             due += plan.due
             missed += plan.missed
             if plan.next_check is not None:
                 checks.append(plan.next_check)
-        return Plan(due=tuple(due), missed=tuple(missed),
-                    next_check=min(checks) if checks else None)
+        return Plan(
+            due=tuple(due), missed=tuple(missed), next_check=min(checks) if checks else None
+        )
 
     def earliest_latest_fire(self, now: datetime) -> datetime | None:
         """The oldest of the schedules' latest fires at or before ``now`` (the history a plan

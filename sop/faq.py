@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from sop.keywords import normalize
 
-__all__ = ["DEFAULT_THRESHOLD", "FaqEntry", "FaqMatch", "FaqMatcher", "SCAN_LIMIT", "faq_features"]
+__all__ = ["DEFAULT_THRESHOLD", "SCAN_LIMIT", "FaqEntry", "FaqMatch", "FaqMatcher", "faq_features"]
 
 #: the least cosine similarity that counts as a match
 DEFAULT_THRESHOLD = 0.45
@@ -36,21 +36,127 @@ _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 #: a run of Chinese characters, or a word of any other script
 _TOKEN = re.compile(rf"([{_HAN}]+)|([^\W_{_HAN}]+)")
 _LINK = re.compile(r"(?:https?://|www\.|t\.me/)\S*")
-_ZH_STOP = re.compile("|".join(sorted((
-    # question words and particles
-    "请问", "怎么", "怎样", "如何", "为什么", "为啥", "什么", "哪里", "哪儿", "哪个", "是不是",
-    "有没有", "能不能", "可不可以", "是否", "吗", "呢", "吧", "啊", "呀", "哦", "嘛", "啥", "咋",
-    # pronouns, politeness, filler
-    "我们", "你们", "大家", "我", "你", "您", "他", "她", "的", "了", "一下", "可以", "谢谢",
-    "你好", "这个", "那个", "怎么办", "哪些", "有哪些",
-), key=len, reverse=True)))
-_EN_STOP = frozenset((
-    "a", "an", "the", "i", "me", "my", "we", "our", "you", "your", "it", "its", "is", "are", "am",
-    "was", "be", "do", "does", "did", "to", "of", "in", "on", "for", "and", "or", "with", "at",
-    "by", "from", "about", "this", "that", "there", "any", "some", "can", "could", "would",
-    "should", "will", "please", "pls", "how", "what", "why", "when", "where", "who", "which",
-    "hi", "hello", "hey", "thanks", "thank", "everyone", "guys", "admin", "if", "so", "get",
-))
+_ZH_STOP = re.compile(
+    "|".join(
+        sorted(
+            (
+                # question words and particles
+                "请问",
+                "怎么",
+                "怎样",
+                "如何",
+                "为什么",
+                "为啥",
+                "什么",
+                "哪里",
+                "哪儿",
+                "哪个",
+                "是不是",
+                "有没有",
+                "能不能",
+                "可不可以",
+                "是否",
+                "吗",
+                "呢",
+                "吧",
+                "啊",
+                "呀",
+                "哦",
+                "嘛",
+                "啥",
+                "咋",
+                # pronouns, politeness, filler
+                "我们",
+                "你们",
+                "大家",
+                "我",
+                "你",
+                "您",
+                "他",
+                "她",
+                "的",
+                "了",
+                "一下",
+                "可以",
+                "谢谢",
+                "你好",
+                "这个",
+                "那个",
+                "怎么办",
+                "哪些",
+                "有哪些",
+            ),
+            key=len,
+            reverse=True,
+        )
+    )
+)
+_EN_STOP = frozenset(
+    (
+        "a",
+        "an",
+        "the",
+        "i",
+        "me",
+        "my",
+        "we",
+        "our",
+        "you",
+        "your",
+        "it",
+        "its",
+        "is",
+        "are",
+        "am",
+        "was",
+        "be",
+        "do",
+        "does",
+        "did",
+        "to",
+        "of",
+        "in",
+        "on",
+        "for",
+        "and",
+        "or",
+        "with",
+        "at",
+        "by",
+        "from",
+        "about",
+        "this",
+        "that",
+        "there",
+        "any",
+        "some",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "please",
+        "pls",
+        "how",
+        "what",
+        "why",
+        "when",
+        "where",
+        "who",
+        "which",
+        "hi",
+        "hello",
+        "hey",
+        "thanks",
+        "thank",
+        "everyone",
+        "guys",
+        "admin",
+        "if",
+        "so",
+        "get",
+    )
+)
 
 
 def faq_features(text: str) -> frozenset[str]:
@@ -76,8 +182,8 @@ class FaqEntry:
 
 @dataclass(frozen=True)
 class FaqMatch:
-    index: int          # into the entries the matcher was built from
-    score: float        # cosine similarity, 0..1
+    index: int  # into the entries the matcher was built from
+    score: float  # cosine similarity, 0..1
 
 
 class FaqMatcher:
@@ -86,8 +192,9 @@ class FaqMatcher:
     An entry whose question has no features (only function words, emoji) can never match.
     """
 
-    def __init__(self, entries: Sequence[FaqEntry], *,
-                 threshold: float = DEFAULT_THRESHOLD) -> None:
+    def __init__(
+        self, entries: Sequence[FaqEntry], *, threshold: float = DEFAULT_THRESHOLD
+    ) -> None:
         if not 0 < threshold <= 1:
             raise ValueError(f"threshold must be in (0, 1], not {threshold}")
         self._threshold = threshold
@@ -100,8 +207,9 @@ class FaqMatcher:
         #: smoothed IDF; a feature no question has weighs as much as the rarest one could
         self._unseen = math.log(1 + n) + 1
         self._idf = {f: math.log((1 + n) / (1 + count)) + 1 for f, count in df.items()}
-        self._norms = [math.sqrt(sum(self._idf[f] ** 2 for f in sorted(features)))
-                       for features in documents]
+        self._norms = [
+            math.sqrt(sum(self._idf[f] ** 2 for f in sorted(features))) for features in documents
+        ]
         # postings ordered by the entry's norm, so that a query only visits the entries whose
         # norm allows the threshold at all: cos <= min(|q|, |e|) / max(|q|, |e|)
         self._documents = documents
@@ -137,7 +245,7 @@ class FaqMatcher:
         slack = self._threshold * (1 - 1e-9)
         low, high = query_norm * slack, query_norm / slack
         if low > self._max_norm:
-            return None         # too long a text for any entry to be that similar
+            return None  # too long a text for any entry to be that similar
         # rarest features first; once the features left weigh too little for an entry that has
         # none of the ones seen so far to reach the threshold, only the entries already found
         # are scored on them (a common feature's long posting list is never walked)
@@ -152,7 +260,7 @@ class FaqMatcher:
             left -= square
             rest += 1
             indices, norms = self._postings[feature]
-            for index in indices[bisect_left(norms, low):bisect_right(norms, high)]:
+            for index in indices[bisect_left(norms, low) : bisect_right(norms, high)]:
                 dots[index] = dots.get(index, 0.0) + square
         if rest < len(known):
             documents = self._documents

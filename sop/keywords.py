@@ -49,10 +49,10 @@ def _canonical(keyword: str) -> str:
 
 
 class _Pattern(NamedTuple):
-    hook: int           # index of the hook in config order
-    length: int         # in normalized, whitespace-collapsed characters
-    left: bool          # the first character is a word character: needs a boundary before it
-    right: bool         # the last character is a word character: needs a boundary after it
+    hook: int  # index of the hook in config order
+    length: int  # in normalized, whitespace-collapsed characters
+    left: bool  # the first character is a word character: needs a boundary before it
+    right: bool  # the last character is a word character: needs a boundary after it
 
 
 class KeywordMatcher:
@@ -81,8 +81,11 @@ class KeywordMatcher:
                 if not keyword:
                     raise ValueError(f"hook {hook_id!r} has a blank keyword")
                 state = self._insert(keyword)
-                own.setdefault(state, []).append(_Pattern(
-                    index, len(keyword), is_word_char(keyword[0]), is_word_char(keyword[-1])))
+                own.setdefault(state, []).append(
+                    _Pattern(
+                        index, len(keyword), is_word_char(keyword[0]), is_word_char(keyword[-1])
+                    )
+                )
         self._link(own)
 
     @property

@@ -15,11 +15,11 @@ _ALLOWED = re.compile(r"[^A-Za-z0-9_\-]")
 
 
 class PayloadKind(Enum):
-    NONE = "none"          # plain /start
-    GIFT = "gift"          # the "claim your gift" button
-    HOOK = "hook"          # "get it in private" under a keyword hook's answer: hook-<id>
-    SOURCE = "source"      # a campaign/channel tag, e.g. src_douyin
-    INVALID = "invalid"    # something no deep link could carry
+    NONE = "none"  # plain /start
+    GIFT = "gift"  # the "claim your gift" button
+    HOOK = "hook"  # "get it in private" under a keyword hook's answer: hook-<id>
+    SOURCE = "source"  # a campaign/channel tag, e.g. src_douyin
+    INVALID = "invalid"  # something no deep link could carry
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def parse_start_payload(raw: str | None) -> StartPayload:
         return StartPayload(PayloadKind.GIFT)
     if len(text) <= MAX_SOURCE and not _ALLOWED.search(text):
         if text.startswith(HOOK_PREFIX) and len(text) > len(HOOK_PREFIX):
-            return StartPayload(PayloadKind.HOOK, hook=text[len(HOOK_PREFIX):])
+            return StartPayload(PayloadKind.HOOK, hook=text[len(HOOK_PREFIX) :])
         return StartPayload(PayloadKind.SOURCE, text)
     # typed by hand or crafted: keep a sanitised, bounded trace of it, marked as such
     cleaned = _ALLOWED.sub("", text)[: MAX_SOURCE - len(INVALID_PREFIX)]

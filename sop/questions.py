@@ -32,29 +32,117 @@ _LINK = re.compile(r"(?:https?://|www\.|t\.me/)\S*")
 _SENTENCE = re.compile(r"([^.!。\n…]*)([.!。\n…]*)")
 _CLAUSE_BREAK = re.compile(r"[,;:、]")
 
-_ZH_IDIOMS = re.compile("|".join(sorted((
-    "不怎么", "怎么也", "怎么都", "没什么", "什么都", "什么也", "不算什么", "哪怕", "哪里哪里",
-    "无论如何", "多少有点", "多多少少", "没啥", "谁都", "谁也",
-), key=len, reverse=True)))
-_ZH_WORDS = re.compile("|".join((
-    "怎么", "怎样", "如何", "为什么", "为啥", "什么", "哪", "几点", "多少", "能不能",
-    "可不可以", "是不是", "有没有", "是否", "请问", "啥", "咋", "谁",
-)))
-_ZH_MA = re.compile(r"吗(?![\w])")           # 吗 ending a clause (吗啡 is morphine)
-_ZH_NE = re.compile(r"呢[\W_]*$")            # 呢 ending the sentence (emoji after it allowed)
+_ZH_IDIOMS = re.compile(
+    "|".join(
+        sorted(
+            (
+                "不怎么",
+                "怎么也",
+                "怎么都",
+                "没什么",
+                "什么都",
+                "什么也",
+                "不算什么",
+                "哪怕",
+                "哪里哪里",
+                "无论如何",
+                "多少有点",
+                "多多少少",
+                "没啥",
+                "谁都",
+                "谁也",
+            ),
+            key=len,
+            reverse=True,
+        )
+    )
+)
+_ZH_WORDS = re.compile(
+    "|".join(
+        (
+            "怎么",
+            "怎样",
+            "如何",
+            "为什么",
+            "为啥",
+            "什么",
+            "哪",
+            "几点",
+            "多少",
+            "能不能",
+            "可不可以",
+            "是不是",
+            "有没有",
+            "是否",
+            "请问",
+            "啥",
+            "咋",
+            "谁",
+        )
+    )
+)
+_ZH_MA = re.compile(r"吗(?![\w])")  # 吗 ending a clause (吗啡 is morphine)
+_ZH_NE = re.compile(r"呢[\W_]*$")  # 呢 ending the sentence (emoji after it allowed)
 
 _EN_EDGE = re.compile(r"^[\W_]+|[\W_]+$")
 _EN_WH = frozenset(("what", "how", "why", "when", "where", "who", "which"))
-_EN_AUX = frozenset(("can", "could", "would", "should", "is", "are", "do", "does", "did",
-                     "will", "any"))
-_EN_FILLERS = frozenset(("hi", "hello", "hey", "yo", "ok", "okay", "so", "and", "but", "also",
-                         "btw", "sorry", "um", "well", "please", "pls", "plz", "guys", "admin",
-                         "excuse", "me", "sir", "oh", "好的", "好", "嗯", "哦", "谢谢", "那"))
+_EN_AUX = frozenset(
+    ("can", "could", "would", "should", "is", "are", "do", "does", "did", "will", "any")
+)
+_EN_FILLERS = frozenset(
+    (
+        "hi",
+        "hello",
+        "hey",
+        "yo",
+        "ok",
+        "okay",
+        "so",
+        "and",
+        "but",
+        "also",
+        "btw",
+        "sorry",
+        "um",
+        "well",
+        "please",
+        "pls",
+        "plz",
+        "guys",
+        "admin",
+        "excuse",
+        "me",
+        "sir",
+        "oh",
+        "好的",
+        "好",
+        "嗯",
+        "哦",
+        "谢谢",
+        "那",
+    )
+)
 _EN_NOT_AFTER_AUX = frozenset(("not", "never", "do", "so", "too"))
 _EN_EXCLAIM_AFTER = {
     "what": frozenset(("a", "an")),
-    "how": frozenset(("nice", "cool", "great", "lovely", "sweet", "beautiful", "cute", "kind",
-                      "awesome", "funny", "sad", "amazing", "wonderful", "interesting")),
+    "how": frozenset(
+        (
+            "nice",
+            "cool",
+            "great",
+            "lovely",
+            "sweet",
+            "beautiful",
+            "cute",
+            "kind",
+            "awesome",
+            "funny",
+            "sad",
+            "amazing",
+            "wonderful",
+            "interesting",
+        )
+    ),
 }
 
 

@@ -36,8 +36,10 @@ class QuietHours:
         hour1, minute1, hour2, minute2 = (int(g) for g in match.groups())
         for hour, minute in ((hour1, minute1), (hour2, minute2)):
             if hour > 23 or minute > 59:
-                raise ValueError(f"quiet hours {text!r}: {hour:02d}:{minute:02d} is not a time "
-                                 f"of day (00:00-23:59)")
+                raise ValueError(
+                    f"quiet hours {text!r}: {hour:02d}:{minute:02d} is not a time "
+                    f"of day (00:00-23:59)"
+                )
         return cls(time(hour1, minute1), time(hour2, minute2), tz)
 
     def __post_init__(self) -> None:
@@ -67,7 +69,7 @@ class QuietHours:
         local = at.astimezone(self.tz)
         end_day = local.date()
         if self.start > self.end and local.time() >= self.start:
-            end_day += timedelta(days=1)         # 23:00 in 22:00-08:00 ends tomorrow morning
+            end_day += timedelta(days=1)  # 23:00 in 22:00-08:00 ends tomorrow morning
         wall = datetime.combine(end_day, self.end)
         ends = wall_to_utc(wall, self.tz)
         if ends <= at:

@@ -48,8 +48,14 @@ class Plan:
     next_check: datetime | None
 
 
-def plan_runs(schedules: Sequence[ScheduleSpec], *, done: Collection[tuple[str, datetime]],
-              now: datetime, grace: timedelta, since: datetime | None = None) -> Plan:
+def plan_runs(
+    schedules: Sequence[ScheduleSpec],
+    *,
+    done: Collection[tuple[str, datetime]],
+    now: datetime,
+    grace: timedelta,
+    since: datetime | None = None,
+) -> Plan:
     """Plans the runs at ``now``.
 
     For each enabled schedule, its latest fire time ``f <= now``: nothing if ``(id, f)`` is in
@@ -83,12 +89,14 @@ def plan_runs(schedules: Sequence[ScheduleSpec], *, done: Collection[tuple[str, 
         run = Run(schedule.id, fired, now - fired)
         (due if run.late_by <= grace else missed).append(run)
     order = _run_order
-    return Plan(tuple(sorted(due, key=order)), tuple(sorted(missed, key=order)),
-                min(upcoming, default=None))
+    return Plan(
+        tuple(sorted(due, key=order)), tuple(sorted(missed, key=order)), min(upcoming, default=None)
+    )
 
 
-def calendar(schedules: Sequence[ScheduleSpec], start: datetime,
-             end: datetime) -> list[tuple[datetime, str]]:
+def calendar(
+    schedules: Sequence[ScheduleSpec], start: datetime, end: datetime
+) -> list[tuple[datetime, str]]:
     """Every fire time in ``[start, end)`` of the enabled schedules, with the schedule id, sorted
     (by time, then id). What ``sopbot simulate`` prints."""
     start = _aware_utc(start, "start")

@@ -37,13 +37,23 @@ from zoneinfo import ZoneInfo
 #: weekday up to 40 across 2100) — a property test found 10 too short
 SEARCH_YEARS = 50
 
-_MONTH_NAMES = {name: number for number, name in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
-_DAY_NAMES = {name: number for number, name in enumerate(
-    ("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}
+_MONTH_NAMES = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+        start=1,
+    )
+}
+_DAY_NAMES = {
+    name: number for number, name in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))
+}
 _MACROS = {
-    "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
-    "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
 }
 _NUMBER = re.compile(r"[0-9]+")
@@ -57,8 +67,8 @@ class CronError(ValueError):
 class _Field:
     name: str
     low: int
-    high: int            # the highest value accepted as written (7 for day-of-week)
-    span_high: int       # the highest value ``*`` stands for (6 for day-of-week)
+    high: int  # the highest value accepted as written (7 for day-of-week)
+    span_high: int  # the highest value ``*`` stands for (6 for day-of-week)
     names: dict[str, int]
 
 
@@ -105,8 +115,16 @@ def _require_aware(value: datetime, name: str) -> datetime:
 class CronTrigger:
     """A crontab expression read in one timezone. Immutable; equal when expression and zone are."""
 
-    __slots__ = ("_expr", "_tz", "_minutes_of_day", "_doms", "_months", "_dows",
-                 "_dom_star", "_dow_star")
+    __slots__ = (
+        "_dom_star",
+        "_doms",
+        "_dow_star",
+        "_dows",
+        "_expr",
+        "_minutes_of_day",
+        "_months",
+        "_tz",
+    )
 
     def __init__(self, expr: str, tz: ZoneInfo) -> None:
         if not isinstance(tz, tzinfo):
@@ -119,9 +137,11 @@ class CronTrigger:
         if len(texts) != 5:
             raise CronError(
                 f"cron {expr!r}: expected 5 fields (minute hour day-of-month month day-of-week), "
-                f"got {len(texts)}")
+                f"got {len(texts)}"
+            )
         minutes, hours, doms, months, dows = (
-            _parse_field(text, field, expr) for text, field in zip(texts, _FIELDS, strict=True))
+            _parse_field(text, field, expr) for text, field in zip(texts, _FIELDS, strict=True)
+        )
         self._minutes_of_day = tuple(sorted(h * 60 + m for h in hours for m in minutes))
         self._doms = doms
         self._months = months
@@ -215,20 +235,22 @@ def _parse_field(text: str, field: _Field, expr: str) -> frozenset[int]:
                 raise CronError(f"{where}: step {step_text!r} must be a positive whole number")
             step = int(step_text)
             if step > field.span_high - field.low + 1:
-                raise CronError(f"{where}: step {step} is larger than the field's range "
-                                f"{field.low}-{field.span_high}")
+                raise CronError(
+                    f"{where}: step {step} is larger than the field's range "
+                    f"{field.low}-{field.span_high}"
+                )
         if body == "*":
             low, high = field.low, field.span_high
         elif "-" in body:
             start, _, end = body.partition("-")
             low, high = _value(start, field, where), _value(end, field, where)
             if field.name == "day-of-week" and high == 0 < low:
-                high = 7                       # fri-sun: Sunday as the end of the week
+                high = 7  # fri-sun: Sunday as the end of the week
             if low > high:
                 raise CronError(f"{where}: range {body!r} runs backwards")
         else:
             low = _value(body, field, where)
-            high = field.span_high if has_step else low   # 5/10: from 5 on, every 10
+            high = field.span_high if has_step else low  # 5/10: from 5 on, every 10
         values.update(range(low, high + 1, step))
     return frozenset(values)
 
@@ -243,8 +265,10 @@ def _value(token: str, field: _Field, where: str) -> int:
         return field.names[token.lower()]
     if field.names:
         examples = ", ".join(list(field.names)[:3])
-        raise CronError(f"{where}: unknown value {token!r} (a number {field.low}-{field.high} "
-                        f"or a name such as {examples})")
+        raise CronError(
+            f"{where}: unknown value {token!r} (a number {field.low}-{field.high} "
+            f"or a name such as {examples})"
+        )
     raise CronError(f"{where}: {token!r} is not a number {field.low}-{field.high}")
 
 

@@ -24,8 +24,9 @@ class GreetingPlan:
     next_check: datetime | None
 
 
-def plan_greetings(waiting: Sequence[Joiner], now: datetime, *, batch_window: timedelta,
-                   max_mentions: int) -> GreetingPlan:
+def plan_greetings(
+    waiting: Sequence[Joiner], now: datetime, *, batch_window: timedelta, max_mentions: int
+) -> GreetingPlan:
     """Joiners inside one ``batch_window`` share a greeting; a full greeting goes at once.
 
     A greeting is due when its oldest joiner has waited ``batch_window``; then everyone waiting
@@ -38,11 +39,13 @@ def plan_greetings(waiting: Sequence[Joiner], now: datetime, *, batch_window: ti
     if not ordered:
         return GreetingPlan((), None)
     if ordered[0].joined_at + batch_window <= now:
-        chunks = [ordered[i:i + max_mentions] for i in range(0, len(ordered), max_mentions)]
+        chunks = [ordered[i : i + max_mentions] for i in range(0, len(ordered), max_mentions)]
         return GreetingPlan(tuple(tuple(j.stint_id for j in c) for c in chunks), None)
     full = len(ordered) // max_mentions
-    batches = tuple(tuple(j.stint_id for j in ordered[i * max_mentions:(i + 1) * max_mentions])
-                    for i in range(full))
-    rest = ordered[full * max_mentions:]
+    batches = tuple(
+        tuple(j.stint_id for j in ordered[i * max_mentions : (i + 1) * max_mentions])
+        for i in range(full)
+    )
+    rest = ordered[full * max_mentions :]
     next_check = rest[0].joined_at + batch_window if rest else None
     return GreetingPlan(batches, next_check)

@@ -17,8 +17,9 @@ from bot.config import CommunityConfig, Settings, parse_config
 from bot.db.session import create_engine, create_sessionmaker
 from sop.clock import ManualClock
 
-PG_ADMIN_URL = os.environ.get("SOPBOT_TEST_PG_URL",
-                              "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "SOPBOT_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
 
 TOKEN = "424242:SANDBOX-token_for_tests"
 COMMUNITY = -1002001
@@ -72,7 +73,7 @@ def pg_database() -> Iterator[str]:
 
     try:
         run(f'CREATE DATABASE "{name}"')
-    except Exception as error:  # noqa: BLE001 - report why, then fail the PG tests loudly
+    except Exception as error:
         pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is not usable: {error}")
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     yield f"{base}/{name}"

@@ -16,20 +16,32 @@ from pydantic_core import PydanticCustomError
 
 from bot.config.broadcasts import BroadcastsConfig
 from bot.config.durations import Duration
-from bot.config.reports import AlertsConfig, ReportsConfig
-from bot.config.growth import ReferralConfig, TiersConfig
 from bot.config.fields import CROSS_CHECK_ERROR, Int, Positive, Section, Text, fail
-from bot.config.sop import FaqItem, SopConfig, check_clock
-from bot.config.tags import (SegmentConfig, TagsConfig, WinbackConfig, segment_ref_problems,
-                             tag_problems)
+from bot.config.growth import ReferralConfig, TiersConfig
 from bot.config.keys import Loc, dotted_key
+from bot.config.reports import AlertsConfig, ReportsConfig
+from bot.config.sop import FaqItem, SopConfig, check_clock
+from bot.config.tags import (
+    SegmentConfig,
+    TagsConfig,
+    WinbackConfig,
+    segment_ref_problems,
+    tag_problems,
+)
 from sop.keywords import normalize
 from sop.triggers import CronError, CronTrigger
 
 __all__ = [
-    "CommunityChat", "CommunityConfig", "CouponCampaign", "FirstResponseConfig", "HookConfig",
-    "ScheduleConfig", "TeamConfig", "WelcomeConfig",
+    "CommunityChat",
+    "CommunityConfig",
+    "CouponCampaign",
+    "FirstResponseConfig",
+    "HookConfig",
+    "ScheduleConfig",
+    "TeamConfig",
+    "WelcomeConfig",
 ]
+
 
 class TeamConfig(Section):
     """Who runs the community: operator user ids and the team chat."""
@@ -48,7 +60,9 @@ class CommunityChat(Section):
     @classmethod
     def _is_group(cls, value: int) -> int:
         if value >= 0:
-            raise fail("chat_id", f"a group's chat id is negative, like -1001234567890 (got {value})")
+            raise fail(
+                "chat_id", f"a group's chat id is negative, like -1001234567890 (got {value})"
+            )
         return value
 
 
@@ -69,8 +83,10 @@ class WelcomeConfig(Section):
     def _batch_inside_sla(cls, value: timedelta, info: ValidationInfo) -> timedelta:
         within = info.data.get("within")
         if within is not None and value >= within:
-            raise fail("group_batch", "must be shorter than welcome.within, or greetings would "
-                                       "miss the SLA")
+            raise fail(
+                "group_batch",
+                "must be shorter than welcome.within, or greetings would miss the SLA",
+            )
         return value
 
 
@@ -179,8 +195,9 @@ class CommunityConfig(Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError, OSError):
-            raise fail("timezone", f"unknown time zone {value!r}; use a name like Asia/Shanghai "
-                                    "or UTC") from None
+            raise fail(
+                "timezone", f"unknown time zone {value!r}; use a name like Asia/Shanghai or UTC"
+            ) from None
         return value
 
     @model_validator(mode="after")
@@ -188,8 +205,9 @@ class CommunityConfig(Section):
         problems = _cross_problems(self)
         if problems:
             summary = "; ".join(f"{dotted_key(loc)}: {message}" for loc, message in problems)
-            raise PydanticCustomError(CROSS_CHECK_ERROR, "{summary}",
-                                      {"summary": summary, "problems": tuple(problems)})
+            raise PydanticCustomError(
+                CROSS_CHECK_ERROR, "{summary}", {"summary": summary, "problems": tuple(problems)}
+            )
         return self
 
     @property
@@ -217,34 +235,54 @@ def _cross_problems(config: CommunityConfig) -> list[tuple[Loc, str]]:
     seen_chats: dict[int, int] = {}
     for index, chat in enumerate(config.communities):
         if chat.chat_id in seen_chats:
-            problems.append((("communities", index, "chat_id"),
-                             f"chat {chat.chat_id} is already listed as "
-                             f"communities[{seen_chats[chat.chat_id]}]"))
+            problems.append(
+                (
+                    ("communities", index, "chat_id"),
+                    f"chat {chat.chat_id} is already listed as "
+                    f"communities[{seen_chats[chat.chat_id]}]",
+                )
+            )
         seen_chats.setdefault(chat.chat_id, index)
     if config.team.chat is not None and config.team.chat in seen_chats:
-        problems.append((("team", "chat"), f"the team chat {config.team.chat} is also a community; "
-                                           "use a separate chat for the team"))
+        problems.append(
+            (
+                ("team", "chat"),
+                f"the team chat {config.team.chat} is also a community; "
+                "use a separate chat for the team",
+            )
+        )
     problems += _duplicate_ids("schedules", [schedule.id for schedule in config.schedules])
     problems += _schedule_problems(config)
     problems += _duplicate_ids("hooks", [hook.id for hook in config.hooks])
     problems += _keyword_collisions(config.hooks)
-    problems += tag_problems(config.tags, config.segments, config.winback,
-                             hook_tags=[h.tag for h in config.hooks if h.tag],
-                             coupons=list(config.coupons))
-    coupon_refs: list[tuple[Loc, str | None]] = [(("welcome", "gift_coupon"),
-                                                  config.welcome.gift_coupon)]
-    coupon_refs += [(("hooks", index, "coupon"), hook.coupon)
-                    for index, hook in enumerate(config.hooks)]
+    problems += tag_problems(
+        config.tags,
+        config.segments,
+        config.winback,
+        hook_tags=[h.tag for h in config.hooks if h.tag],
+        coupons=list(config.coupons),
+    )
+    coupon_refs: list[tuple[Loc, str | None]] = [
+        (("welcome", "gift_coupon"), config.welcome.gift_coupon)
+    ]
+    coupon_refs += [
+        (("hooks", index, "coupon"), hook.coupon) for index, hook in enumerate(config.hooks)
+    ]
     if config.referral is not None:
         coupon_refs.append((("referral", "coupon"), config.referral.coupon))
         if config.referral.chat_id is not None and config.referral.chat_id not in seen_chats:
-            problems.append((("referral", "chat_id"),
-                             f"chat {config.referral.chat_id} is not one of the communities"))
+            problems.append(
+                (
+                    ("referral", "chat_id"),
+                    f"chat {config.referral.chat_id} is not one of the communities",
+                )
+            )
     for loc, name in coupon_refs:
         if name is not None and name not in config.coupons:
             known = ", ".join(sorted(config.coupons)) or "none are defined"
-            problems.append((loc, f"no coupon campaign named {name!r} under coupons "
-                                  f"(known: {known})"))
+            problems.append(
+                (loc, f"no coupon campaign named {name!r} under coupons (known: {known})")
+            )
     return problems
 
 
@@ -253,8 +291,12 @@ def _duplicate_ids(section: str, ids: list[str]) -> list[tuple[Loc, str]]:
     problems: list[tuple[Loc, str]] = []
     for index, item_id in enumerate(ids):
         if item_id in first:
-            problems.append(((section, index, "id"),
-                             f"id {item_id!r} is already used by {section}[{first[item_id]}]"))
+            problems.append(
+                (
+                    (section, index, "id"),
+                    f"id {item_id!r} is already used by {section}[{first[item_id]}]",
+                )
+            )
         first.setdefault(item_id, index)
     return problems
 
@@ -264,12 +306,15 @@ def _keyword_collisions(hooks: list[HookConfig]) -> list[tuple[Loc, str]]:
     problems: list[tuple[Loc, str]] = []
     for index, hook in enumerate(hooks):
         for position, keyword in enumerate(hook.keywords):
-            folded = " ".join(normalize(keyword).split())   # as the matcher sees it
+            folded = " ".join(normalize(keyword).split())  # as the matcher sees it
             other = owner.get(folded)
             if other is not None and other != hook.id:
-                problems.append((("hooks", index, "keywords", position),
-                                 f"keyword {keyword!r} is used by both hook {other!r} "
-                                 f"and hook {hook.id!r}"))
+                problems.append(
+                    (
+                        ("hooks", index, "keywords", position),
+                        f"keyword {keyword!r} is used by both hook {other!r} and hook {hook.id!r}",
+                    )
+                )
             owner.setdefault(folded, hook.id)
     return problems
 
@@ -282,13 +327,19 @@ def _schedule_problems(config: CommunityConfig) -> list[tuple[Loc, str]]:
     problems: list[tuple[Loc, str]] = []
     for index, schedule in enumerate(config.schedules):
         if CronTrigger(schedule.cron, config.tz).never_fires(_CRON_REFERENCE):
-            problems.append((("schedules", index, "cron"),
-                             f"{schedule.cron!r} never fires (no such date)"))
+            problems.append(
+                (("schedules", index, "cron"), f"{schedule.cron!r} never fires (no such date)")
+            )
         if schedule.target is not None:
-            problems += segment_ref_problems(("schedules", index, "target"), schedule.target,
-                                             config.segments)
+            problems += segment_ref_problems(
+                ("schedules", index, "target"), schedule.target, config.segments
+            )
             if schedule.effective_kind != "message":
-                problems.append((("schedules", index, "target"),
-                                 "only message schedules can target a segment (a briefing or "
-                                 "Q&A goes to the communities)"))
+                problems.append(
+                    (
+                        ("schedules", index, "target"),
+                        "only message schedules can target a segment (a briefing or "
+                        "Q&A goes to the communities)",
+                    )
+                )
     return problems

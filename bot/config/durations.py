@@ -67,8 +67,9 @@ def _to_timedelta(value: object) -> timedelta | None:
     if match is None or not any(match.groupdict().values()):
         return None
     amounts = {unit: int(amount or 0) for unit, amount in match.groupdict().items()}
-    return timedelta(days=amounts["d"], hours=amounts["h"], minutes=amounts["m"],
-                     seconds=amounts["s"])
+    return timedelta(
+        days=amounts["d"], hours=amounts["h"], minutes=amounts["m"], seconds=amounts["s"]
+    )
 
 
 def _shown(value: object) -> str:

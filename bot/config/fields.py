@@ -29,8 +29,9 @@ def _whole_number(value: Any) -> Any:
     return value
 
 
-Text = Annotated[str, BeforeValidator(_text_from_number),
-                 StringConstraints(strip_whitespace=True, min_length=1)]
+Text = Annotated[
+    str, BeforeValidator(_text_from_number), StringConstraints(strip_whitespace=True, min_length=1)
+]
 Int = Annotated[int, BeforeValidator(_whole_number)]
 Positive = Annotated[int, BeforeValidator(_whole_number), Field(gt=0)]
 

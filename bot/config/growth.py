@@ -62,14 +62,19 @@ def describe_growth(tiers: TiersConfig, referral: ReferralConfig | None) -> list
     if rule.repurchase_rate_over is not None:
         tests.append(f"repurchase rate over {rule.repurchase_rate_over:.0%}")
     window = format_duration(rule.window)
-    lines = [f"value tiers: daily at {tiers.run_at}; high value: {' or '.join(tests) or 'never'} "
-             f"within {window}; potential: active within {format_duration(tiers.potential_within)} "
-             f"and never bought; silent after {format_duration(tiers.silent_after)}"
-             if tiers.enabled else "value tiers: disabled"]
+    lines = [
+        f"value tiers: daily at {tiers.run_at}; high value: {' or '.join(tests) or 'never'} "
+        f"within {window}; potential: active within {format_duration(tiers.potential_within)} "
+        f"and never bought; silent after {format_duration(tiers.silent_after)}"
+        if tiers.enabled
+        else "value tiers: disabled"
+    ]
     if referral is None or not referral.enabled:
         lines.append("referrals: off (/invite says so)")
     else:
         where = f" to {referral.chat_id}" if referral.chat_id is not None else ""
-        lines.append(f"referrals: /invite links{where}; both get coupon {referral.coupon} after "
-                     f"{referral.stay_days} days")
+        lines.append(
+            f"referrals: /invite links{where}; both get coupon {referral.coupon} after "
+            f"{referral.stay_days} days"
+        )
     return lines

@@ -33,13 +33,19 @@ def load_config(path: Path, *, catalog: CatalogFactory | None = None) -> Communi
     """
     where = str(path)
     try:
-        with Path(path).open("rb") as file:   # never more than the cap (a FIFO, /dev/zero…)
+        with Path(path).open("rb") as file:  # never more than the cap (a FIFO, /dev/zero…)
             raw = file.read(MAX_CONFIG_BYTES + 1)
         if len(raw) > MAX_CONFIG_BYTES:
-            cap = f"{MAX_CONFIG_BYTES} bytes" if MAX_CONFIG_BYTES < 2**20 else \
-                f"{MAX_CONFIG_BYTES / 2**20:g} MB ({MAX_CONFIG_BYTES} bytes)"
-            raise ConfigError(f"the file is larger than {cap}, the most a configuration file "
-                              "may be; it was not read", path=where)
+            cap = (
+                f"{MAX_CONFIG_BYTES} bytes"
+                if MAX_CONFIG_BYTES < 2**20
+                else f"{MAX_CONFIG_BYTES / 2**20:g} MB ({MAX_CONFIG_BYTES} bytes)"
+            )
+            raise ConfigError(
+                f"the file is larger than {cap}, the most a configuration file "
+                "may be; it was not read",
+                path=where,
+            )
         text = raw.decode("utf-8-sig")
     except FileNotFoundError:
         raise ConfigError("file not found", path=where) from None
@@ -52,17 +58,22 @@ def load_config(path: Path, *, catalog: CatalogFactory | None = None) -> Communi
     return parse_config(text, where, catalog=catalog)
 
 
-def parse_config(text: str, path: str = "<string>", *,
-                 catalog: CatalogFactory | None = None) -> CommunityConfig:
+def parse_config(
+    text: str, path: str = "<string>", *, catalog: CatalogFactory | None = None
+) -> CommunityConfig:
     """Validate configuration ``text``; ``path`` only names it in errors."""
     document = read_yaml(text, path)
     if document.data is None:
-        raise ConfigError("the file is empty; it needs at least timezone, communities and welcome",
-                          path=path)
+        raise ConfigError(
+            "the file is empty; it needs at least timezone, communities and welcome", path=path
+        )
     if not isinstance(document.data, dict):
         kind = "a list" if isinstance(document.data, list) else "a single value"
-        raise ConfigError(f"the file must be a mapping of keys like 'timezone: Asia/Shanghai' "
-                          f"(it is {kind})", path=path, line=document.line_of(()))
+        raise ConfigError(
+            f"the file must be a mapping of keys like 'timezone: Asia/Shanghai' (it is {kind})",
+            path=path,
+            line=document.line_of(()),
+        )
     try:
         config = CommunityConfig.model_validate(document.data)
     except ValidationError as exc:
@@ -70,22 +81,26 @@ def parse_config(text: str, path: str = "<string>", *,
     if catalog is not None:
         try:
             templates = catalog(config)
-        except ConfigError as error:   # e.g. the templates folder is missing
+        except ConfigError as error:  # e.g. the templates folder is missing
             loc: tuple[str | int, ...] = tuple(error.key.split(".")) if error.key else ()
-            raise ConfigError(error.message, path=path, key=error.key,
-                              line=document.line_of(loc)) from None
+            raise ConfigError(
+                error.message, path=path, key=error.key, line=document.line_of(loc)
+            ) from None
         problems = template_problems(config, templates)
         if problems:
             (loc, message), rest = problems[0], problems[1:]
-            extra = "".join(f"\n{path}:{document.line_of(l) or 1}: {dotted_key(l)}: {m}"
-                            for l, m in rest)
-            raise ConfigError(message + extra, path=path, key=dotted_key(loc),
-                              line=document.line_of(loc))
+            extra = "".join(
+                f"\n{path}:{document.line_of(l) or 1}: {dotted_key(l)}: {m}" for l, m in rest
+            )
+            raise ConfigError(
+                message + extra, path=path, key=dotted_key(loc), line=document.line_of(loc)
+            )
     return config
 
 
-def _config_error(exc: ValidationError, document: YamlDocument, path: str,
-                  lines: int) -> ConfigError:
+def _config_error(
+    exc: ValidationError, document: YamlDocument, path: str, lines: int
+) -> ConfigError:
     """One error for the first problem (by line, present keys first); the rest in its message."""
     problems = problems_from_errors(exc.errors())
     if not problems:  # cannot happen with pydantic, but never hide a failure
@@ -98,8 +113,9 @@ def _config_error(exc: ValidationError, document: YamlDocument, path: str,
     first, rest = ordered[0], ordered[1:]
     message = first.message
     for other in rest[:_MAX_LISTED]:
-        message += f"\n{path}:{line(other)}: {dotted_key(other.loc) or '(top level)'}: " \
-                   f"{other.message}"
+        message += (
+            f"\n{path}:{line(other)}: {dotted_key(other.loc) or '(top level)'}: {other.message}"
+        )
     if len(rest) > _MAX_LISTED:
         message += f"\n... and {len(rest) - _MAX_LISTED} more problems"
     return ConfigError(message, path=path, key=dotted_key(first.loc) or None, line=line(first))

@@ -65,14 +65,18 @@ def _message(error: ErrorDetails) -> str:
         "recursion_loop": "refers to itself through a YAML alias",
     }
     by_expectation = {
-        "int_type": "expected a whole number", "int_parsing": "expected a whole number",
+        "int_type": "expected a whole number",
+        "int_parsing": "expected a whole number",
         "int_from_float": "expected a whole number",
-        "bool_type": "expected true or false", "bool_parsing": "expected true or false",
+        "bool_type": "expected true or false",
+        "bool_parsing": "expected true or false",
         "string_type": "expected text",
-        "list_type": "expected a list", "set_type": "expected a list",
+        "list_type": "expected a list",
+        "set_type": "expected a list",
         "frozen_set_type": "expected a list",
-        "model_type": "expected a mapping of keys", "model_attributes_type":
-            "expected a mapping of keys", "dict_type": "expected a mapping of keys",
+        "model_type": "expected a mapping of keys",
+        "model_attributes_type": "expected a mapping of keys",
+        "dict_type": "expected a mapping of keys",
     }
     if kind in fixed:
         return fixed[kind]
@@ -83,8 +87,12 @@ def _message(error: ErrorDetails) -> str:
         return f"must list at least {count} item{'s' if count != 1 else ''}"
     if kind == "literal_error":
         return f"expected {ctx.get('expected', 'one of the listed values')}{got}"
-    bounds = {"greater_than": ("gt", "greater than"), "greater_than_equal": ("ge", "at least"),
-              "less_than": ("lt", "less than"), "less_than_equal": ("le", "at most")}
+    bounds = {
+        "greater_than": ("gt", "greater than"),
+        "greater_than_equal": ("ge", "at least"),
+        "less_than": ("lt", "less than"),
+        "less_than_equal": ("le", "at most"),
+    }
     if kind in bounds:
         name, words = bounds[kind]
         return f"must be {words} {ctx.get(name)}{got}"

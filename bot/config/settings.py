@@ -18,8 +18,9 @@ __all__ = ["Settings"]
 class Settings(BaseSettings):
     """Environment settings. No ``.env`` file is read unless one is passed as ``_env_file``."""
 
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True,
-                                      case_sensitive=False, env_ignore_empty=True)
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", frozen=True, case_sensitive=False, env_ignore_empty=True
+    )
 
     bot_token: SecretStr | None = None  # BOT_TOKEN
     telegram_api_url: str = "https://api.telegram.org"  # TELEGRAM_API_URL
@@ -51,15 +52,19 @@ class Settings(BaseSettings):
     def _known_level(cls, value: str) -> str:
         level = value.strip().upper()
         if level not in logging.getLevelNamesMapping():
-            raise ValueError(f"SOPBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got {value!r})")
+            raise ValueError(
+                f"SOPBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got {value!r})"
+            )
         return level
 
     @field_validator("orders_secret")
     @classmethod
     def _strong_orders_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value().strip()) < 16:
-            raise ValueError("ORDERS_SECRET must be at least 16 characters (e.g. the output of "
-                             "`openssl rand -hex 32`)")
+            raise ValueError(
+                "ORDERS_SECRET must be at least 16 characters (e.g. the output of "
+                "`openssl rand -hex 32`)"
+            )
         return value
 
     @field_validator("orders_listen")
@@ -67,8 +72,7 @@ class Settings(BaseSettings):
     def _host_port(cls, value: str) -> str:
         host, sep, port = value.rpartition(":")
         if not sep or not port.isdigit() or int(port) > 65535:
-            raise ValueError(f"ORDERS_LISTEN must be host:port like 127.0.0.1:8081 "
-                             f"(got {value!r})")
+            raise ValueError(f"ORDERS_LISTEN must be host:port like 127.0.0.1:8081 (got {value!r})")
         return value
 
     @field_validator("database_url")

@@ -28,12 +28,13 @@ def describe(config: CommunityConfig) -> str:
     for schedule in config.schedules:
         extra = "" if schedule.enabled else " (disabled)"
         target = f" to {schedule.target}" if schedule.target else ""
-        lines.append(f"  - {schedule.id}: cron '{schedule.cron}' posts {schedule.template}"
-                     f"{target}{extra}")
+        lines.append(
+            f"  - {schedule.id}: cron '{schedule.cron}' posts {schedule.template}{target}{extra}"
+        )
     lines.append(f"hooks: {len(config.hooks)}")
     for hook in config.hooks:
         keywords = ", ".join(repr(keyword) for keyword in hook.keywords)
-        where = "dm" if hook.coupon else hook.reply   # coupon codes only ever go by DM
+        where = "dm" if hook.coupon else hook.reply  # coupon codes only ever go by DM
         details = [f"reply in {where}", f"template {hook.template}"]
         if hook.tag:
             details.append(f"tag {hook.tag}")
@@ -44,9 +45,11 @@ def describe(config: CommunityConfig) -> str:
     for name, campaign in config.coupons.items():
         budget = f", budget {campaign.budget}" if campaign.budget is not None else ""
         budget += f", until {campaign.valid_until}" if campaign.valid_until else ""
-        lines.append(f"  - {name}: {campaign.title}, {campaign.discount}, valid "
-                     f"{_count(campaign.valid_days, 'day')}, {campaign.per_member} per member"
-                     f"{budget}")
+        lines.append(
+            f"  - {name}: {campaign.title}, {campaign.discount}, valid "
+            f"{_count(campaign.valid_days, 'day')}, {campaign.per_member} per member"
+            f"{budget}"
+        )
     lines += describe_growth(config.tiers, config.referral)
     lines += describe_tags(config.tags, config.segments, config.winback)
     return "\n".join(lines)
@@ -57,10 +60,14 @@ def _welcome(config: CommunityConfig) -> str:
     if not welcome.enabled:
         return "welcome: disabled"
     gift = f"gift coupon {welcome.gift_coupon}" if welcome.gift_coupon else "no gift coupon"
-    joins = "join requests approved" if welcome.approve_join_requests else "join requests left alone"
-    return (f"welcome: greet within {format_duration(welcome.within)}, joiners batched per "
-            f"{format_duration(welcome.group_batch)} (up to {welcome.max_mentions} mentions), "
-            f"templates {welcome.template}/{welcome.dm_template}, {gift}, {joins}")
+    joins = (
+        "join requests approved" if welcome.approve_join_requests else "join requests left alone"
+    )
+    return (
+        f"welcome: greet within {format_duration(welcome.within)}, joiners batched per "
+        f"{format_duration(welcome.group_batch)} (up to {welcome.max_mentions} mentions), "
+        f"templates {welcome.template}/{welcome.dm_template}, {gift}, {joins}"
+    )
 
 
 def _count(amount: int, noun: str) -> str:

@@ -21,9 +21,20 @@ from bot.config.fields import Positive, Section, Text, fail
 from bot.config.keys import Loc
 from bot.config.sop import check_clock
 
-__all__ = ["BUILT_IN_SEGMENTS", "BUILT_IN_TAGS", "LIFECYCLE_STAGES", "TIERS", "BehaviourRule",
-           "LifecycleConfig", "SegmentConfig", "TagsConfig", "WinbackCaps", "WinbackConfig",
-           "known_tags", "tag_problems"]
+__all__ = [
+    "BUILT_IN_SEGMENTS",
+    "BUILT_IN_TAGS",
+    "LIFECYCLE_STAGES",
+    "TIERS",
+    "BehaviourRule",
+    "LifecycleConfig",
+    "SegmentConfig",
+    "TagsConfig",
+    "WinbackCaps",
+    "WinbackConfig",
+    "known_tags",
+    "tag_problems",
+]
 
 #: lifecycle stages, in the order of precedence (see bot/services/lifecycle.py)
 LIFECYCLE_STAGES = ("active", "new", "silent", "churned")
@@ -41,8 +52,9 @@ Metric = Literal["messages", "questions", "hooks", "coupons_redeemed"]
 
 def _tag(value: str, key: str) -> str:
     if not _TAG.match(value):
-        raise fail(key, f"a tag is one word of at most 64 characters, no spaces, / or @ "
-                        f"(got {value!r})")
+        raise fail(
+            key, f"a tag is one word of at most 64 characters, no spaces, / or @ (got {value!r})"
+        )
     return value
 
 
@@ -143,8 +155,7 @@ class WinbackCaps(Section):
     other: Duration = timedelta(days=30)
 
     def by_tier(self) -> dict[str, timedelta]:
-        return {"high_value": self.high_value, "potential": self.potential,
-                "silent": self.silent}
+        return {"high_value": self.high_value, "potential": self.potential, "silent": self.silent}
 
 
 class WinbackConfig(Section):
@@ -164,61 +175,88 @@ class WinbackConfig(Section):
 
 def known_tags(tags: TagsConfig, hook_tags: list[str]) -> list[str]:
     """Every tag name the config makes known, in a stable order."""
-    names = [*BUILT_IN_TAGS, *(f"interest:{name}" for name in tags.interests),
-             *(rule.tag for rule in tags.rules), *tags.manual, *hook_tags]
+    names = [
+        *BUILT_IN_TAGS,
+        *(f"interest:{name}" for name in tags.interests),
+        *(rule.tag for rule in tags.rules),
+        *tags.manual,
+        *hook_tags,
+    ]
     return list(dict.fromkeys(names))
 
 
-def tag_problems(tags: TagsConfig, segments: dict[str, SegmentConfig],
-                 winback: WinbackConfig | None, *, hook_tags: list[str], coupons: list[str],
-                 ) -> list[tuple[Loc, str]]:
+def tag_problems(
+    tags: TagsConfig,
+    segments: dict[str, SegmentConfig],
+    winback: WinbackConfig | None,
+    *,
+    hook_tags: list[str],
+    coupons: list[str],
+) -> list[tuple[Loc, str]]:
     """Unknown tags in segments, segment names shadowing built-ins, win-back references."""
     problems: list[tuple[Loc, str]] = []
     known = set(known_tags(tags, hook_tags))
     listed = ", ".join(sorted(known))
     for name, segment in segments.items():
         if name in BUILT_IN_SEGMENTS:
-            problems.append((("segments", name), f"{name!r} is a built-in segment; choose "
-                                                 "another name"))
+            problems.append(
+                (("segments", name), f"{name!r} is a built-in segment; choose another name")
+            )
         for key in ("tags", "any_tags", "not_tags"):
             for index, tag in enumerate(getattr(segment, key)):
                 if tag not in known:
-                    problems.append((("segments", name, key, index),
-                                     f"unknown tag {tag!r} (known: {listed}; declare manual "
-                                     "tags under tags.manual)"))
+                    problems.append(
+                        (
+                            ("segments", name, key, index),
+                            f"unknown tag {tag!r} (known: {listed}; declare manual "
+                            "tags under tags.manual)",
+                        )
+                    )
     if winback is not None:
         if winback.coupon not in coupons:
-            problems.append((("winback", "coupon"),
-                             f"no coupon campaign named {winback.coupon!r} under coupons "
-                             f"(known: {', '.join(sorted(coupons)) or 'none are defined'})"))
+            problems.append(
+                (
+                    ("winback", "coupon"),
+                    f"no coupon campaign named {winback.coupon!r} under coupons "
+                    f"(known: {', '.join(sorted(coupons)) or 'none are defined'})",
+                )
+            )
         if winback.segment is not None:
             problems += segment_ref_problems(("winback", "segment"), winback.segment, segments)
     seen_rules: dict[str, int] = {}
     for index, rule in enumerate(tags.rules):
         if rule.tag in seen_rules:
-            problems.append((("tags", "rules", index, "tag"),
-                             f"tag {rule.tag!r} is already set by tags.rules[{seen_rules[rule.tag]}]"))
+            problems.append(
+                (
+                    ("tags", "rules", index, "tag"),
+                    f"tag {rule.tag!r} is already set by tags.rules[{seen_rules[rule.tag]}]",
+                )
+            )
         seen_rules.setdefault(rule.tag, index)
     return problems
 
 
-def segment_ref_problems(loc: Loc, name: str,
-                         segments: dict[str, SegmentConfig]) -> list[tuple[Loc, str]]:
+def segment_ref_problems(
+    loc: Loc, name: str, segments: dict[str, SegmentConfig]
+) -> list[tuple[Loc, str]]:
     if name in BUILT_IN_SEGMENTS or name in segments:
         return []
     known = ", ".join([*BUILT_IN_SEGMENTS, *segments])
     return [(loc, f"no segment named {name!r} (known: {known})")]
 
 
-def describe_tags(tags: TagsConfig, segments: dict[str, SegmentConfig],
-                  winback: WinbackConfig | None) -> list[str]:
+def describe_tags(
+    tags: TagsConfig, segments: dict[str, SegmentConfig], winback: WinbackConfig | None
+) -> list[str]:
     """Lines for ``check-config``: lifecycle, interests, rules, segments, win-back."""
     from bot.config.durations import format_duration
 
     life = tags.lifecycle
-    lines = [f"lifecycle: new {format_duration(life.new)}, silent after "
-             f"{format_duration(life.silent)}, churned after {format_duration(life.churned)}; "
-             f"daily pass at {tags.daily_at}"]
+    lines = [
+        f"lifecycle: new {format_duration(life.new)}, silent after "
+        f"{format_duration(life.silent)}, churned after {format_duration(life.churned)}; "
+        f"daily pass at {tags.daily_at}"
+    ]
     if tags.interests:
         lines.append(f"interests: {', '.join(tags.interests)}")
     for rule in tags.rules:
@@ -229,11 +267,13 @@ def describe_tags(tags: TagsConfig, segments: dict[str, SegmentConfig],
         lines.append("win-back: off")
     else:
         caps = winback.caps
-        lines.append(f"win-back: silent {format_duration(winback.after)} -> coupon "
-                     f"{winback.coupon} by DM ({winback.template}), at most "
-                     f"{winback.daily_limit} a day; once per "
-                     f"{format_duration(caps.potential)} potential, "
-                     f"{format_duration(caps.high_value)} high value, "
-                     f"{format_duration(caps.silent)} silent, {format_duration(caps.other)} "
-                     "others")
+        lines.append(
+            f"win-back: silent {format_duration(winback.after)} -> coupon "
+            f"{winback.coupon} by DM ({winback.template}), at most "
+            f"{winback.daily_limit} a day; once per "
+            f"{format_duration(caps.potential)} potential, "
+            f"{format_duration(caps.high_value)} high value, "
+            f"{format_duration(caps.silent)} silent, {format_duration(caps.other)} "
+            "others"
+        )
     return lines

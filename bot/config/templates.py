@@ -20,14 +20,22 @@ def template_problems(config: CommunityConfig, catalog: TemplateCatalog) -> list
     locale falls back to it)."""
     locale = config.default_locale
     if locale not in catalog.locales:
-        return [(("default_locale",), f"no templates for locale {locale!r} "
-                                      f"(there are: {', '.join(sorted(catalog.locales))})")]
+        return [
+            (
+                ("default_locale",),
+                f"no templates for locale {locale!r} "
+                f"(there are: {', '.join(sorted(catalog.locales))})",
+            )
+        ]
     known = catalog.names(locale)
-    used: list[tuple[Loc, str]] = [(("welcome", "template"), config.welcome.template),
-                                   (("welcome", "dm_template"), config.welcome.dm_template)]
+    used: list[tuple[Loc, str]] = [
+        (("welcome", "template"), config.welcome.template),
+        (("welcome", "dm_template"), config.welcome.dm_template),
+    ]
     used += [(("schedules", i, "template"), s.template) for i, s in enumerate(config.schedules)]
     used += [(("hooks", i, "template"), h.template) for i, h in enumerate(config.hooks)]
     if config.winback is not None:
         used.append((("winback", "template"), config.winback.template))
-    return [(loc, f"no template named {name!r} in {locale}/") for loc, name in used
-            if name not in known]
+    return [
+        (loc, f"no template named {name!r} in {locale}/") for loc, name in used if name not in known
+    ]

@@ -34,8 +34,9 @@ class _StrictLoader(yaml.SafeLoader):
 
 def _refuse_tag(loader: yaml.SafeLoader, node: Node) -> NoReturn:
     tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
-    raise ConstructorError(None, None, f"the tag {tag} is not allowed here; write a plain value",
-                           node.start_mark)
+    raise ConstructorError(
+        None, None, f"the tag {tag} is not allowed here; write a plain value", node.start_mark
+    )
 
 
 for _name in _REFUSED_TAGS:
@@ -69,8 +70,11 @@ class YamlDocument:
                 if pair is None:
                     break
                 line, node = pair[0].start_mark.line + 1, pair[1]
-            elif isinstance(node, SequenceNode) and isinstance(part, int) \
-                    and 0 <= part < len(node.value):
+            elif (
+                isinstance(node, SequenceNode)
+                and isinstance(part, int)
+                and 0 <= part < len(node.value)
+            ):
                 node = node.value[part]
                 line = node.start_mark.line + 1
             else:
@@ -93,8 +97,9 @@ def read_yaml(text: str, path: str) -> YamlDocument:
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         char = chr(exc.character) if isinstance(exc.character, int) else exc.character
-        raise ConfigError(f"the file contains a character YAML does not allow ({char!r})",
-                          path=path, line=line) from exc
+        raise ConfigError(
+            f"the file contains a character YAML does not allow ({char!r})", path=path, line=line
+        ) from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"not valid YAML: {exc}", path=path) from exc
     except RecursionError as exc:
@@ -113,8 +118,9 @@ def _find_key(node: MappingNode, part: str | int) -> tuple[Node, Node] | None:
     return found
 
 
-def _check_duplicate_keys(loader: yaml.SafeLoader, node: Node, loc: Loc, seen: set[int],
-                          path: str) -> None:
+def _check_duplicate_keys(
+    loader: yaml.SafeLoader, node: Node, loc: Loc, seen: set[int], path: str
+) -> None:
     """Refuse a key written twice in one mapping, naming it and both lines."""
     if id(node) in seen:  # aliases may share or even cycle through nodes
         return
@@ -130,9 +136,12 @@ def _check_duplicate_keys(loader: yaml.SafeLoader, node: Node, loc: Loc, seen: s
             key = loader.construct_object(key_node)
             line = key_node.start_mark.line + 1
             if key in first_lines:
-                raise ConfigError(f"this key is written twice (first on line {first_lines[key]}); "
-                                  "keep one", path=path, key=dotted_key((*loc, str(key))),
-                                  line=line)
+                raise ConfigError(
+                    f"this key is written twice (first on line {first_lines[key]}); keep one",
+                    path=path,
+                    key=dotted_key((*loc, str(key))),
+                    line=line,
+                )
             first_lines[key] = line
             _check_duplicate_keys(loader, value, (*loc, str(key)), seen, path)
 

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from pathlib import Path
 import logging
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from bot.db.url import describe_failure, masked
-from bot.errors import DatabaseUnavailableError
-from bot.errors import SopbotError
+from bot.errors import DatabaseUnavailableError, SopbotError
 
 log = logging.getLogger(__name__)
 
@@ -29,17 +33,23 @@ class DatabaseFileError(SopbotError):
 
     def __init__(self, path: str, what: str) -> None:
         self.path = path
-        super().__init__(f"the database file {path} was {what} while the bot ran; stopping so "
-                         "nothing more is written to a file that is gone (restore it, or start "
-                         "again on purpose with a new one)")
+        super().__init__(
+            f"the database file {path} was {what} while the bot ran; stopping so "
+            "nothing more is written to a file that is gone (restore it, or start "
+            "again on purpose with a new one)"
+        )
 
 
 def sqlite_file(database_url: str) -> str | None:
     """The absolute path of a SQLite database file, ``None`` for anything else (PostgreSQL,
     ``:memory:``, a ``file:`` URI)."""
     url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" \
-            or url.database.startswith("file:"):
+    if (
+        url.get_backend_name() != "sqlite"
+        or not url.database
+        or url.database == ":memory:"
+        or url.database.startswith("file:")
+    ):
         return None
     return os.path.abspath(url.database)
 
@@ -57,7 +67,7 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     ``?timeout=``) and foreign keys."""
     if database_url.startswith("sqlite"):
         connect_args = kwargs.pop("connect_args", {})
-        if "timeout" not in make_url(database_url).query:   # connect_args would override it
+        if "timeout" not in make_url(database_url).query:  # connect_args would override it
             connect_args.setdefault("timeout", 30)
         engine = create_async_engine(database_url, connect_args=connect_args, **kwargs)
 
@@ -92,9 +102,10 @@ class Database:
         self.url = database_url
         try:
             self.engine = create_engine(database_url, **kwargs)
-        except Exception as error:   # not a URL, no such driver (Settings refuse both first)
-            raise DatabaseUnavailableError(masked(database_url),
-                                           describe_failure(database_url, error)) from None
+        except Exception as error:  # not a URL, no such driver (Settings refuse both first)
+            raise DatabaseUnavailableError(
+                masked(database_url), describe_failure(database_url, error)
+            ) from None
         self.sessions = create_sessionmaker(self.engine)
         self.dialect = self.engine.dialect.name
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
@@ -143,19 +154,25 @@ class Database:
         """Opens one connection; :class:`DatabaseUnavailableError` (the cause in one line, the
         password masked) when the database cannot be reached or opened."""
         url = self.engine.url
-        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
-                and not Path(url.database).parent.is_dir():
+        if (
+            url.get_backend_name() == "sqlite"
+            and url.database
+            and url.database != ":memory:"
+            and not Path(url.database).parent.is_dir()
+        ):
             # said before connecting: aiosqlite's worker thread outlives a failed connect and
             # posts to the event loop after it closed
             error = FileNotFoundError(url.database)
-            raise DatabaseUnavailableError(masked(self.url),
-                                           describe_failure(self.url, error)) from error
+            raise DatabaseUnavailableError(
+                masked(self.url), describe_failure(self.url, error)
+            ) from error
         try:
             async with self.engine.connect():
                 pass
-        except Exception as error:   # noqa: BLE001 - connecting is all this did
-            raise DatabaseUnavailableError(masked(self.url),
-                                           describe_failure(self.url, error)) from error
+        except Exception as error:
+            raise DatabaseUnavailableError(
+                masked(self.url), describe_failure(self.url, error)
+            ) from error
 
     async def dispose(self) -> None:
         await self.engine.dispose()

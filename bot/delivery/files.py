@@ -68,8 +68,9 @@ class FileCleanupHook:
     async def on_sent(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
         await self._drop(session, row)
 
-    async def on_unreachable(self, session: AsyncSession, row: OutboxMessage,
-                             now: datetime) -> None:
+    async def on_unreachable(
+        self, session: AsyncSession, row: OutboxMessage, now: datetime
+    ) -> None:
         await self._drop(session, row)
 
     async def on_failed(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:

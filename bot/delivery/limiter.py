@@ -35,7 +35,7 @@ class RateLimiter:
 
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
-        self._global: deque[datetime] = deque()     # answers received in the last second
+        self._global: deque[datetime] = deque()  # answers received in the last second
         self._in_flight = 0
         self._groups: dict[int, deque[datetime]] = {}
         self._group_in_flight: dict[int, int] = {}
@@ -69,7 +69,9 @@ class RateLimiter:
         count = len(window or ()) + in_flight
         if count >= self.limits.group_per_window:
             if window and len(window) > count - self.limits.group_per_window:
-                at = max(at, window[count - self.limits.group_per_window] + self.limits.group_window)
+                at = max(
+                    at, window[count - self.limits.group_per_window] + self.limits.group_window
+                )
             else:
                 at = max(at, now + self.limits.group_window)
         return at
@@ -113,8 +115,11 @@ class RateLimiter:
         self._penalty = {c: t for c, t in self._penalty.items() if t > now}
         horizon = now - max(self.limits.private_interval, self.limits.group_window)
         self._private_last = {c: t for c, t in self._private_last.items() if t > horizon}
-        for chat_id in [c for c, w in self._groups.items()
-                        if (not w or w[-1] <= horizon) and c not in self._group_in_flight]:
+        for chat_id in [
+            c
+            for c, w in self._groups.items()
+            if (not w or w[-1] <= horizon) and c not in self._group_in_flight
+        ]:
             del self._groups[chat_id]
 
     def _next_global(self, now: datetime) -> datetime:
@@ -122,10 +127,10 @@ class RateLimiter:
         count = len(self._global) + self._in_flight
         if count < self.limits.global_per_second:
             return now
-        excess = count - self.limits.global_per_second   # answers that must age out first
+        excess = count - self.limits.global_per_second  # answers that must age out first
         if excess < len(self._global):
             return self._global[excess] + timedelta(seconds=1)
-        return now + timedelta(seconds=1)   # all in flight: a completion will wake the loop
+        return now + timedelta(seconds=1)  # all in flight: a completion will wake the loop
 
     @staticmethod
     def _trim(window: deque[datetime], older_than: datetime) -> None:

@@ -29,8 +29,7 @@ from bot.db.models import OutboxMessage
 from bot.db.repositories import OutboxRepository
 from bot.db.session import Database
 from bot.delivery.limiter import RateLimiter
-from bot.delivery.sender import (Failed, RetryLater, Sent, SentUnknown, TelegramSender,
-                                 Unreachable)
+from bot.delivery.sender import Failed, RetryLater, Sent, SentUnknown, TelegramSender, Unreachable
 from sop.clock import Clock, sleep_or_wake
 
 log = logging.getLogger(__name__)
@@ -54,8 +53,9 @@ class DeliveryHook(Protocol):
 
     async def on_sent(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None: ...
 
-    async def on_unreachable(self, session: AsyncSession, row: OutboxMessage,
-                             now: datetime) -> None: ...
+    async def on_unreachable(
+        self, session: AsyncSession, row: OutboxMessage, now: datetime
+    ) -> None: ...
 
     async def on_failed(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None: ...
 
@@ -94,10 +94,18 @@ class Answer:
 
 
 class DeliveryLoop:
-    def __init__(self, db: Database, sender: TelegramSender,
-                 clock: Clock, limiter: RateLimiter, *, hooks: Sequence[DeliveryHook] = (),
-                 lease: timedelta = timedelta(seconds=90), batch: int = 200,
-                 max_attempts: int = 20) -> None:
+    def __init__(
+        self,
+        db: Database,
+        sender: TelegramSender,
+        clock: Clock,
+        limiter: RateLimiter,
+        *,
+        hooks: Sequence[DeliveryHook] = (),
+        lease: timedelta = timedelta(seconds=90),
+        batch: int = 200,
+        max_attempts: int = 20,
+    ) -> None:
         self._db = db
         self._sender = sender
         self._clock = clock
@@ -114,7 +122,7 @@ class DeliveryLoop:
         self._next_due: datetime | None = None
         self._limiter_swept_at: datetime | None = None
         self._new_work = True
-        self._more_due = True   # the last claim filled its batch: more may be waiting
+        self._more_due = True  # the last claim filled its batch: more may be waiting
         self._stopping = False
         self._aborted = False
         self._claiming: asyncio.Task[None] | None = None
@@ -151,8 +159,10 @@ class DeliveryLoop:
         """Drops everything on the floor, as a killed process would: calls in flight are cut,
         held rows keep their lease (the next sender takes them when it runs out)."""
         self._aborted = True
-        tasks = [*self._inflight.values(),
-                 *(t for t in (self._claiming, self._settler) if t is not None)]
+        tasks = [
+            *self._inflight.values(),
+            *(t for t in (self._claiming, self._settler) if t is not None),
+        ]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -173,22 +183,25 @@ class DeliveryLoop:
     async def step(self) -> datetime | None:
         """One pass: claim, dispatch what the limits allow; returns when to look again."""
         now = self._clock.now()
-        await self._renew_leases(now)   # first: a lease run out is fair game for a claim
+        await self._renew_leases(now)  # first: a lease run out is fair game for a claim
         if self._limiter_swept_at is None or now - self._limiter_swept_at >= LIMITER_SWEEP:
-            self._limiter.forget_idle(now)   # a chat messaged once is not remembered forever
+            self._limiter.forget_idle(now)  # a chat messaged once is not remembered forever
             self._limiter_swept_at = now
         if self._claiming is not None and self._claiming.done():
             claiming, self._claiming = self._claiming, None
-            claiming.result()   # a failed claim fails the loop, as one made in line would
+            claiming.result()  # a failed claim fails the loop, as one made in line would
         due = self._next_due is not None and self._next_due <= now
-        if self._claiming is None and self.held < self._batch and (
-                self._new_work or due or (self._more_due and self.held < self._batch // 2)):
+        if (
+            self._claiming is None
+            and self.held < self._batch
+            and (self._new_work or due or (self._more_due and self.held < self._batch // 2))
+        ):
             self._new_work = False
-            if self.held:   # rows to send meanwhile: the claim must not hold them back
+            if self.held:  # rows to send meanwhile: the claim must not hold them back
                 self._claiming = asyncio.create_task(self._claim_beside(), name="claim")
             else:
                 await self._claim(now)
-                now = self._clock.now()   # the claim took a while: judge limits on fresh time
+                now = self._clock.now()  # the claim took a while: judge limits on fresh time
         wake_at: datetime | None = self._next_due
         for chat_id in list(self._queues):
             if chat_id in self._inflight:
@@ -204,8 +217,9 @@ class DeliveryLoop:
                 del self._queues[chat_id]
             self._limiter.dispatch(chat_id, job.chat_kind)
             self._inflight_ids[chat_id] = job.id
-            self._inflight[chat_id] = asyncio.create_task(self._deliver(job),
-                                                          name=f"deliver-{job.id}")
+            self._inflight[chat_id] = asyncio.create_task(
+                self._deliver(job), name=f"deliver-{job.id}"
+            )
         # another instance may have queued rows without waking us: look again now and then
         fallback = now + POLL_FALLBACK
         wake_at = fallback if wake_at is None else min(wake_at, fallback)
@@ -236,7 +250,7 @@ class DeliveryLoop:
         try:
             await self._claim(self._clock.now())
         finally:
-            self._wake.set()   # the next step dispatches what came (or raises what failed)
+            self._wake.set()  # the next step dispatches what came (or raises what failed)
 
     async def _renew_leases(self, now: datetime) -> None:
         if self._lease_renewed_at is None or now - self._lease_renewed_at < self._lease / 3:
@@ -255,14 +269,16 @@ class DeliveryLoop:
     async def _deliver(self, job: Job) -> None:
         try:
             try:
-                outcome = await self._sender.send(job.chat_id, job.chat_kind, job.method,
-                                                  job.payload)
-            except Exception as error:   # a bug: an attempt like any other, not an endless loop
+                outcome = await self._sender.send(
+                    job.chat_id, job.chat_kind, job.method, job.payload
+                )
+            except Exception as error:  # a bug: an attempt like any other, not an endless loop
                 log.exception("sending outbox row %d failed unexpectedly", job.id)
-                reason = self._sender.redact(str(error))[:150]   # before it is cut
-                outcome = RetryLater(UNEXPECTED_RETRY,
-                                     f"unexpected {type(error).__name__}: {reason}")
-            finally:   # Telegram counted it somewhere between dispatch and now
+                reason = self._sender.redact(str(error))[:150]  # before it is cut
+                outcome = RetryLater(
+                    UNEXPECTED_RETRY, f"unexpected {type(error).__name__}: {reason}"
+                )
+            finally:  # Telegram counted it somewhere between dispatch and now
                 self._limiter.complete(job.chat_id, job.chat_kind, self._clock.now())
             await self._settled(job, outcome)
         except asyncio.CancelledError:
@@ -276,8 +292,7 @@ class DeliveryLoop:
 
     async def _settled(self, job: Job, outcome: Outcome) -> None:
         """Until the outcome is settled, together with the others that came back meanwhile."""
-        answer = Answer(job, outcome, self._clock.now(),
-                        asyncio.get_running_loop().create_future())
+        answer = Answer(job, outcome, self._clock.now(), asyncio.get_running_loop().create_future())
         self._answers.append(answer)
         if self._settler is None:
             self._settler = asyncio.create_task(self._settle_answers(), name="settle")
@@ -288,7 +303,7 @@ class DeliveryLoop:
         try:
             while self._answers:
                 if len(self._answers) < min(SETTLE_BATCH, self.held):
-                    await asyncio.sleep(SETTLE_LINGER)   # real time: a few more come back
+                    await asyncio.sleep(SETTLE_LINGER)  # real time: a few more come back
                 batch = self._answers[:SETTLE_BATCH]
                 del self._answers[:SETTLE_BATCH]
                 await self._settle_batch(batch)
@@ -304,14 +319,14 @@ class DeliveryLoop:
                 for answer in batch:
                     await self._settle(session, repo, answer, effects)
         except Exception as error:
-            if len(batch) > 1:   # one of them failed the transaction: each alone, only it is lost
+            if len(batch) > 1:  # one of them failed the transaction: each alone, only it is lost
                 for answer in batch:
                     await self._settle_batch([answer])
                 return
             if not batch[0].done.done():
                 batch[0].done.set_exception(error)
             return
-        for effect in effects:   # what the loop keeps in memory follows what was committed
+        for effect in effects:  # what the loop keeps in memory follows what was committed
             effect()
         # settling may have queued more (a join request's approval after its DM, the team told
         # of a refused message): look for it now, not at the next poll
@@ -320,8 +335,13 @@ class DeliveryLoop:
             if not answer.done.done():
                 answer.done.set_result(None)
 
-    async def _settle(self, session: AsyncSession, repo: OutboxRepository, answer: Answer,
-                      effects: list[Callable[[], None]]) -> None:
+    async def _settle(
+        self,
+        session: AsyncSession,
+        repo: OutboxRepository,
+        answer: Answer,
+        effects: list[Callable[[], None]],
+    ) -> None:
         job, outcome, now = answer.job, answer.outcome, answer.at
         if isinstance(outcome, Sent | SentUnknown):
             # an unreadable answer came after the call was made: its effects are those of a
@@ -331,8 +351,9 @@ class DeliveryLoop:
             else:
                 reason = outcome.reason
                 row = await repo.mark_sent_unknown(job.id, now, reason)
-                effects.append(lambda: log.warning("outbox row %d sent, result unknown: %s",
-                                                   job.id, reason))
+                effects.append(
+                    lambda: log.warning("outbox row %d sent, result unknown: %s", job.id, reason)
+                )
             if row is not None:
                 for hook in self._hooks:
                     await hook.on_sent(session, row, now)
@@ -344,13 +365,22 @@ class DeliveryLoop:
                 outcome = Failed(f"gave up after {attempts} attempts: {outcome.reason}")
             else:
                 # 429: exactly retry_after; a network or server fault: back off, doubling
-                wait = outcome.seconds if outcome.flood else min(
-                    outcome.seconds * 2 ** max(0, attempts - 1), MAX_BACKOFF.total_seconds())
+                wait = (
+                    outcome.seconds
+                    if outcome.flood
+                    else min(
+                        outcome.seconds * 2 ** max(0, attempts - 1), MAX_BACKOFF.total_seconds()
+                    )
+                )
                 until = now + timedelta(seconds=wait)
-                await repo.hold_for_retry(job.id, due_at=until, lease_until=until + self._lease,
-                                          error=outcome.reason, attempts=attempts)
-                retried = Job(job.id, job.chat_id, job.chat_kind, job.method, job.payload,
-                              attempts)
+                await repo.hold_for_retry(
+                    job.id,
+                    due_at=until,
+                    lease_until=until + self._lease,
+                    error=outcome.reason,
+                    attempts=attempts,
+                )
+                retried = Job(job.id, job.chat_id, job.chat_kind, job.method, job.payload, attempts)
                 effects.append(lambda: self._retry(retried, until, outcome.reason))
                 return
         if isinstance(outcome, Unreachable):
@@ -395,9 +425,15 @@ class DeliveryLoop:
         the DM that may only go before it)."""
         then = job.payload.get("_then")
         if isinstance(then, dict):
-            await repo.enqueue(key=then["key"], chat_id=then["chat_id"],
-                               chat_kind=then["chat_kind"], purpose=then["purpose"],
-                               method=then["method"], payload=then["payload"], now=now)
+            await repo.enqueue(
+                key=then["key"],
+                chat_id=then["chat_id"],
+                chat_kind=then["chat_kind"],
+                purpose=then["purpose"],
+                method=then["method"],
+                payload=then["payload"],
+                now=now,
+            )
 
     async def _sleep(self, until: datetime | None) -> None:
         await sleep_or_wake(self._clock, until, self._wake)
@@ -405,7 +441,7 @@ class DeliveryLoop:
     async def _shutdown(self) -> None:
         if self._aborted:
             return
-        if self._claiming is not None:   # what it claims is handed back below with the rest
+        if self._claiming is not None:  # what it claims is handed back below with the rest
             with contextlib.suppress(Exception):
                 await self._claiming
         if self._inflight:
@@ -417,4 +453,3 @@ class DeliveryLoop:
             with contextlib.suppress(Exception):
                 async with self._db.transaction() as session:
                     await OutboxRepository(session).release(ids)
-

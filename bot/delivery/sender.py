@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from dataclasses import dataclass
@@ -90,8 +89,14 @@ Outcome = Sent | SentUnknown | RetryLater | Unreachable | Failed
 
 
 class TelegramSender:
-    def __init__(self, bot: Bot, *, request_timeout: float = 30.0,
-                 files: StoredFiles | None = None, redactor: Redactor | None = None) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        request_timeout: float = 30.0,
+        files: StoredFiles | None = None,
+        redactor: Redactor | None = None,
+    ) -> None:
         self._bot = bot
         self._timeout = request_timeout
         self._files = files
@@ -101,8 +106,9 @@ class TelegramSender:
         """``text`` without the secrets this sender knows (for reasons made elsewhere)."""
         return self._redactor.redact(text)
 
-    async def send(self, chat_id: int, chat_kind: str, method: str,
-                   payload: dict[str, Any]) -> Outcome:
+    async def send(
+        self, chat_id: int, chat_kind: str, method: str, payload: dict[str, Any]
+    ) -> Outcome:
         """The call's outcome; its reason (stored in ``outbox.last_error``, logged, perhaps
         told to the team) never holds a secret: aiohttp's errors name the URL with the token."""
         outcome = await self._send(chat_id, chat_kind, method, payload)
@@ -110,19 +116,20 @@ class TelegramSender:
             return outcome
         return dataclasses.replace(outcome, reason=self._redactor.redact(outcome.reason))
 
-    async def _send(self, chat_id: int, chat_kind: str, method: str,
-                    payload: dict[str, Any]) -> Outcome:
+    async def _send(
+        self, chat_id: int, chat_kind: str, method: str, payload: dict[str, Any]
+    ) -> Outcome:
         factory = METHODS.get(method)
         if factory is None:
             return Failed(f"unsupported method {method}")
         params: dict[str, Any] = {k: v for k, v in payload.items() if not k.startswith("_")}
         file = payload.get("_file")
-        if isinstance(file, dict):   # the bytes are in the database (bot/delivery/files.py)
+        if isinstance(file, dict):  # the bytes are in the database (bot/delivery/files.py)
             stored = await self._files.open(str(file["ref"])) if self._files else None
             if stored is None:
                 return Failed("the file to send is no longer stored")
             params[str(file["kind"])] = stored
-            timeout = max(self._timeout, FILE_TIMEOUT)   # up to 50 MB go up in one request
+            timeout = max(self._timeout, FILE_TIMEOUT)  # up to 50 MB go up in one request
         else:
             timeout = self._timeout
         try:
@@ -131,16 +138,20 @@ class TelegramSender:
             return Failed(f"invalid payload: {self._redactor.redact(str(error))[:200]}")
         try:
             result = await self._bot(call, request_timeout=int(timeout))
-        except ClientDecodeError as error:   # made, answered, unreadable: at most once
+        except ClientDecodeError as error:  # made, answered, unreadable: at most once
             return SentUnknown(f"answer unreadable: {error.message}")
-        except TelegramEntityTooLarge as error:   # a network error to aiogram; final to us
+        except TelegramEntityTooLarge as error:  # a network error to aiogram; final to us
             return Failed(f"413 {error.message}")
         except TelegramRetryAfter as error:
-            return RetryLater(float(error.retry_after), f"429 retry after {error.retry_after}",
-                              flood=True)
+            return RetryLater(
+                float(error.retry_after), f"429 retry after {error.retry_after}", flood=True
+            )
         except TelegramForbiddenError as error:
-            return Unreachable(f"403 {error.message}") if chat_kind == "private" else Failed(
-                f"403 {error.message}")
+            return (
+                Unreachable(f"403 {error.message}")
+                if chat_kind == "private"
+                else Failed(f"403 {error.message}")
+            )
         except TelegramMigrateToChat as error:
             return Failed(f"group migrated to {error.migrate_to_chat_id}")
         except TelegramBadRequest as error:
@@ -148,8 +159,8 @@ class TelegramSender:
             if chat_kind == "private" and any(marker in text for marker in UNREACHABLE_400):
                 return Unreachable(f"400 {error.message}")
             return Failed(f"400 {error.message}")
-        except (TelegramNetworkError, TelegramServerError, asyncio.TimeoutError) as error:
-            text = self._redactor.redact(str(error))   # before it is cut: no half a secret
+        except (TimeoutError, TelegramNetworkError, TelegramServerError) as error:
+            text = self._redactor.redact(str(error))  # before it is cut: no half a secret
             return RetryLater(5.0, f"transient: {type(error).__name__}: {text[:150]}")
         except TelegramAPIError as error:
             return Failed(f"{type(error).__name__}: {error.message}")

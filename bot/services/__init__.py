@@ -9,23 +9,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
 from bot.rendering import Renderer
+from bot.services.alerts import AlertService
+from bot.services.audit import AuditService
 from bot.services.broadcasts import BroadcastService
 from bot.services.community import CommunityService
 from bot.services.coupon_admin import CouponAdminService
 from bot.services.coupons import CouponService
+from bot.services.exports import ExportService
 from bot.services.hooks import HookService
 from bot.services.kpi import KpiService
 from bot.services.kpi_console import KpiConsole
-from bot.services.alerts import AlertService
-from bot.services.audit import AuditService
-from bot.services.exports import ExportService
-from bot.services.member_view import MemberViewService
-from bot.services.reports import ReportService
 from bot.services.ledger import LedgerService
 from bot.services.lifecycle import LifecycleService
+from bot.services.member_view import MemberViewService
 from bot.services.messenger import Messenger
 from bot.services.questions import QuestionService
 from bot.services.referrals import ReferralService
+from bot.services.reports import ReportService
 from bot.services.schedules import ScheduleService
 from bot.services.segments import SegmentService
 from bot.services.sop_admin import SopAdminService
@@ -62,9 +62,17 @@ class Services:
     audit: AuditService
     member_view: MemberViewService
     exports: ExportService
+
     @classmethod
-    def create(cls, session: AsyncSession, config: CommunityConfig, engine: SopEngine,
-               renderer: Renderer, identity: BotIdentity, content_root: Path) -> Services:
+    def create(
+        cls,
+        session: AsyncSession,
+        config: CommunityConfig,
+        engine: SopEngine,
+        renderer: Renderer,
+        identity: BotIdentity,
+        content_root: Path,
+    ) -> Services:
         messenger = Messenger(session, renderer, config)
         ledger = LedgerService(session, config.tz)
         coupons = CouponService(session, config)
@@ -74,23 +82,34 @@ class Services:
         questions = QuestionService(session, config, engine, messenger)
         lifecycle = LifecycleService(session, config, engine, messenger, coupons)
         segments = SegmentService(session, config)
-        return cls(config=config, engine=engine, messenger=messenger, ledger=ledger,
-                   coupons=coupons, welcome=welcome, kpi=kpi, team=TeamService(session, messenger),
-                   hooks=hooks, questions=questions,
-                   coupon_admin=CouponAdminService(session, config, messenger, coupons),
-                   referrals=ReferralService(session, config, messenger, coupons, engine),
-                   community=CommunityService(session, ledger, hooks, questions, lifecycle),
-                   schedules=ScheduleService(session, config, engine, messenger, content_root),
-                   sop_admin=SopAdminService(session, config, engine, messenger),
-                   segments=segments, lifecycle=lifecycle,
-                   tag_admin=TagAdminService(session, config, segments),
-                   reports=ReportService(session, config, messenger, kpi),
-                   alerts=AlertService(session, config, messenger),
-                   audit=AuditService(session, config),
-                   member_view=MemberViewService(session, config),
-                   exports=ExportService(session, config, messenger),
-                   broadcasts=BroadcastService(session, config, messenger,
-                                               SegmentService(session, config), engine))
+        return cls(
+            config=config,
+            engine=engine,
+            messenger=messenger,
+            ledger=ledger,
+            coupons=coupons,
+            welcome=welcome,
+            kpi=kpi,
+            team=TeamService(session, messenger),
+            hooks=hooks,
+            questions=questions,
+            coupon_admin=CouponAdminService(session, config, messenger, coupons),
+            referrals=ReferralService(session, config, messenger, coupons, engine),
+            community=CommunityService(session, ledger, hooks, questions, lifecycle),
+            schedules=ScheduleService(session, config, engine, messenger, content_root),
+            sop_admin=SopAdminService(session, config, engine, messenger),
+            segments=segments,
+            lifecycle=lifecycle,
+            tag_admin=TagAdminService(session, config, segments),
+            reports=ReportService(session, config, messenger, kpi),
+            alerts=AlertService(session, config, messenger),
+            audit=AuditService(session, config),
+            member_view=MemberViewService(session, config),
+            exports=ExportService(session, config, messenger),
+            broadcasts=BroadcastService(
+                session, config, messenger, SegmentService(session, config), engine
+            ),
+        )
 
     @property
     def kpi_console(self) -> KpiConsole:

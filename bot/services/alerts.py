@@ -29,8 +29,9 @@ class Alert:
 
 
 class AlertService:
-    def __init__(self, session: AsyncSession, config: CommunityConfig,
-                 messenger: Messenger) -> None:
+    def __init__(
+        self, session: AsyncSession, config: CommunityConfig, messenger: Messenger
+    ) -> None:
         self._session = session
         self._config = config
         self._messenger = messenger
@@ -47,9 +48,14 @@ class AlertService:
             if await self._states.raise_(alert.key, alert.kind, now, cfg.repeat_after):
                 await self._messenger.send(
                     key=f"alert:{alert.key}:{now.isoformat()}"[:200],
-                    chat_id=self._config.team.chat, chat_kind="group", purpose="alert",
-                    template="alert", locale=self._config.default_locale,
-                    context={"alert": alert.kind, **alert.context}, now=now)
+                    chat_id=self._config.team.chat,
+                    chat_kind="group",
+                    purpose="alert",
+                    template="alert",
+                    locale=self._config.default_locale,
+                    context={"alert": alert.kind, **alert.context},
+                    now=now,
+                )
                 log.warning("alert %s raised", alert.key)
         current = {alert.key for alert in found}
         for kind in ("drop", "delivery", "stuck"):
@@ -64,20 +70,33 @@ class AlertService:
         day = now.astimezone(self._config.tz).date() - timedelta(days=1)
         before = day - timedelta(days=1)
         communities = {c.chat_id: c.title for c in self._config.communities}
-        rollups = {(r.chat_id, r.day): r
-                   for r in await self._kpi.rollups(list(communities), before, day)}
+        rollups = {
+            (r.chat_id, r.day): r for r in await self._kpi.rollups(list(communities), before, day)
+        }
         alerts = []
         for chat_id, title in communities.items():
             for metric in ("joins", "active_members"):
-                base = getattr(rollups[(chat_id, before)], metric) \
-                    if (chat_id, before) in rollups else 0
-                value = getattr(rollups[(chat_id, day)], metric) \
-                    if (chat_id, day) in rollups else 0
+                base = (
+                    getattr(rollups[(chat_id, before)], metric)
+                    if (chat_id, before) in rollups
+                    else 0
+                )
+                value = getattr(rollups[(chat_id, day)], metric) if (chat_id, day) in rollups else 0
                 if base >= cfg.drop_min_base and value < base * (1 - cfg.drop):
-                    alerts.append(Alert(
-                        f"drop:{metric}:{chat_id}:{day.isoformat()}", "drop",
-                        {"metric": metric, "title": title, "day": day, "value": value,
-                         "base": base, "fall": (base - value) / base}))
+                    alerts.append(
+                        Alert(
+                            f"drop:{metric}:{chat_id}:{day.isoformat()}",
+                            "drop",
+                            {
+                                "metric": metric,
+                                "title": title,
+                                "day": day,
+                                "value": value,
+                                "base": base,
+                                "fall": (base - value) / base,
+                            },
+                        )
+                    )
         return alerts
 
     async def _delivery(self, now: datetime) -> list[Alert]:
@@ -86,16 +105,34 @@ class AlertService:
         settled = sent + failed
         if settled < cfg.delivery_min or failed / settled <= cfg.delivery_failure_rate:
             return []
-        return [Alert("delivery", "delivery", {"failed": failed, "settled": settled,
-                                               "rate": failed / settled,
-                                               "threshold": cfg.delivery_failure_rate,
-                                               "window": int(cfg.delivery_window
-                                                             .total_seconds() // 60)})]
+        return [
+            Alert(
+                "delivery",
+                "delivery",
+                {
+                    "failed": failed,
+                    "settled": settled,
+                    "rate": failed / settled,
+                    "threshold": cfg.delivery_failure_rate,
+                    "window": int(cfg.delivery_window.total_seconds() // 60),
+                },
+            )
+        ]
 
     async def _stuck(self, now: datetime) -> list[Alert]:
         older_than = self._config.alerts.broadcast_stuck
         stuck = await BroadcastRepository(self._session).stuck(now, older_than)
-        return [Alert(f"stuck:{b.id}", "stuck",
-                      {"broadcast": b.id, "segment": b.segment, "sent": b.sent,
-                       "audience": b.audience, "minutes": int(older_than.total_seconds() // 60)})
-                for b in stuck]
+        return [
+            Alert(
+                f"stuck:{b.id}",
+                "stuck",
+                {
+                    "broadcast": b.id,
+                    "segment": b.segment,
+                    "sent": b.sent,
+                    "audience": b.audience,
+                    "minutes": int(older_than.total_seconds() // 60),
+                },
+            )
+            for b in stuck
+        ]

@@ -62,9 +62,9 @@ def safe_args(command: str, args: str) -> str:
     text = _LONG_TOKEN.sub(lambda m: m.group(0)[:4] + "…", text)
     words = text.split(" ")
     masked, i = [], 0
-    while i < len(words):   # a coupon code, possibly typed with spaces between its groups
+    while i < len(words):  # a coupon code, possibly typed with spaces between its groups
         for span in (3, 1):
-            if normalize_code(" ".join(words[i:i + span])) is not None:
+            if normalize_code(" ".join(words[i : i + span])) is not None:
                 masked.append(words[i][:4] + "…")
                 i += span
                 break
@@ -72,7 +72,7 @@ def safe_args(command: str, args: str) -> str:
             masked.append(words[i])
             i += 1
     text = " ".join(masked)
-    return text if len(text) <= ARGS_KEPT else text[:ARGS_KEPT - 1] + "…"
+    return text if len(text) <= ARGS_KEPT else text[: ARGS_KEPT - 1] + "…"
 
 
 def display_name(person: Person) -> str:
@@ -93,17 +93,26 @@ class AuditService:
 
     async def record(self, call: CommandCall, result: str, now: datetime) -> None:
         await self._log.add(
-            update_id=call.origin.update_id, at=now, user_id=call.person.id,
-            user_name=display_name(call.person), chat_id=call.origin.chat_id,
-            chat_kind=call.origin.chat_kind, command=call.command,
-            args=safe_args(call.command, call.args), result=result)
+            update_id=call.origin.update_id,
+            at=now,
+            user_id=call.person.id,
+            user_name=display_name(call.person),
+            chat_id=call.origin.chat_id,
+            chat_kind=call.origin.chat_kind,
+            command=call.command,
+            args=safe_args(call.command, call.args),
+            result=result,
+        )
 
-    async def answer(self, team: TeamService, origin: Origin, person: Person, args: str | None,
-                     now: datetime) -> None:
+    async def answer(
+        self, team: TeamService, origin: Origin, person: Person, args: str | None, now: datetime
+    ) -> None:
         """``/audit [N]``: the last N entries (default 20, at most 100), newest first."""
         words = (args or "").split()
-        if len(words) > 1 or (words and not (words[0].isascii() and words[0].isdigit()
-                                      and 0 < int(words[0]) <= 10_000)):
+        if len(words) > 1 or (
+            words
+            and not (words[0].isascii() and words[0].isdigit() and 0 < int(words[0]) <= 10_000)
+        ):
             await team.answer_usage(origin, person, f"/audit [N≤{MOST_ENTRIES}]", now)
             return
         wanted = min(int(words[0]) if words else DEFAULT_ENTRIES, MOST_ENTRIES)
@@ -112,15 +121,29 @@ class AuditService:
             await team.reply(origin, person, "audit", {"entries": [], "shown": 0, "part": 0}, now)
             return
         for part, start in enumerate(range(0, len(entries), PER_MESSAGE)):
-            await team.reply(origin, person, "audit",
-                             {"entries": entries[start:start + PER_MESSAGE],
-                              "shown": len(entries), "part": part}, now, part=part)
+            await team.reply(
+                origin,
+                person,
+                "audit",
+                {
+                    "entries": entries[start : start + PER_MESSAGE],
+                    "shown": len(entries),
+                    "part": part,
+                },
+                now,
+                part=part,
+            )
 
     def _line(self, entry: AuditEntry) -> dict[str, Any]:
-        return {"at": entry.at.astimezone(self._config.tz).strftime("%m-%d %H:%M"),
-                "who": entry.user_name[:32], "user_id": entry.user_id,
-                "where": self._where(entry.chat_id, entry.chat_kind),
-                "command": entry.command, "args": entry.args[:60], "result": entry.result}
+        return {
+            "at": entry.at.astimezone(self._config.tz).strftime("%m-%d %H:%M"),
+            "who": entry.user_name[:32],
+            "user_id": entry.user_id,
+            "where": self._where(entry.chat_id, entry.chat_kind),
+            "command": entry.command,
+            "args": entry.args[:60],
+            "result": entry.result,
+        }
 
     def _where(self, chat_id: int, chat_kind: str) -> str:
         if chat_kind == "private":

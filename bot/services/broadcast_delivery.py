@@ -22,8 +22,9 @@ class BroadcastDeliveryHook:
     def __init__(self, wake: Callable[[], None] = lambda: None) -> None:
         self._wake = wake
 
-    async def _settle(self, session: AsyncSession, row: OutboxMessage, status: str,
-                      now: datetime) -> None:
+    async def _settle(
+        self, session: AsyncSession, row: OutboxMessage, status: str, now: datetime
+    ) -> None:
         broadcast_id = row.payload.get("_broadcast") if row.purpose == PURPOSE else None
         if isinstance(broadcast_id, int):
             await BroadcastRepository(session).settle(broadcast_id, row.chat_id, status, now)
@@ -36,8 +37,9 @@ class BroadcastDeliveryHook:
         if card is not None and row.payload.get("reply_markup") and row.message_id is not None:
             await BroadcastRepository(session).place_card(card, row.chat_id, row.message_id)
 
-    async def on_unreachable(self, session: AsyncSession, row: OutboxMessage,
-                             now: datetime) -> None:
+    async def on_unreachable(
+        self, session: AsyncSession, row: OutboxMessage, now: datetime
+    ) -> None:
         await self._settle(session, row, BLOCKED, now)
 
     async def on_failed(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:

@@ -20,19 +20,35 @@ ASSUMED_RATE = 29.0
 
 def preview_buttons(messenger: Messenger, broadcast: Broadcast) -> dict[str, Any]:
     locale = broadcast.locale
-    return {"inline_keyboard": [[
-        {"text": messenger.label("broadcast_send_button", locale, fallback="Send"),
-         "callback_data": f"{SEND_PREFIX}{broadcast.id}"},
-        {"text": messenger.label("broadcast_cancel_button", locale, fallback="Cancel"),
-         "callback_data": f"{CANCEL_PREFIX}{broadcast.id}"},
-    ]]}
+    return {
+        "inline_keyboard": [
+            [
+                {
+                    "text": messenger.label("broadcast_send_button", locale, fallback="Send"),
+                    "callback_data": f"{SEND_PREFIX}{broadcast.id}",
+                },
+                {
+                    "text": messenger.label("broadcast_cancel_button", locale, fallback="Cancel"),
+                    "callback_data": f"{CANCEL_PREFIX}{broadcast.id}",
+                },
+            ]
+        ]
+    }
 
 
 def cancel_button(messenger: Messenger, broadcast: Broadcast) -> dict[str, Any]:
-    return {"inline_keyboard": [[
-        {"text": messenger.label("broadcast_cancel_button", broadcast.locale, fallback="Cancel"),
-         "callback_data": f"{CANCEL_PREFIX}{broadcast.id}"},
-    ]]}
+    return {
+        "inline_keyboard": [
+            [
+                {
+                    "text": messenger.label(
+                        "broadcast_cancel_button", broadcast.locale, fallback="Cancel"
+                    ),
+                    "callback_data": f"{CANCEL_PREFIX}{broadcast.id}",
+                },
+            ]
+        ]
+    }
 
 
 def bar(done: int, total: int) -> str:
@@ -67,8 +83,9 @@ def duration(seconds: int | None) -> str:
     return f"{secs}s"
 
 
-def progress_context(broadcast: Broadcast, tally: Tally, now: datetime,
-                     held_until: str = "") -> dict[str, Any]:
+def progress_context(
+    broadcast: Broadcast, tally: Tally, now: datetime, held_until: str = ""
+) -> dict[str, Any]:
     total = tally.total
     done = tally.settled
     finished = broadcast.finished_at is not None
@@ -78,13 +95,22 @@ def progress_context(broadcast: Broadcast, tally: Tally, now: datetime,
         state = "cancelling" if broadcast.status == CANCELLED else "sending"
     elapsed = None
     if broadcast.started_at is not None:
-        elapsed = duration(int(((broadcast.finished_at or now) - broadcast.started_at)
-                               .total_seconds()))
+        elapsed = duration(
+            int(((broadcast.finished_at or now) - broadcast.started_at).total_seconds())
+        )
     return {
-        "id": broadcast.id, "segment": broadcast.segment, "state": state, "ab": broadcast.ab,
-        "total": total, "sent": tally.sent, "pending": tally.pending, "blocked": tally.blocked,
-        "failed": tally.failed, "dropped": tally.dropped,
-        "percent": 100 if total == 0 else done * 100 // total, "bar": bar(done, total),
+        "id": broadcast.id,
+        "segment": broadcast.segment,
+        "state": state,
+        "ab": broadcast.ab,
+        "total": total,
+        "sent": tally.sent,
+        "pending": tally.pending,
+        "blocked": tally.blocked,
+        "failed": tally.failed,
+        "dropped": tally.dropped,
+        "percent": 100 if total == 0 else done * 100 // total,
+        "bar": bar(done, total),
         "eta": "" if finished else duration(eta_seconds(broadcast, tally, now)),
         "elapsed": elapsed or "",
         "held_until": held_until,

@@ -17,8 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
-from bot.db.models.broadcast import (CANCELLED, DONE, DRAFT, FAILED, SENDING, WAITING,
-                                     Broadcast)
+from bot.db.models.broadcast import CANCELLED, DONE, DRAFT, FAILED, SENDING, WAITING, Broadcast
 from bot.db.repositories import OutboxRepository
 from bot.db.repositories.broadcasts import BroadcastRepository, Chunk, Tally, card_key
 from bot.errors import TemplateRenderError
@@ -48,8 +47,14 @@ class Content:
 
 
 class BroadcastService:
-    def __init__(self, session: AsyncSession, config: CommunityConfig, messenger: Messenger,
-                 segments: SegmentService, engine: SopEngine) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        config: CommunityConfig,
+        messenger: Messenger,
+        segments: SegmentService,
+        engine: SopEngine,
+    ) -> None:
         self._repo = BroadcastRepository(session)
         self._outbox = OutboxRepository(session)
         self._config = config
@@ -62,9 +67,17 @@ class BroadcastService:
         return self._repo
 
     # -- drafts ---------------------------------------------------------------------------------
-    async def prepare(self, origin: Origin, person: Person, segment: str, content: Content,
-                      now: datetime, *, ab: bool = False,
-                      content_b: Content | None = None) -> Answer | None:
+    async def prepare(
+        self,
+        origin: Origin,
+        person: Person,
+        segment: str,
+        content: Content,
+        now: datetime,
+        *,
+        ab: bool = False,
+        content_b: Content | None = None,
+    ) -> Answer | None:
         """A draft and its preview: the content as members will get it, the audience, and
         Send / Cancel (for A/B without variant B yet: how to add it). Returns the answer to
         give instead when there is nothing to preview (unknown segment or template)."""
@@ -72,45 +85,72 @@ class BroadcastService:
         try:
             segment_ids = self._segments.user_ids(segment, now)
         except SegmentError:
-            return "broadcast_unknown_segment", {"segment": segment[:64],
-                                                 "known": self._segments.names()}
+            return "broadcast_unknown_segment", {
+                "segment": segment[:64],
+                "known": self._segments.names(),
+            }
         for variant in (content, content_b):
-            if variant is not None and variant.template is not None \
-                    and not self._messenger.renderer.has(variant.template):
+            if (
+                variant is not None
+                and variant.template is not None
+                and not self._messenger.renderer.has(variant.template)
+            ):
                 return "broadcast_unknown_template", {"template": variant.template[:64]}
         audience = await self._repo.audience(segment_ids)
         broadcast = await self._repo.create(
-            segment=segment, created_by=person.id, chat_id=origin.chat_id,
-            chat_kind=origin.chat_kind, locale=locale, source_chat_id=content.chat_id,
-            source_message_id=content.message_id, template=content.template, created_at=now)
+            segment=segment,
+            created_by=person.id,
+            chat_id=origin.chat_id,
+            chat_kind=origin.chat_kind,
+            locale=locale,
+            source_chat_id=content.chat_id,
+            source_message_id=content.message_id,
+            template=content.template,
+            created_at=now,
+        )
         if ab:
             broadcast.ab, broadcast.seed = True, secrets.randbits(31)
         if content_b is not None:
             broadcast.b_template = content_b.template
         for name, shown in (("a", content), ("b", content_b)):
-            failure = None if shown is None else await self._preview(broadcast, name, shown,
-                                                                     person, now)
+            failure = (
+                None if shown is None else await self._preview(broadcast, name, shown, person, now)
+            )
             if failure is not None:
                 broadcast.status, broadcast.finished_at = CANCELLED, now
                 return failure
         if ab and content_b is None:
-            await self._card(broadcast, "broadcast_ab_wait", {"audience": audience}, now,
-                             "a", buttons=cancel_button(self._messenger, broadcast))
+            await self._card(
+                broadcast,
+                "broadcast_ab_wait",
+                {"audience": audience},
+                now,
+                "a",
+                buttons=cancel_button(self._messenger, broadcast),
+            )
             return None
-        await self._card(broadcast, "broadcast_preview", {"audience": audience}, now, "ready",
-                         buttons=preview_buttons(self._messenger, broadcast))
+        await self._card(
+            broadcast,
+            "broadcast_preview",
+            {"audience": audience},
+            now,
+            "ready",
+            buttons=preview_buttons(self._messenger, broadcast),
+        )
         return None
 
-    async def add_variant_b(self, origin: Origin, person: Person, content: Content,
-                            now: datetime) -> Answer | None:
+    async def add_variant_b(
+        self, origin: Origin, person: Person, content: Content, now: datetime
+    ) -> Answer | None:
         """``/broadcast variant b``: variant B of the operator's open A/B draft here."""
         broadcast = await self._repo.open_ab_draft(origin.chat_id, person.id)
         if broadcast is None or broadcast.b_source_message_id or broadcast.b_template:
             return "broadcast_no_ab_draft", {}
         if content.template is not None and not self._messenger.renderer.has(content.template):
             return "broadcast_unknown_template", {"template": content.template[:64]}
-        if (content.message_id is None) != (broadcast.source_message_id is None) \
-                or content.chat_id not in (None, broadcast.source_chat_id):
+        if (content.message_id is None) != (
+            broadcast.source_message_id is None
+        ) or content.chat_id not in (None, broadcast.source_chat_id):
             return "broadcast_variant_mismatch", {}
         broadcast.b_source_message_id, broadcast.b_template = content.message_id, content.template
         try:
@@ -121,13 +161,20 @@ class BroadcastService:
         if failure is not None:
             broadcast.b_source_message_id = broadcast.b_template = None
             return failure
-        await self._card(broadcast, "broadcast_preview", {"audience": audience}, now, "ready",
-                         buttons=preview_buttons(self._messenger, broadcast))
+        await self._card(
+            broadcast,
+            "broadcast_preview",
+            {"audience": audience},
+            now,
+            "ready",
+            buttons=preview_buttons(self._messenger, broadcast),
+        )
         return None
 
     # -- buttons --------------------------------------------------------------------------------
-    async def start(self, broadcast_id: int, person: Person, card: MessageRef | None,
-                    now: datetime) -> str:
+    async def start(
+        self, broadcast_id: int, person: Person, card: MessageRef | None, now: datetime
+    ) -> str:
         """Send pressed on ``card``: returns the label the button press is answered with."""
         broadcast = await self._repo.lock(broadcast_id)
         if broadcast is None:
@@ -140,7 +187,7 @@ class BroadcastService:
             return "broadcast_needs_b"
         try:
             segment = self._segments.user_ids(broadcast.segment, now)
-        except SegmentError:   # the config was reloaded without it
+        except SegmentError:  # the config was reloaded without it
             return "broadcast_segment_gone"
         broadcast.status, broadcast.started_at, broadcast.started_by = SENDING, now, person.id
         broadcast.progressed_at = now
@@ -148,13 +195,19 @@ class BroadcastService:
         broadcast.audience = await self._repo.materialise(broadcast, segment)
         if broadcast.ab:
             broadcast.report_due_at = now + self._config.broadcasts.ab_window
-        log.info("broadcast %d to %s started by %d: %d recipients", broadcast.id,
-                 broadcast.segment, person.id, broadcast.audience)
+        log.info(
+            "broadcast %d to %s started by %d: %d recipients",
+            broadcast.id,
+            broadcast.segment,
+            person.id,
+            broadcast.audience,
+        )
         await self._advance(broadcast, now, force_edit=True)
         return "broadcast_started"
 
-    async def cancel(self, broadcast_id: int, person: Person, card: MessageRef | None,
-                     now: datetime) -> str:
+    async def cancel(
+        self, broadcast_id: int, person: Person, card: MessageRef | None, now: datetime
+    ) -> str:
         """Cancel pressed on ``card``: returns the label the button press is answered with."""
         broadcast = await self._repo.lock(broadcast_id)
         if broadcast is None:
@@ -190,19 +243,21 @@ class BroadcastService:
             await self._report(broadcast, now)
         return wake
 
-    async def _advance(self, broadcast: Broadcast, now: datetime, *,
-                       force_edit: bool = False) -> datetime | None:
+    async def _advance(
+        self, broadcast: Broadcast, now: datetime, *, force_edit: bool = False
+    ) -> datetime | None:
         await self._repo.reconcile(broadcast.id, now)
         tally = await self._repo.tally(broadcast.id)
         wake: datetime | None = now + STEP
         held_until = self._quiet_until(now)
         if broadcast.status == SENDING and tally.waiting:
             if held_until is not None:
-                broadcast.progressed_at = now   # held on purpose: not stuck
+                broadcast.progressed_at = now  # held on purpose: not stuck
                 wake = held_until
             elif tally.queued < self._config.broadcasts.backlog:
                 moved, failed = await self._hand_over(
-                    broadcast, self._config.broadcasts.backlog - tally.queued, now)
+                    broadcast, self._config.broadcasts.backlog - tally.queued, now
+                )
                 if moved or failed:
                     broadcast.progressed_at = now
                     tally = await self._repo.tally(broadcast.id)
@@ -214,22 +269,29 @@ class BroadcastService:
                 broadcast.status = DONE
             await self._show_progress(broadcast, tally, now, None)
             await self._messenger.send(
-                key=f"bc:{broadcast.id}:tally", chat_id=broadcast.chat_id,
-                chat_kind=broadcast.chat_kind, purpose="reply", template="broadcast_done",
-                locale=broadcast.locale, now=now,
-                context=progress_context(broadcast, tally, now))
+                key=f"bc:{broadcast.id}:tally",
+                chat_id=broadcast.chat_id,
+                chat_kind=broadcast.chat_kind,
+                purpose="reply",
+                template="broadcast_done",
+                locale=broadcast.locale,
+                now=now,
+                context=progress_context(broadcast, tally, now),
+            )
             log.info("broadcast %d finished: %s", broadcast.id, state)
             return None
         if state != broadcast.progress_state:
             broadcast.progressed_at = now
             edited = broadcast.progress_edited_at
-            if force_edit or edited is None \
-                    or now - edited >= self._config.broadcasts.progress_every:
+            if (
+                force_edit
+                or edited is None
+                or now - edited >= self._config.broadcasts.progress_every
+            ):
                 await self._show_progress(broadcast, tally, now, held_until)
         return wake
 
-    async def _hand_over(self, broadcast: Broadcast, limit: int,
-                         now: datetime) -> tuple[int, int]:
+    async def _hand_over(self, broadcast: Broadcast, limit: int, now: datetime) -> tuple[int, int]:
         """The next ``limit`` waiting recipients into the outbox; a copy that cannot be made
         for one (its template failed in their language) fails that recipient alone."""
         rows: list[dict[str, Any]] = []
@@ -237,8 +299,7 @@ class BroadcastService:
         for member in await self._repo.next_chunk(broadcast.id, limit):
             payload = self._payload(broadcast, member, now)
             if payload is None:
-                await self._repo.settle(broadcast.id, member.user_id, FAILED, now,
-                                        was=WAITING)
+                await self._repo.settle(broadcast.id, member.user_id, FAILED, now, was=WAITING)
                 failed += 1
                 continue
             method, body = payload
@@ -246,88 +307,150 @@ class BroadcastService:
         await self._repo.enqueue(broadcast.id, rows, now)
         return len(rows), failed
 
-    def _payload(self, broadcast: Broadcast, member: Chunk,
-                 now: datetime) -> tuple[str, dict[str, Any]] | None:
+    def _payload(
+        self, broadcast: Broadcast, member: Chunk, now: datetime
+    ) -> tuple[str, dict[str, Any]] | None:
         b = member.variant == "b"
         message_id = broadcast.b_source_message_id if b else broadcast.source_message_id
         template = broadcast.b_template if b else broadcast.template
         if message_id is not None:
-            return "copyMessage", {"from_chat_id": broadcast.source_chat_id,
-                                   "message_id": message_id, "_broadcast": broadcast.id}
+            return "copyMessage", {
+                "from_chat_id": broadcast.source_chat_id,
+                "message_id": message_id,
+                "_broadcast": broadcast.id,
+            }
         assert template is not None
         locale = self._messenger.renderer.locale_for(member.language_code)
         try:
-            text = self._messenger.renderer.render(template, locale,
-                                                   {"first_name": member.first_name})
+            text = self._messenger.renderer.render(
+                template, locale, {"first_name": member.first_name}
+            )
         except TemplateRenderError as error:
-            log.error("broadcast %d: template %s (%s) failed: %s", broadcast.id, template,
-                      locale, error.reason)
+            log.error(
+                "broadcast %d: template %s (%s) failed: %s",
+                broadcast.id,
+                template,
+                locale,
+                error.reason,
+            )
             return None
-        return "sendMessage", {"text": text, "parse_mode": "HTML",
-                               "link_preview_options": {"is_disabled": True},
-                               "_broadcast": broadcast.id, "_template": template}
+        return "sendMessage", {
+            "text": text,
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": True},
+            "_broadcast": broadcast.id,
+            "_template": template,
+        }
 
     # -- what operators see ---------------------------------------------------------------------
-    async def _preview(self, broadcast: Broadcast, variant: str, content: Content, person: Person,
-                       now: datetime) -> Answer | None:
+    async def _preview(
+        self, broadcast: Broadcast, variant: str, content: Content, person: Person, now: datetime
+    ) -> Answer | None:
         """Queues the variant as members will see it; the answer to give when it cannot be."""
         key = f"bc:{broadcast.id}:preview:{variant}"
         if content.message_id is not None:
-            await self._messenger.call(Call(
-                key=key, chat_id=broadcast.chat_id, chat_kind=broadcast.chat_kind,
-                purpose="reply", method="copyMessage",
-                payload={"from_chat_id": content.chat_id, "message_id": content.message_id}), now)
+            await self._messenger.call(
+                Call(
+                    key=key,
+                    chat_id=broadcast.chat_id,
+                    chat_kind=broadcast.chat_kind,
+                    purpose="reply",
+                    method="copyMessage",
+                    payload={"from_chat_id": content.chat_id, "message_id": content.message_id},
+                ),
+                now,
+            )
             return None
         assert content.template is not None
         try:
-            self._messenger.renderer.render(content.template, broadcast.locale,
-                                            {"first_name": person.first_name})
+            self._messenger.renderer.render(
+                content.template, broadcast.locale, {"first_name": person.first_name}
+            )
         except TemplateRenderError as error:
-            return "broadcast_template_failed", {"template": content.template,
-                                                 "reason": error.reason[:300]}
-        await self._messenger.send(key=key, chat_id=broadcast.chat_id,
-                                   chat_kind=broadcast.chat_kind, purpose="reply",
-                                   template=content.template, locale=broadcast.locale,
-                                   context={"first_name": person.first_name}, now=now)
+            return "broadcast_template_failed", {
+                "template": content.template,
+                "reason": error.reason[:300],
+            }
+        await self._messenger.send(
+            key=key,
+            chat_id=broadcast.chat_id,
+            chat_kind=broadcast.chat_kind,
+            purpose="reply",
+            template=content.template,
+            locale=broadcast.locale,
+            context={"first_name": person.first_name},
+            now=now,
+        )
         return None
 
-    async def _card(self, broadcast: Broadcast, template: str, context: dict[str, Any],
-                    now: datetime, stage: str, *, buttons: dict[str, Any] | None) -> None:
+    async def _card(
+        self,
+        broadcast: Broadcast,
+        template: str,
+        context: dict[str, Any],
+        now: datetime,
+        stage: str,
+        *,
+        buttons: dict[str, Any] | None,
+    ) -> None:
         """The message with the buttons (on Send it becomes the progress message)."""
         await self._messenger.send(
-            key=card_key(broadcast.id, stage), chat_id=broadcast.chat_id,
-            chat_kind=broadcast.chat_kind, purpose="reply", template=template,
-            locale=broadcast.locale, now=now, reply_markup=buttons,
-            context={"id": broadcast.id, "segment": broadcast.segment, "ab": broadcast.ab,
-                     "quiet": self._config.broadcasts.respect_quiet_hours
-                     and self._engine.quiet is not None, **context})
+            key=card_key(broadcast.id, stage),
+            chat_id=broadcast.chat_id,
+            chat_kind=broadcast.chat_kind,
+            purpose="reply",
+            template=template,
+            locale=broadcast.locale,
+            now=now,
+            reply_markup=buttons,
+            context={
+                "id": broadcast.id,
+                "segment": broadcast.segment,
+                "ab": broadcast.ab,
+                "quiet": self._config.broadcasts.respect_quiet_hours
+                and self._engine.quiet is not None,
+                **context,
+            },
+        )
 
-    async def _show_progress(self, broadcast: Broadcast, tally: Tally, now: datetime,
-                             held_until: datetime | None) -> None:
+    async def _show_progress(
+        self, broadcast: Broadcast, tally: Tally, now: datetime, held_until: datetime | None
+    ) -> None:
         broadcast.progress_state = tally.state()
         broadcast.progress_edited_at = now
         if broadcast.progress_message_id is None:
             return
         running = broadcast.finished_at is None
-        context = progress_context(broadcast, tally, now, "" if held_until is None else
-                                   held_until.astimezone(self._config.tz).strftime("%H:%M"))
+        context = progress_context(
+            broadcast,
+            tally,
+            now,
+            "" if held_until is None else held_until.astimezone(self._config.tz).strftime("%H:%M"),
+        )
         try:
-            text = self._messenger.renderer.render("broadcast_progress", broadcast.locale,
-                                                   context)
+            text = self._messenger.renderer.render("broadcast_progress", broadcast.locale, context)
         except TemplateRenderError as error:
             await self._messenger.notify_template_failure(error, now)
             return
         broadcast.progress_edits += 1
-        payload: dict[str, Any] = {"message_id": broadcast.progress_message_id, "text": text,
-                                   "parse_mode": "HTML"}
+        payload: dict[str, Any] = {
+            "message_id": broadcast.progress_message_id,
+            "text": text,
+            "parse_mode": "HTML",
+        }
         if running and broadcast.status == SENDING:
             payload["reply_markup"] = cancel_button(self._messenger, broadcast)
         # due at the start: claimed before the copies queued since, not behind them
         await self._outbox.enqueue(
-            key=f"bc:{broadcast.id}:edit:{broadcast.progress_edits}", chat_id=broadcast.chat_id,
-            chat_kind=broadcast.chat_kind, purpose="broadcast_progress",
-            method="editMessageText", payload=payload, now=now,
-            due_at=min(now, broadcast.started_at or now))
+            key=f"bc:{broadcast.id}:edit:{broadcast.progress_edits}",
+            chat_id=broadcast.chat_id,
+            chat_kind=broadcast.chat_kind,
+            purpose="broadcast_progress",
+            method="editMessageText",
+            payload=payload,
+            now=now,
+            due_at=min(now, broadcast.started_at or now),
+        )
 
     async def _report(self, broadcast: Broadcast, now: datetime) -> None:
         until = broadcast.report_due_at or now
@@ -337,18 +460,31 @@ class BroadcastService:
         kind = "group" if self._config.team.chat else broadcast.chat_kind
         locale = self._config.default_locale if self._config.team.chat else broadcast.locale
         await self._messenger.send(
-            key=f"bc:{broadcast.id}:ab-report", chat_id=chat_id, chat_kind=kind, purpose="team",
-            template="broadcast_ab_report", locale=locale, now=now,
-            context={"id": broadcast.id, "segment": broadcast.segment,
-                     "window_hours": round((until - (broadcast.started_at or until))
-                                           .total_seconds() / 3600),
-                     "variants": [r.__dict__ for r in results]})
+            key=f"bc:{broadcast.id}:ab-report",
+            chat_id=chat_id,
+            chat_kind=kind,
+            purpose="team",
+            template="broadcast_ab_report",
+            locale=locale,
+            now=now,
+            context={
+                "id": broadcast.id,
+                "segment": broadcast.segment,
+                "window_hours": round(
+                    (until - (broadcast.started_at or until)).total_seconds() / 3600
+                ),
+                "variants": [r.__dict__ for r in results],
+            },
+        )
 
     # -- helpers --------------------------------------------------------------------------------
     def _quiet_until(self, now: datetime) -> datetime | None:
         quiet = self._engine.quiet
-        if not self._config.broadcasts.respect_quiet_hours or quiet is None \
-                or not quiet.is_quiet(now):
+        if (
+            not self._config.broadcasts.respect_quiet_hours
+            or quiet is None
+            or not quiet.is_quiet(now)
+        ):
             return None
         return quiet.defer(now)
 
@@ -360,10 +496,18 @@ def _on_its_card(broadcast: Broadcast, card: MessageRef | None, person: Person) 
     """A press counts only on the broadcast's own card: the same button data on another
     message (forged, or copied to another chat) would start it and send its progress to a
     message of the wrong chat."""
-    if card is not None and broadcast.card_message_id is not None \
-            and (card.chat_id, card.message_id) == (broadcast.card_chat_id,
-                                                    broadcast.card_message_id):
+    if (
+        card is not None
+        and broadcast.card_message_id is not None
+        and (card.chat_id, card.message_id) == (broadcast.card_chat_id, broadcast.card_message_id)
+    ):
         return True
-    log.warning("broadcast %d: press by %d on message %s refused (its card: %s in %s)",
-                broadcast.id, person.id, card, broadcast.card_message_id, broadcast.card_chat_id)
+    log.warning(
+        "broadcast %d: press by %d on message %s refused (its card: %s in %s)",
+        broadcast.id,
+        person.id,
+        card,
+        broadcast.card_message_id,
+        broadcast.card_chat_id,
+    )
     return False

@@ -9,21 +9,25 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.repositories import TagRepository
-
 from bot.services.dto import GroupMessage, Person
 from bot.services.hooks import HookService
 from bot.services.ledger import LedgerService
 from bot.services.lifecycle import LifecycleService
 from bot.services.questions import QuestionService
 
-
 #: the tag of people the bot has seen in the team chat
 TEAM_TAG = "team"
 
 
 class CommunityService:
-    def __init__(self, session: AsyncSession, ledger: LedgerService, hooks: HookService,
-                 questions: QuestionService, lifecycle: LifecycleService | None = None) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        ledger: LedgerService,
+        hooks: HookService,
+        questions: QuestionService,
+        lifecycle: LifecycleService | None = None,
+    ) -> None:
         self._tags = TagRepository(session)
         self._lifecycle = lifecycle
         self._ledger = ledger
@@ -31,8 +35,9 @@ class CommunityService:
         self._questions = questions
 
     async def on_message(self, message: GroupMessage, now: datetime) -> None:
-        seen_before = await self._ledger.record_message(message.chat_id, message.person, now,
-                                                        message.sent_at)
+        seen_before = await self._ledger.record_message(
+            message.chat_id, message.person, now, message.sent_at
+        )
         if self._lifecycle is not None:
             await self._lifecycle.on_message(message, now, seen_before=seen_before)
         if not message.from_operator:

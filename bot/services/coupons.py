@@ -18,7 +18,7 @@ from bot.errors import CouponError
 
 #: no 0/O, no 1/I/L: a code read aloud or typed from a screenshot comes out right
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-GROUPS, GROUP_LENGTH = 3, 5   # 15 symbols of 31: 74 bits of entropy
+GROUPS, GROUP_LENGTH = 3, 5  # 15 symbols of 31: 74 bits of entropy
 CODE_LENGTH = GROUPS * GROUP_LENGTH
 #: what members type between the groups (dashes of every width, dots, underscores, spaces)
 _SEPARATORS = frozenset(" \t\r\n-_.·‐‑‒–—―−ー")
@@ -32,7 +32,7 @@ def new_code() -> str:
 
 
 def format_code(symbols: str) -> str:
-    return "-".join(symbols[i:i + GROUP_LENGTH] for i in range(0, len(symbols), GROUP_LENGTH))
+    return "-".join(symbols[i : i + GROUP_LENGTH] for i in range(0, len(symbols), GROUP_LENGTH))
 
 
 def normalize_code(text: str) -> str | None:
@@ -77,8 +77,13 @@ class UnknownCouponError(CouponRedeemError):
 
     def __init__(self, code: str, *, malformed: bool = False) -> None:
         self.malformed = malformed
-        super().__init__(code, "not a coupon code (codes look like ABCDE-FGHJK-MNPQR and never "
-                               "contain 0, O, 1, I or L)" if malformed else "no such coupon code")
+        super().__init__(
+            code,
+            "not a coupon code (codes look like ABCDE-FGHJK-MNPQR and never "
+            "contain 0, O, 1, I or L)"
+            if malformed
+            else "no such coupon code",
+        )
 
 
 class ExpiredCouponError(CouponRedeemError):
@@ -97,8 +102,11 @@ class CouponAlreadyRedeemedError(CouponRedeemError):
         assert coupon.redeemed_at is not None
         self.coupon = coupon
         self.redeemed_at = coupon.redeemed_at
-        super().__init__(code, f"already redeemed at {coupon.redeemed_at.isoformat()}"
-                               f" ({coupon.redeemed_via or 'unknown'})")
+        super().__init__(
+            code,
+            f"already redeemed at {coupon.redeemed_at.isoformat()}"
+            f" ({coupon.redeemed_via or 'unknown'})",
+        )
 
 
 class CouponNotOwnedError(CouponRedeemError):
@@ -110,8 +118,11 @@ class CouponNotOwnedError(CouponRedeemError):
         self.coupon = coupon
         self.owner = coupon.user_id
         self.buyer = buyer
-        super().__init__(code, "issued to another member, not to the buyer: not redeemed "
-                               "(the order is recorded and flagged for the team)")
+        super().__init__(
+            code,
+            "issued to another member, not to the buyer: not redeemed "
+            "(the order is recorded and flagged for the team)",
+        )
 
 
 class CampaignEndedError(CouponError):
@@ -134,8 +145,10 @@ class CouponCapReachedError(CouponError):
     def __init__(self, campaign: str, per_member: int) -> None:
         self.campaign = campaign
         self.per_member = per_member
-        super().__init__(f"the member has their {per_member} code(s) of campaign {campaign!r} "
-                         "and the last one is spent")
+        super().__init__(
+            f"the member has their {per_member} code(s) of campaign {campaign!r} "
+            "and the last one is spent"
+        )
 
 
 def expiry(spec: CouponCampaign, now: datetime, tz: ZoneInfo) -> datetime:
@@ -156,8 +169,7 @@ class CouponService:
     async def owned(self, user_id: int, campaign: str) -> list[Coupon]:
         return await self._coupons.for_member(user_id, campaign)
 
-    async def issue(self, user_id: int, campaign: str, *, issued_by: str,
-                    now: datetime) -> Coupon:
+    async def issue(self, user_id: int, campaign: str, *, issued_by: str, now: datetime) -> Coupon:
         """A new code for ``user_id``, or their last one when the per-member cap is reached and
         it can still be used.
 
@@ -184,14 +196,28 @@ class CouponService:
         code = new_code()
         while await self._coupons.code_exists(code):  # 74 bits: practically never loops
             code = new_code()
-        coupon = await self._coupons.add(Coupon(
-            code=code, campaign=campaign, user_id=user_id, issued_by=issued_by, issued_at=now,
-            expires_at=expiry(spec, now, tz)))
+        coupon = await self._coupons.add(
+            Coupon(
+                code=code,
+                campaign=campaign,
+                user_id=user_id,
+                issued_by=issued_by,
+                issued_at=now,
+                expires_at=expiry(spec, now, tz),
+            )
+        )
         await self._rollups.add(GLOBAL_CHAT, now.astimezone(tz).date(), coupons_issued=1)
         return coupon
 
-    async def redeem(self, code: str, now: datetime, *, via: str,
-                     order_id: str | None = None, owner: int | None = None) -> Redeemed:
+    async def redeem(
+        self,
+        code: str,
+        now: datetime,
+        *,
+        via: str,
+        order_id: str | None = None,
+        owner: int | None = None,
+    ) -> Redeemed:
         """Marks the code redeemed, once: one conditional UPDATE (the code, not redeemed, not
         expired, issued to ``owner`` when given), so of two concurrent redemptions exactly one
         wins.
@@ -204,8 +230,7 @@ class CouponService:
         canonical = normalize_code(code)
         if canonical is None:
             raise UnknownCouponError(code.strip()[:40], malformed=True)
-        won = await self._coupons.redeem(canonical, now, via=via, order_id=order_id,
-                                         owner=owner)
+        won = await self._coupons.redeem(canonical, now, via=via, order_id=order_id, owner=owner)
         if won is None:
             coupon = await self._coupons.by_code(canonical)
             if coupon is None:
@@ -216,10 +241,17 @@ class CouponService:
                 raise CouponAlreadyRedeemedError(canonical, coupon)
             raise ExpiredCouponError(canonical, coupon)
         campaign, user_id = won
-        await self._rollups.add(GLOBAL_CHAT, now.astimezone(self._config.tz).date(),
-                                coupons_redeemed=1)
-        return Redeemed(code=canonical, campaign=campaign, user_id=user_id, redeemed_at=now,
-                        via=via, order_id=order_id)
+        await self._rollups.add(
+            GLOBAL_CHAT, now.astimezone(self._config.tz).date(), coupons_redeemed=1
+        )
+        return Redeemed(
+            code=canonical,
+            campaign=campaign,
+            user_id=user_id,
+            redeemed_at=now,
+            via=via,
+            order_id=order_id,
+        )
 
     async def lookup(self, code: str) -> Coupon | None:
         """The coupon a typed code names, without redeeming it."""

@@ -20,7 +20,7 @@ class Origin:
     """Where a command or message came from, to answer it in the same place."""
 
     chat_id: int
-    chat_kind: str          # "private", "group" (groups and supergroups) or "channel"
+    chat_kind: str  # "private", "group" (groups and supergroups) or "channel"
     message_id: int | None
     update_id: int
 
@@ -40,7 +40,7 @@ class GroupMessage:
     chat_id: int
     message_id: int
     person: Person
-    text: str                       # text or caption ("" for stickers and the like)
+    text: str  # text or caption ("" for stickers and the like)
     replies_to_bot: bool = False
     reply_to_message_id: int | None = None
     from_operator: bool = False
@@ -57,6 +57,7 @@ def chat_kind(telegram_chat_type: str) -> str:
 
 def message_link(chat_id: int, message_id: int) -> str:
     """A t.me link to a supergroup message (members of the group can open it)."""
-    internal = str(chat_id).removeprefix("-100") if str(chat_id).startswith("-100") else \
-        str(abs(chat_id))
+    internal = (
+        str(chat_id).removeprefix("-100") if str(chat_id).startswith("-100") else str(abs(chat_id))
+    )
     return f"https://t.me/c/{internal}/{message_id}"

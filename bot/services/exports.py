@@ -70,21 +70,23 @@ def parse_range(text: str, today: date) -> DayRange | None:
         first, last = date.fromisoformat(span.group(1)), date.fromisoformat(span.group(2))
     except ValueError:
         return None
-    last = min(last, today)   # nothing happened after today (and 9999-12-31 has no next day)
+    last = min(last, today)  # nothing happened after today (and 9999-12-31 has no next day)
     if first > last or (last - first).days >= MOST_DAYS or first < EARLIEST:
         return None
     return DayRange(first, last)
 
 
 class ExportService:
-    def __init__(self, session: AsyncSession, config: CommunityConfig,
-                 messenger: Messenger) -> None:
+    def __init__(
+        self, session: AsyncSession, config: CommunityConfig, messenger: Messenger
+    ) -> None:
         self._session = session
         self._config = config
         self._messenger = messenger
 
-    async def answer(self, team: TeamService, origin: Origin, person: Person, args: str | None,
-                     now: datetime) -> None:
+    async def answer(
+        self, team: TeamService, origin: Origin, person: Person, args: str | None, now: datetime
+    ) -> None:
         words = (args or "").split()
         if not words or len(words) > 2:
             await team.answer_usage(origin, person, USAGE, now)
@@ -108,24 +110,53 @@ class ExportService:
         finally:
             await asyncio.to_thread(spool.discard)
 
-    async def _send(self, team: TeamService, origin: Origin, person: Person, kind: str,
-                    days: DayRange | None, spool: CsvSpool, today: date, now: datetime) -> None:
+    async def _send(
+        self,
+        team: TeamService,
+        origin: Origin,
+        person: Person,
+        kind: str,
+        days: DayRange | None,
+        spool: CsvSpool,
+        today: date,
+        now: datetime,
+    ) -> None:
         name = f"{kind}-{days.label if days else today.isoformat()}.csv"
         locale = self._messenger.renderer.locale_for(person.language_code)
-        context = {"kind": kind, "rows": spool.rows, "range": days.label if days else None,
-                   "timezone": self._config.timezone}
+        context = {
+            "kind": kind,
+            "rows": spool.rows,
+            "range": days.label if days else None,
+            "timezone": self._config.timezone,
+        }
         try:
             await self._messenger.send_file(
-                key=f"reply:{origin.update_id}", chat_id=origin.chat_id,
-                chat_kind=origin.chat_kind, purpose="export", kind="document", filename=name,
-                path=spool.path, caption_template="export_caption", locale=locale,
-                context=context, now=now,
-                reply_to=origin.message_id if origin.chat_kind != "private" else None)
+                key=f"reply:{origin.update_id}",
+                chat_id=origin.chat_id,
+                chat_kind=origin.chat_kind,
+                purpose="export",
+                kind="document",
+                filename=name,
+                path=spool.path,
+                caption_template="export_caption",
+                locale=locale,
+                context=context,
+                now=now,
+                reply_to=origin.message_id if origin.chat_kind != "private" else None,
+            )
         except FileRejectedError as error:
             log.info("export %s not sent: %s", name, error.reason)
-            await team.reply(origin, person, "export_too_big",
-                             {**context, "megabytes": round(error.size / 1024 / 1024, 1),
-                              "limit": format(round(error.limit / 1024 / 1024, 1), "g")}, now)
+            await team.reply(
+                origin,
+                person,
+                "export_too_big",
+                {
+                    **context,
+                    "megabytes": round(error.size / 1024 / 1024, 1),
+                    "limit": format(round(error.limit / 1024 / 1024, 1), "g"),
+                },
+                now,
+            )
             return
         team.outcome = team.outcome or "ok"
 
@@ -141,39 +172,81 @@ class ExportService:
             joined = func.string_agg(MemberTag.tag, literal_column("';'"))
         else:
             joined = func.group_concat(MemberTag.tag, ";")
-        tags = select(MemberTag.user_id, joined.label("tags")) \
-            .group_by(MemberTag.user_id).subquery()
-        stmt = (select(Member.user_id, Member.first_name, Member.username,
-                                    Member.language_code,
-                       Member.source, Member.source_kind, Member.first_seen_at,
-                       Member.started_at, Member.last_seen_at, Member.dm_allowed,
-                       Member.unreachable_at, MemberStage.stage, tags.c.tags)
-                .outerjoin(MemberStage, MemberStage.user_id == Member.user_id)
-                .outerjoin(tags, tags.c.user_id == Member.user_id)
-                .order_by(Member.user_id))
+        tags = (
+            select(MemberTag.user_id, joined.label("tags")).group_by(MemberTag.user_id).subquery()
+        )
+        stmt = (
+            select(
+                Member.user_id,
+                Member.first_name,
+                Member.username,
+                Member.language_code,
+                Member.source,
+                Member.source_kind,
+                Member.first_seen_at,
+                Member.started_at,
+                Member.last_seen_at,
+                Member.dm_allowed,
+                Member.unreachable_at,
+                MemberStage.stage,
+                tags.c.tags,
+            )
+            .outerjoin(MemberStage, MemberStage.user_id == Member.user_id)
+            .outerjoin(tags, tags.c.user_id == Member.user_id)
+            .order_by(Member.user_id)
+        )
         if days is not None:
-            stmt = stmt.where(Member.first_seen_at >= self._utc(days.first),
-                              Member.first_seen_at < self._utc(days.last + timedelta(days=1)))
+            stmt = stmt.where(
+                Member.first_seen_at >= self._utc(days.first),
+                Member.first_seen_at < self._utc(days.last + timedelta(days=1)),
+            )
         return stmt  # type: ignore[return-value]
 
     async def members_csv(self, days: DayRange | None) -> CsvSpool:
         """One row per member (first seen within ``days`` when given), by user id."""
         zone = self._config.timezone
-        spool = CsvSpool(["user_id", "first_name", "username", "language", "source",
-                          "source_kind", f"first_seen ({zone})", f"started ({zone})",
-                          f"last_seen ({zone})", "dm_allowed", f"blocked_since ({zone})",
-                          "reachable", "stage", "tags"])
+        spool = CsvSpool(
+            [
+                "user_id",
+                "first_name",
+                "username",
+                "language",
+                "source",
+                "source_kind",
+                f"first_seen ({zone})",
+                f"started ({zone})",
+                f"last_seen ({zone})",
+                "dm_allowed",
+                f"blocked_since ({zone})",
+                "reachable",
+                "stage",
+                "tags",
+            ]
+        )
         try:
             result = await self._session.stream(
-                self._members_query(days).execution_options(yield_per=BATCH))
+                self._members_query(days).execution_options(yield_per=BATCH)
+            )
             async for batch in result.partitions():
-                rows = [(r.user_id, r.first_name, r.username, r.language_code, r.source,
-                         r.source_kind, self._local(r.first_seen_at), self._local(r.started_at),
-                         self._local(r.last_seen_at), bool(r.dm_allowed),
-                         self._local(r.unreachable_at),
-                         bool(r.dm_allowed) and r.unreachable_at is None, r.stage,
-                         ";".join(sorted(r.tags.split(";"))) if r.tags else None)
-                        for r in batch]
+                rows = [
+                    (
+                        r.user_id,
+                        r.first_name,
+                        r.username,
+                        r.language_code,
+                        r.source,
+                        r.source_kind,
+                        self._local(r.first_seen_at),
+                        self._local(r.started_at),
+                        self._local(r.last_seen_at),
+                        bool(r.dm_allowed),
+                        self._local(r.unreachable_at),
+                        bool(r.dm_allowed) and r.unreachable_at is None,
+                        r.stage,
+                        ";".join(sorted(r.tags.split(";"))) if r.tags else None,
+                    )
+                    for r in batch
+                ]
                 await asyncio.to_thread(spool.write, rows)
         except BaseException:
             spool.discard()
@@ -196,21 +269,35 @@ class ExportService:
         try:
             result = await self._session.stream(
                 select(DailyRollup)
-                .where(DailyRollup.chat_id.in_(list(titles)), DailyRollup.day >= days.first,
-                       DailyRollup.day <= days.last)
+                .where(
+                    DailyRollup.chat_id.in_(list(titles)),
+                    DailyRollup.day >= days.first,
+                    DailyRollup.day <= days.last,
+                )
                 .order_by(DailyRollup.day, DailyRollup.chat_id)
-                .execution_options(yield_per=BATCH))
+                .execution_options(yield_per=BATCH)
+            )
             found: dict[tuple[date, int], DailyRollup] = {}
             async for batch in result.scalars().partitions():
                 found.update(((row.day, row.chat_id), row) for row in batch)
             day = days.first
-            while day <= days.last:   # communities x days: small, complete with zeros
+            while day <= days.last:  # communities x days: small, complete with zeros
                 rows = []
                 for chat_id, title in titles.items():
                     row = found.pop((day, chat_id), None)
-                    rows.append([day.isoformat(), chat_id, title,
-                                 *[getattr(row, c) if row is not None
-                                   else (None if c in snapshots else 0) for c in counters]])
+                    rows.append(
+                        [
+                            day.isoformat(),
+                            chat_id,
+                            title,
+                            *[
+                                getattr(row, c)
+                                if row is not None
+                                else (None if c in snapshots else 0)
+                                for c in counters
+                            ],
+                        ]
+                    )
                 spool.write(rows)
                 day += timedelta(days=1)
         except BaseException:

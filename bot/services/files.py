@@ -41,14 +41,17 @@ def check_size(kind: FileKind, size: int) -> None:
         raise FileRejectedError(
             f"{size / 1024 / 1024:.1f} MB is over Telegram's "
             f"{format(round(limit / 1024 / 1024, 1), 'g')} MB limit "
-            f"for a {kind}", size=size, limit=limit)
+            f"for a {kind}",
+            size=size,
+            limit=limit,
+        )
 
 
 async def slices(data: bytes | None, path: Path | None) -> AsyncIterator[bytes]:
     """The file in slices of at most ``CHUNK`` bytes (a path is read a slice at a time)."""
     if data is not None:
         for start in range(0, len(data), CHUNK):
-            yield data[start:start + CHUNK]
+            yield data[start : start + CHUNK]
         return
     assert path is not None
     with Path(path).open("rb") as file:

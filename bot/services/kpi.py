@@ -36,8 +36,9 @@ class KpiPeriod:
         return (self.last - self.first).days + 1
 
     def shifted(self, days: int) -> KpiPeriod:
-        return KpiPeriod(self.kind, self.first - timedelta(days=days),
-                         self.last - timedelta(days=days))
+        return KpiPeriod(
+            self.kind, self.first - timedelta(days=days), self.last - timedelta(days=days)
+        )
 
 
 @dataclass(frozen=True)
@@ -140,8 +141,9 @@ class KpiService:
     def local_day(self, now: datetime) -> date:
         return now.astimezone(self._config.tz).date()
 
-    async def report(self, period: KpiPeriod, now: datetime,
-                     communities: Sequence[CommunityChat] | None = None) -> KpiReport:
+    async def report(
+        self, period: KpiPeriod, now: datetime, communities: Sequence[CommunityChat] | None = None
+    ) -> KpiReport:
         chats = list(communities) if communities is not None else list(self._config.communities)
         has_avg = period.days == 1
         prev = period.shifted(period.days)
@@ -155,25 +157,42 @@ class KpiService:
             current = [per_day[d] for d in _span(period)]
             before = [per_day[d] for d in _span(prev)]
             average = [per_day[d] for d in avg_days] if has_avg else None
-            rows.append(CommunityFigures(
-                chat_id=chat.chat_id, title=chat.title,
-                figures=_community_figures(current, before, average, self._fr_sla),
-                sources=sources.get(chat.chat_id, [])[:TOP_SOURCES],
-                members_reported=next((d.members_reported for d in reversed(current)
-                                       if d.members_reported is not None), None),
-                welcome_waiting=sum(d.welcome.waiting for d in current),
-                auto_answered=sum(d.auto for d in current),
-                escalated=sum(d.escalated for d in current),
-                hooks_triggered=sum(d.hooks for d in current)))
+            rows.append(
+                CommunityFigures(
+                    chat_id=chat.chat_id,
+                    title=chat.title,
+                    figures=_community_figures(current, before, average, self._fr_sla),
+                    sources=sources.get(chat.chat_id, [])[:TOP_SOURCES],
+                    members_reported=next(
+                        (
+                            d.members_reported
+                            for d in reversed(current)
+                            if d.members_reported is not None
+                        ),
+                        None,
+                    ),
+                    welcome_waiting=sum(d.welcome.waiting for d in current),
+                    auto_answered=sum(d.auto for d in current),
+                    escalated=sum(d.escalated for d in current),
+                    hooks_triggered=sum(d.hooks for d in current),
+                )
+            )
         overall = days[GLOBAL_CHAT]
         return KpiReport(
-            period=period, timezone=self._config.timezone, has_avg=has_avg, communities=rows,
-            overall=_overall_figures([overall[d] for d in _span(period)],
-                                     [overall[d] for d in _span(prev)],
-                                     [overall[d] for d in avg_days] if has_avg else None))
+            period=period,
+            timezone=self._config.timezone,
+            has_avg=has_avg,
+            communities=rows,
+            overall=_overall_figures(
+                [overall[d] for d in _span(period)],
+                [overall[d] for d in _span(prev)],
+                [overall[d] for d in avg_days] if has_avg else None,
+            ),
+        )
 
-    async def series(self, first: date, last: date,
-                     communities: Sequence[CommunityChat] | None = None) -> ChartSeries:
+    async def series(
+        self, first: date, last: date, communities: Sequence[CommunityChat] | None = None
+    ) -> ChartSeries:
         """Joins and active members (over the communities) and redemptions per day."""
         chats = list(communities) if communities is not None else list(self._config.communities)
         ids = [c.chat_id for c in chats]
@@ -188,16 +207,20 @@ class KpiService:
             else:
                 joins[row.day] += row.joins
                 active[row.day] += row.active_members
-        return ChartSeries(days=span, joins=[joins[d] for d in span],
-                           active=[active[d] for d in span],
-                           redemptions=[redeemed[d] for d in span])
+        return ChartSeries(
+            days=span,
+            joins=[joins[d] for d in span],
+            active=[active[d] for d in span],
+            redemptions=[redeemed[d] for d in span],
+        )
 
     @property
     def _fr_sla(self) -> float:
         return self._config.first_response.within.total_seconds()
 
-    async def _days(self, chat_ids: list[int], first: date, last: date,
-                    now: datetime) -> dict[int, dict[date, _Day]]:
+    async def _days(
+        self, chat_ids: list[int], first: date, last: date, now: datetime
+    ) -> dict[int, dict[date, _Day]]:
         """Raw figures of every community (and the global row) for each day first..last."""
         tz = self._config.tz
         span = list(_span(KpiPeriod("raw", first, last)))
@@ -224,24 +247,27 @@ class KpiService:
             for d in span:
                 done = kept.get((chat, d))
                 if done is not None:
-                    days[chat][d].welcome = WelcomeCounts(done.welcome_due, done.welcome_in_time,
-                                                          0)
+                    days[chat][d].welcome = WelcomeCounts(done.welcome_due, done.welcome_in_time, 0)
                     days[chat][d].response_times = [int(t) for t in done.response_times]
                     days[chat][d].fr_due = done.questions_due
             live = [d for d in span if (chat, d) not in kept]
             if not live:
                 continue
             live_span = _span(KpiPeriod("live", live[0], live[-1]))
-            bounds = [_day_start(d, tz) for d in live_span] + \
-                [_day_start(live[-1] + timedelta(days=1), tz)]
+            bounds = [_day_start(d, tz) for d in live_span] + [
+                _day_start(live[-1] + timedelta(days=1), tz)
+            ]
             greeted = await self._repo.welcome(chat, bounds, within, now)
             asked = await self._repo.questions(chat, bounds, now)
             for d, counts, questions in zip(live_span, greeted, asked):
                 if (chat, d) in kept:
                     continue
                 day = days[chat][d]
-                day.welcome, day.response_times, day.fr_due = counts, questions.response_times, \
-                    questions.due
+                day.welcome, day.response_times, day.fr_due = (
+                    counts,
+                    questions.response_times,
+                    questions.due,
+                )
                 if d <= settled:
                     await self._repo.settle_day(chat, d, counts, questions, now)
         return days
@@ -293,10 +319,12 @@ def _measure(days: list[_Day], sla: float, *, per_day: bool) -> dict[str, _Measu
     median = _percentile(times, 0.5)
     return {
         "members": snapshot("members"),
-        "joins": total("joins"), "leaves": total("leaves"),
+        "joins": total("joins"),
+        "leaves": total("leaves"),
         "net": _Measured((sum(d.joins for d in days) - sum(d.leaves for d in days)) / n),
         "active": _Measured(sum(d.active for d in days) / len(days)) if days else _Measured(None),
-        "messages": total("messages"), "questions": total("questions"),
+        "messages": total("messages"),
+        "questions": total("questions"),
         "response_median": _Measured(None if median is None else median / 60),
         "response_within": _Measured(within / fr_due if fr_due else None, f"{within}/{fr_due}"),
         "welcome_sla": _Measured(w_in / w_due if w_due else None, f"{w_in}/{w_due}"),
@@ -305,39 +333,68 @@ def _measure(days: list[_Day], sla: float, *, per_day: bool) -> dict[str, _Measu
     }
 
 
-_COMMUNITY_FIGURES = (("members", "count"), ("joins", "count"), ("leaves", "count"),
-                      ("net", "signed"), ("active", "count"), ("messages", "count"),
-                      ("questions", "count"), ("response_median", "minutes"),
-                      ("response_within", "share"), ("welcome_sla", "share"),
-                      ("silent", "count"), ("reactivated", "count"))
+_COMMUNITY_FIGURES = (
+    ("members", "count"),
+    ("joins", "count"),
+    ("leaves", "count"),
+    ("net", "signed"),
+    ("active", "count"),
+    ("messages", "count"),
+    ("questions", "count"),
+    ("response_median", "minutes"),
+    ("response_within", "share"),
+    ("welcome_sla", "share"),
+    ("silent", "count"),
+    ("reactivated", "count"),
+)
 
 
-def _community_figures(current: list[_Day], before: list[_Day], average: list[_Day] | None,
-                       sla: float) -> list[Figure]:
+def _community_figures(
+    current: list[_Day], before: list[_Day], average: list[_Day] | None, sla: float
+) -> list[Figure]:
     now = _measure(current, sla, per_day=False)
     prev = _measure(before, sla, per_day=False)
     avg = _measure(average, sla, per_day=True) if average is not None else None
-    return [Figure(key, now[key].value, prev[key].value, avg[key].value if avg else None,
-                   unit, now[key].detail if unit == "share" else None)
-            for key, unit in _COMMUNITY_FIGURES]
+    return [
+        Figure(
+            key,
+            now[key].value,
+            prev[key].value,
+            avg[key].value if avg else None,
+            unit,
+            now[key].detail if unit == "share" else None,
+        )
+        for key, unit in _COMMUNITY_FIGURES
+    ]
 
 
-def _overall_figures(current: list[_Day], before: list[_Day],
-                     average: list[_Day] | None) -> list[Figure]:
+def _overall_figures(
+    current: list[_Day], before: list[_Day], average: list[_Day] | None
+) -> list[Figure]:
     def measure(days: list[_Day], n: int) -> dict[str, float | None]:
         issued = sum(d.coupons_issued for d in days)
         redeemed = sum(d.coupons_redeemed for d in days)
-        return {"coupons_issued": issued / n, "coupons_redeemed": redeemed / n,
-                "redemption_rate": redeemed / issued if issued else None,
-                "dm_sent": sum(d.dm_sent for d in days) / n,
-                "dm_blocked": sum(d.dm_blocked for d in days) / n}
+        return {
+            "coupons_issued": issued / n,
+            "coupons_redeemed": redeemed / n,
+            "redemption_rate": redeemed / issued if issued else None,
+            "dm_sent": sum(d.dm_sent for d in days) / n,
+            "dm_blocked": sum(d.dm_blocked for d in days) / n,
+        }
 
     now, prev = measure(current, 1), measure(before, 1)
     avg = measure(average, len(average)) if average else None
     units = {"redemption_rate": "share"}
-    return [Figure(key, now[key], prev[key], avg[key] if avg else None, units.get(key, "count"))
-            for key in ("coupons_issued", "coupons_redeemed", "redemption_rate", "dm_sent",
-                        "dm_blocked")]
+    return [
+        Figure(key, now[key], prev[key], avg[key] if avg else None, units.get(key, "count"))
+        for key in (
+            "coupons_issued",
+            "coupons_redeemed",
+            "redemption_rate",
+            "dm_sent",
+            "dm_blocked",
+        )
+    ]
 
 
 def _percentile(sorted_values: list[int], share: float) -> int | None:

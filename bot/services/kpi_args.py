@@ -42,8 +42,9 @@ class KpiRequest:
     communities: list[CommunityChat] | None
 
 
-def parse_kpi_args(args: str | None, communities: Sequence[CommunityChat],
-                   today: date) -> KpiRequest:
+def parse_kpi_args(
+    args: str | None, communities: Sequence[CommunityChat], today: date
+) -> KpiRequest:
     words = (args or "").split()
     if not words:
         return KpiRequest(KpiPeriod("today", today, today), False, None)
@@ -74,7 +75,7 @@ def _period(head: str, today: date) -> KpiPeriod:
         day = date.fromisoformat("-".join(part.zfill(2) for part in head.split("-")))
     except ValueError:
         raise KpiArgsError("usage", head) from None
-    if day > today or day < EARLIEST:   # 0001-01-01 minus a week does not exist
+    if day > today or day < EARLIEST:  # 0001-01-01 minus a week does not exist
         raise KpiArgsError("usage", head)
     kind = "today" if day == today else "yesterday" if day == today - timedelta(days=1) else "day"
     return KpiPeriod(kind, day, day)

@@ -23,8 +23,12 @@ def render_chart(series: ChartSeries) -> bytes:
     draw = ImageDraw.Draw(image)
     font = _font()
     if series.days:
-        draw.text((_MARGIN_LEFT, 24), f"{series.days[0].isoformat()} - "
-                  f"{series.days[-1].isoformat()}", fill=_TEXT, font=font)
+        draw.text(
+            (_MARGIN_LEFT, 24),
+            f"{series.days[0].isoformat()} - {series.days[-1].isoformat()}",
+            fill=_TEXT,
+            font=font,
+        )
     values = {"joins": series.joins, "active": series.active, "redemptions": series.redemptions}
     top = max([1, *series.joins, *series.active, *series.redemptions])
     step = _nice_step(top)
@@ -62,8 +66,8 @@ def render_chart(series: ChartSeries) -> bytes:
 
 def _font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     try:
-        return ImageFont.load_default(size=15)   # the bundled scalable font (FreeType)
-    except (OSError, TypeError):   # Pillow built without FreeType: the bitmap font
+        return ImageFont.load_default(size=15)  # the bundled scalable font (FreeType)
+    except (OSError, TypeError):  # Pillow built without FreeType: the bitmap font
         return ImageFont.load_default()
 
 

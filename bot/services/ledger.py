@@ -36,8 +36,12 @@ class LedgerService:
 
     async def seen(self, person: Person, now: datetime) -> Member:
         member, _ = await self._members.get_or_create(
-            person.id, first_name=person.first_name, username=person.username,
-            language_code=person.language_code, now=now)
+            person.id,
+            first_name=person.first_name,
+            username=person.username,
+            language_code=person.language_code,
+            now=now,
+        )
         return member
 
     async def record_start(self, person: Person, payload: StartPayload, now: datetime) -> Member:
@@ -51,29 +55,40 @@ class LedgerService:
             member.source, member.source_kind = payload.source, "deeplink"
         return member
 
-    async def record_join_request(self, person: Person, invite_link: str | None,
-                                  now: datetime) -> Member:
+    async def record_join_request(
+        self, person: Person, invite_link: str | None, now: datetime
+    ) -> Member:
         member = await self.seen(person, now)
-        member.dm_allowed = True   # a member who blocked the bot stays unreachable, though
+        member.dm_allowed = True  # a member who blocked the bot stays unreachable, though
         if member.source is None:
             member.source = (invite_link or "join_request")[:64]
             member.source_kind = "invite_link" if invite_link else "join_request"
         return member
 
-    async def record_join(self, chat_id: int, person: Person, *, invite_link: str | None,
-                          via_join_request: bool, now: datetime,
-                          at: datetime | None = None) -> Membership | None:
+    async def record_join(
+        self,
+        chat_id: int,
+        person: Person,
+        *,
+        invite_link: str | None,
+        via_join_request: bool,
+        now: datetime,
+        at: datetime | None = None,
+    ) -> Membership | None:
         """A new stint in ``chat_id`` that began at ``at`` (Telegram's event time: downtime
         shows in the welcome SLA); ``None`` for a report of a join already known (Telegram
         sends a service message and a chat_member update) or older than a leave already seen
         (updates are handled side by side and may finish out of order)."""
         at = at or now
-        member = await self.seen(person, now)   # locks the member: reports take turns
+        member = await self.seen(person, now)  # locks the member: reports take turns
         last = await self._stints.last_stint(chat_id, person.id)
         if last is not None and last.left_at is None:
             last.via_join_request = last.via_join_request or via_join_request
-            if invite_link and last.invite_link is None and \
-                    abs((at - last.joined_at).total_seconds()) < SAME_JOIN:
+            if (
+                invite_link
+                and last.invite_link is None
+                and abs((at - last.joined_at).total_seconds()) < SAME_JOIN
+            ):
                 last.invite_link = invite_link[:128]
                 self._source_from_link(member, invite_link)
             return None
@@ -81,36 +96,54 @@ class LedgerService:
             return None
         if invite_link:
             self._source_from_link(member, invite_link)
-        stint = await self._stints.add(Membership(
-            chat_id=chat_id, user_id=person.id, joined_at=at, invite_link=(invite_link or None)
-            and invite_link[:128], via_join_request=via_join_request))
+        stint = await self._stints.add(
+            Membership(
+                chat_id=chat_id,
+                user_id=person.id,
+                joined_at=at,
+                invite_link=(invite_link or None) and invite_link[:128],
+                via_join_request=via_join_request,
+            )
+        )
         await self._rollups.add(chat_id, self.local_day(at), joins=1)
         await self._kpi.stint_opened(chat_id, self.local_day(at), member.source or "unknown")
         return stint
 
-    async def record_leave(self, chat_id: int, person: Person, now: datetime,
-                           at: datetime | None = None) -> bool:
+    async def record_leave(
+        self, chat_id: int, person: Person, now: datetime, at: datetime | None = None
+    ) -> bool:
         """Closes the member's stint at ``at``; ``False`` for a second report of a leave. A
         leave of someone the bot never saw join (in the group before the bot came, or whose
         join is still being handled) is counted too, and remembered as a closed stint so that
         a late report of the join is not taken for a new one."""
         at = at or now
-        await self.seen(person, now)   # locks the member: the reports take turns
+        await self.seen(person, now)  # locks the member: the reports take turns
         last = await self._stints.last_stint(chat_id, person.id)
         if last is not None and last.left_at is None:
             last.left_at = max(at, last.joined_at)
             await self._kpi.stint_closed(chat_id, self.local_day(last.left_at))
-        elif last is not None and last.left_at is not None and last.left_at >= at - \
-                timedelta(seconds=SAME_JOIN):
+        elif (
+            last is not None
+            and last.left_at is not None
+            and last.left_at >= at - timedelta(seconds=SAME_JOIN)
+        ):
             return False
         else:
-            await self._stints.add(Membership(chat_id=chat_id, user_id=person.id, joined_at=at,
-                                              left_at=at, via_join_request=False))
+            await self._stints.add(
+                Membership(
+                    chat_id=chat_id,
+                    user_id=person.id,
+                    joined_at=at,
+                    left_at=at,
+                    via_join_request=False,
+                )
+            )
         await self._rollups.add(chat_id, self.local_day(at), leaves=1)
         return True
 
-    async def record_message(self, chat_id: int, person: Person, now: datetime,
-                             at: datetime | None = None) -> datetime | None:
+    async def record_message(
+        self, chat_id: int, person: Person, now: datetime, at: datetime | None = None
+    ) -> datetime | None:
         """Counts a member's message (never its text) on the day it was sent, and their
         last-seen time; returns the last-seen time before this message."""
         at = at or now

@@ -49,8 +49,14 @@ class PassResult:
 
 
 class LifecycleService:
-    def __init__(self, session: AsyncSession, config: CommunityConfig, engine: SopEngine,
-                 messenger: Messenger, coupons: CouponService) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        config: CommunityConfig,
+        engine: SopEngine,
+        messenger: Messenger,
+        coupons: CouponService,
+    ) -> None:
         self._config = config
         self._engine = engine
         self._messenger = messenger
@@ -63,8 +69,9 @@ class LifecycleService:
 
     # -- on each community message -------------------------------------------------------------
 
-    async def on_message(self, message: GroupMessage, now: datetime, *,
-                         seen_before: datetime | None = None) -> None:
+    async def on_message(
+        self, message: GroupMessage, now: datetime, *, seen_before: datetime | None = None
+    ) -> None:
         """The author is active (reactivated when they were silent or churned); the
         interests their words show become tags. The text is looked at, never stored.
 
@@ -72,13 +79,13 @@ class LifecycleService:
         this one they are active already (that message made them so), and the stage is not
         even read — the common case costs no query."""
         user_id, at = message.person.id, message.sent_at or now
-        recent = seen_before is not None and \
-            seen_before > at - self._config.tags.lifecycle.silent
+        recent = seen_before is not None and seen_before > at - self._config.tags.lifecycle.silent
         stage = "active" if recent else await self._stages.stage_of(user_id)
         if stage != "active":
             back = stage in ("silent", "churned")
-            moved = await self._stages.move(user_id, stage, "active", at,
-                                            "reactivated" if back else "message")
+            moved = await self._stages.move(
+                user_id, stage, "active", at, "reactivated" if back else "message"
+            )
             if moved and back:
                 await self._rollups.add(message.chat_id, self.local_day(at), reactivated=1)
         if message.text and not message.from_operator:
@@ -104,8 +111,9 @@ class LifecycleService:
         if now < self.pass_time(day) or not await self._stages.claim(PASS, day, now):
             return None
         lifecycle = self._config.tags.lifecycle
-        moved = await self._stages.apply_stages(now, new=lifecycle.new, silent=lifecycle.silent,
-                                                churned=lifecycle.churned)
+        moved = await self._stages.apply_stages(
+            now, new=lifecycle.new, silent=lifecycle.silent, churned=lifecycle.churned
+        )
         rules = {}
         for rule in self._config.tags.rules:
             since = since_day = None
@@ -113,7 +121,8 @@ class LifecycleService:
                 since = now - timedelta(days=rule.days)
                 since_day = day - timedelta(days=rule.days - 1)
             rules[rule.tag] = await self._stages.apply_rule(
-                rule.tag, rule.metric, rule.at_least, since, since_day, now)
+                rule.tag, rule.metric, rule.at_least, since, since_day, now
+            )
         silent = await self._stages.snapshot_silent(self._config.community_ids, day)
         await self._stages.record(PASS, day, moved=moved)
         log.info("lifecycle pass %s: %d members moved, rules %s", day, moved, rules)
@@ -128,11 +137,15 @@ class LifecycleService:
         winback = self._config.winback
         if winback is None or not winback.enabled or already >= winback.daily_limit:
             return 0
-        within = None if winback.segment is None else \
-            self._segments.user_ids(winback.segment, now)
+        within = None if winback.segment is None else self._segments.user_ids(winback.segment, now)
         candidates = await self._stages.winback_candidates(
-            now, after=winback.after, caps=winback.caps.by_tier(), other=winback.caps.other,
-            within=within, limit=min(WINBACK_BATCH, winback.daily_limit - already))
+            now,
+            after=winback.after,
+            caps=winback.caps.by_tier(),
+            other=winback.caps.other,
+            within=within,
+            limit=min(WINBACK_BATCH, winback.daily_limit - already),
+        )
         spec = self._config.coupons[winback.coupon]
         day = self.local_day(now)
         due = self._engine.dm_time(now)
@@ -142,8 +155,9 @@ class LifecycleService:
             if member is None:
                 continue
             try:
-                coupon = await self._coupons.issue(user_id, winback.coupon, issued_by="winback",
-                                                   now=now)
+                coupon = await self._coupons.issue(
+                    user_id, winback.coupon, issued_by="winback", now=now
+                )
             except CouponCapReachedError:
                 # nothing worth sending to this one; the cap clock restarts all the same
                 await self._stages.mark_winback(user_id, now)
@@ -152,14 +166,26 @@ class LifecycleService:
                 log.warning("win-back stopped for today: %s", error.reason)
                 await self._tell_team(day, error.reason, now)
                 break
-            context = {"name": member.first_name, "coupon": {
-                "code": coupon.code, "title": spec.title, "discount": spec.discount,
-                "expires": coupon.expires_at.astimezone(self._config.tz).strftime("%Y-%m-%d")}}
+            context = {
+                "name": member.first_name,
+                "coupon": {
+                    "code": coupon.code,
+                    "title": spec.title,
+                    "discount": spec.discount,
+                    "expires": coupon.expires_at.astimezone(self._config.tz).strftime("%Y-%m-%d"),
+                },
+            }
             await self._messenger.send(
-                key=f"winback:{user_id}:{day.isoformat()}", chat_id=user_id,
-                chat_kind="private", purpose="winback", template=winback.template,
+                key=f"winback:{user_id}:{day.isoformat()}",
+                chat_id=user_id,
+                chat_kind="private",
+                purpose="winback",
+                template=winback.template,
                 locale=self._messenger.renderer.locale_for(member.language_code),
-                context=context, now=now, due_at=due)
+                context=context,
+                now=now,
+                due_at=due,
+            )
             await self._stages.mark_winback(user_id, now)
             queued += 1
         await self._stages.record(PASS, day, winback=queued)
@@ -170,9 +196,15 @@ class LifecycleService:
         if team_chat is None:
             return
         await self._messenger.send(
-            key=f"team:winback-stopped:{day.isoformat()}", chat_id=team_chat, chat_kind="group",
-            purpose="team", template="winback_stopped",
-            locale=self._messenger.renderer.default_locale, context={"reason": reason}, now=now)
+            key=f"team:winback-stopped:{day.isoformat()}",
+            chat_id=team_chat,
+            chat_kind="group",
+            purpose="team",
+            template="winback_stopped",
+            locale=self._messenger.renderer.default_locale,
+            context={"reason": reason},
+            now=now,
+        )
 
     def local_day(self, at: datetime) -> date:
         return at.astimezone(self._config.tz).date()

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.ids import parse_user_id
 from bot.config import CommunityConfig
 from bot.db.models import ActivityDaily, Coupon, Member, Membership
 from bot.db.models.tags import MemberStage
 from bot.db.repositories import TagRepository
+from bot.ids import parse_user_id
 from bot.services.dto import Origin, Person
 from bot.services.team import TeamService
 
@@ -38,8 +38,9 @@ class MemberViewService:
         self._session = session
         self._config = config
 
-    async def answer(self, team: TeamService, origin: Origin, person: Person, args: str | None,
-                     now: datetime) -> None:
+    async def answer(
+        self, team: TeamService, origin: Origin, person: Person, args: str | None, now: datetime
+    ) -> None:
         target = parse_target(args)
         if target is None:
             await team.answer_usage(origin, person, USAGE, now)
@@ -56,8 +57,11 @@ class MemberViewService:
         if kind == "id":
             return await self._session.get(Member, value)
         result = await self._session.execute(
-            select(Member).where(func.lower(Member.username) == value)
-            .order_by(Member.last_seen_at.desc().nulls_last()).limit(1))
+            select(Member)
+            .where(func.lower(Member.username) == value)
+            .order_by(Member.last_seen_at.desc().nulls_last())
+            .limit(1)
+        )
         return result.scalars().first()
 
     async def profile(self, member: Member, now: datetime) -> dict[str, Any]:
@@ -66,43 +70,81 @@ class MemberViewService:
         stage = await self._session.get(MemberStage, uid)
         tags = await TagRepository(self._session).of(uid)
         events = await TagRepository(self._session).history(uid, limit=MOST_EVENTS)
-        coupons = (await self._session.execute(
-            select(Coupon).where(Coupon.user_id == uid)
-            .order_by(Coupon.issued_at.desc()).limit(MOST_COUPONS + 1))).scalars().all()
-        coupon_total = (await self._session.execute(
-            select(func.count()).select_from(Coupon).where(Coupon.user_id == uid))).scalar_one()
-        stints = (await self._session.execute(
-            select(Membership).where(Membership.user_id == uid)
-            .order_by(Membership.joined_at.desc()).limit(MOST_STINTS + 1))).scalars().all()
+        coupons = (
+            (
+                await self._session.execute(
+                    select(Coupon)
+                    .where(Coupon.user_id == uid)
+                    .order_by(Coupon.issued_at.desc())
+                    .limit(MOST_COUPONS + 1)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        coupon_total = (
+            await self._session.execute(
+                select(func.count()).select_from(Coupon).where(Coupon.user_id == uid)
+            )
+        ).scalar_one()
+        stints = (
+            (
+                await self._session.execute(
+                    select(Membership)
+                    .where(Membership.user_id == uid)
+                    .order_by(Membership.joined_at.desc())
+                    .limit(MOST_STINTS + 1)
+                )
+            )
+            .scalars()
+            .all()
+        )
         today = now.astimezone(self._config.tz).date()
         activity = {}
         for days in (7, 30):
             since = today - timedelta(days=days - 1)
-            activity[days] = int((await self._session.execute(
-                select(func.coalesce(func.sum(ActivityDaily.messages), 0))
-                .where(ActivityDaily.user_id == uid, ActivityDaily.day >= since))).scalar_one())
-        last_day = (await self._session.execute(
-            select(func.max(ActivityDaily.day)).where(ActivityDaily.user_id == uid)
-        )).scalar_one_or_none()
+            activity[days] = int(
+                (
+                    await self._session.execute(
+                        select(func.coalesce(func.sum(ActivityDaily.messages), 0)).where(
+                            ActivityDaily.user_id == uid, ActivityDaily.day >= since
+                        )
+                    )
+                ).scalar_one()
+            )
+        last_day = (
+            await self._session.execute(
+                select(func.max(ActivityDaily.day)).where(ActivityDaily.user_id == uid)
+            )
+        ).scalar_one_or_none()
         return {
-            "id": uid, "name": member.first_name, "username": member.username,
-            "language": member.language_code, "source": member.source,
+            "id": uid,
+            "name": member.first_name,
+            "username": member.username,
+            "language": member.language_code,
+            "source": member.source,
             "source_kind": member.source_kind,
             "first_seen": self._when(member.first_seen_at),
-            "started": self._when(member.started_at), "last_seen": self._when(member.last_seen_at),
-            "dm_allowed": member.dm_allowed, "blocked_since": self._when(member.unreachable_at),
+            "started": self._when(member.started_at),
+            "last_seen": self._when(member.last_seen_at),
+            "dm_allowed": member.dm_allowed,
+            "blocked_since": self._when(member.unreachable_at),
             "stage": stage.stage if stage else None,
             "stage_since": self._when(stage.since) if stage else None,
             "stints": [self._stint(s) for s in stints[:MOST_STINTS]],
             "more_stints": max(0, len(stints) - MOST_STINTS),
-            "tags": [{"tag": tag, "at": self._when(at), "by": by} for tag, at, by in
-                     tags[:MOST_TAGS]],
+            "tags": [
+                {"tag": tag, "at": self._when(at), "by": by} for tag, at, by in tags[:MOST_TAGS]
+            ],
             "more_tags": max(0, len(tags) - MOST_TAGS),
-            "events": [{"tag": e.tag, "action": e.action, "at": self._when(e.at), "by": e.by}
-                       for e in events],
+            "events": [
+                {"tag": e.tag, "action": e.action, "at": self._when(e.at), "by": e.by}
+                for e in events
+            ],
             "coupons": [self._coupon(c, now) for c in coupons[:MOST_COUPONS]],
             "more_coupons": max(0, int(coupon_total) - MOST_COUPONS),
-            "messages_7d": activity[7], "messages_30d": activity[30],
+            "messages_7d": activity[7],
+            "messages_30d": activity[30],
             "last_active": last_day.isoformat() if last_day else None,
         }
 
@@ -110,11 +152,17 @@ class MemberViewService:
         return at.astimezone(self._config.tz).strftime("%Y-%m-%d %H:%M") if at else None
 
     def _stint(self, stint: Membership) -> dict[str, Any]:
-        title = next((c.title for c in self._config.communities if c.chat_id == stint.chat_id),
-                     str(stint.chat_id))
-        return {"community": title, "joined": self._when(stint.joined_at),
-                "left": self._when(stint.left_at), "via_request": stint.via_join_request,
-                "link": stint.invite_link}
+        title = next(
+            (c.title for c in self._config.communities if c.chat_id == stint.chat_id),
+            str(stint.chat_id),
+        )
+        return {
+            "community": title,
+            "joined": self._when(stint.joined_at),
+            "left": self._when(stint.left_at),
+            "via_request": stint.via_join_request,
+            "link": stint.invite_link,
+        }
 
     def _coupon(self, coupon: Coupon, now: datetime) -> dict[str, Any]:
         if coupon.redeemed_at is not None:
@@ -124,6 +172,11 @@ class MemberViewService:
         else:
             status, at = "valid", coupon.expires_at
         # the code itself is a bearer secret: only its first group is shown
-        return {"campaign": coupon.campaign, "code_hint": coupon.code[:5] + "…",
-                "issued": self._when(coupon.issued_at), "issued_by": coupon.issued_by,
-                "status": status, "at": self._when(at)}
+        return {
+            "campaign": coupon.campaign,
+            "code_hint": coupon.code[:5] + "…",
+            "issued": self._when(coupon.issued_at),
+            "issued_by": coupon.issued_by,
+            "status": status,
+            "at": self._when(at),
+        }

@@ -51,10 +51,22 @@ class Messenger:
     def renderer(self) -> Renderer:
         return self._renderer
 
-    async def send(self, *, key: str, chat_id: int, chat_kind: str, purpose: str, template: str,
-                   locale: str, context: Mapping[str, Any], now: datetime,
-                   reply_markup: dict[str, Any] | None = None, reply_to: int | None = None,
-                   due_at: datetime | None = None, then: Call | None = None) -> int | None:
+    async def send(
+        self,
+        *,
+        key: str,
+        chat_id: int,
+        chat_kind: str,
+        purpose: str,
+        template: str,
+        locale: str,
+        context: Mapping[str, Any],
+        now: datetime,
+        reply_markup: dict[str, Any] | None = None,
+        reply_to: int | None = None,
+        due_at: datetime | None = None,
+        then: Call | None = None,
+    ) -> int | None:
         """Queues ``template`` rendered for ``chat_id``; ``None`` when already queued under
         ``key`` or when the template failed (logged, and the team told once)."""
         try:
@@ -63,25 +75,50 @@ class Messenger:
             log.error("template %s (%s) failed for %s: %s", template, locale, purpose, error.reason)
             await self.notify_template_failure(error, now)
             return None
-        payload: dict[str, Any] = {"text": text, "parse_mode": "HTML",
-                                   "link_preview_options": {"is_disabled": True}}
+        payload: dict[str, Any] = {
+            "text": text,
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": True},
+        }
         if reply_markup is not None:
             payload["reply_markup"] = reply_markup
         if reply_to is not None:
-            payload["reply_parameters"] = {"message_id": reply_to,
-                                           "allow_sending_without_reply": True}
-        if then is not None:   # made by the delivery loop once this message is settled
+            payload["reply_parameters"] = {
+                "message_id": reply_to,
+                "allow_sending_without_reply": True,
+            }
+        if then is not None:  # made by the delivery loop once this message is settled
             payload["_then"] = asdict(then)
-        payload["_template"] = template   # for the team notice should Telegram refuse it
-        return await self._outbox.enqueue(key=key, chat_id=chat_id, chat_kind=chat_kind,
-                                          purpose=purpose, payload=payload, now=now, due_at=due_at)
+        payload["_template"] = template  # for the team notice should Telegram refuse it
+        return await self._outbox.enqueue(
+            key=key,
+            chat_id=chat_id,
+            chat_kind=chat_kind,
+            purpose=purpose,
+            payload=payload,
+            now=now,
+            due_at=due_at,
+        )
 
-    async def send_file(self, *, key: str, chat_id: int, chat_kind: str, purpose: str,
-                        kind: FileKind, filename: str, now: datetime, data: bytes | None = None,
-                        path: Path | None = None, caption_template: str | None = None,
-                        locale: str | None = None, context: Mapping[str, Any] | None = None,
-                        reply_to: int | None = None, reply_markup: dict[str, Any] | None = None,
-                        due_at: datetime | None = None) -> int | None:
+    async def send_file(
+        self,
+        *,
+        key: str,
+        chat_id: int,
+        chat_kind: str,
+        purpose: str,
+        kind: FileKind,
+        filename: str,
+        now: datetime,
+        data: bytes | None = None,
+        path: Path | None = None,
+        caption_template: str | None = None,
+        locale: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        reply_to: int | None = None,
+        reply_markup: dict[str, Any] | None = None,
+        due_at: datetime | None = None,
+    ) -> int | None:
         """Queues a document or photo (``data``, or the file at ``path``, copied now) with an
         optional caption rendered from ``caption_template``. The bytes are stored in the
         database in the same transaction as the outbox row, so a crash before delivery loses
@@ -95,8 +132,9 @@ class Messenger:
             try:
                 caption = self._renderer.render(caption_template, locale, context or {})
                 if visible_length(caption) > MAX_CAPTION:
-                    raise TemplateRenderError(caption_template, f"a caption over {MAX_CAPTION} "
-                                                                "characters")
+                    raise TemplateRenderError(
+                        caption_template, f"a caption over {MAX_CAPTION} characters"
+                    )
             except TemplateRenderError as error:
                 log.error("caption %s failed for %s: %s", caption_template, purpose, error.reason)
                 await self.notify_template_failure(error, now)
@@ -106,16 +144,26 @@ class Messenger:
         if reply_markup is not None:
             payload["reply_markup"] = reply_markup
         if reply_to is not None:
-            payload["reply_parameters"] = {"message_id": reply_to,
-                                           "allow_sending_without_reply": True}
+            payload["reply_parameters"] = {
+                "message_id": reply_to,
+                "allow_sending_without_reply": True,
+            }
         ref = secrets.token_hex(16)
         payload["_file"] = {"ref": ref, "kind": kind, "filename": filename}
-        row_id = await self._outbox.enqueue(key=key, chat_id=chat_id, chat_kind=chat_kind,
-                                            purpose=purpose, payload=payload, now=now,
-                                            due_at=due_at, method=METHODS[kind])
+        row_id = await self._outbox.enqueue(
+            key=key,
+            chat_id=chat_id,
+            chat_kind=chat_kind,
+            purpose=purpose,
+            payload=payload,
+            now=now,
+            due_at=due_at,
+            method=METHODS[kind],
+        )
         if row_id is not None:
-            await self._files.store(ref=ref, outbox_id=row_id, filename=filename,
-                                    slices=slices(data, path), now=now)
+            await self._files.store(
+                ref=ref, outbox_id=row_id, filename=filename, slices=slices(data, path), now=now
+            )
         return row_id
 
     def label(self, template: str, locale: str, *, fallback: str) -> str:
@@ -128,9 +176,15 @@ class Messenger:
 
     async def call(self, call: Call, now: datetime) -> int | None:
         """Queues a Bot API call that is not a rendered message."""
-        return await self._outbox.enqueue(key=call.key, chat_id=call.chat_id,
-                                          chat_kind=call.chat_kind, purpose=call.purpose,
-                                          payload=call.payload, now=now, method=call.method)
+        return await self._outbox.enqueue(
+            key=call.key,
+            chat_id=call.chat_id,
+            chat_kind=call.chat_kind,
+            purpose=call.purpose,
+            payload=call.payload,
+            now=now,
+            method=call.method,
+        )
 
     async def notify_template_failure(self, error: TemplateRenderError, now: datetime) -> None:
         team_chat = self._config.team.chat
@@ -139,7 +193,15 @@ class Messenger:
         # once per template and day: the team hears of it, the chat is not flooded
         day = now.astimezone(self._config.tz).date().isoformat()
         key = f"team:template-failed:{error.template}:{day}"
-        text = (f"⚠️ Template <b>{html.escape(error.template)}</b> could not be used; "
-                f"nothing was sent with it.\n<code>{html.escape(error.reason[:500])}</code>")
-        await self._outbox.enqueue(key=key, chat_id=team_chat, chat_kind="group", purpose="team",
-                                   payload={"text": text, "parse_mode": "HTML"}, now=now)
+        text = (
+            f"⚠️ Template <b>{html.escape(error.template)}</b> could not be used; "
+            f"nothing was sent with it.\n<code>{html.escape(error.reason[:500])}</code>"
+        )
+        await self._outbox.enqueue(
+            key=key,
+            chat_id=team_chat,
+            chat_kind="group",
+            purpose="team",
+            payload={"text": text, "parse_mode": "HTML"},
+            now=now,
+        )

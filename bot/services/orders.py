@@ -13,17 +13,21 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.ids import parse_user_id
 from bot.config import CommunityConfig
 from bot.db.repositories import CouponRepository
 from bot.db.repositories.growth import OrderRepository
 from bot.errors import SopbotError
-from bot.services.coupons import (CouponNotOwnedError, CouponRedeemError, CouponService,
-                                  normalize_code)
+from bot.ids import parse_user_id
+from bot.services.coupons import (
+    CouponNotOwnedError,
+    CouponRedeemError,
+    CouponService,
+    normalize_code,
+)
 
 log = logging.getLogger(__name__)
 
-_ORDER_ID = re.compile(r"^[\x21-\x7e]{1,64}$")   # printable ASCII, no spaces
+_ORDER_ID = re.compile(r"^[\x21-\x7e]{1,64}$")  # printable ASCII, no spaces
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 #: an amount this large is a typo (or an attack), not an order
 MAX_MINOR = 10**13
@@ -88,20 +92,22 @@ class _Exact:
 def _exact(value: object, field: str, example: str) -> _Exact:
     """``value`` (a JSON number read as :class:`Decimal`, an int, a float or text) checked for
     size before anything is converted; :class:`OrderInputError` naming ``field`` otherwise."""
-    if isinstance(value, int) and abs(value) >= 10 ** MAX_DIGITS:
+    if isinstance(value, int) and abs(value) >= 10**MAX_DIGITS:
         raise OrderInputError(f"{field}: out of range (a number of {value.bit_length()} bits)")
     if isinstance(value, Decimal):
         number = value
     else:
         text = str(value).strip()
         if len(text) > MAX_NUMBER_TEXT:
-            raise OrderInputError(f"{field}: expected a number like {example} "
-                                  f"(got {len(text)} characters)")
+            raise OrderInputError(
+                f"{field}: expected a number like {example} (got {len(text)} characters)"
+            )
         try:
             number = Decimal(text)
         except InvalidOperation:
-            raise OrderInputError(f"{field}: expected a number like {example} "
-                                  f"(got {text[:20]!r})") from None
+            raise OrderInputError(
+                f"{field}: expected a number like {example} (got {text[:20]!r})"
+            ) from None
     if not number.is_finite():
         raise OrderInputError(f"{field}: expected a finite number like {example}")
     sign, digits, exponent = number.as_tuple()
@@ -113,9 +119,12 @@ def _exact(value: object, field: str, example: str) -> _Exact:
         raise OrderInputError(f"{field}: out of range (a number of {significant} digits)")
     coefficient = int("".join(map(str, digits[:significant])))
     shown = str(number) if len(digits) <= MAX_DIGITS else f"{len(digits)} digits"
-    return _Exact(negative=bool(sign) and coefficient != 0, coefficient=coefficient,
-                  exponent=exponent + len(digits) - significant if coefficient else 0,
-                  shown=shown[:40])
+    return _Exact(
+        negative=bool(sign) and coefficient != 0,
+        coefficient=coefficient,
+        exponent=exponent + len(digits) - significant if coefficient else 0,
+        shown=shown[:40],
+    )
 
 
 def parse_amount(value: object) -> int:
@@ -135,7 +144,7 @@ def parse_amount(value: object) -> int:
         raise OrderInputError(f"amount: must not be negative (got {amount.shown})")
     if amount.digits + 2 > len(str(MAX_MINOR)):
         raise OrderInputError(f"amount: {amount.shown} is too large")
-    minor = amount.coefficient * 10 ** (amount.exponent + 2)   # exponent + 2 <= 14 here
+    minor = amount.coefficient * 10 ** (amount.exponent + 2)  # exponent + 2 <= 14 here
     if minor > MAX_MINOR:
         raise OrderInputError(f"amount: {amount.shown} is too large")
     return minor
@@ -145,16 +154,22 @@ def _unix_time(value: object) -> datetime:
     """Unix seconds (a fraction is dropped), bounded before any conversion."""
     seconds = _exact(value, "time", "1763618580")
     if seconds.negative or seconds.digits > len(str(MAX_UNIX_TIME)):
-        raise OrderInputError(f"time: {seconds.shown} is not a usable Unix time "
-                              f"(0 to {MAX_UNIX_TIME})")
+        raise OrderInputError(
+            f"time: {seconds.shown} is not a usable Unix time (0 to {MAX_UNIX_TIME})"
+        )
     if seconds.coefficient != 0 and seconds.digits <= 0:
-        raise OrderInputError(f"time: {seconds.shown} is under one second after 1970, "
-                              "not a usable Unix time")
-    whole = seconds.coefficient * 10 ** seconds.exponent if seconds.exponent >= 0 \
-        else seconds.coefficient // 10 ** -seconds.exponent   # -exponent < MAX_DIGITS here
+        raise OrderInputError(
+            f"time: {seconds.shown} is under one second after 1970, not a usable Unix time"
+        )
+    whole = (
+        seconds.coefficient * 10**seconds.exponent
+        if seconds.exponent >= 0
+        else seconds.coefficient // 10**-seconds.exponent
+    )  # -exponent < MAX_DIGITS here
     if whole > MAX_UNIX_TIME:
-        raise OrderInputError(f"time: {seconds.shown} is not a usable Unix time "
-                              f"(0 to {MAX_UNIX_TIME})")
+        raise OrderInputError(
+            f"time: {seconds.shown} is not a usable Unix time (0 to {MAX_UNIX_TIME})"
+        )
     try:
         return datetime.fromtimestamp(whole, UTC)
     except (OverflowError, ValueError, OSError):
@@ -170,16 +185,16 @@ def parse_time(value: object, tz: ZoneInfo) -> datetime:
         return _unix_time(value)
     text = str(value).strip()
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z")
-                                        else text)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     except ValueError:
-        raise OrderInputError(f"time: expected ISO 8601 like 2026-11-20T14:03:00+08:00 "
-                              f"(got {text[:40]!r})") from None
+        raise OrderInputError(
+            f"time: expected ISO 8601 like 2026-11-20T14:03:00+08:00 (got {text[:40]!r})"
+        ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     try:
         return parsed.astimezone(UTC)
-    except OverflowError:   # 0001-01-01 east of UTC, 9999-12-31 west of it
+    except OverflowError:  # 0001-01-01 east of UTC, 9999-12-31 west of it
         raise OrderInputError(f"time: out of range (got {text[:40]!r})") from None
 
 
@@ -198,8 +213,11 @@ def parse_member(value: object) -> int | None:
 def parse_order(fields: dict[str, Any], tz: ZoneInfo) -> OrderInput:
     """Validates one order given as a mapping (a JSON object or a CSV row)."""
     order_id = fields.get("order_id")
-    if not isinstance(order_id, (str, int)) or isinstance(order_id, bool) or \
-            not _ORDER_ID.match(str(order_id).strip()):
+    if (
+        not isinstance(order_id, (str, int))
+        or isinstance(order_id, bool)
+        or not _ORDER_ID.match(str(order_id).strip())
+    ):
         raise OrderInputError("order_id: required, 1-64 printable characters without spaces")
     member_id = parse_member(fields.get("member_id"))
     coupon_raw = fields.get("coupon")
@@ -221,9 +239,14 @@ def parse_order(fields: dict[str, Any], tz: ZoneInfo) -> OrderInput:
         currency = currency.strip().upper()
     else:
         currency = None
-    return OrderInput(order_id=str(order_id).strip(), amount_minor=parse_amount(fields["amount"]),
-                      ordered_at=parse_time(fields["time"], tz), member_id=member_id,
-                      coupon=coupon, currency=currency)
+    return OrderInput(
+        order_id=str(order_id).strip(),
+        amount_minor=parse_amount(fields["amount"]),
+        ordered_at=parse_time(fields["time"], tz),
+        member_id=member_id,
+        coupon=coupon,
+        currency=currency,
+    )
 
 
 class OrderService:
@@ -244,10 +267,15 @@ class OrderService:
         # written first: a second writer (an import beside the bot on SQLite) then waits for
         # this transaction instead of failing on a snapshot read before it
         added = await self._orders.add_new(
-            order_id=order.order_id, user_id=order.member_id,
+            order_id=order.order_id,
+            user_id=order.member_id,
             coupon_code=canonical or (order.coupon[:32] if order.coupon else None),
-            amount_minor=order.amount_minor, currency=order.currency,
-            ordered_at=order.ordered_at, received_at=now, via=via)
+            amount_minor=order.amount_minor,
+            currency=order.currency,
+            ordered_at=order.ordered_at,
+            received_at=now,
+            via=via,
+        )
         if not added:
             return OrderOutcome(order.order_id, "duplicate")
         user_id = order.member_id
@@ -259,16 +287,24 @@ class OrderService:
         if order.coupon is None:
             return OrderOutcome(order.order_id, "recorded", user_id)
         try:
-            await self._coupons.redeem(order.coupon, now, via=via, order_id=order.order_id,
-                                       owner=order.member_id)
+            await self._coupons.redeem(
+                order.coupon, now, via=via, order_id=order.order_id, owner=order.member_id
+            )
         except CouponNotOwnedError as error:
             await self._orders.flag(order.order_id, FLAG_COUPON_NOT_OWNER)
-            log.warning("orders: %s names buyer %d with a coupon issued to member %d: not "
-                        "redeemed, flagged %s", order.order_id, error.buyer, error.owner,
-                        FLAG_COUPON_NOT_OWNER)
-            return OrderOutcome(order.order_id, "recorded", user_id, coupon=error.kind,
-                                coupon_detail=error.reason)
+            log.warning(
+                "orders: %s names buyer %d with a coupon issued to member %d: not "
+                "redeemed, flagged %s",
+                order.order_id,
+                error.buyer,
+                error.owner,
+                FLAG_COUPON_NOT_OWNER,
+            )
+            return OrderOutcome(
+                order.order_id, "recorded", user_id, coupon=error.kind, coupon_detail=error.reason
+            )
         except CouponRedeemError as error:
-            return OrderOutcome(order.order_id, "recorded", user_id, coupon=error.kind,
-                                coupon_detail=error.reason)
+            return OrderOutcome(
+                order.order_id, "recorded", user_id, coupon=error.kind, coupon_detail=error.reason
+            )
         return OrderOutcome(order.order_id, "recorded", user_id, coupon="redeemed")

@@ -30,8 +30,13 @@ def faq_key(question: str) -> str:
 
 
 class QuestionService:
-    def __init__(self, session: AsyncSession, config: CommunityConfig, engine: SopEngine,
-                 messenger: Messenger) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        config: CommunityConfig,
+        engine: SopEngine,
+        messenger: Messenger,
+    ) -> None:
         self._config = config
         self._engine = engine
         self._messenger = messenger
@@ -45,24 +50,33 @@ class QuestionService:
             await self._answered(message, now)
             return
         if not message.text or not self._engine.is_question(
-                message.text, replies_to_bot=message.replies_to_bot):
+            message.text, replies_to_bot=message.replies_to_bot
+        ):
             return
         asked_at = message.sent_at or now
         match = self._engine.faq_answer(message.text)
-        opened = await self._questions.open(Question(
-            chat_id=message.chat_id, message_id=message.message_id, user_id=message.person.id,
-            asked_at=asked_at, deadline=self._engine.question_deadline(asked_at)))
+        opened = await self._questions.open(
+            Question(
+                chat_id=message.chat_id,
+                message_id=message.message_id,
+                user_id=message.person.id,
+                asked_at=asked_at,
+                deadline=self._engine.question_deadline(asked_at),
+            )
+        )
         if opened:
             await self._rollups.add(message.chat_id, self._day(asked_at), questions=1)
-            if match is not None:   # the entry's key, not its place: a reload may reorder them
-                await self._questions.remember_faq(message.chat_id, message.message_id,
-                                                   faq_key(match[1].question))
+            if match is not None:  # the entry's key, not its place: a reload may reorder them
+                await self._questions.remember_faq(
+                    message.chat_id, message.message_id, faq_key(match[1].question)
+                )
 
     async def _answered(self, message: GroupMessage, now: datetime) -> None:
-        now = message.sent_at or now   # the answer's own time: a backlog does not slow it
+        now = message.sent_at or now  # the answer's own time: a backlog does not slow it
         if message.reply_to_message_id is not None:
-            waiting = await self._questions.open_before(message.chat_id, now,
-                                                        message.reply_to_message_id)
+            waiting = await self._questions.open_before(
+                message.chat_id, now, message.reply_to_message_id
+            )
         else:
             waiting = await self._questions.open_before(message.chat_id, now)
         for question in waiting:
@@ -77,19 +91,24 @@ class QuestionService:
             entry = self._faq_entry(question.faq_key)
             if entry is not None:
                 await self._messenger.send(
-                    key=f"faq:{question.id}", chat_id=question.chat_id, chat_kind="group",
-                    purpose="faq", template="faq_answer",
-                    locale=self._messenger.renderer.default_locale, now=now,
+                    key=f"faq:{question.id}",
+                    chat_id=question.chat_id,
+                    chat_kind="group",
+                    purpose="faq",
+                    template="faq_answer",
+                    locale=self._messenger.renderer.default_locale,
+                    now=now,
                     context={"question": entry.question, "answer": entry.answer},
-                    reply_to=question.message_id)
+                    reply_to=question.message_id,
+                )
                 question.status = "auto"
-                await self._rollups.add(question.chat_id, self._day(question.asked_at),
-                                        auto_answered=1)
+                await self._rollups.add(
+                    question.chat_id, self._day(question.asked_at), auto_answered=1
+                )
             else:
                 await self._escalate(question, now)
                 question.status = "escalated"
-                await self._rollups.add(question.chat_id, self._day(question.asked_at),
-                                        escalated=1)
+                await self._rollups.add(question.chat_id, self._day(question.asked_at), escalated=1)
         return await self._questions.next_deadline()
 
     async def _escalate(self, question: Question, now: datetime) -> None:
@@ -99,12 +118,19 @@ class QuestionService:
             return
         community = self._config.community(question.chat_id)
         await self._messenger.send(
-            key=f"escalate:{question.id}", chat_id=team_chat, chat_kind="group",
-            purpose="team", template="escalation",
-            locale=self._messenger.renderer.default_locale, now=now,
-            context={"community": community.title if community else str(question.chat_id),
-                     "link": message_link(question.chat_id, question.message_id),
-                     "waited_minutes": int((now - question.asked_at).total_seconds() // 60)})
+            key=f"escalate:{question.id}",
+            chat_id=team_chat,
+            chat_kind="group",
+            purpose="team",
+            template="escalation",
+            locale=self._messenger.renderer.default_locale,
+            now=now,
+            context={
+                "community": community.title if community else str(question.chat_id),
+                "link": message_link(question.chat_id, question.message_id),
+                "waited_minutes": int((now - question.asked_at).total_seconds() // 60),
+            },
+        )
 
     def _faq_entry(self, key: str | None) -> FaqEntry | None:
         """The entry matched when the question was asked, if the FAQ still has it."""

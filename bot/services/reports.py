@@ -51,8 +51,9 @@ class Weekly:
 
 
 class ReportService:
-    def __init__(self, session: AsyncSession, config: CommunityConfig, messenger: Messenger,
-                 kpi: KpiService) -> None:
+    def __init__(
+        self, session: AsyncSession, config: CommunityConfig, messenger: Messenger, kpi: KpiService
+    ) -> None:
         self._session = session
         self._config = config
         self._messenger = messenger
@@ -76,8 +77,9 @@ class ReportService:
                 yesterday = today - timedelta(days=1)
                 if installed < yesterday and await self._runs.claim("daily", yesterday, now):
                     await self._send_daily(yesterday, now)
-            wake.append(fire if now < fire else _at(today + timedelta(days=1), cfg.daily.time,
-                                                    self._config))
+            wake.append(
+                fire if now < fire else _at(today + timedelta(days=1), cfg.daily.time, self._config)
+            )
         if cfg.weekly.enabled:
             fire_day = today - timedelta(days=(today.weekday() - cfg.weekly.weekday) % 7)
             fire = _at(fire_day, cfg.weekly.time, self._config)
@@ -95,22 +97,41 @@ class ReportService:
 
     async def _send_daily(self, day: date, now: datetime) -> None:
         team = self._team_chat
-        start, end = _at(day, time(), self._config), _at(day + timedelta(days=1), time(),
-                                                         self._config)
+        start, end = (
+            _at(day, time(), self._config),
+            _at(day + timedelta(days=1), time(), self._config),
+        )
         chat_ids = [c.chat_id for c in self._config.communities]
         report = await self._kpi.report(KpiPeriod("yesterday", day, day), now)
         count, oldest = await self._data.overdue_questions(chat_ids, now - OVERDUE_LOOKBACK, now)
-        ops = DailyOps(day=day, sop_runs=await self._data.sop_runs(start, end),
-                       overdue_questions=count, oldest_overdue=oldest,
-                       failed=await self._data.failed_deliveries(start, end))
+        ops = DailyOps(
+            day=day,
+            sop_runs=await self._data.sop_runs(start, end),
+            overdue_questions=count,
+            oldest_overdue=oldest,
+            failed=await self._data.failed_deliveries(start, end),
+        )
         locale = self._config.default_locale
-        await self._messenger.send(key=f"report:daily:{day.isoformat()}", chat_id=team,
-                                   chat_kind="group", purpose="report", template="kpi",
-                                   locale=locale, context={"kpi": report}, now=now)
-        await self._messenger.send(key=f"report:daily:{day.isoformat()}:ops", chat_id=team,
-                                   chat_kind="group", purpose="report", template="daily_report",
-                                   locale=locale, context={"ops": ops, "now": now,
-                                                           "tz": self._config.tz}, now=now)
+        await self._messenger.send(
+            key=f"report:daily:{day.isoformat()}",
+            chat_id=team,
+            chat_kind="group",
+            purpose="report",
+            template="kpi",
+            locale=locale,
+            context={"kpi": report},
+            now=now,
+        )
+        await self._messenger.send(
+            key=f"report:daily:{day.isoformat()}:ops",
+            chat_id=team,
+            chat_kind="group",
+            purpose="report",
+            template="daily_report",
+            locale=locale,
+            context={"ops": ops, "now": now, "tz": self._config.tz},
+            now=now,
+        )
         log.info("daily report for %s queued", day)
 
     async def _send_weekly(self, first: date, last: date, fire: datetime, now: datetime) -> None:
@@ -120,21 +141,36 @@ class ReportService:
         ranked = sorted((b for b in finished if b.audience), key=lambda b: b.sent / b.audience)
         movements = await TagRepository(self._session).movements(start, fire)
         weekly = Weekly(
-            first=first, last=last, funnel=await self._data.funnel(chat_ids, start, fire),
+            first=first,
+            last=last,
+            funnel=await self._data.funnel(chat_ids, start, fire),
             tags=[(tag, added, removed) for tag, (added, removed) in movements.items()],
             conversion=await CouponRepository(self._session).conversion(start, fire),
             best=ranked[-1] if ranked else None,
-            worst=ranked[0] if len(ranked) > 1 else None)
+            worst=ranked[0] if len(ranked) > 1 else None,
+        )
         report = await self._kpi.report(KpiPeriod("7d", first, last), now)
         locale = self._config.default_locale
-        await self._messenger.send(key=f"report:weekly:{first.isoformat()}",
-                                   chat_id=self._team_chat, chat_kind="group", purpose="report",
-                                   template="kpi", locale=locale, context={"kpi": report},
-                                   now=now)
-        await self._messenger.send(key=f"report:weekly:{first.isoformat()}:review",
-                                   chat_id=self._team_chat, chat_kind="group", purpose="report",
-                                   template="weekly_report", locale=locale,
-                                   context={"week": weekly}, now=now)
+        await self._messenger.send(
+            key=f"report:weekly:{first.isoformat()}",
+            chat_id=self._team_chat,
+            chat_kind="group",
+            purpose="report",
+            template="kpi",
+            locale=locale,
+            context={"kpi": report},
+            now=now,
+        )
+        await self._messenger.send(
+            key=f"report:weekly:{first.isoformat()}:review",
+            chat_id=self._team_chat,
+            chat_kind="group",
+            purpose="report",
+            template="weekly_report",
+            locale=locale,
+            context={"week": weekly},
+            now=now,
+        )
         log.info("weekly report for %s..%s queued", first, last)
 
     @property

@@ -22,10 +22,15 @@ log = logging.getLogger(__name__)
 RSVP_PREFIX = "rsvp:"
 
 
-
 class ScheduleService:
-    def __init__(self, session: AsyncSession, config: CommunityConfig, engine: SopEngine,
-                 messenger: Messenger, content_root: Path) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        config: CommunityConfig,
+        engine: SopEngine,
+        messenger: Messenger,
+        content_root: Path,
+    ) -> None:
         self._config = config
         self._engine = engine
         self._messenger = messenger
@@ -41,29 +46,38 @@ class ScheduleService:
         done = await self._sop.runs_since(earliest) if earliest is not None else set()
         installed = await self._sop.installed_at(now)
         sinces = await self._sop.schedule_sinces(
-            [(s.id, s.cron) for s in self._config.schedules], now)
+            [(s.id, s.cron) for s in self._config.schedules], now
+        )
         since = {schedule_id: max(installed, at) for schedule_id, at in sinces.items()}
-        plan = self._engine.plan(done=done, paused=await self._sop.paused(), now=now,
-                                 since=since)
+        plan = self._engine.plan(done=done, paused=await self._sop.paused(), now=now, since=since)
         for run in plan.due:
             schedule = self._schedule(run.schedule_id)
-            if schedule is None or not await self._sop.record_run(run.schedule_id, run.fire_at,
-                                                                  "sent", now):
+            if schedule is None or not await self._sop.record_run(
+                run.schedule_id, run.fire_at, "sent", now
+            ):
                 continue
             status, detail = await self._carry_out(schedule, run, now)
             if status != "sent":
                 await self._sop.set_run_status(run.schedule_id, run.fire_at, status, detail)
         for run in plan.missed:
-            if await self._sop.record_run(run.schedule_id, run.fire_at, "missed", now,
-                                          f"late by {run.late_by}"):
-                await self._tell_team("sop_missed", {
-                    "schedule": run.schedule_id, "at": self._local(run.fire_at),
-                    "late_minutes": int(run.late_by.total_seconds() // 60)},
-                    f"missed:{run.schedule_id}:{run.fire_at.isoformat()}", now)
+            if await self._sop.record_run(
+                run.schedule_id, run.fire_at, "missed", now, f"late by {run.late_by}"
+            ):
+                await self._tell_team(
+                    "sop_missed",
+                    {
+                        "schedule": run.schedule_id,
+                        "at": self._local(run.fire_at),
+                        "late_minutes": int(run.late_by.total_seconds() // 60),
+                    },
+                    f"missed:{run.schedule_id}:{run.fire_at.isoformat()}",
+                    now,
+                )
         return plan.next_check
 
-    async def _carry_out(self, schedule: ScheduleConfig, run: Run,
-                         now: datetime) -> tuple[str, str | None]:
+    async def _carry_out(
+        self, schedule: ScheduleConfig, run: Run, now: datetime
+    ) -> tuple[str, str | None]:
         day = run.fire_at.astimezone(self._config.tz).date()
         context: dict[str, Any] = {"day": day.isoformat(), "late": run.late_by.total_seconds() > 60}
         markup = None
@@ -71,9 +85,12 @@ class ScheduleService:
         if kind == "briefing":
             items = await self._sop.brief_items(day) + items_for(self._content_dir(), day)
             if not items:
-                await self._tell_team("briefing_empty", {"schedule": schedule.id,
-                                                         "day": day.isoformat()},
-                                      f"brief-empty:{schedule.id}:{day.isoformat()}", now)
+                await self._tell_team(
+                    "briefing_empty",
+                    {"schedule": schedule.id, "day": day.isoformat()},
+                    f"brief-empty:{schedule.id}:{day.isoformat()}",
+                    now,
+                )
                 return "no_content", "no briefing items for the day"
             context["items"] = items
         elif kind == "qa":
@@ -81,26 +98,44 @@ class ScheduleService:
             session.starts_at = self._starts_at(schedule, run, day)
             session.announced_at = now
             context.update(topic=session.topic, starts=self._local(session.starts_at))
-            label = self._messenger.label("rsvp_button", self._messenger.renderer.default_locale,
-                                          fallback="✋")
-            markup = {"inline_keyboard": [[{"text": label,
-                                            "callback_data": f"{RSVP_PREFIX}{session.id}"}]]}
-        if schedule.target is not None:   # by DM to a segment's reachable members
-            sent = await self._targets.send(schedule_id=schedule.id, target=schedule.target,
-                                            template=schedule.template, fire_at=run.fire_at,
-                                            context=context, now=now)
+            label = self._messenger.label(
+                "rsvp_button", self._messenger.renderer.default_locale, fallback="✋"
+            )
+            markup = {
+                "inline_keyboard": [
+                    [{"text": label, "callback_data": f"{RSVP_PREFIX}{session.id}"}]
+                ]
+            }
+        if schedule.target is not None:  # by DM to a segment's reachable members
+            sent = await self._targets.send(
+                schedule_id=schedule.id,
+                target=schedule.target,
+                template=schedule.template,
+                fire_at=run.fire_at,
+                context=context,
+                now=now,
+            )
             if sent is None:
                 return "render_failed", f"template {schedule.template} failed"
             return "sent", f"{sent} members of {schedule.target}"
         queued = 0
         for community in self._config.communities:
             context["community"] = community.title
-            queued += await self._messenger.send(
-                key=f"sop:{schedule.id}:{int(run.fire_at.timestamp())}:{community.chat_id}",
-                chat_id=community.chat_id, chat_kind="group", purpose=f"sop:{kind}",
-                template=schedule.template, locale=self._messenger.renderer.default_locale,
-                context=context, now=now, reply_markup=markup) is not None
-        if not queued:   # the template failed (the team was told): nothing went
+            queued += (
+                await self._messenger.send(
+                    key=f"sop:{schedule.id}:{int(run.fire_at.timestamp())}:{community.chat_id}",
+                    chat_id=community.chat_id,
+                    chat_kind="group",
+                    purpose=f"sop:{kind}",
+                    template=schedule.template,
+                    locale=self._messenger.renderer.default_locale,
+                    context=context,
+                    now=now,
+                    reply_markup=markup,
+                )
+                is not None
+            )
+        if not queued:  # the template failed (the team was told): nothing went
             return "render_failed", f"template {schedule.template} failed"
         return "sent", None
 
@@ -110,16 +145,23 @@ class ScheduleService:
         hour, minute = (int(part) for part in schedule.starts_at.split(":"))
         return datetime.combine(day, time(hour, minute), tzinfo=self._config.tz)
 
-    async def _tell_team(self, template: str, context: dict[str, Any], key: str,
-                         now: datetime) -> None:
+    async def _tell_team(
+        self, template: str, context: dict[str, Any], key: str, now: datetime
+    ) -> None:
         team_chat = self._config.team.chat
         if team_chat is None:
             log.warning("%s: %s (no team chat to tell)", template, context)
             return
-        await self._messenger.send(key=f"team:{key}", chat_id=team_chat, chat_kind="group",
-                                   purpose="team", template=template,
-                                   locale=self._messenger.renderer.default_locale,
-                                   context=context, now=now)
+        await self._messenger.send(
+            key=f"team:{key}",
+            chat_id=team_chat,
+            chat_kind="group",
+            purpose="team",
+            template=template,
+            locale=self._messenger.renderer.default_locale,
+            context=context,
+            now=now,
+        )
 
     def _schedule(self, schedule_id: str) -> ScheduleConfig | None:
         return next((s for s in self._config.schedules if s.id == schedule_id), None)
@@ -130,4 +172,3 @@ class ScheduleService:
 
     def _local(self, at: datetime) -> str:
         return at.astimezone(self._config.tz).strftime("%Y-%m-%d %H:%M")
-

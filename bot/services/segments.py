@@ -66,8 +66,7 @@ class SegmentService:
             case "reachable":
                 return query.where(reachable())
             case "new":
-                return query.where(
-                    Member.first_seen_at > now - self._config.tags.lifecycle.new)
+                return query.where(Member.first_seen_at > now - self._config.tags.lifecycle.new)
             case "active" | "silent" | "churned":
                 return query.where(in_stage(name))
         segment = self._config.segments.get(name)
@@ -88,13 +87,19 @@ class SegmentService:
     def _conditions(self, segment: SegmentConfig, now: datetime) -> list[ColumnElement[bool]]:
         conditions = [has_tag(tag) for tag in segment.tags]
         if segment.any_tags:
-            conditions.append(exists().where(MemberTag.user_id == Member.user_id,
-                                             MemberTag.tag.in_(segment.any_tags)))
+            conditions.append(
+                exists().where(
+                    MemberTag.user_id == Member.user_id, MemberTag.tag.in_(segment.any_tags)
+                )
+            )
         conditions += [~has_tag(tag) for tag in segment.not_tags]
         if segment.tier:
-            conditions.append(exists().where(
-                MemberTag.user_id == Member.user_id,
-                MemberTag.tag.in_([f"tier:{tier}" for tier in segment.tier])))
+            conditions.append(
+                exists().where(
+                    MemberTag.user_id == Member.user_id,
+                    MemberTag.tag.in_([f"tier:{tier}" for tier in segment.tier]),
+                )
+            )
         if segment.lifecycle:
             conditions.append(in_stage(*segment.lifecycle))
         if segment.source:

@@ -15,7 +15,6 @@ from bot.services.dto import Person
 from bot.services.messenger import Messenger
 from sop.engine import SopEngine
 
-
 #: how late quiet hours may push a Q&A reminder
 REMINDER_SLACK = timedelta(minutes=30)
 
@@ -41,8 +40,13 @@ class ScheduleLine:
 
 
 class SopAdminService:
-    def __init__(self, session: AsyncSession, config: CommunityConfig, engine: SopEngine,
-                 messenger: Messenger) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        config: CommunityConfig,
+        engine: SopEngine,
+        messenger: Messenger,
+    ) -> None:
         self._config = config
         self._engine = engine
         self._messenger = messenger
@@ -55,13 +59,20 @@ class SopAdminService:
         lines = []
         for schedule in self._config.schedules:
             fire = self._engine.next_fire(schedule.id, now)
-            lines.append(ScheduleLine(
-                id=schedule.id, kind=schedule.effective_kind, cron=schedule.cron,
-                template=schedule.template, paused=schedule.id in paused,
-                enabled=schedule.enabled,
-                next_run=fire.astimezone(self._config.tz).strftime("%m-%d %H:%M")
-                if fire and schedule.id not in paused and schedule.enabled else None,
-                last_status=last[schedule.id].status if schedule.id in last else None))
+            lines.append(
+                ScheduleLine(
+                    id=schedule.id,
+                    kind=schedule.effective_kind,
+                    cron=schedule.cron,
+                    template=schedule.template,
+                    paused=schedule.id in paused,
+                    enabled=schedule.enabled,
+                    next_run=fire.astimezone(self._config.tz).strftime("%m-%d %H:%M")
+                    if fire and schedule.id not in paused and schedule.enabled
+                    else None,
+                    last_status=last[schedule.id].status if schedule.id in last else None,
+                )
+            )
         return lines
 
     def knows(self, schedule_id: str) -> bool:
@@ -92,9 +103,13 @@ class SopAdminService:
 
     async def set_qa_topic(self, topic: str, now: datetime) -> tuple[str, date] | None:
         """Sets the topic of the next Q&A session; ``None`` when no Q&A schedule exists."""
-        upcoming = [(fire, s.id) for s in self._config.schedules
-                    if s.effective_kind == "qa" and s.enabled
-                    and (fire := self._engine.next_fire(s.id, now)) is not None]
+        upcoming = [
+            (fire, s.id)
+            for s in self._config.schedules
+            if s.effective_kind == "qa"
+            and s.enabled
+            and (fire := self._engine.next_fire(s.id, now)) is not None
+        ]
         if not upcoming:
             return None
         fire, schedule_id = min(upcoming)
@@ -115,7 +130,7 @@ class SopAdminService:
             return "rsvp_again"
         member = await self._members.get(person.id)
         if member is None or not member.reachable:
-            return "rsvp_no_dm"   # the reminder is queued when they start the bot
+            return "rsvp_no_dm"  # the reminder is queued when they start the bot
         await self._queue_reminder(session, member, now)
         return "rsvp_ok"
 
@@ -134,9 +149,17 @@ class SopAdminService:
         """The DM at the session's start (once per member and session: the key)."""
         starts = session.starts_at or now
         await self._messenger.send(
-            key=f"qa-remind:{session.id}:{member.user_id}", chat_id=member.user_id,
-            chat_kind="private", purpose="qa_reminder", template="qa_reminder",
-            locale=self._messenger.renderer.locale_for(member.language_code), now=now,
-            context={"name": member.first_name, "topic": session.topic,
-                     "starts": starts.astimezone(self._config.tz).strftime("%H:%M")},
-            due_at=self._reminder_time(max(starts, now)))
+            key=f"qa-remind:{session.id}:{member.user_id}",
+            chat_id=member.user_id,
+            chat_kind="private",
+            purpose="qa_reminder",
+            template="qa_reminder",
+            locale=self._messenger.renderer.locale_for(member.language_code),
+            now=now,
+            context={
+                "name": member.first_name,
+                "topic": session.topic,
+                "starts": starts.astimezone(self._config.tz).strftime("%H:%M"),
+            },
+            due_at=self._reminder_time(max(starts, now)),
+        )

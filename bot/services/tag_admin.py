@@ -10,20 +10,21 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.ids import parse_user_id
 from bot.config import CommunityConfig
 from bot.config.tags import known_tags
 from bot.db.models import Member
 from bot.db.repositories import TagRepository
 from bot.db.repositories.lifecycle import LifecycleRepository
+from bot.ids import parse_user_id
 from bot.services.segments import SegmentService, reachable
 
 Answer = tuple[str, dict[str, Any]]
 
 
 class TagAdminService:
-    def __init__(self, session: AsyncSession, config: CommunityConfig,
-                 segments: SegmentService) -> None:
+    def __init__(
+        self, session: AsyncSession, config: CommunityConfig, segments: SegmentService
+    ) -> None:
         self._config = config
         self._tags = TagRepository(session)
         self._stages = LifecycleRepository(session)
@@ -32,8 +33,7 @@ class TagAdminService:
     def known_tags(self) -> list[str]:
         return known_tags(self._config.tags, [h.tag for h in self._config.hooks if h.tag])
 
-    async def tag(self, who: str, action: str, tag: str, operator_id: int,
-                  now: datetime) -> Answer:
+    async def tag(self, who: str, action: str, tag: str, operator_id: int, now: datetime) -> Answer:
         """``action`` (add/remove) ``tag`` on the member ``who`` (``@username`` or an id)."""
         member = await self._find(who)
         if member is None:
@@ -41,10 +41,12 @@ class TagAdminService:
         if tag not in self.known_tags():
             return "tag_unknown", {"tag": tag, "known": self.known_tags()}
         by = f"op:{operator_id}"
-        changed = await (self._tags.add(member.user_id, tag, by, now) if action == "add"
-                         else self._tags.remove(member.user_id, tag, by, now))
-        return "tag_done", {"who": _shown(member), "tag": tag, "action": action,
-                            "changed": changed}
+        changed = await (
+            self._tags.add(member.user_id, tag, by, now)
+            if action == "add"
+            else self._tags.remove(member.user_id, tag, by, now)
+        )
+        return "tag_done", {"who": _shown(member), "tag": tag, "action": action, "changed": changed}
 
     async def segment(self, name: str | None, now: datetime) -> Answer:
         """One segment's size (and how many of them may be DMed), or every segment's."""

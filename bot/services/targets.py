@@ -35,20 +35,34 @@ def speaks(locale: str) -> ColumnElement[bool]:
 
 
 class TargetedSend:
-    def __init__(self, session: AsyncSession, config: CommunityConfig, engine: SopEngine,
-                 messenger: Messenger) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        config: CommunityConfig,
+        engine: SopEngine,
+        messenger: Messenger,
+    ) -> None:
         self._engine = engine
         self._messenger = messenger
         self._segments = SegmentService(session, config)
         self._outbox = LifecycleRepository(session)
 
-    async def send(self, *, schedule_id: str, target: str, template: str, fire_at: datetime,
-                   context: dict[str, Any], now: datetime) -> int | None:
+    async def send(
+        self,
+        *,
+        schedule_id: str,
+        target: str,
+        template: str,
+        fire_at: datetime,
+        context: dict[str, Any],
+        now: datetime,
+    ) -> int | None:
         """Queues the DMs; how many were queued now, or ``None`` when the template failed
         (logged, the team told)."""
         renderer = self._messenger.renderer
         members = select(Member.user_id).where(
-            reachable(), Member.user_id.in_(self._segments.user_ids(target, now)))
+            reachable(), Member.user_id.in_(self._segments.user_ids(target, now))
+        )
         default = renderer.default_locale
         others = sorted(locale for locale in renderer.locales if locale != default)
         queued = 0
@@ -56,16 +70,34 @@ class TargetedSend:
             try:
                 text = renderer.render(template, locale, context)
             except TemplateRenderError as error:
-                log.error("template %s (%s) failed for schedule %s: %s", template, locale,
-                          schedule_id, error.reason)
+                log.error(
+                    "template %s (%s) failed for schedule %s: %s",
+                    template,
+                    locale,
+                    schedule_id,
+                    error.reason,
+                )
                 await self._messenger.notify_template_failure(error, now)
                 return None
-            who = speaks(locale) if locale != default else \
-                ~or_(*(speaks(other) for other in others)) if others else None
-            payload = {"text": text, "parse_mode": "HTML",
-                       "link_preview_options": {"is_disabled": True}, "_template": template}
+            who = (
+                speaks(locale)
+                if locale != default
+                else ~or_(*(speaks(other) for other in others))
+                if others
+                else None
+            )
+            payload = {
+                "text": text,
+                "parse_mode": "HTML",
+                "link_preview_options": {"is_disabled": True},
+                "_template": template,
+            }
             queued += await self._outbox.enqueue_private(
                 members if who is None else members.where(who),
                 key_prefix=f"sop:{schedule_id}:{int(fire_at.timestamp())}:dm:",
-                purpose=PURPOSE, payload=payload, now=now, due_at=self._engine.dm_time(now))
+                purpose=PURPOSE,
+                payload=payload,
+                now=now,
+                due_at=self._engine.dm_time(now),
+            )
         return queued

@@ -55,13 +55,25 @@ class TierService:
         rules = self._config.tiers
         high = await self._high_value(now)
         last = func.coalesce(Member.last_seen_at, Member.first_seen_at)
-        silent = set((await self._session.execute(
-            select(Member.user_id).where(last <= now - rules.silent_after))).scalars())
-        engaged = union(OrderRepository.buyers(),
-                        select(Coupon.user_id).where(Coupon.redeemed_at.is_not(None)))
-        potential = set((await self._session.execute(
-            select(Member.user_id).where(last > now - rules.potential_within,
-                                         Member.user_id.not_in(engaged)))).scalars())
+        silent = set(
+            (
+                await self._session.execute(
+                    select(Member.user_id).where(last <= now - rules.silent_after)
+                )
+            ).scalars()
+        )
+        engaged = union(
+            OrderRepository.buyers(), select(Coupon.user_id).where(Coupon.redeemed_at.is_not(None))
+        )
+        potential = set(
+            (
+                await self._session.execute(
+                    select(Member.user_id).where(
+                        last > now - rules.potential_within, Member.user_id.not_in(engaged)
+                    )
+                )
+            ).scalars()
+        )
         return {HIGH_VALUE: high, POTENTIAL: potential - high, SILENT: silent - high}
 
     async def _high_value(self, now: datetime) -> set[int]:
@@ -77,26 +89,34 @@ class TierService:
         total_periods = max(1, math.ceil(rule.window / PERIOD))
         high = set()
         for user_id in spend:
-            if rule.spend_over is not None and spend[user_id] > rule.spend_over * 100:
-                high.add(user_id)
-            elif rule.repurchase_rate_over is not None and \
-                    len(periods[user_id]) / total_periods > rule.repurchase_rate_over:
+            if (rule.spend_over is not None and spend[user_id] > rule.spend_over * 100) or (
+                rule.repurchase_rate_over is not None
+                and len(periods[user_id]) / total_periods > rule.repurchase_rate_over
+            ):
                 high.add(user_id)
         if not high:
             return high
-        known = set((await self._session.execute(   # tags belong to members the bot knows
-            select(Member.user_id).where(Member.user_id.in_(high)))).scalars())
+        known = set(
+            (
+                await self._session.execute(  # tags belong to members the bot knows
+                    select(Member.user_id).where(Member.user_id.in_(high))
+                )
+            ).scalars()
+        )
         return high & known
 
     async def holders(self) -> dict[str, set[int]]:
         result = await self._session.execute(
-            select(MemberTag.user_id, MemberTag.tag).where(MemberTag.tag.in_(TIER_TAGS)))
+            select(MemberTag.user_id, MemberTag.tag).where(MemberTag.tag.in_(TIER_TAGS))
+        )
         holders: dict[str, set[int]] = {tag: set() for tag in TIER_TAGS}
         for user_id, tag in result.all():
             holders[tag].add(int(user_id))
         return holders
 
-    async def apply(self, changes: Iterable[tuple[int, str, bool]], now: datetime) -> tuple[int, int]:
+    async def apply(
+        self, changes: Iterable[tuple[int, str, bool]], now: datetime
+    ) -> tuple[int, int]:
         """``(user_id, tag, add?)`` through the tag repository; ``(added, removed)``."""
         tags = TagRepository(self._session)
         added = removed = 0
@@ -108,13 +128,20 @@ class TierService:
         return added, removed
 
 
-def changes_between(wanted: dict[str, set[int]],
-                    holders: dict[str, set[int]]) -> list[tuple[int, str, bool]]:
+def changes_between(
+    wanted: dict[str, set[int]], holders: dict[str, set[int]]
+) -> list[tuple[int, str, bool]]:
     """Removals first (a member moving tiers never holds two), then additions."""
-    removals = [(user_id, tag, False) for tag in TIER_TAGS
-                for user_id in sorted(holders.get(tag, set()) - wanted.get(tag, set()))]
-    additions = [(user_id, tag, True) for tag in TIER_TAGS
-                 for user_id in sorted(wanted.get(tag, set()) - holders.get(tag, set()))]
+    removals = [
+        (user_id, tag, False)
+        for tag in TIER_TAGS
+        for user_id in sorted(holders.get(tag, set()) - wanted.get(tag, set()))
+    ]
+    additions = [
+        (user_id, tag, True)
+        for tag in TIER_TAGS
+        for user_id in sorted(wanted.get(tag, set()) - holders.get(tag, set()))
+    ]
     return removals + additions
 
 

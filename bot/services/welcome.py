@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Protocol
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,8 +39,15 @@ class BotIdentity:
 
 
 class WelcomeService:
-    def __init__(self, session: AsyncSession, config: CommunityConfig, messenger: Messenger,
-                 ledger: LedgerService, coupons: CouponService, identity: BotIdentity) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        config: CommunityConfig,
+        messenger: Messenger,
+        ledger: LedgerService,
+        coupons: CouponService,
+        identity: BotIdentity,
+    ) -> None:
         self._session = session
         self._config = config
         self._messenger = messenger
@@ -51,8 +58,9 @@ class WelcomeService:
         self._stints = MembershipRepository(session)
 
     # -- arrivals -----------------------------------------------------------------------------
-    async def on_start(self, person: Person, payload: StartPayload, update_id: int,
-                       now: datetime) -> bool:
+    async def on_start(
+        self, person: Person, payload: StartPayload, update_id: int, now: datetime
+    ) -> bool:
         """``/start``: the member is recorded (and may be DMed from now on); a newcomer gets
         the gift pack. Returns whether it answered (a hook deep link leaves the answer to
         HookService.on_start, and :meth:`reply_start` when that has nothing to give)."""
@@ -65,8 +73,9 @@ class WelcomeService:
         await self.reply_start(person, payload, update_id, now)
         return True
 
-    async def reply_start(self, person: Person, payload: StartPayload, update_id: int,
-                          now: datetime) -> None:
+    async def reply_start(
+        self, person: Person, payload: StartPayload, update_id: int, now: datetime
+    ) -> None:
         """The plain answer to /start (the member's codes again when they claim the gift)."""
         member = await self._members.get(person.id)
         if member is None:
@@ -76,66 +85,111 @@ class WelcomeService:
         if payload.kind is PayloadKind.GIFT and self._config.welcome.gift_coupon:
             codes = [c.code for c in await self._coupons_of(member)]
         await self._messenger.send(
-            key=f"reply:{update_id}", chat_id=person.id, chat_kind="private", purpose="reply",
-            template=template, locale=self._messenger.renderer.locale_for(member.language_code),
-            now=now, context={"name": member.first_name, "codes": codes,
-                              "communities": [c.title for c in self._config.communities]})
+            key=f"reply:{update_id}",
+            chat_id=person.id,
+            chat_kind="private",
+            purpose="reply",
+            template=template,
+            locale=self._messenger.renderer.locale_for(member.language_code),
+            now=now,
+            context={
+                "name": member.first_name,
+                "codes": codes,
+                "communities": [c.title for c in self._config.communities],
+            },
+        )
 
-    async def on_join_request(self, chat_id: int, person: Person, invite_link: str | None,
-                              now: datetime) -> None:
+    async def on_join_request(
+        self, chat_id: int, person: Person, invite_link: str | None, now: datetime
+    ) -> None:
         """DM the gift pack while we may (until the request is processed), then approve."""
         member = await self._ledger.record_join_request(person, invite_link, now)
         approve = None
         if self._config.welcome.approve_join_requests:
-            approve = Call(key=f"approve:{chat_id}:{person.id}:{int(now.timestamp())}",
-                           chat_id=chat_id, chat_kind="api", purpose="approve",
-                           method="approveChatJoinRequest", payload={"user_id": person.id})
+            approve = Call(
+                key=f"approve:{chat_id}:{person.id}:{int(now.timestamp())}",
+                chat_id=chat_id,
+                chat_kind="api",
+                purpose="approve",
+                method="approveChatJoinRequest",
+                payload={"user_id": person.id},
+            )
         queued = None
         if member.gift_sent_at is None and self._config.welcome.enabled:
             queued = await self.send_gift(member, now, then=approve)
         if queued is None and approve is not None:
             await self._messenger.call(approve, now)
 
-    async def on_join(self, chat_id: int, person: Person, invite_link: str | None,
-                      now: datetime, *, via_join_request: bool = False,
-                      at: datetime | None = None) -> None:
+    async def on_join(
+        self,
+        chat_id: int,
+        person: Person,
+        invite_link: str | None,
+        now: datetime,
+        *,
+        via_join_request: bool = False,
+        at: datetime | None = None,
+    ) -> None:
         """Someone joined at ``at`` (Telegram's time; ``now`` when unknown)."""
         if person.is_bot:
             return
-        stint = await self._ledger.record_join(chat_id, person, invite_link=invite_link,
-                                               via_join_request=via_join_request, now=now, at=at)
+        stint = await self._ledger.record_join(
+            chat_id,
+            person,
+            invite_link=invite_link,
+            via_join_request=via_join_request,
+            now=now,
+            at=at,
+        )
         if stint is None:
             return
         member = await self._members.get(person.id)
-        if member is not None and member.reachable and member.gift_sent_at is None \
-                and self._config.welcome.enabled:
+        if (
+            member is not None
+            and member.reachable
+            and member.gift_sent_at is None
+            and self._config.welcome.enabled
+        ):
             await self.send_gift(member, now)
 
-    async def send_gift(self, member: Member, now: datetime, *,
-                        then: Call | None = None) -> int | None:
+    async def send_gift(
+        self, member: Member, now: datetime, *, then: Call | None = None
+    ) -> int | None:
         """The gift pack by DM, once per member: materials and the newcomer coupon."""
         coupon = None
         campaign = self._config.welcome.gift_coupon
         if campaign:
             try:
-                coupon = await self._coupons.issue(member.user_id, campaign, issued_by="welcome",
-                                                   now=now)
+                coupon = await self._coupons.issue(
+                    member.user_id, campaign, issued_by="welcome", now=now
+                )
             except CouponError as error:
                 log.warning("no gift coupon for member %d: %s", member.user_id, error.reason)
         spec = self._config.coupons.get(campaign) if campaign else None
         locale = self._messenger.renderer.locale_for(member.language_code)
         context = {
             "name": member.first_name,
-            "coupon": None if coupon is None or spec is None else {
-                "code": coupon.code, "title": spec.title, "discount": spec.discount,
+            "coupon": None
+            if coupon is None or spec is None
+            else {
+                "code": coupon.code,
+                "title": spec.title,
+                "discount": spec.discount,
                 "expires": coupon.expires_at.astimezone(self._config.tz).strftime("%Y-%m-%d"),
             },
             "communities": [c.title for c in self._config.communities],
         }
         queued = await self._messenger.send(
-            key=f"gift:{member.user_id}", chat_id=member.user_id, chat_kind="private",
-            purpose=GIFT_DM, template=self._config.welcome.dm_template, locale=locale,
-            context=context, now=now, then=then)
+            key=f"gift:{member.user_id}",
+            chat_id=member.user_id,
+            chat_kind="private",
+            purpose=GIFT_DM,
+            template=self._config.welcome.dm_template,
+            locale=locale,
+            context=context,
+            now=now,
+            then=then,
+        )
         if queued is not None:
             member.gift_sent_at = now
         return queued
@@ -153,45 +207,60 @@ class WelcomeService:
             return None
         for community in self._config.communities:
             waiting = await self._stints.awaiting_greeting(community.chat_id, limit=5000)
-            plan = plan_greetings([Joiner(s.id, s.joined_at) for s in waiting], now,
-                                  batch_window=welcome.group_batch,
-                                  max_mentions=welcome.max_mentions)
+            plan = plan_greetings(
+                [Joiner(s.id, s.joined_at) for s in waiting],
+                now,
+                batch_window=welcome.group_batch,
+                max_mentions=welcome.max_mentions,
+            )
             by_id = {s.id: s for s in waiting}
             for batch in plan.batches:
                 if not await self._greet(community, [by_id[i] for i in batch], now):
                     break  # template broken (team told): the joiners wait for a fix
             if plan.next_check is not None:
-                next_check = plan.next_check if next_check is None else min(next_check,
-                                                                            plan.next_check)
+                next_check = (
+                    plan.next_check if next_check is None else min(next_check, plan.next_check)
+                )
         return next_check
 
-
-    async def _greet(self, community: CommunityChat, stints: list[Membership],
-                     now: datetime) -> bool:
+    async def _greet(
+        self, community: CommunityChat, stints: list[Membership], now: datetime
+    ) -> bool:
         """Queues one greeting mentioning ``stints``; a greeting too long for one message (long
         names, a wordy operator template) is split in halves until it fits."""
         members = [await self._members.get(s.user_id) for s in stints]
         gift_url = self._identity.deep_link("gift")
         context = {
             "community": community.title,
-            "members": [{"id": m.user_id, "name": (m.first_name or "👋")[:MAX_NAME]}
-                        for m in members if m is not None],
+            "members": [
+                {"id": m.user_id, "name": (m.first_name or "👋")[:MAX_NAME]}
+                for m in members
+                if m is not None
+            ],
             "gift_url": gift_url,
         }
         locale = self._messenger.renderer.default_locale
         button = self._messenger.label("claim_button", locale, fallback="🎁")
         outbox_id = await self._messenger.send(
-            key=f"greet:{community.chat_id}:{stints[0].id}", chat_id=community.chat_id,
-            chat_kind="group", purpose=GREETING, template=self._config.welcome.template,
-            locale=locale, context=context, now=now, reply_markup=url_button(button, gift_url))
+            key=f"greet:{community.chat_id}:{stints[0].id}",
+            chat_id=community.chat_id,
+            chat_kind="group",
+            purpose=GREETING,
+            template=self._config.welcome.template,
+            locale=locale,
+            context=context,
+            now=now,
+            reply_markup=url_button(button, gift_url),
+        )
         if outbox_id is not None:
             await self._stints.assign_greeting([s.id for s in stints], outbox_id)
             return True
         if len(stints) == 1:
             return False
         half = len(stints) // 2
-        return await self._greet(community, stints[:half], now) and \
-            await self._greet(community, stints[half:], now)
+        return await self._greet(community, stints[:half], now) and await self._greet(
+            community, stints[half:], now
+        )
 
 
 class _Loaded(Protocol):
@@ -228,11 +297,13 @@ class WelcomeDeliveryHook:
         if row.purpose == GREETING:
             await MembershipRepository(session).mark_greeted(row.id, now)
         elif row.chat_kind == "private":
-            await RollupRepository(session).add(GLOBAL_CHAT, now.astimezone(self._config.tz).date(),
-                                                dm_sent=1)
+            await RollupRepository(session).add(
+                GLOBAL_CHAT, now.astimezone(self._config.tz).date(), dm_sent=1
+            )
 
-    async def on_unreachable(self, session: AsyncSession, row: OutboxMessage,
-                             now: datetime) -> None:
+    async def on_unreachable(
+        self, session: AsyncSession, row: OutboxMessage, now: datetime
+    ) -> None:
         await LedgerService(session, self._config.tz).mark_unreachable(row.chat_id, now)
 
     async def on_failed(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
@@ -241,12 +312,13 @@ class WelcomeDeliveryHook:
         if "can't parse entities" in reason and isinstance(template, str):
             messenger = Messenger(session, self._renderer, self._config)
             await messenger.notify_template_failure(
-                TemplateRenderError(template, f"Telegram refused it: {reason}"), now)
+                TemplateRenderError(template, f"Telegram refused it: {reason}"), now
+            )
         if row.purpose == GREETING and reason.startswith("gave up"):
             # an outage, not a refusal: the joiners go back to waiting for the next greeting
             await MembershipRepository(session).unassign_greeting(row.id)
         if row.purpose == GIFT_DM:
             member = await MemberRepository(session).get(row.chat_id)
             if member is not None:
-                member.gift_sent_at = None   # still owed: the next /start or join sends it
+                member.gift_sent_at = None  # still owed: the next /start or join sends it
         log.error("%s message %d to %d failed: %s", row.purpose, row.id, row.chat_id, reason)

@@ -30,7 +30,9 @@ from bot.services.coupons import (
 from sop.clock import ManualClock
 from tests.conftest import CONFIG_YAML
 
-CAMPAIGNS = CONFIG_YAML + """
+CAMPAIGNS = (
+    CONFIG_YAML
+    + """
   spring:
     title: Spring sale
     discount: "10 off"
@@ -42,6 +44,7 @@ CAMPAIGNS = CONFIG_YAML + """
     valid_days: 30
     valid_until: 2026-11-22
 """
+)
 
 
 @pytest.fixture
@@ -49,17 +52,23 @@ def config() -> CommunityConfig:
     return parse_config(CAMPAIGNS, "test")
 
 
-async def _member(sessions: async_sessionmaker[AsyncSession], user_id: int,
-                  now: datetime) -> None:
+async def _member(sessions: async_sessionmaker[AsyncSession], user_id: int, now: datetime) -> None:
     async with sessions() as session, session.begin():
         session.add(Member(user_id=user_id, first_name=f"M{user_id}", first_seen_at=now))
 
 
-async def _issue(sessions: async_sessionmaker[AsyncSession], config: CommunityConfig,
-                 user_id: int, campaign: str, now: datetime, by: str = "welcome") -> str:
+async def _issue(
+    sessions: async_sessionmaker[AsyncSession],
+    config: CommunityConfig,
+    user_id: int,
+    campaign: str,
+    now: datetime,
+    by: str = "welcome",
+) -> str:
     async with sessions() as session, session.begin():
-        coupon = await CouponService(session, config).issue(user_id, campaign, issued_by=by,
-                                                            now=now)
+        coupon = await CouponService(session, config).issue(
+            user_id, campaign, issued_by=by, now=now
+        )
         return coupon.code
 
 
@@ -72,23 +81,40 @@ def test_codes_carry_at_least_64_bits_in_a_readable_alphabet() -> None:
     assert len({new_code() for _ in range(2000)}) == 2000
 
 
-@pytest.mark.parametrize("typed", [
-    "abcde-fghjk-mnpqr", " ABCDEFGHJKMNPQR ", "abcde fghjk mnpqr", "ＡＢＣＤＥ－ＦＧＨＪＫ－ＭＮＰＱＲ",
-    "ABCDE—FGHJK—MNPQR", "ab-cde-fghj-kmnpqr",
-])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "abcde-fghjk-mnpqr",
+        " ABCDEFGHJKMNPQR ",
+        "abcde fghjk mnpqr",
+        "ＡＢＣＤＥ－ＦＧＨＪＫ－ＭＮＰＱＲ",
+        "ABCDE—FGHJK—MNPQR",
+        "ab-cde-fghj-kmnpqr",
+    ],
+)
 def test_typed_codes_are_normalised(typed: str) -> None:
     assert normalize_code(typed) == "ABCDE-FGHJK-MNPQR"
 
 
-@pytest.mark.parametrize("typed", ["", "ABCDE-FGHJK", "ABCDE-FGHJK-MNPQO", "ABCDE-FGHJK-MNPQ1",
-                                   "ABCDE-FGHJK-MNPQRS", "<b>x</b>", "ABCDE-FGHJK-MNPQ😀"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "",
+        "ABCDE-FGHJK",
+        "ABCDE-FGHJK-MNPQO",
+        "ABCDE-FGHJK-MNPQ1",
+        "ABCDE-FGHJK-MNPQRS",
+        "<b>x</b>",
+        "ABCDE-FGHJK-MNPQ😀",
+    ],
+)
 def test_what_cannot_be_a_code_is_refused(typed: str) -> None:
     assert normalize_code(typed) is None
 
 
 async def test_two_concurrent_redemptions_exactly_one_wins(
-        sessions: async_sessionmaker[AsyncSession], config: CommunityConfig,
-        clock: ManualClock) -> None:
+    sessions: async_sessionmaker[AsyncSession], config: CommunityConfig, clock: ManualClock
+) -> None:
     now = clock.now()
     await _member(sessions, 11, now)
     code = await _issue(sessions, config, 11, "newcomer", now)
@@ -100,14 +126,16 @@ async def test_two_concurrent_redemptions_exactly_one_wins(
             await started.wait()
             try:
                 result: Redeemed | CouponError = await CouponService(session, config).redeem(
-                    code.lower(), now, via=via)
+                    code.lower(), now, via=via
+                )
             except CouponError as error:
                 return error
-            await asyncio.sleep(0.05)   # the winner holds its transaction open a while
+            await asyncio.sleep(0.05)  # the winner holds its transaction open a while
             return result
 
-    outcomes = await asyncio.gather(*(attempt(("operator", "api", "import")[i % 3])
-                                      for i in range(6)))
+    outcomes = await asyncio.gather(
+        *(attempt(("operator", "api", "import")[i % 3]) for i in range(6))
+    )
     wins = [o for o in outcomes if isinstance(o, Redeemed)]
     assert len(wins) == 1, outcomes
     assert all(isinstance(o, CouponAlreadyRedeemedError) for o in outcomes if o not in wins)
@@ -118,11 +146,12 @@ async def test_two_concurrent_redemptions_exactly_one_wins(
     assert rollup is not None and rollup.coupons_redeemed == 1
 
 
-async def test_reasons_unknown_expired_used(sessions: async_sessionmaker[AsyncSession],
-                                            config: CommunityConfig, clock: ManualClock) -> None:
+async def test_reasons_unknown_expired_used(
+    sessions: async_sessionmaker[AsyncSession], config: CommunityConfig, clock: ManualClock
+) -> None:
     now = clock.now()
     await _member(sessions, 12, now)
-    code = await _issue(sessions, config, 12, "newcomer", now)   # valid 7 days
+    code = await _issue(sessions, config, 12, "newcomer", now)  # valid 7 days
     async with sessions() as session, session.begin():
         service = CouponService(session, config)
         with pytest.raises(UnknownCouponError) as unknown:
@@ -135,8 +164,9 @@ async def test_reasons_unknown_expired_used(sessions: async_sessionmaker[AsyncSe
         with pytest.raises(ExpiredCouponError) as expired:
             await service.redeem(code, later, via="operator")
         assert expired.value.expired_at == now + timedelta(days=7)
-        redeemed = await service.redeem(code.replace("-", " "), now + timedelta(hours=1),
-                                        via="api", order_id="A-1")
+        redeemed = await service.redeem(
+            code.replace("-", " "), now + timedelta(hours=1), via="api", order_id="A-1"
+        )
         assert (redeemed.campaign, redeemed.user_id, redeemed.order_id) == ("newcomer", 12, "A-1")
         with pytest.raises(CouponAlreadyRedeemedError) as used:
             await service.redeem(code, now + timedelta(hours=2), via="operator")
@@ -145,8 +175,8 @@ async def test_reasons_unknown_expired_used(sessions: async_sessionmaker[AsyncSe
 
 
 async def test_at_the_cap_the_last_code_again_only_while_it_can_be_used(
-        sessions: async_sessionmaker[AsyncSession], config: CommunityConfig,
-        clock: ManualClock) -> None:
+    sessions: async_sessionmaker[AsyncSession], config: CommunityConfig, clock: ManualClock
+) -> None:
     # newcomer: per_member 1, valid 7 days. A hook or the gift asked for again shows the code
     # the member has; a used or expired one is not worth showing: nothing to give
     now = clock.now()
@@ -164,13 +194,13 @@ async def test_at_the_cap_the_last_code_again_only_while_it_can_be_used(
         await _issue(sessions, config, 15, "newcomer", now + timedelta(days=7), by="hook")
 
 
-async def test_redemption_counts_on_the_local_day(sessions: async_sessionmaker[AsyncSession],
-                                                  config: CommunityConfig,
-                                                  clock: ManualClock) -> None:
-    now = clock.now()   # 09:00 Shanghai, 01:00 UTC
+async def test_redemption_counts_on_the_local_day(
+    sessions: async_sessionmaker[AsyncSession], config: CommunityConfig, clock: ManualClock
+) -> None:
+    now = clock.now()  # 09:00 Shanghai, 01:00 UTC
     await _member(sessions, 13, now)
     code = await _issue(sessions, config, 13, "newcomer", now)
-    late = now + timedelta(hours=15, minutes=30)   # 00:30 on the 21st in Shanghai, 16:30 UTC
+    late = now + timedelta(hours=15, minutes=30)  # 00:30 on the 21st in Shanghai, 16:30 UTC
     async with sessions() as session, session.begin():
         await CouponService(session, config).redeem(code, late, via="operator")
     async with sessions() as session:
@@ -181,8 +211,9 @@ async def test_redemption_counts_on_the_local_day(sessions: async_sessionmaker[A
     assert day21 is not None and day21.coupons_redeemed == 1
 
 
-async def test_budget_and_valid_until(sessions: async_sessionmaker[AsyncSession],
-                                      config: CommunityConfig, clock: ManualClock) -> None:
+async def test_budget_and_valid_until(
+    sessions: async_sessionmaker[AsyncSession], config: CommunityConfig, clock: ManualClock
+) -> None:
     now = clock.now()
     for uid in (21, 22, 23):
         await _member(sessions, uid, now)
@@ -193,40 +224,48 @@ async def test_budget_and_valid_until(sessions: async_sessionmaker[AsyncSession]
     code = await _issue(sessions, config, 23, "ending", now)
     async with sessions() as session:
         coupon = await CouponRepository(session).by_code(code)
-    assert coupon is not None   # the end of 2026-11-22 in Shanghai, not 30 days
+    assert coupon is not None  # the end of 2026-11-22 in Shanghai, not 30 days
     assert coupon.expires_at == datetime.fromisoformat("2026-11-22T16:00:00+00:00")
     with pytest.raises(CampaignEndedError):
         await _issue(sessions, config, 21, "ending", now + timedelta(days=3))
 
 
-async def test_conversion_per_campaign_and_source(sessions: async_sessionmaker[AsyncSession],
-                                                  config: CommunityConfig,
-                                                  clock: ManualClock) -> None:
+async def test_conversion_per_campaign_and_source(
+    sessions: async_sessionmaker[AsyncSession], config: CommunityConfig, clock: ManualClock
+) -> None:
     now = clock.now()
     codes = []
     for uid in range(31, 36):
         await _member(sessions, uid, now)
-        codes.append(await _issue(sessions, config, uid, "newcomer", now,
-                                  by="welcome" if uid < 34 else "operator"))
+        codes.append(
+            await _issue(
+                sessions, config, uid, "newcomer", now, by="welcome" if uid < 34 else "operator"
+            )
+        )
     await _issue(sessions, config, 31, "spring", now, by="hook")
     async with sessions() as session, session.begin():
         service = CouponService(session, config)
         for code in (codes[0], codes[1], codes[3]):
             await service.redeem(code, now, via="operator")
     async with sessions() as session:
-        rows = await CouponRepository(session).conversion(now - timedelta(days=1),
-                                                          now + timedelta(days=1))
+        rows = await CouponRepository(session).conversion(
+            now - timedelta(days=1), now + timedelta(days=1)
+        )
         none_yet = await CouponRepository(session).conversion(now + timedelta(seconds=1), None)
         spring = await CouponRepository(session).conversion(campaign="spring")
     assert [(r.campaign, r.source, r.issued, r.redeemed) for r in rows] == [
-        ("newcomer", "operator", 2, 1), ("newcomer", "welcome", 3, 2), ("spring", "hook", 1, 0)]
+        ("newcomer", "operator", 2, 1),
+        ("newcomer", "welcome", 3, 2),
+        ("spring", "hook", 1, 0),
+    ]
     assert rows[1].rate == pytest.approx(2 / 3)
     assert none_yet == []
     assert [(r.campaign, r.issued) for r in spring] == [("spring", 1)]
 
 
 async def test_concurrent_issues_to_one_member_respect_the_cap(
-        database_url: str, config: CommunityConfig, clock: ManualClock) -> None:
+    database_url: str, config: CommunityConfig, clock: ManualClock
+) -> None:
     """The app's own transactions (side by side on PostgreSQL, in turn on SQLite)."""
     from bot.db.migrate import upgrade
     from bot.db.session import Database
@@ -241,13 +280,14 @@ async def test_concurrent_issues_to_one_member_respect_the_cap(
         async def issue() -> str:
             await barrier.wait()
             async with db.transaction() as session:
-                coupon = await CouponService(session, config).issue(51, "newcomer",
-                                                                    issued_by="hook", now=now)
+                coupon = await CouponService(session, config).issue(
+                    51, "newcomer", issued_by="hook", now=now
+                )
                 await asyncio.sleep(0.02)
                 return coupon.code
 
         codes = await asyncio.gather(*(issue() for _ in range(4)))
-        assert len(set(codes)) == 1                      # per_member: 1, one code for all
+        assert len(set(codes)) == 1  # per_member: 1, one code for all
         async with db.sessions() as session:
             assert len(await CouponRepository(session).for_member(51, "newcomer")) == 1
     finally:
@@ -255,7 +295,8 @@ async def test_concurrent_issues_to_one_member_respect_the_cap(
 
 
 async def test_concurrent_issues_never_overrun_the_budget(
-        database_url: str, config: CommunityConfig, clock: ManualClock) -> None:
+    database_url: str, config: CommunityConfig, clock: ManualClock
+) -> None:
     from bot.db.migrate import upgrade
     from bot.db.session import Database
 
@@ -271,15 +312,16 @@ async def test_concurrent_issues_never_overrun_the_budget(
             await barrier.wait()
             try:
                 async with db.transaction() as session:
-                    await CouponService(session, config).issue(uid, "spring", issued_by="hook",
-                                                               now=now)
+                    await CouponService(session, config).issue(
+                        uid, "spring", issued_by="hook", now=now
+                    )
                     await asyncio.sleep(0.02)
             except CampaignBudgetSpentError:
                 return False
             return True
 
         issued = await asyncio.gather(*(issue(uid) for uid in range(61, 67)))
-        assert sum(issued) == 2                          # budget: 2
+        assert sum(issued) == 2  # budget: 2
         async with db.sessions() as session:
             assert await CouponRepository(session).issued_count("spring") == 2
     finally:

@@ -18,7 +18,7 @@ DAY = date(2026, 11, 20)
 
 
 async def _rollups(sessions: async_sessionmaker[AsyncSession]) -> None:
-    joins = [4, 4, 4, 4, 4, 4, 10, 12]                  # 11-13 .. 11-20
+    joins = [4, 4, 4, 4, 4, 4, 10, 12]  # 11-13 .. 11-20
     async with sessions() as session, session.begin():
         rollups = RollupRepository(session)
         for n, value in enumerate(joins):
@@ -27,8 +27,9 @@ async def _rollups(sessions: async_sessionmaker[AsyncSession]) -> None:
         await rollups.add(COMMUNITY, DAY, reactivated=6)
         await rollups.add(COMMUNITY, DAY - timedelta(days=1), reactivated=3)
         await rollups.add(GLOBAL_CHAT, DAY, coupons_issued=10, coupons_redeemed=4)
-        await rollups.add(GLOBAL_CHAT, DAY - timedelta(days=1), coupons_issued=5,
-                          coupons_redeemed=1)
+        await rollups.add(
+            GLOBAL_CHAT, DAY - timedelta(days=1), coupons_issued=5, coupons_redeemed=1
+        )
     async with sessions() as session, session.begin():
         for day, silent in ((DAY, 100), (DAY - timedelta(days=1), 80)):
             row = await session.get(DailyRollup, (COMMUNITY, day))
@@ -37,21 +38,20 @@ async def _rollups(sessions: async_sessionmaker[AsyncSession]) -> None:
 
 
 async def test_a_day_against_the_day_before_and_the_week(
-        sessions: async_sessionmaker[AsyncSession], config: CommunityConfig,
-        clock: ManualClock) -> None:
+    sessions: async_sessionmaker[AsyncSession], config: CommunityConfig, clock: ManualClock
+) -> None:
     await _rollups(sessions)
     async with sessions() as session:
-        report = await KpiService(session, config).report(KpiPeriod("today", DAY, DAY),
-                                                          clock.now())
+        report = await KpiService(session, config).report(KpiPeriod("today", DAY, DAY), clock.now())
     c = report.communities[0]
     joins = c.figure("joins")
     assert (joins.value, joins.prev, joins.avg) == (12, 10, pytest.approx(34 / 7))
     assert joins.vs_prev == pytest.approx(0.2)
     assert joins.vs_avg == pytest.approx((12 - 34 / 7) / (34 / 7))
-    assert joins.flagged                                     # by the average, not by +20%
+    assert joins.flagged  # by the average, not by +20%
     active = c.figure("active")
     assert (active.value, active.prev) == (24, 20)
-    silent = c.figure("silent")                              # snapshots: the mean of known days
+    silent = c.figure("silent")  # snapshots: the mean of known days
     assert (silent.value, silent.prev, silent.avg) == (100, 80, 80)
     assert silent.vs_prev == pytest.approx(0.25) and silent.flagged
     assert (c.figure("reactivated").value, c.figure("reactivated").prev) == (6, 3)
@@ -61,13 +61,14 @@ async def test_a_day_against_the_day_before_and_the_week(
     assert overall["coupons_redeemed"].avg == pytest.approx(1 / 7)
 
 
-async def test_the_week_against_the_week_before(sessions: async_sessionmaker[AsyncSession],
-                                                config: CommunityConfig,
-                                                clock: ManualClock) -> None:
+async def test_the_week_against_the_week_before(
+    sessions: async_sessionmaker[AsyncSession], config: CommunityConfig, clock: ManualClock
+) -> None:
     await _rollups(sessions)
     async with sessions() as session:
         report = await KpiService(session, config).report(
-            KpiPeriod("7d", DAY - timedelta(days=6), DAY), clock.now())
+            KpiPeriod("7d", DAY - timedelta(days=6), DAY), clock.now()
+        )
     joins = report.communities[0].figure("joins")
     assert (joins.value, joins.prev, joins.avg) == (4 * 5 + 10 + 12, 4, None)
     assert not report.has_avg
@@ -76,25 +77,40 @@ async def test_the_week_against_the_week_before(sessions: async_sessionmaker[Asy
 
 
 async def test_days_over_are_kept_once_and_read_back_alike(
-        sessions: async_sessionmaker[AsyncSession], config: CommunityConfig,
-        clock: ManualClock) -> None:
+    sessions: async_sessionmaker[AsyncSession], config: CommunityConfig, clock: ManualClock
+) -> None:
     from datetime import datetime
 
     from bot.db.models import KpiDay, Member, Membership, Question
 
     tz = config.tz
-    start = datetime(2026, 11, 17, 10, 0, tzinfo=tz)            # three days before "today"
+    start = datetime(2026, 11, 17, 10, 0, tzinfo=tz)  # three days before "today"
     async with sessions() as session, session.begin():
         for n, greeted_after in enumerate((60, 600, 3600, None)):  # 2 in time, 1 late, 1 never
             session.add(Member(user_id=700 + n, first_name="m", first_seen_at=start))
             await session.flush()
-            session.add(Membership(chat_id=COMMUNITY, user_id=700 + n, joined_at=start,
-                                   welcomed_at=None if greeted_after is None
-                                   else start + timedelta(seconds=greeted_after)))
+            session.add(
+                Membership(
+                    chat_id=COMMUNITY,
+                    user_id=700 + n,
+                    joined_at=start,
+                    welcomed_at=None
+                    if greeted_after is None
+                    else start + timedelta(seconds=greeted_after),
+                )
+            )
         for n, seconds in enumerate((30, 90, 400)):
-            session.add(Question(chat_id=COMMUNITY, message_id=n, user_id=700, asked_at=start,
-                                 deadline=start + timedelta(minutes=5), status="answered",
-                                 response_seconds=seconds))
+            session.add(
+                Question(
+                    chat_id=COMMUNITY,
+                    message_id=n,
+                    user_id=700,
+                    asked_at=start,
+                    deadline=start + timedelta(minutes=5),
+                    status="answered",
+                    response_seconds=seconds,
+                )
+            )
     period = KpiPeriod("day", date(2026, 11, 17), date(2026, 11, 17))
     reports = []
     for _ in range(2):

@@ -32,8 +32,11 @@ async def test_models_and_migrations_agree(database_url: str) -> None:
     try:
         await upgrade(engine)
         async with engine.connect() as conn:
-            diff = await conn.run_sync(lambda c: compare_metadata(
-                MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata))
+            diff = await conn.run_sync(
+                lambda c: compare_metadata(
+                    MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata
+                )
+            )
         assert diff == [], f"models changed without a migration: {diff}"
     finally:
         await engine.dispose()
@@ -48,14 +51,20 @@ async def test_upgrading_keeps_existing_rows(database_url: str) -> None:
     try:
         await upgrade(engine, "0001")
         async with engine.begin() as conn:
-            await conn.execute(text(
-                "INSERT INTO daily_rollups (chat_id, day, joins, leaves, messages, active_members,"
-                " coupons_issued, dm_sent, dm_blocked) VALUES (-1, :day, 3, 0, 5, 2, 1, 1, 0)"),
-                {"day": date(2026, 11, 20)})
+            await conn.execute(
+                text(
+                    "INSERT INTO daily_rollups (chat_id, day, joins, leaves, messages, active_members,"
+                    " coupons_issued, dm_sent, dm_blocked) VALUES (-1, :day, 3, 0, 5, 2, 1, 1, 0)"
+                ),
+                {"day": date(2026, 11, 20)},
+            )
         await upgrade(engine)
         async with engine.connect() as conn:
-            row = (await conn.execute(text(
-                "SELECT joins, messages, questions, escalated FROM daily_rollups"))).one()
+            row = (
+                await conn.execute(
+                    text("SELECT joins, messages, questions, escalated FROM daily_rollups")
+                )
+            ).one()
         assert tuple(row) == (3, 5, 0, 0)
     finally:
         await engine.dispose()

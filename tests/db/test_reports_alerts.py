@@ -24,18 +24,37 @@ from sop.clock import ManualClock
 
 async def _count(sessions: async_sessionmaker[AsyncSession], purpose: str) -> int:
     async with sessions() as session:
-        return int((await session.execute(
-            select(func.count()).select_from(OutboxMessage)
-            .where(OutboxMessage.purpose == purpose))).scalar_one())
+        return int(
+            (
+                await session.execute(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.purpose == purpose)
+                )
+            ).scalar_one()
+        )
 
 
-async def _deliveries(sessions: async_sessionmaker[AsyncSession], at: datetime, *, sent: int,
-                      failed: int, blocked: int, tag: str) -> None:
+async def _deliveries(
+    sessions: async_sessionmaker[AsyncSession],
+    at: datetime,
+    *,
+    sent: int,
+    failed: int,
+    blocked: int,
+    tag: str,
+) -> None:
     async with sessions() as session, session.begin():
         outbox = OutboxRepository(session)
         for n in range(sent + failed + blocked):
-            row = await outbox.enqueue(key=f"{tag}:{n}", chat_id=5000 + n, chat_kind="private",
-                                       purpose="welcome_dm", payload={"text": "x"}, now=at)
+            row = await outbox.enqueue(
+                key=f"{tag}:{n}",
+                chat_id=5000 + n,
+                chat_kind="private",
+                purpose="welcome_dm",
+                payload={"text": "x"},
+                now=at,
+            )
             assert row is not None
             if n < sent:
                 await outbox.mark_sent(row, at, 1)
@@ -45,19 +64,19 @@ async def _deliveries(sessions: async_sessionmaker[AsyncSession], at: datetime, 
                 await outbox.mark_failed(row, "member unreachable: Forbidden: bot was blocked")
 
 
-async def _check(sessions: async_sessionmaker[AsyncSession], config: CommunityConfig,
-                 now: datetime) -> None:
+async def _check(
+    sessions: async_sessionmaker[AsyncSession], config: CommunityConfig, now: datetime
+) -> None:
     async with sessions() as session, session.begin():
         await AlertService(session, config, Messenger(session, Renderer(), config)).check(now)
 
 
 async def test_delivery_failures_are_one_alert_until_cleared_and_repeat_after(
-        sessions: async_sessionmaker[AsyncSession], config: CommunityConfig,
-        clock: ManualClock) -> None:
+    sessions: async_sessionmaker[AsyncSession], config: CommunityConfig, clock: ManualClock
+) -> None:
     now = clock.now()
     # 10 failed of 30 settled (33%, over 10%); the 5 blocked members are not failures
-    await _deliveries(sessions, now - timedelta(minutes=10), sent=20, failed=10, blocked=5,
-                      tag="a")
+    await _deliveries(sessions, now - timedelta(minutes=10), sent=20, failed=10, blocked=5, tag="a")
     for minutes in (0, 5, 10, 15):
         await _check(sessions, config, now + timedelta(minutes=minutes))
     assert await _count(sessions, "alert") == 1
@@ -76,19 +95,18 @@ async def test_delivery_failures_are_one_alert_until_cleared_and_repeat_after(
     assert await _count(sessions, "alert") == 2
 
 
-async def test_blocked_members_alone_raise_no_alert(sessions: async_sessionmaker[AsyncSession],
-                                                    config: CommunityConfig,
-                                                    clock: ManualClock) -> None:
+async def test_blocked_members_alone_raise_no_alert(
+    sessions: async_sessionmaker[AsyncSession], config: CommunityConfig, clock: ManualClock
+) -> None:
     now = clock.now()
-    await _deliveries(sessions, now - timedelta(minutes=5), sent=20, failed=0, blocked=20,
-                      tag="d")
+    await _deliveries(sessions, now - timedelta(minutes=5), sent=20, failed=0, blocked=20, tag="d")
     await _check(sessions, config, now)
     assert await _count(sessions, "alert") == 0
 
 
 async def test_sends_with_an_unreadable_answer_count_as_delivered(
-        sessions: async_sessionmaker[AsyncSession], config: CommunityConfig,
-        clock: ManualClock) -> None:
+    sessions: async_sessionmaker[AsyncSession], config: CommunityConfig, clock: ManualClock
+) -> None:
     now = clock.now()
     # Telegram took 20 sends whose answers could not be read: 4 failed of 40 (10%) is no alert
     # (left out, 4 failed of 20 settled would be 20%: an alert)
@@ -96,54 +114,69 @@ async def test_sends_with_an_unreadable_answer_count_as_delivered(
     async with sessions() as session, session.begin():
         outbox = OutboxRepository(session)
         for n in range(20):
-            row = await outbox.enqueue(key=f"u2:{n}", chat_id=6000 + n, chat_kind="private",
-                                       purpose="welcome_dm", payload={"text": "x"},
-                                       now=now - timedelta(minutes=5))
+            row = await outbox.enqueue(
+                key=f"u2:{n}",
+                chat_id=6000 + n,
+                chat_kind="private",
+                purpose="welcome_dm",
+                payload={"text": "x"},
+                now=now - timedelta(minutes=5),
+            )
             assert row is not None
-            await outbox.mark_sent_unknown(row, now - timedelta(minutes=5),
-                                           "answer unreadable")
+            await outbox.mark_sent_unknown(row, now - timedelta(minutes=5), "answer unreadable")
     await _check(sessions, config, now)
     assert await _count(sessions, "alert") == 0
 
 
 async def test_two_instances_send_the_daily_report_once(
-        sessions: async_sessionmaker[AsyncSession], config: CommunityConfig,
-        clock: ManualClock) -> None:
+    sessions: async_sessionmaker[AsyncSession], config: CommunityConfig, clock: ManualClock
+) -> None:
     installed = clock.now() - timedelta(days=3)
     async with sessions() as session, session.begin():
         await SopRepository(session).installed_at(installed)
-    at_nine = clock.now()          # 09:00 in Shanghai: the daily report's time
+    at_nine = clock.now()  # 09:00 in Shanghai: the daily report's time
 
     async def instance() -> None:
         async with sessions() as session, session.begin():
             messenger = Messenger(session, Renderer(), config)
-            await ReportService(session, config, messenger,
-                                KpiService(session, config)).run_due(at_nine)
+            await ReportService(session, config, messenger, KpiService(session, config)).run_due(
+                at_nine
+            )
 
     await asyncio.gather(*(instance() for _ in range(4)), return_exceptions=False)
-    await instance()               # and a restart later that morning
-    assert await _count(sessions, "report") == 2    # the figures and the SOP/ops message
+    await instance()  # and a restart later that morning
+    assert await _count(sessions, "report") == 2  # the figures and the SOP/ops message
 
 
 async def test_a_stuck_broadcast_is_one_alert_and_clears_when_it_moves(
-        sessions: async_sessionmaker[AsyncSession], config: CommunityConfig,
-        clock: ManualClock) -> None:
+    sessions: async_sessionmaker[AsyncSession], config: CommunityConfig, clock: ManualClock
+) -> None:
     now = clock.now()
     async with sessions() as session, session.begin():
-        broadcast = Broadcast(segment="all", status="sending", created_by=1001, chat_id=1001,
-                              chat_kind="private", locale="en", audience=100,
-                              created_at=now - timedelta(hours=1),
-                              started_at=now - timedelta(hours=1),
-                              progressed_at=now - timedelta(minutes=20))
+        broadcast = Broadcast(
+            segment="all",
+            status="sending",
+            created_by=1001,
+            chat_id=1001,
+            chat_kind="private",
+            locale="en",
+            audience=100,
+            created_at=now - timedelta(hours=1),
+            started_at=now - timedelta(hours=1),
+            progressed_at=now - timedelta(minutes=20),
+        )
         session.add(broadcast)
     for minutes in (0, 5, 10):
         await _check(sessions, config, now + timedelta(minutes=minutes))
     assert await _count(sessions, "alert") == 1
     async with sessions() as session:
-        text = (await session.execute(select(OutboxMessage.payload)
-                                      .where(OutboxMessage.purpose == "alert"))).scalar_one()
-    assert f"#{broadcast.id}" in text["text"] and "卡住" in text["text"]   # zh: the default
-    async with sessions() as session, session.begin():        # it moves again: cleared
+        text = (
+            await session.execute(
+                select(OutboxMessage.payload).where(OutboxMessage.purpose == "alert")
+            )
+        ).scalar_one()
+    assert f"#{broadcast.id}" in text["text"] and "卡住" in text["text"]  # zh: the default
+    async with sessions() as session, session.begin():  # it moves again: cleared
         row = await session.get(Broadcast, broadcast.id)
         assert row is not None
         row.progressed_at = now + timedelta(minutes=14)

@@ -23,23 +23,43 @@ async def _enqueue(sessions: async_sessionmaker[AsyncSession], clock: ManualCloc
     async with sessions() as session, session.begin():
         repo = OutboxRepository(session)
         for i in range(n):
-            await repo.enqueue(key=f"k{i}", chat_id=100 + i, chat_kind="private", purpose="t",
-                               payload={"text": str(i)}, now=clock.now())
+            await repo.enqueue(
+                key=f"k{i}",
+                chat_id=100 + i,
+                chat_kind="private",
+                purpose="t",
+                payload={"text": str(i)},
+                now=clock.now(),
+            )
 
 
-async def test_enqueue_is_idempotent_per_key(sessions: async_sessionmaker[AsyncSession],
-                                             clock: ManualClock) -> None:
+async def test_enqueue_is_idempotent_per_key(
+    sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
     async with sessions() as session, session.begin():
         repo = OutboxRepository(session)
-        first = await repo.enqueue(key="gift:1", chat_id=1, chat_kind="private", purpose="t",
-                                   payload={"text": "a"}, now=clock.now())
-        again = await repo.enqueue(key="gift:1", chat_id=1, chat_kind="private", purpose="t",
-                                   payload={"text": "b"}, now=clock.now())
+        first = await repo.enqueue(
+            key="gift:1",
+            chat_id=1,
+            chat_kind="private",
+            purpose="t",
+            payload={"text": "a"},
+            now=clock.now(),
+        )
+        again = await repo.enqueue(
+            key="gift:1",
+            chat_id=1,
+            chat_kind="private",
+            purpose="t",
+            payload={"text": "b"},
+            now=clock.now(),
+        )
     assert first is not None and again is None
 
 
 async def test_claims_do_not_overlap_and_expired_leases_return(
-        sessions: async_sessionmaker[AsyncSession], clock: ManualClock) -> None:
+    sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
     await _enqueue(sessions, clock, 30)
     now = clock.now()
     lease = now + timedelta(seconds=90)
@@ -58,7 +78,8 @@ async def test_claims_do_not_overlap_and_expired_leases_return(
 
 
 async def test_concurrent_claimers_share_the_queue_without_overlap(
-        engine: AsyncEngine, clock: ManualClock) -> None:
+    engine: AsyncEngine, clock: ManualClock
+) -> None:
     """Two senders claiming at once (FOR UPDATE SKIP LOCKED on PostgreSQL, the write lock of
     ``Database`` on SQLite) never get the same row."""
     db = Database(str(engine.url.render_as_string(hide_password=False)))
@@ -82,8 +103,9 @@ async def test_concurrent_claimers_share_the_queue_without_overlap(
         await db.dispose()
 
 
-async def test_hold_never_revives_a_settled_row(sessions: async_sessionmaker[AsyncSession],
-                                                clock: ManualClock) -> None:
+async def test_hold_never_revives_a_settled_row(
+    sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
     await _enqueue(sessions, clock, 1)
     async with sessions() as session, session.begin():
         repo = OutboxRepository(session)
@@ -95,8 +117,9 @@ async def test_hold_never_revives_a_settled_row(sessions: async_sessionmaker[Asy
         assert row is not None and row.status == "sent"
 
 
-async def test_update_ids_are_claimed_once(sessions: async_sessionmaker[AsyncSession],
-                                           clock: ManualClock) -> None:
+async def test_update_ids_are_claimed_once(
+    sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
     async with sessions() as session, session.begin():
         repo = UpdateRepository(session)
         assert await repo.claim(77, clock.now())
@@ -106,8 +129,9 @@ async def test_update_ids_are_claimed_once(sessions: async_sessionmaker[AsyncSes
 async def test_counters(sessions: async_sessionmaker[AsyncSession], clock: ManualClock) -> None:
     day = date(2026, 11, 20)
     async with sessions() as session, session.begin():
-        await MemberRepository(session).get_or_create(5, first_name="A", username=None,
-                                                      language_code=None, now=clock.now())
+        await MemberRepository(session).get_or_create(
+            5, first_name="A", username=None, language_code=None, now=clock.now()
+        )
         activity, rollups = ActivityRepository(session), RollupRepository(session)
         assert await activity.bump(-1, 5, day)
         assert not await activity.bump(-1, 5, day)
@@ -119,11 +143,13 @@ async def test_counters(sessions: async_sessionmaker[AsyncSession], clock: Manua
     assert rollup is not None and (rollup.joins, rollup.messages, rollup.leaves) == (3, 1, 0)
 
 
-async def test_member_times_come_back_aware_utc(sessions: async_sessionmaker[AsyncSession],
-                                                clock: ManualClock) -> None:
+async def test_member_times_come_back_aware_utc(
+    sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
     async with sessions() as session, session.begin():
-        await MemberRepository(session).get_or_create(6, first_name="B", username=None,
-                                                      language_code=None, now=clock.now())
+        await MemberRepository(session).get_or_create(
+            6, first_name="B", username=None, language_code=None, now=clock.now()
+        )
     async with sessions() as session:
         member = await MemberRepository(session).get(6)
     assert member is not None and member.first_seen_at == clock.now()

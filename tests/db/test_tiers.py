@@ -17,13 +17,16 @@ from bot.services.tiers import HIGH_VALUE, POTENTIAL, SILENT, next_run
 from sop.clock import ManualClock
 from tests.conftest import CONFIG_YAML
 
-TIERS_YAML = CONFIG_YAML + """
+TIERS_YAML = (
+    CONFIG_YAML
+    + """
 tiers:
   high_value:
     spend_over: 1000
     repurchase_rate_over: 0.5
   run_at: "04:30"
 """
+)
 
 
 @pytest.fixture
@@ -34,28 +37,57 @@ def config() -> CommunityConfig:
 async def _seed(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:
     day = timedelta(days=1)
     seen = {1: 10, 2: 10, 3: 10, 4: 10, 5: 10, 6: 100, 7: 100, 8: 89}
-    orders: list[tuple[int, int, int]] = [   # user, amount (minor), days ago
-        (1, 150000, 30),                      # 1500 this year: high value
-        (3, 200000, 400),                     # 2000, but 13 months ago: bought, not high
-        (7, 120000, 200),                     # high value although silent
+    orders: list[tuple[int, int, int]] = [  # user, amount (minor), days ago
+        (1, 150000, 30),  # 1500 this year: high value
+        (3, 200000, 400),  # 2000, but 13 months ago: bought, not high
+        (7, 120000, 200),  # high value although silent
     ]
-    orders += [(2, 1000, 15 + 30 * k) for k in range(7)]   # 70 in all, in 7 of 13 periods
-    orders += [(8, 1000, 40)]                               # one small order
+    orders += [(2, 1000, 15 + 30 * k) for k in range(7)]  # 70 in all, in 7 of 13 periods
+    orders += [(8, 1000, 40)]  # one small order
     async with sessions() as session, session.begin():
         for uid, days in seen.items():
-            session.add(Member(user_id=uid, first_name=f"M{uid}", first_seen_at=now - 400 * day,
-                               last_seen_at=now - days * day))
+            session.add(
+                Member(
+                    user_id=uid,
+                    first_name=f"M{uid}",
+                    first_seen_at=now - 400 * day,
+                    last_seen_at=now - days * day,
+                )
+            )
         await session.flush()
         for index, (uid, amount, ago) in enumerate(orders):
-            session.add(Order(order_id=f"O{index}", user_id=uid, amount_minor=amount,
-                              ordered_at=now - ago * day, received_at=now, via="import"))
-        session.add(Coupon(code="AAAAA-BBBBB-CCCCC", campaign="newcomer", user_id=5,
-                           issued_by="welcome", issued_at=now - 20 * day,
-                           expires_at=now + 20 * day, redeemed_at=now - 19 * day,
-                           redeemed_via="operator"))
-        session.add(Coupon(code="AAAAA-BBBBB-DDDDD", campaign="newcomer", user_id=4,
-                           issued_by="welcome", issued_at=now - 20 * day,
-                           expires_at=now + 20 * day))   # issued, never redeemed
+            session.add(
+                Order(
+                    order_id=f"O{index}",
+                    user_id=uid,
+                    amount_minor=amount,
+                    ordered_at=now - ago * day,
+                    received_at=now,
+                    via="import",
+                )
+            )
+        session.add(
+            Coupon(
+                code="AAAAA-BBBBB-CCCCC",
+                campaign="newcomer",
+                user_id=5,
+                issued_by="welcome",
+                issued_at=now - 20 * day,
+                expires_at=now + 20 * day,
+                redeemed_at=now - 19 * day,
+                redeemed_via="operator",
+            )
+        )
+        session.add(
+            Coupon(
+                code="AAAAA-BBBBB-DDDDD",
+                campaign="newcomer",
+                user_id=4,
+                issued_by="welcome",
+                issued_at=now - 20 * day,
+                expires_at=now + 20 * day,
+            )
+        )  # issued, never redeemed
 
 
 async def _tags(sessions: async_sessionmaker[AsyncSession]) -> dict[int, set[str]]:
@@ -67,8 +99,9 @@ async def _tags(sessions: async_sessionmaker[AsyncSession]) -> dict[int, set[str
     return tags
 
 
-async def test_the_pass_tags_each_tier(database_url: str, config: CommunityConfig,
-                                       clock: ManualClock) -> None:
+async def test_the_pass_tags_each_tier(
+    database_url: str, config: CommunityConfig, clock: ManualClock
+) -> None:
     from bot.db.migrate import upgrade
 
     db = Database(database_url)
@@ -77,8 +110,13 @@ async def test_the_pass_tags_each_tier(database_url: str, config: CommunityConfi
         now = clock.now()
         await _seed(db.sessions, now)
         first = await tier_pass(db, config, now)
-        assert await _tags(db.sessions) == {1: {HIGH_VALUE}, 2: {HIGH_VALUE}, 4: {POTENTIAL},
-                                            6: {SILENT}, 7: {HIGH_VALUE}}
+        assert await _tags(db.sessions) == {
+            1: {HIGH_VALUE},
+            2: {HIGH_VALUE},
+            4: {POTENTIAL},
+            6: {SILENT},
+            7: {HIGH_VALUE},
+        }
         assert first.members == {HIGH_VALUE: 3, POTENTIAL: 1, SILENT: 1}
         assert (first.added, first.removed) == (5, 0)
 
@@ -87,23 +125,38 @@ async def test_the_pass_tags_each_tier(database_url: str, config: CommunityConfi
 
         later = now + timedelta(days=2)
         async with db.sessions() as session, session.begin():
-            session.add(Order(order_id="late", user_id=4, amount_minor=500, ordered_at=later,
-                              received_at=later, via="api"))            # 4 buys
+            session.add(
+                Order(
+                    order_id="late",
+                    user_id=4,
+                    amount_minor=500,
+                    ordered_at=later,
+                    received_at=later,
+                    via="api",
+                )
+            )  # 4 buys
             six = await session.get(Member, 6)
             assert six is not None
-            six.last_seen_at = later                                    # 6 speaks again
+            six.last_seen_at = later  # 6 speaks again
         moved = await tier_pass(db, config, later)
         # 8: last seen 91 days ago by now, silent; 4 bought: no longer potential; 6 is back
         # and has never bought: potential
-        assert await _tags(db.sessions) == {1: {HIGH_VALUE}, 2: {HIGH_VALUE}, 6: {POTENTIAL},
-                                            7: {HIGH_VALUE}, 8: {SILENT}}
+        assert await _tags(db.sessions) == {
+            1: {HIGH_VALUE},
+            2: {HIGH_VALUE},
+            6: {POTENTIAL},
+            7: {HIGH_VALUE},
+            8: {SILENT},
+        }
         assert (moved.added, moved.removed) == (2, 2)
         from bot.db.repositories import TagRepository
 
         async with db.sessions() as session:
             history = await TagRepository(session).history(6)
         assert [(event.tag, event.by) for event in history][:2] in (
-            [(POTENTIAL, "tiers"), (SILENT, "tiers")], [(SILENT, "tiers"), (POTENTIAL, "tiers")])
+            [(POTENTIAL, "tiers"), (SILENT, "tiers")],
+            [(SILENT, "tiers"), (POTENTIAL, "tiers")],
+        )
     finally:
         await db.dispose()
 
@@ -127,10 +180,12 @@ async def test_spend_alone_or_rate_alone(database_url: str, clock: ManualClock) 
 
 def test_the_daily_pass_runs_at_the_local_time(config: CommunityConfig) -> None:
     # 09:00 Shanghai → next 04:30 Shanghai is tomorrow 20:30 UTC today
-    assert next_run(config, datetime(2026, 11, 20, 1, 0, tzinfo=UTC)) == \
-        datetime(2026, 11, 20, 20, 30, tzinfo=UTC)
-    assert next_run(config, datetime(2026, 11, 20, 20, 30, tzinfo=UTC)) == \
-        datetime(2026, 11, 21, 20, 30, tzinfo=UTC)
+    assert next_run(config, datetime(2026, 11, 20, 1, 0, tzinfo=UTC)) == datetime(
+        2026, 11, 20, 20, 30, tzinfo=UTC
+    )
+    assert next_run(config, datetime(2026, 11, 20, 20, 30, tzinfo=UTC)) == datetime(
+        2026, 11, 21, 20, 30, tzinfo=UTC
+    )
 
 
 def test_tier_config_is_checked() -> None:

@@ -25,8 +25,9 @@ async def sandbox(clock: ManualClock) -> AsyncIterator[TelegramSandbox]:
 
 
 @pytest.fixture
-async def app(sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock,
-              database_url: str) -> AsyncIterator[SopBot]:
+async def app(
+    sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock, database_url: str
+) -> AsyncIterator[SopBot]:
     bot = SopBot(settings_for(sandbox.url, database_url), config, clock=clock, polling_timeout=1)
     await bot.start()
     yield bot

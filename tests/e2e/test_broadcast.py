@@ -26,18 +26,28 @@ FIRST = 70_001
 
 @pytest.fixture
 def config() -> CommunityConfig:
-    return parse_config(CONFIG_YAML + """
+    return parse_config(
+        CONFIG_YAML
+        + """
 sop:
   quiet_hours: "off"
 broadcasts:
   backlog: 10
   ab_window: 48h
 templates: null
-""", "tests/e2e/test_broadcast.py")
+""",
+        "tests/e2e/test_broadcast.py",
+    )
 
 
-async def seed(app: SopBot, sandbox: TelegramSandbox, ids: Iterable[int], *,
-               language: str = "en", reachable: bool = True) -> list[int]:
+async def seed(
+    app: SopBot,
+    sandbox: TelegramSandbox,
+    ids: Iterable[int],
+    *,
+    language: str = "en",
+    reachable: bool = True,
+) -> list[int]:
     """Members who started the bot earlier (in the ledger and allowed by Telegram)."""
     users = list(ids)
     now = app.clock.now()
@@ -46,26 +56,38 @@ async def seed(app: SopBot, sandbox: TelegramSandbox, ids: Iterable[int], *,
             sandbox.add_user(uid, f"M{uid}", language_code=language)
             if reachable:
                 sandbox.world.dm_allowed.add(uid)
-            session.add(Member(user_id=uid, first_name=f"M{uid}", language_code=language,
-                               first_seen_at=now - timedelta(days=3), dm_allowed=reachable,
-                               started_at=now - timedelta(days=3)))
+            session.add(
+                Member(
+                    user_id=uid,
+                    first_name=f"M{uid}",
+                    language_code=language,
+                    first_seen_at=now - timedelta(days=3),
+                    dm_allowed=reachable,
+                    started_at=now - timedelta(days=3),
+                )
+            )
     return users
 
 
 def copies(sandbox: TelegramSandbox, users: Iterable[int]) -> Counter[int]:
     wanted = set(users)
-    return Counter(m.chat_id for m in sandbox.sent_messages()
-                   if m.chat_id in wanted and m.method in ("copyMessage", "sendMessage"))
+    return Counter(
+        m.chat_id
+        for m in sandbox.sent_messages()
+        if m.chat_id in wanted and m.method in ("copyMessage", "sendMessage")
+    )
 
 
-async def operator_says(sandbox: TelegramSandbox, text: str, *, reply_to: int | None = None,
-                        chat: int | None = None) -> None:
+async def operator_says(
+    sandbox: TelegramSandbox, text: str, *, reply_to: int | None = None, chat: int | None = None
+) -> None:
     sandbox.user_sends(OPERATOR, text, reply_to_message_id=reply_to, chat_id=chat)
 
 
 def card(sandbox: TelegramSandbox, chat: int = OPERATOR) -> SentMessage:
-    cards = [m for m in sandbox.sent_messages(chat)
-             if m.reply_markup and "bc:" in str(m.reply_markup)]
+    cards = [
+        m for m in sandbox.sent_messages(chat) if m.reply_markup and "bc:" in str(m.reply_markup)
+    ]
     assert cards, f"no broadcast card in {[m.text for m in sandbox.sent_messages(chat)]}"
     return cards[-1]
 
@@ -76,8 +98,13 @@ def button(message: SentMessage, prefix: str) -> str:
     return match.group(1)
 
 
-async def draft(app: SopBot, sandbox: TelegramSandbox, command: str,
-                text: str = "Big sale tonight!", chat: int | None = None) -> SentMessage:
+async def draft(
+    app: SopBot,
+    sandbox: TelegramSandbox,
+    command: str,
+    text: str = "Big sale tonight!",
+    chat: int | None = None,
+) -> SentMessage:
     """The operator writes a message, replies to it with ``command``; returns the card."""
     where = chat or OPERATOR
     sandbox.user_sends(OPERATOR, text, chat_id=chat)
@@ -89,12 +116,12 @@ async def draft(app: SopBot, sandbox: TelegramSandbox, command: str,
 
 
 def has_card(sandbox: TelegramSandbox, chat: int = OPERATOR) -> bool:
-    return any(m.reply_markup and "bc:" in str(m.reply_markup)
-               for m in sandbox.sent_messages(chat))
+    return any(m.reply_markup and "bc:" in str(m.reply_markup) for m in sandbox.sent_messages(chat))
 
 
-async def until(app: SopBot, sandbox: TelegramSandbox, predicate: Callable[[], bool],
-                seconds: int = 10) -> None:
+async def until(
+    app: SopBot, sandbox: TelegramSandbox, predicate: Callable[[], bool], seconds: int = 10
+) -> None:
     """Virtual seconds pass (one private message a second) until ``predicate()``."""
     await run_clock(app, sandbox, sandbox_clock(app), seconds, until=predicate)
     assert predicate(), "not reached in virtual time"
@@ -105,8 +132,13 @@ def sandbox_clock(app: SopBot) -> ManualClock:
     return app.clock
 
 
-async def run_clock(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, seconds: int,
-                    until: Callable[[], bool] | None = None) -> None:
+async def run_clock(
+    app: SopBot,
+    sandbox: TelegramSandbox,
+    clock: ManualClock,
+    seconds: int,
+    until: Callable[[], bool] | None = None,
+) -> None:
     for _ in range(seconds):
         await settle(app, sandbox)
         if until is not None and until():
@@ -115,8 +147,9 @@ async def run_clock(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, s
     await settle(app, sandbox)
 
 
-async def press(app: SopBot, sandbox: TelegramSandbox, who: int, message: SentMessage,
-                data: str) -> dict[str, object]:
+async def press(
+    app: SopBot, sandbox: TelegramSandbox, who: int, message: SentMessage, data: str
+) -> dict[str, object]:
     """``who`` presses the card's button whose data starts with ``data``."""
     if data.endswith(":"):
         data = button(message, data)
@@ -129,13 +162,14 @@ async def press(app: SopBot, sandbox: TelegramSandbox, who: int, message: SentMe
 
 
 async def test_preview_then_send_reaches_each_reachable_member_once(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     members = await seed(app, sandbox, range(FIRST, FIRST + 45))
     blocked = await seed(app, sandbox, [FIRST + 100])
-    sandbox.world.blocked.add(FIRST + 100)            # blocked the bot since: 403 on send
+    sandbox.world.blocked.add(FIRST + 100)  # blocked the bot since: 403 on send
     unreachable = await seed(app, sandbox, [FIRST + 200], reachable=False)
     preview = await draft(app, sandbox, "/broadcast all")
-    assert "Audience: <b>46</b>" in preview.text     # the never-started one is not counted
+    assert "Audience: <b>46</b>" in preview.text  # the never-started one is not counted
     # the preview: the message itself copied back to the operator, before the card
     copied = [m for m in sandbox.sent_messages(OPERATOR) if m.method == "copyMessage"]
     assert [m.text for m in copied] == ["Big sale tonight!"]
@@ -152,7 +186,7 @@ async def test_preview_then_send_reaches_each_reachable_member_once(
     final = sandbox.get_message(OPERATOR, preview.message_id)
     assert final is not None and "done" in final.text and "▓▓▓▓▓▓▓▓▓▓" in final.text
     assert "sent 45" in final.text and "blocked 1" in final.text
-    assert final.reply_markup is None                 # no Cancel once it is over
+    assert final.reply_markup is None  # no Cancel once it is over
     tally = sandbox.sent_messages(OPERATOR)[-1].text
     assert "finished" in tally and "sent 45, blocked 1, failed 0 of 46" in tally
     async with app.sessions() as session:
@@ -161,8 +195,9 @@ async def test_preview_then_send_reaches_each_reachable_member_once(
     assert sandbox.count_errors(429) == 0 and sandbox.early_retries == 0
 
 
-async def test_photo_is_copied_with_its_caption(app: SopBot, sandbox: TelegramSandbox,
-                                                clock: ManualClock) -> None:
+async def test_photo_is_copied_with_its_caption(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     members = await seed(app, sandbox, range(FIRST, FIRST + 3))
     user_sends_photo(sandbox, OPERATOR, "New <collection>")
     source = max(k[1] for k in sandbox.world.messages if k[0] == OPERATOR)
@@ -178,20 +213,22 @@ async def test_photo_is_copied_with_its_caption(app: SopBot, sandbox: TelegramSa
 
 
 async def test_template_broadcast_is_rendered_in_each_members_language(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     english = await seed(app, sandbox, range(FIRST, FIRST + 3), language="en")
     chinese = await seed(app, sandbox, range(FIRST + 10, FIRST + 13), language="zh-hans")
     await operator_says(sandbox, "/broadcast all template broadcast_cancelled")
     await until(app, sandbox, lambda: has_card(sandbox))
-    assert "Cancelled." in [m.text for m in sandbox.sent_messages(OPERATOR)]   # the preview
+    assert "Cancelled." in [m.text for m in sandbox.sent_messages(OPERATOR)]  # the preview
     await press(app, sandbox, OPERATOR, card(sandbox), "bc:send:")
     await run_clock(app, sandbox, clock, 5)
     assert {m.text for uid in english for m in sandbox.sent_messages(uid)} == {"Cancelled."}
     assert {m.text for uid in chinese for m in sandbox.sent_messages(uid)} == {"已取消。"}
 
 
-async def test_cancel_before_send_sends_nothing(app: SopBot, sandbox: TelegramSandbox,
-                                               clock: ManualClock) -> None:
+async def test_cancel_before_send_sends_nothing(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     members = await seed(app, sandbox, range(FIRST, FIRST + 5))
     preview = await draft(app, sandbox, "/broadcast all")
     answer = await press(app, sandbox, OPERATOR, preview, "bc:cancel:")
@@ -203,8 +240,9 @@ async def test_cancel_before_send_sends_nothing(app: SopBot, sandbox: TelegramSa
     assert any("cancelled; nothing was sent" in m.text for m in sandbox.sent_messages(OPERATOR))
 
 
-async def test_cancel_while_sending_drops_the_rest(app: SopBot, sandbox: TelegramSandbox,
-                                                  clock: ManualClock) -> None:
+async def test_cancel_while_sending_drops_the_rest(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     members = await seed(app, sandbox, range(FIRST, FIRST + 150))
     preview = await draft(app, sandbox, "/broadcast all")
     await press(app, sandbox, OPERATOR, preview, "bc:send:")
@@ -229,16 +267,22 @@ async def test_cancel_while_sending_drops_the_rest(app: SopBot, sandbox: Telegra
 
 
 async def test_progress_is_edited_at_most_every_few_seconds(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     members = await seed(app, sandbox, range(FIRST, FIRST + 300))
     preview = await draft(app, sandbox, "/broadcast all")
     await press(app, sandbox, OPERATOR, preview, "bc:send:")
-    await run_clock(app, sandbox, clock, 60, until=lambda: any(
-        "finished" in m.text for m in sandbox.sent_messages(OPERATOR)))
+    await run_clock(
+        app,
+        sandbox,
+        clock,
+        60,
+        until=lambda: any("finished" in m.text for m in sandbox.sent_messages(OPERATOR)),
+    )
     assert copies(sandbox, members) == Counter({uid: 1 for uid in members})
     edits = [call.at for call in sandbox.calls if call.method == "editMessageText" and call.ok]
-    assert len(edits) >= 3                              # it moved while sending
-    running = edits[1:-1]                               # not the Send press nor the final tally
+    assert len(edits) >= 3  # it moved while sending
+    running = edits[1:-1]  # not the Send press nor the final tally
     assert all(b - a >= 5 for a, b in zip(running, running[1:], strict=False))
     texts = {call.params["text"] for call in sandbox.calls if call.method == "editMessageText"}
     assert any("ETA" in text and "pending" in text for text in texts)
@@ -248,8 +292,9 @@ async def _only_broadcast(session) -> int:  # type: ignore[no-untyped-def]
     return int((await session.execute(select(Broadcast.id))).scalar_one())
 
 
-async def test_non_operators_are_refused_and_cannot_press(app: SopBot, sandbox: TelegramSandbox,
-                                                          clock: ManualClock) -> None:
+async def test_non_operators_are_refused_and_cannot_press(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     members = await seed(app, sandbox, range(FIRST, FIRST + 3))
     stranger = FIRST + 500
     sandbox.add_user(stranger, "Stranger", language_code="en")
@@ -258,8 +303,9 @@ async def test_non_operators_are_refused_and_cannot_press(app: SopBot, sandbox: 
     await settle(app, sandbox)
     clock.advance(seconds=2)
     sandbox.user_sends(stranger, "/broadcast all", reply_to_message_id=source)
-    await until(app, sandbox, lambda: any("team only" in m.text
-                                          for m in sandbox.sent_messages(stranger)))
+    await until(
+        app, sandbox, lambda: any("team only" in m.text for m in sandbox.sent_messages(stranger))
+    )
     preview = await draft(app, sandbox, "/broadcast all")
     for data in ("bc:send:", "bc:cancel:"):
         answer = await press(app, sandbox, stranger, preview, data)
@@ -270,15 +316,16 @@ async def test_non_operators_are_refused_and_cannot_press(app: SopBot, sandbox: 
         assert (await session.execute(select(Broadcast.status))).scalar_one() == "draft"
 
 
-async def test_bad_input_gets_one_line_answers(app: SopBot, sandbox: TelegramSandbox,
-                                               clock: ManualClock) -> None:
+async def test_bad_input_gets_one_line_answers(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     async def answer(command: str, reply_to: int | None = None) -> str:
         before = len(sandbox.sent_messages(OPERATOR))
         await operator_says(sandbox, command, reply_to=reply_to)
         await until(app, sandbox, lambda: len(sandbox.sent_messages(OPERATOR)) > before)
         return sandbox.sent_messages(OPERATOR)[before].text
 
-    assert (await answer("/broadcast all")).startswith("Usage:")          # no reply
+    assert (await answer("/broadcast all")).startswith("Usage:")  # no reply
     assert (await answer("/broadcast")).startswith("Usage:")
     text = await answer("/broadcast vips template")
     assert text.startswith("Usage:") and "\n" not in text
@@ -298,8 +345,8 @@ async def test_bad_input_gets_one_line_answers(app: SopBot, sandbox: TelegramSan
 
 
 async def test_resume_after_a_killed_process_no_duplicate_no_gap(
-        sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock,
-        database_url: str) -> None:
+    sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock, database_url: str
+) -> None:
     settings = settings_for(sandbox.url, database_url)
     first = SopBot(settings, config, clock=clock, polling_timeout=1)
     await first.start()
@@ -309,12 +356,13 @@ async def test_resume_after_a_killed_process_no_duplicate_no_gap(
     await run_clock(first, sandbox, clock, 2)
     sent_before = sum(copies(sandbox, members).values())
     assert 0 < sent_before < 120
-    await first.abort()                               # killed mid-broadcast
+    await first.abort()  # killed mid-broadcast
     second = SopBot(settings, config, clock=clock, polling_timeout=1)
     await second.start()
     try:
-        await run_clock(second, sandbox, clock, 200,
-                        until=lambda: len(copies(sandbox, members)) == 120)
+        await run_clock(
+            second, sandbox, clock, 200, until=lambda: len(copies(sandbox, members)) == 120
+        )
         await run_clock(second, sandbox, clock, 5)
         assert copies(sandbox, members) == Counter({uid: 1 for uid in members})
         final = sandbox.get_message(OPERATOR, preview.message_id)
@@ -323,8 +371,9 @@ async def test_resume_after_a_killed_process_no_duplicate_no_gap(
         await second.stop()
 
 
-async def test_ab_split_and_report(app: SopBot, sandbox: TelegramSandbox,
-                                   clock: ManualClock) -> None:
+async def test_ab_split_and_report(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     members = await seed(app, sandbox, range(FIRST, FIRST + 60))
     sandbox.user_sends(OPERATOR, "Variant A text")
     a = max(k[1] for k in sandbox.world.messages if k[0] == OPERATOR)
@@ -334,8 +383,9 @@ async def test_ab_split_and_report(app: SopBot, sandbox: TelegramSandbox,
     waiting = card(sandbox)
     assert "variant b" in waiting.text
     assert "bc:send:" not in str(waiting.reply_markup)  # no Send before variant B
-    forged = await press(app, sandbox, OPERATOR, waiting,
-                         button(waiting, "bc:cancel:").replace("cancel", "send"))
+    forged = await press(
+        app, sandbox, OPERATOR, waiting, button(waiting, "bc:cancel:").replace("cancel", "send")
+    )
     assert "Variant B is missing" in str(forged["text"])
     clock.advance(seconds=2)
     sandbox.user_sends(OPERATOR, "Variant B text")
@@ -352,19 +402,31 @@ async def test_ab_split_and_report(app: SopBot, sandbox: TelegramSandbox,
     group_b = [uid for uid, texts in got.items() if texts == ["Variant B text"]]
     assert len(group_a) + len(group_b) == 60 and 15 <= len(group_a) <= 45
     async with app.sessions() as session:
-        stored = dict((await session.execute(
-            select(BroadcastRecipient.user_id, BroadcastRecipient.variant))).all())
-    assert {uid for uid, v in stored.items() if v == "b"} == set(group_b)   # as recorded
+        stored = dict(
+            (
+                await session.execute(
+                    select(BroadcastRecipient.user_id, BroadcastRecipient.variant)
+                )
+            ).all()
+        )
+    assert {uid for uid, v in stored.items() if v == "b"} == set(group_b)  # as recorded
 
     # two of B reply, one of A redeems a coupon; then the window passes
     clock.advance(hours=1)
     for uid in group_b[:2]:
         sandbox.user_sends(uid, "interested!")
     async with app.db.transaction() as session:
-        session.add(Coupon(code=f"BC{group_a[0]}", campaign="newcomer", user_id=group_a[0],
-                           issued_by="test", issued_at=clock.now(),
-                           expires_at=clock.now() + timedelta(days=7),
-                           redeemed_at=clock.now()))
+        session.add(
+            Coupon(
+                code=f"BC{group_a[0]}",
+                campaign="newcomer",
+                user_id=group_a[0],
+                issued_by="test",
+                issued_at=clock.now(),
+                expires_at=clock.now() + timedelta(days=7),
+                redeemed_at=clock.now(),
+            )
+        )
     await settle(app, sandbox)
     assert not [m for m in sandbox.sent_messages(TEAM_CHAT) if "A/B 报告" in m.text]
     clock.advance(hours=47, minutes=1)
@@ -375,8 +437,9 @@ async def test_ab_split_and_report(app: SopBot, sandbox: TelegramSandbox,
     assert f"B 版：{len(group_b)} 人，送达 {len(group_b)}，回复 2，核销优惠券 0" in report
 
 
-async def test_segment_audience_and_team_chat_card(app: SopBot, sandbox: TelegramSandbox,
-                                                   clock: ManualClock) -> None:
+async def test_segment_audience_and_team_chat_card(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     await seed(app, sandbox, range(FIRST, FIRST + 4))
     preview = await draft(app, sandbox, "/broadcast reachable", chat=TEAM_CHAT)
     assert "Audience: <b>4</b>" in preview.text
@@ -386,8 +449,9 @@ async def test_segment_audience_and_team_chat_card(app: SopBot, sandbox: Telegra
     assert any("finished" in m.text for m in sandbox.sent_messages(TEAM_CHAT))
 
 
-async def test_reports_interface_finished_and_stuck(app: SopBot, sandbox: TelegramSandbox,
-                                                    clock: ManualClock) -> None:
+async def test_reports_interface_finished_and_stuck(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     members = await seed(app, sandbox, range(FIRST, FIRST + 5))
     started = clock.now()
     preview = await draft(app, sandbox, "/broadcast all")
@@ -403,16 +467,20 @@ async def test_reports_interface_finished_and_stuck(app: SopBot, sandbox: Telegr
 
 
 async def test_quiet_hours_hold_a_broadcast_when_configured(
-        sandbox: TelegramSandbox, clock: ManualClock, database_url: str) -> None:
-    config = parse_config(CONFIG_YAML + """
+    sandbox: TelegramSandbox, clock: ManualClock, database_url: str
+) -> None:
+    config = parse_config(
+        CONFIG_YAML
+        + """
 sop:
   quiet_hours: "22:00-08:00"
 broadcasts:
   respect_quiet_hours: true
-""", "tests/e2e/test_broadcast.py")
-    clock.advance(hours=13, minutes=30)                # 22:30 in Shanghai
-    app = SopBot(settings_for(sandbox.url, database_url), config, clock=clock,
-                 polling_timeout=1)
+""",
+        "tests/e2e/test_broadcast.py",
+    )
+    clock.advance(hours=13, minutes=30)  # 22:30 in Shanghai
+    app = SopBot(settings_for(sandbox.url, database_url), config, clock=clock, polling_timeout=1)
     await app.start()
     try:
         members = await seed(app, sandbox, range(FIRST, FIRST + 5))
@@ -423,13 +491,12 @@ broadcasts:
         assert not copies(sandbox, members)
         held = sandbox.get_message(OPERATOR, preview.message_id)
         assert held is not None and "Waiting for quiet hours to end (08:00)" in held.text
-        clock.advance(hours=9, minutes=29)              # 07:59 + a few seconds
+        clock.advance(hours=9, minutes=29)  # 07:59 + a few seconds
         await run_clock(app, sandbox, clock, 3)
         assert not copies(sandbox, members)
         await run_clock(app, sandbox, clock, 70, until=lambda: len(copies(sandbox, members)) == 5)
         assert copies(sandbox, members) == Counter({uid: 1 for uid in members})
-        async with app.sessions() as session:      # held on purpose is not "stuck"
-            assert await BroadcastRepository(session).stuck(clock.now(),
-                                                            timedelta(minutes=5)) == []
+        async with app.sessions() as session:  # held on purpose is not "stuck"
+            assert await BroadcastRepository(session).stuck(clock.now(), timedelta(minutes=5)) == []
     finally:
         await app.stop()

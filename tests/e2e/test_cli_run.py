@@ -17,11 +17,22 @@ async def test_sopbot_run_migrates_serves_and_stops_on_sigterm(tmp_path: Path) -
     await sandbox.start()
     config = tmp_path / "community.yaml"
     config.write_text(CONFIG_YAML)
-    env = {**os.environ, "BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": sandbox.url,
-           "SOPBOT_CONFIG": str(config), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.db"}
+    env = {
+        **os.environ,
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": sandbox.url,
+        "SOPBOT_CONFIG": str(config),
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.db",
+    }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=env, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         sandbox.add_user(2101, "Mia", language_code="en")
         sandbox.user_sends(2101, "/start src_poster")
@@ -33,5 +44,5 @@ async def test_sopbot_run_migrates_serves_and_stops_on_sigterm(tmp_path: Path) -
         await sandbox.stop()
     assert process.returncode == 0, stderr.decode()
     log = stderr.decode()
-    assert TOKEN not in log and TOKEN.split(":")[1] not in log   # the secret is never logged
+    assert TOKEN not in log and TOKEN.split(":")[1] not in log  # the secret is never logged
     assert "Traceback" not in log

@@ -22,8 +22,14 @@ from tests.e2e.helpers import settle
 STRANGER = 7001
 
 
-async def _ask(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, user: int,
-               text: str, chat: int | None = None) -> list[str]:
+async def _ask(
+    app: SopBot,
+    sandbox: TelegramSandbox,
+    clock: ManualClock,
+    user: int,
+    text: str,
+    chat: int | None = None,
+) -> list[str]:
     """Sends ``text``; returns the texts of the messages the bot answered with (the virtual
     clock moves on first: Telegram allows one message a second to a private chat; the last
     send has settled before it moves, see tests/e2e/helpers.py)."""
@@ -38,23 +44,23 @@ async def _ask(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, user: 
 
 async def _audit(app: SopBot) -> list[AuditEntry]:
     async with app.sessions() as session:
-        return list((await session.execute(
-            select(AuditEntry).order_by(AuditEntry.id))).scalars())
+        return list((await session.execute(select(AuditEntry).order_by(AuditEntry.id))).scalars())
 
 
 async def test_every_team_command_is_logged_with_its_result(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     sandbox.add_user(STRANGER, "Mallory", username="mallory")
     sandbox.user_sends(STRANGER, "/start")
     await settle(app, sandbox)
     refused = await _ask(app, sandbox, clock, STRANGER, "/kpi")
     assert "operations team only" in refused[0]
-    await _ask(app, sandbox, clock, STRANGER, "/audit")                       # no log shown to him
+    await _ask(app, sandbox, clock, STRANGER, "/audit")  # no log shown to him
     assert "Audit" not in sandbox.sent_messages(STRANGER)[-1].text
-    await _ask(app, sandbox, clock, OPERATOR, "/member")                      # usage
-    await _ask(app, sandbox, clock, OPERATOR, "/export sideways")             # unknown subcommand
-    await _ask(app, sandbox, clock, OPERATOR, "/member 424242")               # unknown member: still ok
-    await _ask(app, sandbox, clock, OPERATOR, "/kpi", chat=COMMUNITY)         # operator in a community
+    await _ask(app, sandbox, clock, OPERATOR, "/member")  # usage
+    await _ask(app, sandbox, clock, OPERATOR, "/export sideways")  # unknown subcommand
+    await _ask(app, sandbox, clock, OPERATOR, "/member 424242")  # unknown member: still ok
+    await _ask(app, sandbox, clock, OPERATOR, "/kpi", chat=COMMUNITY)  # operator in a community
     await settle(app, sandbox)
 
     entries = await _audit(app)
@@ -75,38 +81,46 @@ async def test_every_team_command_is_logged_with_its_result(
     assert "/kpi" in lines[0] and "elsewhere" in lines[0] and "Demo community" in lines[0]
     assert "/member 424242" in lines[1] and "→ ok" in lines[1]
     assert "/export sideways" in lines[2] and "usage" in lines[2]
-    assert (await _audit(app))[-1].command == "audit"             # /audit logs itself
+    assert (await _audit(app))[-1].command == "audit"  # /audit logs itself
 
 
-async def test_audit_answers_usage_and_caps_at_a_hundred(app: SopBot,
-                                                          sandbox: TelegramSandbox,
-                                                          clock: ManualClock) -> None:
+async def test_audit_answers_usage_and_caps_at_a_hundred(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     [usage] = await _ask(app, sandbox, clock, OPERATOR, "/audit lots")
     assert "/audit [N≤100]" in usage
     async with app.db.transaction() as session:
         for i in range(104):
             await AuditRepository(session).add(
-                update_id=10**9 + i, at=app.clock.now() + timedelta(seconds=i), user_id=OPERATOR,
-                user_name="Olga", chat_id=OPERATOR, chat_kind="private", command="member",
-                args=str(i + 1), result="ok")
+                update_id=10**9 + i,
+                at=app.clock.now() + timedelta(seconds=i),
+                user_id=OPERATOR,
+                user_name="Olga",
+                chat_id=OPERATOR,
+                chat_kind="private",
+                command="member",
+                args=str(i + 1),
+                result="ok",
+            )
     await settle(app, sandbox)
     clock.advance(seconds=2)
     before = len(sandbox.sent_messages(OPERATOR))
     sandbox.user_sends(OPERATOR, "/audit 500")
-    for _ in range(10):   # four messages, one a second
+    for _ in range(10):  # four messages, one a second
         await settle(app, sandbox)
         if len(sandbox.sent_messages(OPERATOR)) == before + 4:
             break
         clock.advance(seconds=1)
     shown = [m.text for m in sandbox.sent_messages(OPERATOR)][before:]
     lines = [line for text in shown for line in text.splitlines() if "→" in line]
-    assert len(lines) == 100                                      # in four messages of 25
+    assert len(lines) == 100  # in four messages of 25
     assert "/member 104<" in lines[0] and "/member 5<" in lines[-1]
     assert "last 100" in shown[0]
 
 
-async def test_secrets_in_arguments_are_not_logged(app: SopBot, sandbox: TelegramSandbox,
-                                                   clock: ManualClock) -> None:
+async def test_secrets_in_arguments_are_not_logged(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     await _ask(app, sandbox, clock, OPERATOR, "/redeem ABCDE-FGHJK-MNPQR")
     await _ask(app, sandbox, clock, OPERATOR, "/coupon give @ann newcomer ABCDE FGHJK MNPQR")
     await _ask(app, sandbox, clock, OPERATOR, "/sop reload token=abc123secret " + "Zz9" * 10)
@@ -117,16 +131,21 @@ async def test_secrets_in_arguments_are_not_logged(app: SopBot, sandbox: Telegra
 
 
 async def test_a_failing_command_is_rolled_back_logged_and_answered(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sandbox.add_user(7101, "Ann")
     sandbox.user_sends(7101, "/start")
     await settle(app, sandbox)
 
-    async def broken(self: MemberViewService, team: object, origin: object, person: object,
-                     args: str | None, now: object) -> None:
-        await TagRepository(self._session).add(7101, "written-then-failed", "test",
-                                               app.clock.now())
+    async def broken(
+        self: MemberViewService,
+        team: object,
+        origin: object,
+        person: object,
+        args: str | None,
+        now: object,
+    ) -> None:
+        await TagRepository(self._session).add(7101, "written-then-failed", "test", app.clock.now())
         raise RuntimeError("boom")
 
     monkeypatch.setattr(MemberViewService, "answer", broken)
@@ -136,15 +155,16 @@ async def test_a_failing_command_is_rolled_back_logged_and_answered(
     [entry] = await _audit(app)
     assert (entry.command, entry.args, entry.result) == ("member", "7101", "error")
     async with app.sessions() as session:
-        assert (await session.execute(select(MemberTag))).first() is None   # rolled back
+        assert (await session.execute(select(MemberTag))).first() is None  # rolled back
     # the update was handled once: Telegram will not get it again, nor will it be logged twice
     sandbox.user_sends(OPERATOR, "/help")
     await settle(app, sandbox)
     assert len(await _audit(app)) == 1
 
 
-async def test_member_profile_shows_everything_escaped(app: SopBot, sandbox: TelegramSandbox,
-                                                       clock: ManualClock) -> None:
+async def test_member_profile_shows_everything_escaped(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     sandbox.add_user(7201, "<b>Ann</b> & co", username="ann_w", language_code="zh-hans")
     sandbox.user_sends(7201, "/start src_poster")
     sandbox.user_joins(COMMUNITY, 7201)
@@ -156,8 +176,9 @@ async def test_member_profile_shows_everything_escaped(app: SopBot, sandbox: Tel
     async with app.db.transaction() as session:
         await TagRepository(session).add(7201, "vip<script>", "op:1001", clock.now())
         config = app.config.current
-        await CouponService(session, config).issue(7201, "newcomer", issued_by="operator",
-                                                   now=clock.now())
+        await CouponService(session, config).issue(
+            7201, "newcomer", issued_by="operator", now=clock.now()
+        )
     clock.advance(timedelta(days=10))
     sandbox.user_sends(7201, "back again", chat_id=COMMUNITY)
     await settle(app, sandbox)
@@ -167,7 +188,7 @@ async def test_member_profile_shows_everything_escaped(app: SopBot, sandbox: Tel
     assert "src_poster" in text
     assert "Demo community: joined 2026-11-20" in text
     assert "vip&lt;script&gt;" in text and "op:1001" in text
-    assert "newcomer" in text and "valid until" not in text   # 7-day coupon: expired by now
+    assert "newcomer" in text and "valid until" not in text  # 7-day coupon: expired by now
     assert "expired" in text
     assert "1 in 7 days, 4 in 30 days" in text
     assert "Reachable by DM: yes" in text
@@ -175,7 +196,7 @@ async def test_member_profile_shows_everything_escaped(app: SopBot, sandbox: Tel
         member = await session.get(Member, 7201)
     assert member is not None
     coupon_hint = text.split("newcomer <code>")[1][:6]
-    assert coupon_hint.endswith("…")                              # never the whole code
+    assert coupon_hint.endswith("…")  # never the whole code
 
     [unknown] = await _ask(app, sandbox, clock, OPERATOR, "/member @nobody_here")
     assert unknown == "No member @nobody_here is known to the bot."
@@ -184,7 +205,8 @@ async def test_member_profile_shows_everything_escaped(app: SopBot, sandbox: Tel
 
 
 async def test_member_is_refused_to_members_and_kept_out_of_communities(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     sandbox.add_user(7301, "Bob", username="bob")
     sandbox.user_joins(COMMUNITY, 7301)
     await settle(app, sandbox)

@@ -24,12 +24,17 @@ from tests.e2e.helpers import settle
 
 
 @pytest.fixture
-async def sqlite_app(sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock,
-                     tmp_path: Path) -> AsyncIterator[tuple[SopBot, Path]]:
+async def sqlite_app(
+    sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock, tmp_path: Path
+) -> AsyncIterator[tuple[SopBot, Path]]:
     path = tmp_path / "sopbot.db"
-    assert not path.exists()   # a fresh database, made at start-up
-    bot = SopBot(settings_for(sandbox.url, f"sqlite+aiosqlite:///{path}"), config, clock=clock,
-                 polling_timeout=1)
+    assert not path.exists()  # a fresh database, made at start-up
+    bot = SopBot(
+        settings_for(sandbox.url, f"sqlite+aiosqlite:///{path}"),
+        config,
+        clock=clock,
+        polling_timeout=1,
+    )
     bot.db.file_check_every = 0.02
     await bot.start()
     yield bot, path
@@ -41,7 +46,7 @@ async def _running_fine(app: SopBot, sandbox: TelegramSandbox) -> None:
     sandbox.user_sends(7001, "/start")
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(7001)) == 1)
     await settle(app, sandbox)
-    await asyncio.sleep(0.1)   # several checks of the fresh file: no false alarm
+    await asyncio.sleep(0.1)  # several checks of the fresh file: no false alarm
     app.db.check_file()
     waiter = asyncio.ensure_future(app.wait())
     await asyncio.sleep(0)
@@ -50,7 +55,8 @@ async def _running_fine(app: SopBot, sandbox: TelegramSandbox) -> None:
 
 
 async def test_the_file_deleted_while_running_stops_the_bot(
-        sqlite_app: tuple[SopBot, Path], sandbox: TelegramSandbox) -> None:
+    sqlite_app: tuple[SopBot, Path], sandbox: TelegramSandbox
+) -> None:
     app, path = sqlite_app
     await _running_fine(app, sandbox)
     path.unlink()
@@ -60,7 +66,8 @@ async def test_the_file_deleted_while_running_stops_the_bot(
 
 
 async def test_the_file_replaced_while_running_stops_the_bot(
-        sqlite_app: tuple[SopBot, Path], sandbox: TelegramSandbox, tmp_path: Path) -> None:
+    sqlite_app: tuple[SopBot, Path], sandbox: TelegramSandbox, tmp_path: Path
+) -> None:
     app, path = sqlite_app
     await _running_fine(app, sandbox)
     other = tmp_path / "other.db"
@@ -76,11 +83,22 @@ async def test_sopbot_run_exits_non_zero_with_the_error(tmp_path: Path) -> None:
     config = tmp_path / "community.yaml"
     config.write_text(CONFIG_YAML)
     database = tmp_path / "bot.db"
-    env = {**os.environ, "BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": sandbox.url,
-           "SOPBOT_CONFIG": str(config), "DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
+    env = {
+        **os.environ,
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": sandbox.url,
+        "SOPBOT_CONFIG": str(config),
+        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+    }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=env, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         sandbox.add_user(2101, "Mia", language_code="en")
         sandbox.user_sends(2101, "/start")

@@ -27,8 +27,9 @@ from tests.conftest import COMMUNITY, settings_for
 from tests.e2e.helpers import settle
 
 
-async def test_429_retry_after_is_waited_exactly(app: SopBot, sandbox: TelegramSandbox,
-                                                 clock: ManualClock) -> None:
+async def test_429_retry_after_is_waited_exactly(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     sandbox.add_user(6001, "Eve")
     sandbox.fail_next("sendMessage", 429, "Too Many Requests: retry after 7", retry_after=7)
     sandbox.user_sends(6001, "/start")
@@ -37,7 +38,7 @@ async def test_429_retry_after_is_waited_exactly(app: SopBot, sandbox: TelegramS
 
     clock.advance(seconds=6.9)
     await settle(app, sandbox)
-    assert sandbox.sent_messages(6001) == []          # not a moment early
+    assert sandbox.sent_messages(6001) == []  # not a moment early
     clock.advance(seconds=0.1)
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(6001)) == 1)
     assert sandbox.early_retries == 0
@@ -45,23 +46,33 @@ async def test_429_retry_after_is_waited_exactly(app: SopBot, sandbox: TelegramS
 
 
 async def test_server_side_flood_limits_are_obeyed_without_early_retries(
-        sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock,
-        database_url: str) -> None:
+    sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock, database_url: str
+) -> None:
     # a bot that believes the group may take 100 a minute meets a server that allows 20
     reckless = Limits(group_per_window=100)
-    app = SopBot(settings_for(sandbox.url, database_url), config, clock=clock,
-                 limits=reckless, polling_timeout=1)
+    app = SopBot(
+        settings_for(sandbox.url, database_url),
+        config,
+        clock=clock,
+        limits=reckless,
+        polling_timeout=1,
+    )
     await app.start()
     try:
-        for uid in range(7001, 7041):            # 40 joins, a greeting each
+        for uid in range(7001, 7041):  # 40 joins, a greeting each
             sandbox.add_user(uid, f"F{uid}")
         async with app.db.transaction() as session:
             from bot.db.repositories import OutboxRepository
 
             for n in range(40):
                 await OutboxRepository(session).enqueue(
-                    key=f"flood:{n}", chat_id=COMMUNITY, chat_kind="group", purpose="test",
-                    payload={"text": f"message {n}"}, now=clock.now())
+                    key=f"flood:{n}",
+                    chat_id=COMMUNITY,
+                    chat_kind="group",
+                    purpose="test",
+                    payload={"text": f"message {n}"},
+                    now=clock.now(),
+                )
         app.delivery.wake()
         for _ in range(200):
             await settle(app, sandbox)
@@ -69,7 +80,7 @@ async def test_server_side_flood_limits_are_obeyed_without_early_retries(
                 break
             clock.advance(seconds=1)
         texts = [m.text for m in sandbox.sent_messages(COMMUNITY)]
-        assert texts == [f"message {n}" for n in range(40)]   # all, once, in order
+        assert texts == [f"message {n}" for n in range(40)]  # all, once, in order
         assert sandbox.count_errors(429) >= 1
         assert sandbox.early_retries == 0
     finally:
@@ -101,31 +112,31 @@ async def test_blocking_the_bot_is_recorded(app: SopBot, sandbox: TelegramSandbo
 
 
 async def test_crash_between_queued_and_sent_delivers_each_message_once(
-        sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock,
-        database_url: str) -> None:
+    sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock, database_url: str
+) -> None:
     settings = settings_for(sandbox.url, database_url)
     first = SopBot(settings, config, clock=clock, polling_timeout=1)
     await first.start()
     users = list(range(8001, 8061))
     for uid in users:
         sandbox.add_user(uid, f"G{uid}")
-    sandbox.delay("sendMessage", 30)          # every send hangs: rows are claimed, in flight
+    sandbox.delay("sendMessage", 30)  # every send hangs: rows are claimed, in flight
     for uid in users:
         sandbox.user_sends(uid, f"/start src_{uid}")
     await sandbox.wait_for(lambda: sandbox.pending_updates() == 0)
     await sandbox.wait_for(lambda: first.delivery.held > 0)
-    await first.abort()                        # killed: nothing handed back
+    await first.abort()  # killed: nothing handed back
     sandbox.delay("sendMessage", 0)
 
     second = SopBot(settings, config, clock=clock, polling_timeout=1)
     await second.start()
     try:
-        for _ in range(20):                   # leases of the dead sender run out
+        for _ in range(20):  # leases of the dead sender run out
             clock.advance(seconds=10)
             await settle(second, sandbox)
         sent = Counter(m.chat_id for m in sandbox.sent_messages())
         handled = await _members(second)
-        assert handled == set(users)          # every update was handled (before or after)
+        assert handled == set(users)  # every update was handled (before or after)
         assert sent == Counter({uid: 1 for uid in users})
     finally:
         await second.stop()
@@ -137,8 +148,8 @@ async def _members(app: SopBot) -> set[int]:
 
 
 async def test_restart_sends_what_was_queued_while_down(
-        sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock,
-        database_url: str) -> None:
+    sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock, database_url: str
+) -> None:
     settings = settings_for(sandbox.url, database_url)
     app = SopBot(settings, config, clock=clock, polling_timeout=1)
     await app.start()
@@ -146,7 +157,7 @@ async def test_restart_sends_what_was_queued_while_down(
         sandbox.add_user(uid, f"H{uid}")
         sandbox.user_joins(COMMUNITY, uid)
     await settle(app, sandbox)
-    await app.stop()                           # down before the batch window closed
+    await app.stop()  # down before the batch window closed
 
     clock.advance(timedelta(minutes=10))
     app = SopBot(settings, config, clock=clock, polling_timeout=1)
@@ -160,13 +171,14 @@ async def test_restart_sends_what_was_queued_while_down(
 
 
 async def test_an_outage_is_waited_out_and_the_greeting_still_goes(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     for uid in (6301, 6302, 6303):
         sandbox.add_user(uid, f"O{uid}")
         sandbox.user_joins(COMMUNITY, uid)
     await settle(app, sandbox)
-    sandbox.fail_next("sendMessage", 502, "Bad Gateway", times=9)   # ~10 minutes of outage
-    for _ in range(12 * 25):                  # 25 virtual minutes, 5 s a step
+    sandbox.fail_next("sendMessage", 502, "Bad Gateway", times=9)  # ~10 minutes of outage
+    for _ in range(12 * 25):  # 25 virtual minutes, 5 s a step
         clock.advance(seconds=5)
         await settle(app, sandbox)
         if sandbox.sent_messages(COMMUNITY):
@@ -176,30 +188,41 @@ async def test_an_outage_is_waited_out_and_the_greeting_still_goes(
     assert all(f"tg://user?id={uid}" in greeting for uid in (6301, 6302, 6303))
 
 
-async def _queue_dms(app: SopBot, sandbox: TelegramSandbox, users: list[int], tag: str, *,
-                     wake: bool = True) -> None:
+async def _queue_dms(
+    app: SopBot, sandbox: TelegramSandbox, users: list[int], tag: str, *, wake: bool = True
+) -> None:
     """One DM to each of ``users`` (who started the bot), queued at once."""
     async with app.db.transaction() as session:
         for uid in users:
             sandbox.add_user(uid, f"D{uid}")
             sandbox.world.dm_allowed.add(uid)
             await OutboxRepository(session).enqueue(
-                key=f"{tag}:{uid}", chat_id=uid, chat_kind="private", purpose="test",
-                payload={"text": f"{tag} for {uid}"}, now=app.clock.now())
+                key=f"{tag}:{uid}",
+                chat_id=uid,
+                chat_kind="private",
+                purpose="test",
+                payload={"text": f"{tag} for {uid}"},
+                now=app.clock.now(),
+            )
     if wake:
         app.delivery.wake()
 
 
 async def _statuses(app: SopBot) -> dict[int, str]:
     async with app.sessions() as session:
-        rows = (await session.execute(select(OutboxMessage.chat_id, OutboxMessage.status)
-                                      .where(OutboxMessage.purpose == "test"))).all()
+        rows = (
+            await session.execute(
+                select(OutboxMessage.chat_id, OutboxMessage.status).where(
+                    OutboxMessage.purpose == "test"
+                )
+            )
+        ).all()
     return {int(chat_id): str(status) for chat_id, status in rows}
 
 
 async def test_a_settlement_that_fails_costs_only_its_own_row(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # answers that come back together are settled in one transaction; one that cannot be
     # settled (a bug in an effect) must not undo the others: they would be sent again
     users, broken = list(range(9001, 9021)), 9007
@@ -215,15 +238,16 @@ async def test_a_settlement_that_fails_costs_only_its_own_row(
     await sandbox.wait_for(lambda: len(sandbox.sent_messages()) == len(users))
     await settle(app, sandbox)
     statuses = await _statuses(app)
-    assert statuses.pop(broken) == "sending"     # left to its lease, as before batching
+    assert statuses.pop(broken) == "sending"  # left to its lease, as before batching
     assert statuses == {uid: "sent" for uid in users if uid != broken}
 
     monkeypatch.undo()
-    clock.advance(seconds=91)                     # the lease runs out: tried once more
+    clock.advance(seconds=91)  # the lease runs out: tried once more
     await sandbox.wait_for(lambda: len(sandbox.sent_messages()) == len(users) + 1)
     await settle(app, sandbox)
-    assert Counter(m.chat_id for m in sandbox.sent_messages()) == \
-        Counter({uid: 2 if uid == broken else 1 for uid in users})
+    assert Counter(m.chat_id for m in sandbox.sent_messages()) == Counter(
+        {uid: 2 if uid == broken else 1 for uid in users}
+    )
     assert set((await _statuses(app)).values()) == {"sent"}
 
 
@@ -233,7 +257,7 @@ async def _outbox_locked(database_url: str) -> AsyncIterator[None]:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         holder = sqlite3.connect(str(url.database), isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")         # the write lock
+        holder.execute("BEGIN IMMEDIATE")  # the write lock
         try:
             yield
         finally:
@@ -251,16 +275,17 @@ async def _outbox_locked(database_url: str) -> AsyncIterator[None]:
 
 
 async def test_sends_go_on_while_a_claim_waits_for_the_database(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, database_url: str) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, database_url: str
+) -> None:
     users = list(range(9101, 9161))
     await _queue_dms(app, sandbox, users, "held")
     window = app.limiter.limits.global_per_second
     await sandbox.wait_for(lambda: len(sandbox.sent_messages()) == window)
-    await settle(app, sandbox)                    # the rest is held, waiting for the window
+    await settle(app, sandbox)  # the rest is held, waiting for the window
     late = 9161
     await _queue_dms(app, sandbox, [late], "late", wake=False)
     async with _outbox_locked(database_url):
-        app.delivery.wake()                       # new work: its claim waits for the lock
+        app.delivery.wake()  # new work: its claim waits for the lock
         await asyncio.sleep(0.2)
         clock.advance(seconds=1)
         # the rows it holds go meanwhile (their settlement waits for the lock, too)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -34,10 +33,13 @@ FIRST = 71_001
 @pytest.fixture
 def config() -> CommunityConfig:
     """Two operators, broadcasts as in test_broadcast, the evening Q&A with its RSVP button."""
-    yaml = CONFIG_YAML.replace(f"operators: [{OPERATOR}]",
-                               f"operators: [{OPERATOR}, {OTHER_OPERATOR}]")
+    yaml = CONFIG_YAML.replace(
+        f"operators: [{OPERATOR}]", f"operators: [{OPERATOR}, {OTHER_OPERATOR}]"
+    )
     assert yaml != CONFIG_YAML
-    return parse_config(yaml + """
+    return parse_config(
+        yaml
+        + """
 sop:
   quiet_hours: "off"
 broadcasts:
@@ -47,45 +49,55 @@ schedules:
     cron: "0 12 * * *"
     template: evening_qa
     starts_at: "20:00"
-""", "tests/e2e/test_delivery_hardening.py")
+""",
+        "tests/e2e/test_delivery_hardening.py",
+    )
 
 
 async def _rows(app: SopBot, chat_id: int) -> list[OutboxMessage]:
     async with app.sessions() as session:
-        return list((await session.execute(
-            select(OutboxMessage).where(OutboxMessage.chat_id == chat_id)
-            .order_by(OutboxMessage.id))).scalars())
+        return list(
+            (
+                await session.execute(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.chat_id == chat_id)
+                    .order_by(OutboxMessage.id)
+                )
+            ).scalars()
+        )
 
 
 # -- item 6: sends with an unknown result, sends that raise ------------------------------------
 
+
 async def test_a_gift_dm_whose_answer_is_unreadable_is_delivered_once(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     sandbox.add_user(11_001, "Una", language_code="en")
-    sandbox.garble_next("sendMessage")      # delivered, but the answer is not a Message
+    sandbox.garble_next("sendMessage")  # delivered, but the answer is not a Message
     sandbox.user_sends(11_001, "/start src_ads")
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(11_001)) == 1)
     await settle(app, sandbox)
-    for _ in range(8):                      # 8 minutes: more than five leases of 90 s
+    for _ in range(8):  # 8 minutes: more than five leases of 90 s
         clock.advance(seconds=60)
         await settle(app, sandbox)
     [gift] = sandbox.sent_messages(11_001)
     assert CODE.search(gift.text), gift.text
-    assert [c.method for c in sandbox.calls if c.params.get("chat_id") == 11_001] == \
-        ["sendMessage"]
+    assert [c.method for c in sandbox.calls if c.params.get("chat_id") == 11_001] == ["sendMessage"]
     [row] = await _rows(app, 11_001)
     assert (row.status, row.message_id, row.attempts) == ("sent_unknown", None, 1)
     assert row.sent_at is not None and "unreadable" in (row.last_error or "")
 
 
 async def test_a_send_that_raises_is_given_up_after_the_max_attempts(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     broken, tries = 11_101, []
     real = TelegramSender.send
 
-    async def raising(self: TelegramSender, chat_id: int, chat_kind: str, method: str,
-                      payload: dict[str, Any]) -> Any:
+    async def raising(
+        self: TelegramSender, chat_id: int, chat_kind: str, method: str, payload: dict[str, Any]
+    ) -> Any:
         if chat_id == broken:
             tries.append(clock.now())
             raise RuntimeError(f"a bug in the sender at /bot{TOKEN}/sendMessage")
@@ -95,10 +107,15 @@ async def test_a_send_that_raises_is_given_up_after_the_max_attempts(
     sandbox.add_user(broken, "Bug")
     async with app.db.transaction() as session:
         await OutboxRepository(session).enqueue(
-            key="bug:1", chat_id=broken, chat_kind="private", purpose="test",
-            payload={"text": "never"}, now=clock.now())
+            key="bug:1",
+            chat_id=broken,
+            chat_kind="private",
+            purpose="test",
+            payload={"text": "never"},
+            now=clock.now(),
+        )
     app.delivery.wake()
-    for _ in range(60):                     # 5 hours, 5 minutes a step
+    for _ in range(60):  # 5 hours, 5 minutes a step
         await settle(app, sandbox)
         [row] = await _rows(app, broken)
         if row.status != "sending":
@@ -110,10 +127,11 @@ async def test_a_send_that_raises_is_given_up_after_the_max_attempts(
     assert TOKEN not in row.last_error and TOKEN.split(":")[1] not in row.last_error
     clock.advance(hours=1)
     await settle(app, sandbox)
-    assert len(tries) == 20                 # and never again
+    assert len(tries) == 20  # and never again
 
 
 # -- item 7: a failed button answer does not undo the press ------------------------------------
+
 
 def _press(sandbox: TelegramSandbox, who: int, message: SentMessage, data: str) -> str:
     """``who`` presses a button carrying ``data`` on ``message``; returns the query id."""
@@ -127,36 +145,37 @@ async def _broadcast_status(app: SopBot) -> str:
 
 
 async def test_send_still_runs_when_its_button_answer_fails(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     members = await seed(app, sandbox, range(FIRST, FIRST + 5))
     preview = await draft(app, sandbox, "/broadcast all")
-    sandbox.fail_next("answerCallbackQuery", 400, TOO_OLD)   # a backlog: the press is too old
+    sandbox.fail_next("answerCallbackQuery", 400, TOO_OLD)  # a backlog: the press is too old
     _press(sandbox, OPERATOR, preview, button(preview, "bc:send:"))
     await run_clock(app, sandbox, clock, 10)
-    assert [c.description for c in sandbox.calls if c.method == "answerCallbackQuery"] == \
-        [TOO_OLD]
+    assert [c.description for c in sandbox.calls if c.method == "answerCallbackQuery"] == [TOO_OLD]
     assert copies(sandbox, members) == Counter({uid: 1 for uid in members})
     assert await _broadcast_status(app) == "done"
 
 
 async def test_a_seat_stays_reserved_when_the_rsvp_answer_fails(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     sandbox.add_user(11_201, "Quinn", language_code="en")
     sandbox.user_sends(11_201, "/start")
     sandbox.user_sends(OPERATOR, "/qa topic hardening")
     await settle(app, sandbox)
-    for _ in range(7):                       # 09:00 → 12:30: the announcement with its button
+    for _ in range(7):  # 09:00 → 12:30: the announcement with its button
         clock.advance(minutes=30)
         await settle(app, sandbox)
     announcement = next(m for m in sandbox.sent_messages(COMMUNITY) if m.reply_markup)
     data = announcement.reply_markup["inline_keyboard"][0][0]["callback_data"]
-    sandbox.fail_next("answerCallbackQuery", 502, "Bad Gateway")   # the network this time
+    sandbox.fail_next("answerCallbackQuery", 502, "Bad Gateway")  # the network this time
     _press(sandbox, 11_201, announcement, data)
     await settle(app, sandbox)
     async with app.sessions() as session:
         seats = (await session.execute(select(QaRsvp.user_id))).scalars().all()
     assert seats == [11_201]
-    again = _press(sandbox, 11_201, announcement, data)   # the seat is known: "already"
+    again = _press(sandbox, 11_201, announcement, data)  # the seat is known: "already"
     await settle(app, sandbox)
     answer = sandbox.world.callback_queries[again]
     assert answer["answered"] and "already" in str(answer["answer"]["text"]).lower()
@@ -164,20 +183,23 @@ async def test_a_seat_stays_reserved_when_the_rsvp_answer_fails(
 
 # -- item 9: a broadcast's buttons count only on its own card ----------------------------------
 
+
 async def test_a_press_off_the_card_does_not_start_the_broadcast(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     members = await seed(app, sandbox, range(FIRST, FIRST + 5))
     preview = await draft(app, sandbox, "/broadcast all")
     data = button(preview, "bc:send:")
     # operator 1002's chat with the bot, up to a message with the card's very message id
     sandbox.add_user(OTHER_OPERATOR, "Oleg", language_code="en")
     chat, user = sandbox.world.private_chat(OTHER_OPERATOR), sandbox.world.user(OTHER_OPERATOR)
-    while (message := sandbox.world.new_message(chat, user, text="x"))["message_id"] \
-            < preview.message_id:
+    while (message := sandbox.world.new_message(chat, user, text="x"))[
+        "message_id"
+    ] < preview.message_id:
         pass
     assert message["message_id"] == preview.message_id
     elsewhere = sandbox.press_button(OTHER_OPERATOR, preview.message_id, OTHER_OPERATOR, data)
-    source = min(k[1] for k in sandbox.world.messages if k[0] == OPERATOR)   # same chat
+    source = min(k[1] for k in sandbox.world.messages if k[0] == OPERATOR)  # same chat
     beside = sandbox.press_button(OPERATOR, source, OPERATOR, data)
     await run_clock(app, sandbox, clock, 5)
     for update in (elsewhere, beside):
@@ -187,10 +209,12 @@ async def test_a_press_off_the_card_does_not_start_the_broadcast(
     assert await _broadcast_status(app) == "draft"
     assert not [c for c in sandbox.calls if c.method == "editMessageText"]
 
-    _press(sandbox, OPERATOR, preview, data)            # on the card itself: it runs
+    _press(sandbox, OPERATOR, preview, data)  # on the card itself: it runs
     await run_clock(app, sandbox, clock, 10)
     assert copies(sandbox, members) == Counter({uid: 1 for uid in members})
     edits = [c for c in sandbox.calls if c.method == "editMessageText"]
-    assert edits and all(c.ok and c.params["chat_id"] == OPERATOR
-                         and c.params["message_id"] == preview.message_id for c in edits)
+    assert edits and all(
+        c.ok and c.params["chat_id"] == OPERATOR and c.params["message_id"] == preview.message_id
+        for c in edits
+    )
     assert await _broadcast_status(app) == "done"

@@ -32,8 +32,11 @@ async def test_demo_plays_a_day_and_prints_the_kpi(capsys: pytest.CaptureFixture
     # the daily SOP, as the sandbox saw it
     assert re.search(r"morning briefing\s+sent 08:00:\d\d, 3 of 3 items", out), out
     assert re.search(r"Q&A announcement\s+sent 12:00:\d\d, topic in it", out), out
-    asked = _figure(r"asked (\d+) questions \(the operator answered (\d+) in the group\); "
-                    r"said a hook word (\d+) times", out)
+    asked = _figure(
+        r"asked (\d+) questions \(the operator answered (\d+) in the group\); "
+        r"said a hook word (\d+) times",
+        out,
+    )
     questions = int(_figure(r"Questions (\d+)", out)[1])
     share = int(_figure(r"Answered within SLA (\d+)%", out)[1])
     first = _figure(r"FAQ answers (\d+) · escalated (\d+) · hooks (\d+)", out)

@@ -29,26 +29,47 @@ async def _seed_members(app: SopBot, clock: ManualClock) -> None:
     rows = []
     for i in range(MEMBERS):
         uid = FIRST_ID + i
-        name = {0: "=HYPERLINK(\"http://x\")", 1: "张三", 2: "+cmd", 3: "-1", 4: "@sum"}.get(
-            i, f"M{i}")
-        rows.append({"user_id": uid, "first_name": name, "username": f"user{i}",
-                     "language_code": "zh" if i % 2 else "en", "source": f"src{i % 5}",
-                     "source_kind": "deeplink", "first_seen_at": now - timedelta(days=i % 60),
-                     "started_at": now if i % 3 == 0 else None, "dm_allowed": i % 3 == 0,
-                     "unreachable_at": now if i % 9 == 0 else None, "last_seen_at": now,
-                     "gift_sent_at": None})
+        name = {0: '=HYPERLINK("http://x")', 1: "张三", 2: "+cmd", 3: "-1", 4: "@sum"}.get(
+            i, f"M{i}"
+        )
+        rows.append(
+            {
+                "user_id": uid,
+                "first_name": name,
+                "username": f"user{i}",
+                "language_code": "zh" if i % 2 else "en",
+                "source": f"src{i % 5}",
+                "source_kind": "deeplink",
+                "first_seen_at": now - timedelta(days=i % 60),
+                "started_at": now if i % 3 == 0 else None,
+                "dm_allowed": i % 3 == 0,
+                "unreachable_at": now if i % 9 == 0 else None,
+                "last_seen_at": now,
+                "gift_sent_at": None,
+            }
+        )
     async with app.db.transaction() as session:
         await session.execute(insert(Member), rows)
-        await session.execute(insert(MemberTag), [
-            {"user_id": FIRST_ID + i, "tag": tag, "added_at": now, "added_by": "test"}
-            for i in range(0, MEMBERS, 10) for tag in ("vip", "interest:tea")])
-        await session.execute(insert(MemberStage), [
-            {"user_id": FIRST_ID + i, "stage": "silent", "since": now, "winback_at": None}
-            for i in range(0, MEMBERS, 7)])
+        await session.execute(
+            insert(MemberTag),
+            [
+                {"user_id": FIRST_ID + i, "tag": tag, "added_at": now, "added_by": "test"}
+                for i in range(0, MEMBERS, 10)
+                for tag in ("vip", "interest:tea")
+            ],
+        )
+        await session.execute(
+            insert(MemberStage),
+            [
+                {"user_id": FIRST_ID + i, "stage": "silent", "since": now, "winback_at": None}
+                for i in range(0, MEMBERS, 7)
+            ],
+        )
 
 
-async def _export(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock,
-                  text: str) -> SentFile | str:
+async def _export(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, text: str
+) -> SentFile | str:
     """Sends ``text``; returns the document the bot answered with, or its text answer (the
     last send settles before the virtual clock moves: its limiter stamp is the answer's time)."""
     await settle(app, sandbox)
@@ -64,12 +85,13 @@ async def _export(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock,
 
 def _rows(document: SentFile | str) -> list[dict[str, str]]:
     assert isinstance(document, SentFile) and document.data is not None
-    assert document.data.startswith(b"\xef\xbb\xbf")               # BOM: Excel reads UTF-8
+    assert document.data.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
     return list(csv.DictReader(io.StringIO(document.data.decode("utf-8-sig"))))
 
 
 async def test_members_export_has_every_member_once_and_is_spreadsheet_safe(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     await _seed_members(app, clock)
     document = await _export(app, sandbox, clock, "/export members")
     assert isinstance(document, SentFile)
@@ -83,7 +105,7 @@ async def test_members_export_has_every_member_once_and_is_spreadsheet_safe(
     by_id = {int(r["user_id"]): r for r in rows}
     assert len(by_id) == len(rows)
     assert [int(r["user_id"]) for r in rows] == sorted(by_id)
-    assert by_id[FIRST_ID]["first_name"] == "'=HYPERLINK(\"http://x\")"
+    assert by_id[FIRST_ID]["first_name"] == '\'=HYPERLINK("http://x")'
     assert by_id[FIRST_ID + 1]["first_name"] == "张三"
     assert by_id[FIRST_ID + 2]["first_name"] == "'+cmd"
     assert by_id[FIRST_ID + 3]["first_name"] == "'-1"
@@ -92,7 +114,7 @@ async def test_members_export_has_every_member_once_and_is_spreadsheet_safe(
     assert by_id[FIRST_ID + 7]["stage"] == "silent" and by_id[FIRST_ID + 8]["stage"] == ""
     assert by_id[FIRST_ID + 3]["dm_allowed"] == "yes"
     assert by_id[FIRST_ID + 3]["reachable"] == "yes"
-    assert by_id[FIRST_ID + 9]["reachable"] == "no"               # blocked
+    assert by_id[FIRST_ID + 9]["reachable"] == "no"  # blocked
     assert by_id[FIRST_ID + 9]["blocked_since (Asia/Shanghai)"] == "2026-11-20 09:00"
     assert by_id[FIRST_ID + 1]["first_seen (Asia/Shanghai)"] == "2026-11-19 09:00"
     await settle(app, sandbox)
@@ -102,35 +124,39 @@ async def test_members_export_has_every_member_once_and_is_spreadsheet_safe(
 
 
 async def test_members_export_within_a_range_of_first_seen_days(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     await _seed_members(app, clock)
     rows = _rows(await _export(app, sandbox, clock, "/export members 2026-11-18..2026-11-19"))
     assert {int(r["user_id"]) - FIRST_ID for r in rows if int(r["user_id"]) >= FIRST_ID} == {
-        i for i in range(MEMBERS) if i % 60 in (1, 2)}
+        i for i in range(MEMBERS) if i % 60 in (1, 2)
+    }
 
 
 async def test_kpi_export_one_row_per_community_per_day(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     today = date(2026, 11, 20)
     async with app.db.transaction() as session:
         rollups = RollupRepository(session)
         await rollups.add(COMMUNITY, today - timedelta(days=1), joins=5, leaves=2, messages=40)
         await rollups.add(COMMUNITY, today - timedelta(days=6), joins=1)
-        await rollups.add(COMMUNITY, today - timedelta(days=7), joins=99)   # outside 7d
+        await rollups.add(COMMUNITY, today - timedelta(days=7), joins=99)  # outside 7d
         await rollups.add(GLOBAL_CHAT, today - timedelta(days=1), coupons_issued=3)
     document = await _export(app, sandbox, clock, "/export kpi 7d")
     assert isinstance(document, SentFile)
     assert document.filename == "kpi-2026-11-14..2026-11-20.csv"
     rows = _rows(document)
     assert len(rows) == 7 * 2
-    assert [r["day"] for r in rows[::2]] == [(today - timedelta(days=d)).isoformat()
-                                            for d in range(6, -1, -1)]
+    assert [r["day"] for r in rows[::2]] == [
+        (today - timedelta(days=d)).isoformat() for d in range(6, -1, -1)
+    ]
     yesterday = {r["community"]: r for r in rows if r["day"] == "2026-11-19"}
     assert yesterday["Demo community"]["joins"] == "5"
     assert yesterday["Demo community"]["leaves"] == "2"
     assert yesterday["Demo community"]["messages"] == "40"
     assert yesterday["(global)"]["coupons_issued"] == "3"
-    assert yesterday["Demo community"]["members_reported"] == ""   # no snapshot that day
+    assert yesterday["Demo community"]["members_reported"] == ""  # no snapshot that day
     assert sum(int(r["joins"]) for r in rows) == 6
     assert "(times in Asia/Shanghai)" in document.caption
     default = _rows(await _export(app, sandbox, clock, "/export kpi"))
@@ -139,23 +165,28 @@ async def test_kpi_export_one_row_per_community_per_day(
     assert [(r["day"], r["joins"]) for r in span] == [("2026-11-13", "99"), ("2026-11-13", "0")]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("/export", "Usage: <code>/export members|kpi"),
-    ("/export kpi 7x", "Usage: <code>/export members|kpi"),
-    ("/export kpi 2026-11-20..2026-11-01", "Usage: <code>/export members|kpi"),
-    ("/export kpi 2026-02-30..2026-03-01", "Usage: <code>/export members|kpi"),
-    ("/export members 7d extra", "Usage: <code>/export members|kpi"),
-    ("/export orders", "<code>/export members</code>, <code>/export kpi</code>"),
-])
-async def test_bad_arguments_get_one_line(app: SopBot, sandbox: TelegramSandbox,
-                                          clock: ManualClock, text: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("/export", "Usage: <code>/export members|kpi"),
+        ("/export kpi 7x", "Usage: <code>/export members|kpi"),
+        ("/export kpi 2026-11-20..2026-11-01", "Usage: <code>/export members|kpi"),
+        ("/export kpi 2026-02-30..2026-03-01", "Usage: <code>/export members|kpi"),
+        ("/export members 7d extra", "Usage: <code>/export members|kpi"),
+        ("/export orders", "<code>/export members</code>, <code>/export kpi</code>"),
+    ],
+)
+async def test_bad_arguments_get_one_line(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, text: str, expected: str
+) -> None:
     answer = await _export(app, sandbox, clock, text)
     assert isinstance(answer, str) and expected in answer and "\n" not in answer
     assert sandbox.sent_files() == []
 
 
-async def test_members_cannot_export(app: SopBot, sandbox: TelegramSandbox,
-                                     clock: ManualClock) -> None:
+async def test_members_cannot_export(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     sandbox.add_user(7401, "Eve")
     sandbox.user_sends(7401, "/export members")
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(7401)) == 1)
@@ -168,10 +199,10 @@ async def test_members_cannot_export(app: SopBot, sandbox: TelegramSandbox,
 
 
 async def test_an_export_over_telegrams_limit_is_explained(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await _seed_members(app, clock)
-    monkeypatch.setitem(files.LIMITS, "document", 100 * 1024)   # the 50 MB limit, scaled down
+    monkeypatch.setitem(files.LIMITS, "document", 100 * 1024)  # the 50 MB limit, scaled down
     answer = await _export(app, sandbox, clock, "/export members")
     assert isinstance(answer, str)
     assert "over Telegram's 0.1 MB limit" in answer

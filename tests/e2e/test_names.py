@@ -16,15 +16,16 @@ CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u
 
 
 def test_every_control_the_issue_names_is_stripped() -> None:
-    assert BIDI_CONTROLS == frozenset(CONTROLS)
+    assert frozenset(CONTROLS) == BIDI_CONTROLS
 
 
 @pytest.mark.parametrize("name", ["\u202eevil", f"Ma{CONTROLS}ry\u202e"])
 async def test_a_name_with_bidi_controls_is_greeted_without_them(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, name: str) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, name: str
+) -> None:
     sandbox.add_user(6001, name)
     sandbox.user_joins(COMMUNITY, 6001)
-    sandbox.add_user(6003, name)         # the gift DM says the name too
+    sandbox.add_user(6003, name)  # the gift DM says the name too
     sandbox.user_sends(6003, "/start")
     await settle(app, sandbox)
     clock.advance(minutes=2)

@@ -33,10 +33,16 @@ CODE = re.compile(r"[2-9A-HJKMNP-Z]{5}-[2-9A-HJKMNP-Z]{5}-[2-9A-HJKMNP-Z]{5}")
 
 
 @pytest.fixture
-async def shop(sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock,
-               database_url: str) -> AsyncIterator[SopBot]:
-    settings = Settings(bot_token=TOKEN, telegram_api_url=sandbox.url, database_url=database_url,
-                        orders_secret=SECRET, orders_listen="127.0.0.1:0")
+async def shop(
+    sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock, database_url: str
+) -> AsyncIterator[SopBot]:
+    settings = Settings(
+        bot_token=TOKEN,
+        telegram_api_url=sandbox.url,
+        database_url=database_url,
+        orders_secret=SECRET,
+        orders_listen="127.0.0.1:0",
+    )
     bot = SopBot(settings, config, clock=clock, polling_timeout=1)
     await bot.start()
     assert bot.orders_api is not None
@@ -47,8 +53,13 @@ async def shop(sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualC
 
 def _body(**raw: str) -> bytes:
     """An order with the given fields written as raw JSON (``1e999999999`` is no Python float)."""
-    fields = {"order_id": '"H-1"', "member_id": "5001", "amount": "10",
-              "time": '"2026-11-20T10:00:00+08:00"', **raw}
+    fields = {
+        "order_id": '"H-1"',
+        "member_id": "5001",
+        "amount": "10",
+        "time": '"2026-11-20T10:00:00+08:00"',
+        **raw,
+    }
     return ("{" + ", ".join(f'"{key}": {value}' for key, value in fields.items()) + "}").encode()
 
 
@@ -58,28 +69,29 @@ async def _orders(app: SopBot) -> list[Order]:
 
 
 HOSTILE = [
-    pytest.param("time", "1e1000000", id="time-1e1000000"),           # froze the loop ~30 s
-    pytest.param("time", "1e999999999", id="time-1e999999999"),       # would never return
-    pytest.param("time", "1e-999999999", id="time-tiny"),             # recorded as 1970
+    pytest.param("time", "1e1000000", id="time-1e1000000"),  # froze the loop ~30 s
+    pytest.param("time", "1e999999999", id="time-1e999999999"),  # would never return
+    pytest.param("time", "1e-999999999", id="time-tiny"),  # recorded as 1970
     pytest.param("time", "-1e999999999", id="time-negative-huge"),
     pytest.param("time", "9" * 5000, id="time-5000-digits"),
     pytest.param("time", "NaN", id="time-nan"),
     pytest.param("time", "Infinity", id="time-infinity"),
-    pytest.param("amount", "1e999999999", id="amount-1e999999999"),   # a 500 (Overflow)
+    pytest.param("amount", "1e999999999", id="amount-1e999999999"),  # a 500 (Overflow)
     pytest.param("amount", "1e1000000", id="amount-1e1000000"),
     pytest.param("amount", "-1e999999999", id="amount-negative-huge"),
-    pytest.param("amount", "1e-999999999", id="amount-tiny"),         # recorded as 0
+    pytest.param("amount", "1e-999999999", id="amount-tiny"),  # recorded as 0
     pytest.param("amount", '"1e-999999999"', id="amount-tiny-text"),
     pytest.param("amount", "0.0100000000000000000000000000001", id="amount-rounded"),  # as 1
     pytest.param("amount", "9" * 60000, id="amount-60000-digits"),
     pytest.param("amount", "Infinity", id="amount-infinity"),
-    pytest.param("member_id", "9" * 5000, id="member-5000-digits"),   # a 500 (int limit)
+    pytest.param("member_id", "9" * 5000, id="member-5000-digits"),  # a 500 (int limit)
 ]
 
 
 @pytest.mark.parametrize(("field", "raw"), HOSTILE)
 async def test_hostile_numbers_are_400_naming_the_field(
-        shop: SopBot, caplog: pytest.LogCaptureFixture, field: str, raw: str) -> None:
+    shop: SopBot, caplog: pytest.LogCaptureFixture, field: str, raw: str
+) -> None:
     caplog.set_level(logging.INFO)
     status, answer = await post(shop, _body(**{field: raw}))
     assert status == 400, answer
@@ -89,11 +101,24 @@ async def test_hostile_numbers_are_400_naming_the_field(
     assert "Traceback" not in caplog.text
 
 
-@pytest.mark.parametrize(("field", "raw"), [p for p in HOSTILE if p.id in (
-    "time-1e1000000", "time-1e999999999", "time-5000-digits", "amount-1e999999999",
-    "amount-60000-digits")])
+@pytest.mark.parametrize(
+    ("field", "raw"),
+    [
+        p
+        for p in HOSTILE
+        if p.id
+        in (
+            "time-1e1000000",
+            "time-1e999999999",
+            "time-5000-digits",
+            "amount-1e999999999",
+            "amount-60000-digits",
+        )
+    ],
+)
 async def test_sizes_are_bounded_before_any_conversion(
-        shop: SopBot, monkeypatch: pytest.MonkeyPatch, field: str, raw: str) -> None:
+    shop: SopBot, monkeypatch: pytest.MonkeyPatch, field: str, raw: str
+) -> None:
     """``int()`` in the order parser only ever sees short text: a huge Decimal (or a long digit
     string) reaching it means the size was checked after the conversion, not before."""
     real_int = builtins.int
@@ -102,7 +127,7 @@ async def test_sizes_are_bounded_before_any_conversion(
         def __instancecheck__(cls, instance: object) -> bool:
             return isinstance(instance, real_int)
 
-    class BoundedInt(metaclass=IsInt):   # int() that refuses anything unbounded
+    class BoundedInt(metaclass=IsInt):  # int() that refuses anything unbounded
         def __new__(cls, value: object = 0, *args: Any) -> int:  # type: ignore[misc]
             if not (isinstance(value, str) and len(value) <= orders_module.MAX_DIGITS):
                 raise AssertionError(f"int() of an unbounded {type(value).__name__}")
@@ -115,39 +140,48 @@ async def test_sizes_are_bounded_before_any_conversion(
     status, answer = await post(shop, _body(time="1763618580", amount='"12.50"'))
     assert (status, answer["status"]) == (200, "recorded")
     assert [(o.amount_minor, int(o.ordered_at.timestamp())) for o in await _orders(shop)] == [
-        (1250, 1763618580)]
+        (1250, 1763618580)
+    ]
 
 
 async def test_a_flood_of_bad_signatures_is_a_few_log_lines(
-        shop: SopBot, caplog: pytest.LogCaptureFixture) -> None:
+    shop: SopBot, caplog: pytest.LogCaptureFixture
+) -> None:
     from bot.orders_api import RefusalLog
 
     assert shop.orders_api is not None and shop.orders_api.url is not None
     now = [1000.0]
-    shop.orders_api.refusals = RefusalLog(logging.getLogger("bot.orders_api"),
-                                          monotonic=lambda: now[0])
+    shop.orders_api.refusals = RefusalLog(
+        logging.getLogger("bot.orders_api"), monotonic=lambda: now[0]
+    )
     caplog.set_level(logging.WARNING, logger="bot.orders_api")
     body = _body()
     statuses: list[int] = []
     async with aiohttp.ClientSession() as http:
+
         async def one(signature: str | None) -> int:
             headers = {} if signature is None else {"X-Sopbot-Signature": signature}
-            async with http.post(f"{shop.orders_api.url}/api/orders", data=body,
-                                 headers=headers) as response:
+            async with http.post(
+                f"{shop.orders_api.url}/api/orders", data=body, headers=headers
+            ) as response:
                 return response.status
 
-        for batch in range(100):   # 5,000 requests, 50 at a time; a minute passes half way
+        for batch in range(100):  # 5,000 requests, 50 at a time; a minute passes half way
             if batch == 50:
                 now[0] += 61
-            statuses += await asyncio.gather(*(one(None if i % 2 else "sha256=00")
-                                               for i in range(50)))
+            statuses += await asyncio.gather(
+                *(one(None if i % 2 else "sha256=00") for i in range(50))
+            )
     assert statuses == [401] * 5000
-    lines = [r.getMessage() for r in caplog.records if r.name == "bot.orders_api"
-             and r.levelno == logging.WARNING]
+    lines = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "bot.orders_api" and r.levelno == logging.WARNING
+    ]
     assert len(lines) == 2, lines
     assert "refused a request with a bad or missing signature" in lines[0]
     assert "refused 2500 more requests" in lines[1]
-    shop.orders_api.refusals.flush()   # as at shutdown: the count still held
+    shop.orders_api.refusals.flush()  # as at shutdown: the count still held
     lines = [r.getMessage() for r in caplog.records if r.name == "bot.orders_api"]
     assert len(lines) == 3 and "refused 2499 more requests" in lines[2]
     assert await _orders(shop) == []
@@ -155,39 +189,63 @@ async def test_a_flood_of_bad_signatures_is_a_few_log_lines(
 
 async def _code_of(shop: SopBot, sandbox: TelegramSandbox, user_id: int) -> str:
     sandbox.add_user(user_id, f"Member{user_id}")
-    sandbox.user_sends(user_id, "/start")                # the welcome gift carries a code
-    await sandbox.wait_for(lambda: any(CODE.search(m.text)
-                                       for m in sandbox.sent_messages(user_id)))
+    sandbox.user_sends(user_id, "/start")  # the welcome gift carries a code
+    await sandbox.wait_for(lambda: any(CODE.search(m.text) for m in sandbox.sent_messages(user_id)))
     await settle(shop, sandbox)
-    return next(match.group(0) for m in sandbox.sent_messages(user_id)
-                if (match := CODE.search(m.text)))
+    return next(
+        match.group(0) for m in sandbox.sent_messages(user_id) if (match := CODE.search(m.text))
+    )
 
 
 async def test_a_coupon_of_another_member_is_not_redeemed_and_the_order_is_flagged(
-        shop: SopBot, sandbox: TelegramSandbox, tmp_path: Path) -> None:
+    shop: SopBot, sandbox: TelegramSandbox, tmp_path: Path
+) -> None:
     owner_code = await _code_of(shop, sandbox, 5201)
-    status, answer = await post(shop, {"order_id": "X-1", "member_id": 5202,
-                                       "coupon": owner_code, "amount": "30",
-                                       "time": "2026-11-20T10:00:00+08:00"})
+    status, answer = await post(
+        shop,
+        {
+            "order_id": "X-1",
+            "member_id": 5202,
+            "coupon": owner_code,
+            "amount": "30",
+            "time": "2026-11-20T10:00:00+08:00",
+        },
+    )
     assert (status, answer["status"], answer["member_id"], answer["coupon"]) == (
-        200, "recorded", 5202, "not_owner")
+        200,
+        "recorded",
+        5202,
+        "not_owner",
+    )
     assert "issued to another member" in answer["coupon_detail"]
     # an import is held to the same rule, and counted in its summary
     csv = tmp_path / "orders.csv"
-    csv.write_text(f"order_id,member_id,coupon,amount,time\nX-2,5203,{owner_code},5,2026-11-20\n",
-                   encoding="utf-8")
+    csv.write_text(
+        f"order_id,member_id,coupon,amount,time\nX-2,5203,{owner_code},5,2026-11-20\n",
+        encoding="utf-8",
+    )
     summary = await import_orders(csv, shop.db, shop.config.current, shop.clock.now())
     assert dict(summary.coupons) == {"not_owner": 1}
     async with shop.db.sessions() as session:
-        coupon = (await session.execute(select(Coupon).where(Coupon.code == owner_code))
-                  ).scalar_one()
+        coupon = (
+            await session.execute(select(Coupon).where(Coupon.code == owner_code))
+        ).scalar_one()
         flagged = await OrderRepository(session).count_flagged("coupon_not_owner")
-    assert coupon.redeemed_at is None and coupon.order_id is None   # the owner can still use it
+    assert coupon.redeemed_at is None and coupon.order_id is None  # the owner can still use it
     assert [(o.order_id, o.user_id, o.amount_minor, o.flag) for o in await _orders(shop)] == [
-        ("X-1", 5202, 3000, "coupon_not_owner"), ("X-2", 5203, 500, "coupon_not_owner")]
+        ("X-1", 5202, 3000, "coupon_not_owner"),
+        ("X-2", 5203, 500, "coupon_not_owner"),
+    ]
     assert flagged == 2
     # the owner's own order still redeems it
-    status, answer = await post(shop, {"order_id": "X-3", "member_id": 5201,
-                                       "coupon": owner_code, "amount": "30",
-                                       "time": "2026-11-20T11:00:00+08:00"})
+    status, answer = await post(
+        shop,
+        {
+            "order_id": "X-3",
+            "member_id": 5201,
+            "coupon": owner_code,
+            "amount": "30",
+            "time": "2026-11-20T11:00:00+08:00",
+        },
+    )
     assert (status, answer["coupon"], answer["member_id"]) == (200, "redeemed", 5201)

@@ -4,6 +4,7 @@ after the stay; self-referrals, people the bot knew, re-joins and early leavers 
 from __future__ import annotations
 
 import re
+
 import pytest
 from sqlalchemy import select
 
@@ -18,7 +19,9 @@ from tests.e2e.helpers import settle
 LINK = re.compile(r"https://t\.me/\+[\w-]+")
 CODE = re.compile(r"[2-9A-HJKMNP-Z]{5}-[2-9A-HJKMNP-Z]{5}-[2-9A-HJKMNP-Z]{5}")
 
-REFERRAL_YAML = CONFIG_YAML + """
+REFERRAL_YAML = (
+    CONFIG_YAML
+    + """
   friend:
     title: Friends bonus
     discount: "50 off"
@@ -28,6 +31,7 @@ referral:
   coupon: friend
   stay_days: 7
 """
+)
 
 
 @pytest.fixture
@@ -35,8 +39,9 @@ def config() -> CommunityConfig:
     return parse_config(REFERRAL_YAML, "test_referrals")
 
 
-async def say(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, user: int,
-              text: str) -> str:
+async def say(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, user: int, text: str
+) -> str:
     await settle(app, sandbox)
     clock.advance(seconds=2)
     before = len(sandbox.sent_messages(user))
@@ -46,8 +51,9 @@ async def say(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, user: i
     return sandbox.sent_messages(user)[-1].text
 
 
-async def member(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, uid: int,
-                 link: str | None = None) -> None:
+async def member(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, uid: int, link: str | None = None
+) -> None:
     """``uid`` joins the community (through ``link``), then opens a private chat."""
     sandbox.add_user(uid, f"P{uid}")
     sandbox.user_joins(COMMUNITY, uid, invite_link=link)
@@ -55,8 +61,7 @@ async def member(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, uid:
     await say(app, sandbox, clock, uid, "/start")
 
 
-async def invite_link(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock,
-                      uid: int) -> str:
+async def invite_link(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, uid: int) -> str:
     text = await say(app, sandbox, clock, uid, "/invite")
     match = LINK.search(text)
     assert match, text
@@ -70,22 +75,25 @@ async def statuses(app: SopBot) -> dict[int, str]:
 
 
 def rewards(sandbox: TelegramSandbox, uid: int) -> list[str]:
-    return [m.text for m in sandbox.sent_messages(uid) if "Friends bonus" in m.text
-            and CODE.search(m.text)]
+    return [
+        m.text
+        for m in sandbox.sent_messages(uid)
+        if "Friends bonus" in m.text and CODE.search(m.text)
+    ]
 
 
-async def pass_days(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock,
-                    days: float) -> None:
-    for _ in range(int(days * 4)):   # quarter days: every loop gets its turn
+async def pass_days(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, days: float) -> None:
+    for _ in range(int(days * 4)):  # quarter days: every loop gets its turn
         clock.advance(hours=6)
         await settle(app, sandbox)
 
 
-async def test_a_friend_who_stays_earns_both_a_coupon(app: SopBot, sandbox: TelegramSandbox,
-                                                      clock: ManualClock) -> None:
+async def test_a_friend_who_stays_earns_both_a_coupon(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     await member(app, sandbox, clock, 7501)
     link = await invite_link(app, sandbox, clock, 7501)
-    assert await invite_link(app, sandbox, clock, 7501) == link     # made once, shown again
+    assert await invite_link(app, sandbox, clock, 7501) == link  # made once, shown again
     made = [entry for entry in sandbox.invite_links if entry["invite_link"] == link]
     assert len(made) == 1 and made[0]["name"].startswith("ref-7501-")
     assert len(sandbox.invite_links) == 1
@@ -105,13 +113,14 @@ async def test_a_friend_who_stays_earns_both_a_coupon(app: SopBot, sandbox: Tele
     assert "P7502" in to_referrer and "P7501" in to_newcomer
     codes = {CODE.findall(to_referrer)[0], CODE.findall(to_newcomer)[0]}
     assert len(codes) == 2
-    await pass_days(app, sandbox, clock, 2)                        # rewarded once
+    await pass_days(app, sandbox, clock, 2)  # rewarded once
     assert len(rewards(sandbox, 7501)) == 1 and len(rewards(sandbox, 7502)) == 1
     assert "1 rewarded" in await say(app, sandbox, clock, 7501, "/invite")
 
 
-async def test_hostile_referrals_earn_nothing(app: SopBot, sandbox: TelegramSandbox,
-                                              clock: ManualClock) -> None:
+async def test_hostile_referrals_earn_nothing(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     await member(app, sandbox, clock, 7601)
     link = await invite_link(app, sandbox, clock, 7601)
     # someone the bot knew: opened a private chat a day before joining through the link
@@ -131,32 +140,42 @@ async def test_hostile_referrals_earn_nothing(app: SopBot, sandbox: TelegramSand
     sandbox.user_joins(COMMUNITY, 7602, invite_link=link)
     sandbox.user_joins(COMMUNITY, 7603, invite_link=link)
     sandbox.user_joins(COMMUNITY, 7601, invite_link=link)
-    await member(app, sandbox, clock, 7604, link)               # a newcomer who leaves early
+    await member(app, sandbox, clock, 7604, link)  # a newcomer who leaves early
     await pass_days(app, sandbox, clock, 2)
     sandbox.user_leaves(COMMUNITY, 7604)
-    await member(app, sandbox, clock, 7605, link)               # a real newcomer
+    await member(app, sandbox, clock, 7605, link)  # a real newcomer
     await pass_days(app, sandbox, clock, 1)
-    sandbox.user_joins(COMMUNITY, 7604, invite_link=link)       # ... back, through the link
+    sandbox.user_joins(COMMUNITY, 7604, invite_link=link)  # ... back, through the link
     await pass_days(app, sandbox, clock, 8)
 
-    assert await statuses(app) == {7601: "self", 7602: "known", 7603: "known", 7604: "left",
-                                   7605: "rewarded"}
-    assert len(rewards(sandbox, 7601)) == 1                     # for 7605 only
+    assert await statuses(app) == {
+        7601: "self",
+        7602: "known",
+        7603: "known",
+        7604: "left",
+        7605: "rewarded",
+    }
+    assert len(rewards(sandbox, 7601)) == 1  # for 7605 only
     for uid in (7602, 7603, 7604):
         assert rewards(sandbox, uid) == []
     assert len(rewards(sandbox, 7605)) == 1
 
 
-async def test_only_members_get_a_link(app: SopBot, sandbox: TelegramSandbox,
-                                       clock: ManualClock) -> None:
+async def test_only_members_get_a_link(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     sandbox.add_user(7701, "Outsider")
     assert "join it first" in await say(app, sandbox, clock, 7701, "/invite")
     assert "join it first" in await say(app, sandbox, clock, 7701, "/invite")
     assert sandbox.invite_links == []
-    asked = [c for c in sandbox.calls if c.method == "getChatMember"
-             and str(c.params.get("user_id")) == "7701"
-             and str(c.params.get("chat_id")) == str(COMMUNITY)]
-    assert len(asked) == 1                       # Telegram's "no" is remembered a while
+    asked = [
+        c
+        for c in sandbox.calls
+        if c.method == "getChatMember"
+        and str(c.params.get("user_id")) == "7701"
+        and str(c.params.get("chat_id")) == str(COMMUNITY)
+    ]
+    assert len(asked) == 1  # Telegram's "no" is remembered a while
     # in the group before the bot came: Telegram knows, the ledger does not
     sandbox.add_user(7702, "Old-timer")
     sandbox.set_admin(COMMUNITY, 7702, status="member")
@@ -165,25 +184,33 @@ async def test_only_members_get_a_link(app: SopBot, sandbox: TelegramSandbox,
     sandbox.user_sends(7702, "/invite", chat_id=COMMUNITY)
     await settle(app, sandbox)
     assert sandbox.sent_messages(COMMUNITY) == [] or not any(
-        LINK.search(m.text) for m in sandbox.sent_messages(COMMUNITY))
+        LINK.search(m.text) for m in sandbox.sent_messages(COMMUNITY)
+    )
     assert len(sandbox.invite_links) == 1
 
 
 async def test_a_link_telegram_refuses_gets_a_plain_answer(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     await member(app, sandbox, clock, 7801)
-    sandbox.fail_next("createChatInviteLink", 400, "Bad Request: not enough rights to "
-                      "manage chat invite links")
+    sandbox.fail_next(
+        "createChatInviteLink", 400, "Bad Request: not enough rights to manage chat invite links"
+    )
     assert "cannot make an invite link" in await say(app, sandbox, clock, 7801, "/invite")
-    assert LINK.search(await say(app, sandbox, clock, 7801, "/invite"))   # later it works
+    assert LINK.search(await say(app, sandbox, clock, 7801, "/invite"))  # later it works
 
 
 async def test_without_a_referral_section_there_are_no_links(
-        sandbox: TelegramSandbox, clock: ManualClock, database_url: str) -> None:
+    sandbox: TelegramSandbox, clock: ManualClock, database_url: str
+) -> None:
     from tests.conftest import settings_for
 
-    app = SopBot(settings_for(sandbox.url, database_url), parse_config(CONFIG_YAML, "t"),
-                 clock=clock, polling_timeout=1)
+    app = SopBot(
+        settings_for(sandbox.url, database_url),
+        parse_config(CONFIG_YAML, "t"),
+        clock=clock,
+        polling_timeout=1,
+    )
     await app.start()
     try:
         await member(app, sandbox, clock, 7901)

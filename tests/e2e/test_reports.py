@@ -13,7 +13,9 @@ from sop.clock import ManualClock
 from tests.conftest import COMMUNITY, CONFIG_YAML, TEAM_CHAT, settings_for
 from tests.e2e.helpers import settle
 
-REPORTS_YAML = CONFIG_YAML.replace("default_locale: zh", "default_locale: en") + """
+REPORTS_YAML = (
+    CONFIG_YAML.replace("default_locale: zh", "default_locale: en")
+    + """
 reports:
   daily: {at: "09:00"}
   weekly: {day: Friday, at: "17:00"}
@@ -21,6 +23,7 @@ alerts:
   drop: 0.5
   drop_min_base: 3
 """
+)
 
 
 @pytest.fixture
@@ -51,11 +54,12 @@ async def _joins(app: SopBot, sandbox: TelegramSandbox, uids: range) -> None:
 
 
 async def test_daily_report_once_at_nine_from_the_first_whole_day(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     # installed 2026-11-20 09:00: no report that morning (nor the next: the 20th is not whole)
     await settle(app, sandbox)
     await _to(app, sandbox, clock, _shanghai(21, 8))
-    await _joins(app, sandbox, range(9001, 9004))          # three on the 21st
+    await _joins(app, sandbox, range(9001, 9004))  # three on the 21st
     await _to(app, sandbox, clock, _shanghai(22, 8, 59))
     assert not any("Daily report" in t for t in _team(sandbox))
     await _to(app, sandbox, clock, _shanghai(22, 9))
@@ -71,18 +75,16 @@ async def test_daily_report_once_at_nine_from_the_first_whole_day(
 
 
 async def test_a_restart_after_the_report_does_not_send_it_again(
-        sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock,
-        database_url: str) -> None:
-    first = SopBot(settings_for(sandbox.url, database_url), config, clock=clock,
-                   polling_timeout=1)
+    sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock, database_url: str
+) -> None:
+    first = SopBot(settings_for(sandbox.url, database_url), config, clock=clock, polling_timeout=1)
     await first.start()
     try:
         await _to(first, sandbox, clock, _shanghai(22, 9, 30))
     finally:
         await first.stop()
     assert sum("Daily report 2026-11-21" in t for t in _team(sandbox)) == 1
-    second = SopBot(settings_for(sandbox.url, database_url), config, clock=clock,
-                    polling_timeout=1)
+    second = SopBot(settings_for(sandbox.url, database_url), config, clock=clock, polling_timeout=1)
     await second.start()
     try:
         await _to(second, sandbox, clock, _shanghai(22, 11))
@@ -92,12 +94,13 @@ async def test_a_restart_after_the_report_does_not_send_it_again(
     assert sum("Daily report 2026-11-21" in t for t in _team(sandbox)) == 1
 
 
-async def test_weekly_review_on_friday_at_five(app: SopBot, sandbox: TelegramSandbox,
-                                              clock: ManualClock) -> None:
+async def test_weekly_review_on_friday_at_five(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     await settle(app, sandbox)
     await _to(app, sandbox, clock, _shanghai(23, 10))
     sandbox.add_user(9201, "Deep")
-    sandbox.user_sends(9201, "/start spring")               # a deep-link source
+    sandbox.user_sends(9201, "/start spring")  # a deep-link source
     await settle(app, sandbox)
     sandbox.user_joins(COMMUNITY, 9201)
     await _joins(app, sandbox, range(9202, 9204))
@@ -113,16 +116,18 @@ async def test_weekly_review_on_friday_at_five(app: SopBot, sandbox: TelegramSan
     assert sum("Weekly review" in t for t in _team(sandbox)) == 1
 
 
-async def test_a_fall_in_joins_is_one_alert(app: SopBot, sandbox: TelegramSandbox,
-                                            clock: ManualClock) -> None:
+async def test_a_fall_in_joins_is_one_alert(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     await settle(app, sandbox)
     await _to(app, sandbox, clock, _shanghai(21, 10))
-    await _joins(app, sandbox, range(9301, 9305))          # 4 on the 21st
+    await _joins(app, sandbox, range(9301, 9305))  # 4 on the 21st
     await _to(app, sandbox, clock, _shanghai(22, 10))
-    await _joins(app, sandbox, range(9305, 9306))          # 1 on the 22nd: −75%
+    await _joins(app, sandbox, range(9305, 9306))  # 1 on the 22nd: −75%
     await _to(app, sandbox, clock, _shanghai(23, 0, 30))
     alerts = [t for t in _team(sandbox) if "fell" in t]
-    assert alerts == ["⚠️ <b>Demo community</b>: joins fell 75% on 2026-11-22 "
-                      "(1 against 4 the day before)."]
-    await _to(app, sandbox, clock, _shanghai(23, 12))       # checked every 5 minutes
+    assert alerts == [
+        "⚠️ <b>Demo community</b>: joins fell 75% on 2026-11-22 (1 against 4 the day before)."
+    ]
+    await _to(app, sandbox, clock, _shanghai(23, 12))  # checked every 5 minutes
     assert sum("fell" in t for t in _team(sandbox)) == 1

@@ -80,14 +80,22 @@ class LoopingApi:
         method = request.path.rsplit("/", 1)[-1].lower()
         if "*" in self.broken or method in self.broken or self.upstream is None:
             self.looped[method] += 1
-            raise web.HTTPTemporaryRedirect(location=str(request.rel_url))   # 307 keeps POST
+            raise web.HTTPTemporaryRedirect(location=str(request.rel_url))  # 307 keeps POST
         assert self._client is not None
-        headers = {"Content-Type": request.headers["Content-Type"]} \
-            if "Content-Type" in request.headers else {}
-        async with self._client.request(request.method, f"{self.upstream}{request.rel_url}",
-                                        data=await request.read(), headers=headers) as answer:
-            return web.Response(body=await answer.read(), status=answer.status,
-                                content_type=answer.content_type)
+        headers = (
+            {"Content-Type": request.headers["Content-Type"]}
+            if "Content-Type" in request.headers
+            else {}
+        )
+        async with self._client.request(
+            request.method,
+            f"{self.upstream}{request.rel_url}",
+            data=await request.read(),
+            headers=headers,
+        ) as answer:
+            return web.Response(
+                body=await answer.read(), status=answer.status, content_type=answer.content_type
+            )
 
 
 def free_port() -> int:
@@ -98,15 +106,23 @@ def free_port() -> int:
 
 def with_db_password(database_url: str) -> str:
     """PostgreSQL here trusts local connections: a password in the URL is sent to no one."""
-    return database_url.replace("postgresql+asyncpg://postgres@",
-                                f"postgresql+asyncpg://postgres:{DB_PASSWORD}@")
+    return database_url.replace(
+        "postgresql+asyncpg://postgres@", f"postgresql+asyncpg://postgres:{DB_PASSWORD}@"
+    )
 
 
 def secret_environment(api_url: str, database_url: str, config: Path) -> dict[str, str]:
-    return {"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api_url, "DATABASE_URL": database_url,
-            "SOPBOT_CONFIG": str(config), "WEBHOOK_SECRET": WEBHOOK_SECRET,
-            "ORDERS_SECRET": ORDERS_SECRET, "ORDERS_LISTEN": f"127.0.0.1:{free_port()}",
-            "REDIS_URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:6390/0", "SOPBOT_LOG_LEVEL": "INFO"}
+    return {
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": api_url,
+        "DATABASE_URL": database_url,
+        "SOPBOT_CONFIG": str(config),
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "ORDERS_SECRET": ORDERS_SECRET,
+        "ORDERS_LISTEN": f"127.0.0.1:{free_port()}",
+        "REDIS_URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:6390/0",
+        "SOPBOT_LOG_LEVEL": "INFO",
+    }
 
 
 async def rows_text(db: Database) -> str:
@@ -133,20 +149,24 @@ async def looping() -> AsyncIterator[LoopingApi]:
 
 
 async def test_a_redirect_loop_at_start_up_is_logged_without_the_token(
-        looping: LoopingApi, caplog: pytest.LogCaptureFixture, tmp_path: Path,
-        config: CommunityConfig) -> None:
+    looping: LoopingApi, caplog: pytest.LogCaptureFixture, tmp_path: Path, config: CommunityConfig
+) -> None:
     url = await looping.start()
     looping.broken.add("*")
-    settings = Settings(bot_token=TOKEN, telegram_api_url=url, webhook_secret=WEBHOOK_SECRET,
-                        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
-    undo = install_log_redaction(Redactor.from_settings(settings))   # as ``sopbot run`` does
+    settings = Settings(
+        bot_token=TOKEN,
+        telegram_api_url=url,
+        webhook_secret=WEBHOOK_SECRET,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+    )
+    undo = install_log_redaction(Redactor.from_settings(settings))  # as ``sopbot run`` does
     try:
         bot = SopBot(settings, config)
         with caplog.at_level(logging.INFO):
             try:
                 await bot.start()
             except TelegramNetworkError as error:
-                assert TOKEN in error.message   # aiogram's text does hold it: the test bites
+                assert TOKEN in error.message  # aiogram's text does hold it: the test bites
                 logging.getLogger("bot").exception("cannot reach the Bot API: %s", error.message)
             else:
                 pytest.fail("the bot started against a redirect loop")
@@ -158,26 +178,35 @@ async def test_a_redirect_loop_at_start_up_is_logged_without_the_token(
 
 
 async def test_sends_and_get_updates_in_a_redirect_loop_leave_no_secret_behind(
-        looping: LoopingApi, caplog: pytest.LogCaptureFixture, database_url: str,
-        config: CommunityConfig, clock: ManualClock) -> None:
+    looping: LoopingApi,
+    caplog: pytest.LogCaptureFixture,
+    database_url: str,
+    config: CommunityConfig,
+    clock: ManualClock,
+) -> None:
     original_factory = logging.getLogRecordFactory()
     sandbox = TelegramSandbox(token=TOKEN, clock=clock.timestamp)
     sandbox.add_user(MEMBER, "Mia", language_code="en")
     looping.upstream = await sandbox.start()
     url = await looping.start()
     database_url = with_db_password(database_url)
-    settings = Settings(bot_token=TOKEN, telegram_api_url=url, database_url=database_url,
-                        webhook_secret=WEBHOOK_SECRET, orders_secret=ORDERS_SECRET,
-                        orders_listen=f"127.0.0.1:{free_port()}",
-                        redis_url=f"redis://:{REDIS_PASSWORD}@127.0.0.1:6390/0")
+    settings = Settings(
+        bot_token=TOKEN,
+        telegram_api_url=url,
+        database_url=database_url,
+        webhook_secret=WEBHOOK_SECRET,
+        orders_secret=ORDERS_SECRET,
+        orders_listen=f"127.0.0.1:{free_port()}",
+        redis_url=f"redis://:{REDIS_PASSWORD}@127.0.0.1:6390/0",
+    )
     app = SopBot(settings, config, clock=clock, polling_timeout=1)
     try:
         with caplog.at_level(logging.INFO):
             await app.start()
             looping.broken.add("sendmessage")
-            sandbox.user_sends(MEMBER, "/start")   # the welcome DM goes into the loop
+            sandbox.user_sends(MEMBER, "/start")  # the welcome DM goes into the loop
 
-            for _ in range(600):   # the row's retry is logged once its last_error is stored
+            for _ in range(600):  # the row's retry is logged once its last_error is stored
                 if "TooManyRedirects" in caplog.text and "outbox row" in caplog.text:
                     break
                 await asyncio.sleep(0.05)
@@ -191,9 +220,9 @@ async def test_sends_and_get_updates_in_a_redirect_loop_leave_no_secret_behind(
         await app.stop()
         await looping.stop()
         await sandbox.stop()
-    assert logging.getLogRecordFactory() is original_factory   # undone when the bot stops
+    assert logging.getLogRecordFactory() is original_factory  # undone when the bot stops
     assert "outbox row" in caplog.text and "getUpdates failed" in caplog.text
-    assert "TooManyRedirects" in stored   # the row's last_error was written, without the token
+    assert "TooManyRedirects" in stored  # the row's last_error was written, without the token
     assert leaked(caplog.text) == [] and leaked(formatted(caplog.records)) == []
     assert leaked(stored) == []
     replies = "\n".join(message.text or "" for message in sandbox.sent_messages())
@@ -206,10 +235,13 @@ async def test_sopbot_run_writes_no_secret_to_stderr(looping: LoopingApi, tmp_pa
     config.write_text(CONFIG_YAML)
     url = await looping.start()
     looping.broken.add("*")
-    env = {**os.environ, **secret_environment(
-        url, f"sqlite+aiosqlite:///{tmp_path / 'start.db'}", config)}
+    env = {
+        **os.environ,
+        **secret_environment(url, f"sqlite+aiosqlite:///{tmp_path / 'start.db'}", config),
+    }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=env, stderr=asyncio.subprocess.PIPE)
+        sys.executable, "-m", "bot", "run", env=env, stderr=asyncio.subprocess.PIPE
+    )
     _, err = await asyncio.wait_for(process.communicate(), timeout=60)
     stderr = err.decode()
     assert process.returncode == 1, stderr
@@ -225,17 +257,23 @@ async def test_sopbot_run_writes_no_secret_to_stderr(looping: LoopingApi, tmp_pa
     await upgrade(db.engine)
     async with db.transaction() as session:
         await OutboxRepository(session).enqueue(
-            key="test:hello", chat_id=MEMBER, chat_kind="private", purpose="test",
-            payload={"text": "hello"}, now=datetime.now(UTC) - timedelta(seconds=1))
+            key="test:hello",
+            chat_id=MEMBER,
+            chat_kind="private",
+            purpose="test",
+            payload={"text": "hello"},
+            now=datetime.now(UTC) - timedelta(seconds=1),
+        )
     env = {**os.environ, **secret_environment(url, database_url, config)}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=env, stderr=asyncio.subprocess.PIPE)
+        sys.executable, "-m", "bot", "run", env=env, stderr=asyncio.subprocess.PIPE
+    )
     try:
         for _ in range(600):
             if "TooManyRedirects" in await rows_text(db) and looping.looped["getupdates"]:
                 break
             await asyncio.sleep(0.05)
-        await asyncio.sleep(0.5)   # the INFO line follows the commit
+        await asyncio.sleep(0.5)  # the INFO line follows the commit
         stored = await rows_text(db)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -251,23 +289,31 @@ async def test_sopbot_run_writes_no_secret_to_stderr(looping: LoopingApi, tmp_pa
 
 
 def test_the_redactor_masks_known_values_and_secret_shapes() -> None:
-    settings = Settings(bot_token=TOKEN, webhook_secret=WEBHOOK_SECRET,
-                        orders_secret=ORDERS_SECRET,
-                        database_url="postgresql+asyncpg://u:p%40ss-Harbor@db.example/sop",
-                        redis_url=f"redis://:{REDIS_PASSWORD}@cache:6379/0")
+    settings = Settings(
+        bot_token=TOKEN,
+        webhook_secret=WEBHOOK_SECRET,
+        orders_secret=ORDERS_SECRET,
+        database_url="postgresql+asyncpg://u:p%40ss-Harbor@db.example/sop",
+        redis_url=f"redis://:{REDIS_PASSWORD}@cache:6379/0",
+    )
     redact = Redactor.from_settings(settings).redact
     assert redact(f"url='http://h/bot{TOKEN}/getMe'") == "url='http://h/bot***/getMe'"
-    assert redact(f"secret {TOKEN.split(':')[1]} and {WEBHOOK_SECRET}, {ORDERS_SECRET}") \
+    assert (
+        redact(f"secret {TOKEN.split(':')[1]} and {WEBHOOK_SECRET}, {ORDERS_SECRET}")
         == "secret *** and ***, ***"
+    )
     assert redact("p@ss-Harbor / p%40ss-Harbor / " + REDIS_PASSWORD) == "*** / *** / ***"
-    unknown = Redactor().redact   # no settings: the shapes still go
+    unknown = Redactor().redact  # no settings: the shapes still go
     assert unknown("GET /bot99887766:AAE_other-token/sendMessage") == "GET /bot***/sendMessage"
     assert unknown("token 99887766:AAEabcdefghijklmnopqrstuvwxyz0123") == "token ***"
-    assert unknown("postgresql+asyncpg://user:hunter2@host/db") \
+    assert (
+        unknown("postgresql+asyncpg://user:hunter2@host/db")
         == "postgresql+asyncpg://user:***@host/db"
+    )
     assert unknown("at 12:30:45, 3 rows") == "at 12:30:45, 3 rows"
     assert "known" in repr(Redactor([WEBHOOK_SECRET])) and WEBHOOK_SECRET not in repr(
-        Redactor([WEBHOOK_SECRET]))
+        Redactor([WEBHOOK_SECRET])
+    )
 
 
 def test_log_redaction_installs_once_and_is_undone(caplog: pytest.LogCaptureFixture) -> None:
@@ -275,7 +321,7 @@ def test_log_redaction_installs_once_and_is_undone(caplog: pytest.LogCaptureFixt
     first = install_log_redaction(Redactor([WEBHOOK_SECRET]))
     factory = logging.getLogRecordFactory()
     second = install_log_redaction(Redactor([ORDERS_SECRET]))
-    assert logging.getLogRecordFactory() is factory   # not wrapped twice
+    assert logging.getLogRecordFactory() is factory  # not wrapped twice
     log = logging.getLogger("tests.secrets")
     with caplog.at_level(logging.INFO):
         log.info("plain %s", "text")
@@ -285,12 +331,12 @@ def test_log_redaction_installs_once_and_is_undone(caplog: pytest.LogCaptureFixt
         except RuntimeError:
             log.exception("failed")
     first()
-    first()   # undoing twice is harmless
-    assert logging.getLogRecordFactory() is factory   # the second is still installed
+    first()  # undoing twice is harmless
+    assert logging.getLogRecordFactory() is factory  # the second is still installed
     second()
     assert logging.getLogRecordFactory() is original
     plain, masked, failed = caplog.records
-    assert (plain.msg, plain.args) == ("plain %s", ("text",))   # untouched when nothing to hide
+    assert (plain.msg, plain.args) == ("plain %s", ("text",))  # untouched when nothing to hide
     assert masked.getMessage() == "secrets *** ***"
     assert "boom ***" in caplog.text and leaked(caplog.text) == []
     assert failed.exc_text is not None and ORDERS_SECRET not in failed.exc_text

@@ -16,7 +16,9 @@ from sop.clock import ManualClock
 from tests.conftest import COMMUNITY, CONFIG_YAML, OPERATOR, TEAM_CHAT, settings_for
 from tests.e2e.helpers import settle
 
-SOP_YAML = CONFIG_YAML.replace("first_response:\n  within: 5m\n", "") + """
+SOP_YAML = (
+    CONFIG_YAML.replace("first_response:\n  within: 5m\n", "")
+    + """
 schedules:
   - id: morning_briefing
     cron: "0 8 * * *"
@@ -43,6 +45,7 @@ first_response:
     - q: 优惠券怎么使用？
       a: 结算页输入券码即可。
 """
+)
 
 
 @pytest.fixture
@@ -51,8 +54,15 @@ def config() -> CommunityConfig:
     return parse_config(SOP_YAML, "tests/e2e/test_sop.py")
 
 
-async def _until(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, *, hours: float = 0,
-                 minutes: float = 0, step: timedelta = timedelta(minutes=1)) -> None:
+async def _until(
+    app: SopBot,
+    sandbox: TelegramSandbox,
+    clock: ManualClock,
+    *,
+    hours: float = 0,
+    minutes: float = 0,
+    step: timedelta = timedelta(minutes=1),
+) -> None:
     end = clock.now() + timedelta(hours=hours, minutes=minutes)
     while clock.now() < end:
         clock.advance(min(step, end - clock.now()))
@@ -63,8 +73,9 @@ def _texts(sandbox: TelegramSandbox, chat: int) -> list[str]:
     return [m.text for m in sandbox.sent_messages(chat)]
 
 
-async def test_schedules_fire_at_their_local_time_once(app: SopBot, sandbox: TelegramSandbox,
-                                                       clock: ManualClock) -> None:
+async def test_schedules_fire_at_their_local_time_once(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     # 09:00 Shanghai at start: weekly_tip (09:30) is next, then evening_qa at 12:00
     await settle(app, sandbox)
     await _until(app, sandbox, clock, minutes=29)
@@ -72,24 +83,29 @@ async def test_schedules_fire_at_their_local_time_once(app: SopBot, sandbox: Tel
     await _until(app, sandbox, clock, minutes=2)
     assert len(_texts(sandbox, COMMUNITY)) == 1 and "指南" in _texts(sandbox, COMMUNITY)[0]
     await _until(app, sandbox, clock, hours=1)
-    assert len(_texts(sandbox, COMMUNITY)) == 1            # not twice
+    assert len(_texts(sandbox, COMMUNITY)) == 1  # not twice
 
 
 async def test_briefing_without_content_is_skipped_and_the_team_told(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     # from 09:00 to 08:01 the next day: the briefing at 08:00 has no items
     await _until(app, sandbox, clock, hours=23, minutes=1, step=timedelta(minutes=30))
     team = _texts(sandbox, TEAM_CHAT)
     assert any("morning_briefing" in t and "/brief add" in t for t in team)
     assert not any("Morning briefing" in t or "早报" in t for t in _texts(sandbox, COMMUNITY))
     async with app.sessions() as session:
-        runs = (await session.execute(select(SopRun).where(
-            SopRun.schedule_id == "morning_briefing"))).scalars().all()
+        runs = (
+            (await session.execute(select(SopRun).where(SopRun.schedule_id == "morning_briefing")))
+            .scalars()
+            .all()
+        )
     assert [r.status for r in runs] == ["no_content"]
 
 
 async def test_brief_add_then_the_briefing_carries_the_items(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     sandbox.user_sends(OPERATOR, "/brief add 行业新闻：A 公司发布新品 <b>")
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(OPERATOR)) == 1)
     assert "2026-11-21" in sandbox.sent_messages(OPERATOR)[0].text
@@ -99,16 +115,16 @@ async def test_brief_add_then_the_briefing_carries_the_items(
 
 
 async def test_missed_briefing_goes_late_within_grace_and_never_twice(
-        sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock,
-        database_url: str) -> None:
+    sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock, database_url: str
+) -> None:
     settings = settings_for(sandbox.url, database_url)
     first = SopBot(settings, config, clock=clock, polling_timeout=1)
     await first.start()
     sandbox.user_sends(OPERATOR, "/brief add 2026-11-21 今日要闻")
     await settle(first, sandbox)
     await first.stop()
-    clock.advance(timedelta(hours=23, minutes=40))      # down over 08:00; back at 08:40
-    for _ in range(2):                                  # two restarts inside the window
+    clock.advance(timedelta(hours=23, minutes=40))  # down over 08:00; back at 08:40
+    for _ in range(2):  # two restarts inside the window
         again = SopBot(settings, config, clock=clock, polling_timeout=1)
         await again.start()
         await settle(again, sandbox)
@@ -118,13 +134,14 @@ async def test_missed_briefing_goes_late_within_grace_and_never_twice(
     assert len(briefings) == 1 and "稍晚" in briefings[0]
 
 
-async def test_qa_announcement_rsvp_and_reminder(app: SopBot, sandbox: TelegramSandbox,
-                                                 clock: ManualClock) -> None:
+async def test_qa_announcement_rsvp_and_reminder(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     sandbox.add_user(7101, "Quinn", language_code="en")
     sandbox.user_sends(7101, "/start")
     sandbox.user_sends(OPERATOR, "/qa topic 如何做私域")
     await settle(app, sandbox)
-    await _until(app, sandbox, clock, hours=3, minutes=1, step=timedelta(minutes=15))   # 12:01
+    await _until(app, sandbox, clock, hours=3, minutes=1, step=timedelta(minutes=15))  # 12:01
     announcement = next(m for m in sandbox.sent_messages(COMMUNITY) if "答疑" in m.text)
     assert "如何做私域" in announcement.text and "20:00" in announcement.text
     data = announcement.reply_markup["inline_keyboard"][0][0]["callback_data"]
@@ -132,25 +149,26 @@ async def test_qa_announcement_rsvp_and_reminder(app: SopBot, sandbox: TelegramS
     await settle(app, sandbox)
     before = len(sandbox.sent_messages(7101))
     await _until(app, sandbox, clock, hours=7, minutes=58, step=timedelta(minutes=30))
-    assert len(sandbox.sent_messages(7101)) == before      # not before 20:00
+    assert len(sandbox.sent_messages(7101)) == before  # not before 20:00
     await _until(app, sandbox, clock, minutes=3)
     reminder = sandbox.sent_messages(7101)[-1].text
     assert "20:00" in reminder and "如何做私域" in reminder
 
 
 async def test_hook_replies_tags_once_and_ignores_lookalikes(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     sandbox.add_user(7201, "Hana")
     sandbox.user_joins(COMMUNITY, 7201)
-    sandbox.user_sends(7201, "回复16668可以吗", chat_id=COMMUNITY)     # not a word match
+    sandbox.user_sends(7201, "回复16668可以吗", chat_id=COMMUNITY)  # not a word match
     await settle(app, sandbox)
     assert _texts(sandbox, COMMUNITY) == []
     sandbox.user_sends(7201, "666!", chat_id=COMMUNITY)
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(COMMUNITY)) == 1)
     assert sandbox.sent_messages(COMMUNITY)[0].reply_to_message_id is not None
-    await settle(app, sandbox)   # the last send settled before time moves
+    await settle(app, sandbox)  # the last send settled before time moves
     clock.advance(seconds=5)
-    sandbox.user_sends(7201, "我还要指南 666", chat_id=COMMUNITY)   # once per member
+    sandbox.user_sends(7201, "我还要指南 666", chat_id=COMMUNITY)  # once per member
     await settle(app, sandbox)
     hook_replies = [t for t in _texts(sandbox, COMMUNITY) if "guide" in t.lower() or "指南" in t]
     assert len(hook_replies) == 1
@@ -160,7 +178,8 @@ async def test_hook_replies_tags_once_and_ignores_lookalikes(
 
 
 async def test_coupon_hook_never_shows_a_code_in_the_group(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     sandbox.add_user(7301, "Ivy")
     sandbox.user_joins(COMMUNITY, 7301)
     sandbox.user_sends(7301, "VIP please", chat_id=COMMUNITY)
@@ -168,7 +187,7 @@ async def test_coupon_hook_never_shows_a_code_in_the_group(
     reply = sandbox.sent_messages(COMMUNITY)[0]
     url = reply.reply_markup["inline_keyboard"][0][0]["url"]
     assert url.endswith("?start=hook-vip") and "-" not in reply.text.split("\n")[0][-6:]
-    await settle(app, sandbox)   # the last send settled before time moves
+    await settle(app, sandbox)  # the last send settled before time moves
     clock.advance(seconds=5)
     sandbox.user_sends(7301, "/start hook-vip")
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(7301)) >= 1)
@@ -177,13 +196,15 @@ async def test_coupon_hook_never_shows_a_code_in_the_group(
 
 
 async def test_question_answered_by_an_operator_is_timed(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     sandbox.add_user(7401, "Jo")
     asked = sandbox.user_sends(7401, "请问今晚几点开始？", chat_id=COMMUNITY)
     await settle(app, sandbox)
     clock.advance(minutes=2)
-    sandbox.user_sends(OPERATOR, "8 点", chat_id=COMMUNITY,
-                       reply_to_message_id=asked["message"]["message_id"])
+    sandbox.user_sends(
+        OPERATOR, "8 点", chat_id=COMMUNITY, reply_to_message_id=asked["message"]["message_id"]
+    )
     await settle(app, sandbox)
     await _until(app, sandbox, clock, minutes=10)
     async with app.sessions() as session:
@@ -198,7 +219,8 @@ async def test_question_answered_by_an_operator_is_timed(
 
 
 async def test_unanswered_question_gets_the_faq_or_goes_to_the_team(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     sandbox.add_user(7501, "Kai")
     sandbox.user_sends(7501, "优惠券怎么用", chat_id=COMMUNITY)
     sandbox.user_sends(7501, "what time does the live start?", chat_id=COMMUNITY)
@@ -219,13 +241,14 @@ async def test_unanswered_question_gets_the_faq_or_goes_to_the_team(
     assert "FAQ answers 1 · escalated 1" in kpi
 
 
-async def test_sop_commands_list_pause_resume(app: SopBot, sandbox: TelegramSandbox,
-                                              clock: ManualClock) -> None:
+async def test_sop_commands_list_pause_resume(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     async def ask(text: str) -> str:
         before = len(sandbox.sent_messages(OPERATOR))
         sandbox.user_sends(OPERATOR, text)
         await sandbox.wait_for(lambda: len(sandbox.sent_messages(OPERATOR)) == before + 1)
-        await settle(app, sandbox)   # the last send settled before time moves
+        await settle(app, sandbox)  # the last send settled before time moves
         clock.advance(seconds=2)
         return sandbox.sent_messages(OPERATOR)[-1].text
 
@@ -233,14 +256,15 @@ async def test_sop_commands_list_pause_resume(app: SopBot, sandbox: TelegramSand
     assert "morning_briefing" in listing and "11-21 08:00" in listing
     assert "paused" in await ask("/sop pause weekly_tip")
     assert "Known: morning_briefing" in await ask("/sop pause nope")
-    await _until(app, sandbox, clock, hours=1)             # 09:30 passes while paused
+    await _until(app, sandbox, clock, hours=1)  # 09:30 passes while paused
     assert _texts(sandbox, COMMUNITY) == []
     assert "resumed" in await ask("/sop resume weekly_tip")
     assert (await ask("/sop frobnicate")).startswith("Usage:")
 
 
 async def test_reload_swaps_a_valid_file_and_refuses_a_broken_one(
-        sandbox: TelegramSandbox, clock: ManualClock, database_url: str, tmp_path) -> None:
+    sandbox: TelegramSandbox, clock: ManualClock, database_url: str, tmp_path
+) -> None:
     path = tmp_path / "community.yaml"
     path.write_text(SOP_YAML)
     settings = settings_for(sandbox.url, database_url).model_copy(update={"sopbot_config": path})
@@ -252,7 +276,7 @@ async def test_reload_swaps_a_valid_file_and_refuses_a_broken_one(
         await sandbox.wait_for(lambda: len(sandbox.sent_messages(OPERATOR)) == 1)
         assert "invalid" in sandbox.sent_messages(OPERATOR)[0].text
         assert "hooks[1].keywords[1]" in sandbox.sent_messages(OPERATOR)[0].text
-        await settle(app, sandbox)   # the last send settled before time moves
+        await settle(app, sandbox)  # the last send settled before time moves
         clock.advance(seconds=2)
         path.write_text(SOP_YAML.replace('keywords: ["vip"]', 'keywords: ["vip", "888"]'))
         sandbox.user_sends(OPERATOR, "/sop reload")
@@ -264,13 +288,13 @@ async def test_reload_swaps_a_valid_file_and_refuses_a_broken_one(
 
 
 async def test_a_teammate_seen_in_the_team_chat_answers_for_the_team_after_a_restart(
-        sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock,
-        database_url: str) -> None:
+    sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock, database_url: str
+) -> None:
     settings = settings_for(sandbox.url, database_url)
     first = SopBot(settings, config, clock=clock, polling_timeout=1)
     await first.start()
     sandbox.add_user(7601, "Mate")
-    sandbox.user_sends(7601, "早上好", chat_id=TEAM_CHAT)         # not on the operator list
+    sandbox.user_sends(7601, "早上好", chat_id=TEAM_CHAT)  # not on the operator list
     await settle(first, sandbox)
     await first.stop()
     app = SopBot(settings, config, clock=clock, polling_timeout=1)
@@ -280,8 +304,9 @@ async def test_a_teammate_seen_in_the_team_chat_answers_for_the_team_after_a_res
         asked = sandbox.user_sends(7602, "请问怎么报名？", chat_id=COMMUNITY)
         await settle(app, sandbox)
         clock.advance(minutes=1)
-        sandbox.user_sends(7601, "私信我", chat_id=COMMUNITY,
-                           reply_to_message_id=asked["message"]["message_id"])
+        sandbox.user_sends(
+            7601, "私信我", chat_id=COMMUNITY, reply_to_message_id=asked["message"]["message_id"]
+        )
         await settle(app, sandbox)
         await _until(app, sandbox, clock, minutes=6)
         async with app.sessions() as session:
@@ -295,40 +320,43 @@ async def test_a_teammate_seen_in_the_team_chat_answers_for_the_team_after_a_res
 
 
 async def test_a_resumed_schedule_owes_nothing_for_the_paused_time(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     sandbox.user_sends(OPERATOR, "/sop pause weekly_tip")
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(OPERATOR)) == 1)
-    await _until(app, sandbox, clock, minutes=45)          # 09:30 passes while paused
+    await _until(app, sandbox, clock, minutes=45)  # 09:30 passes while paused
     sandbox.user_sends(OPERATOR, "/sop resume weekly_tip")
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(OPERATOR)) == 2)
-    await _until(app, sandbox, clock, minutes=90)          # well past the grace window
-    assert _texts(sandbox, COMMUNITY) == []                 # the 09:30 tip is not sent late
-    assert _texts(sandbox, TEAM_CHAT) == []                 # nor reported as missed
+    await _until(app, sandbox, clock, minutes=90)  # well past the grace window
+    assert _texts(sandbox, COMMUNITY) == []  # the 09:30 tip is not sent late
+    assert _texts(sandbox, TEAM_CHAT) == []  # nor reported as missed
 
 
 async def test_a_seat_reserved_before_starting_the_bot_gets_its_reminder_after_start(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
-    await _until(app, sandbox, clock, hours=3, minutes=1, step=timedelta(minutes=15))   # 12:01
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
+    await _until(app, sandbox, clock, hours=3, minutes=1, step=timedelta(minutes=15))  # 12:01
     announcement = next(m for m in sandbox.sent_messages(COMMUNITY) if "答疑" in m.text)
     data = announcement.reply_markup["inline_keyboard"][0][0]["callback_data"]
     sandbox.add_user(7701, "Late", language_code="en")
     sandbox.user_joins(COMMUNITY, 7701)
-    sandbox.press_button(7701, announcement.message_id, COMMUNITY, data)   # no DM possible yet
+    sandbox.press_button(7701, announcement.message_id, COMMUNITY, data)  # no DM possible yet
     await settle(app, sandbox)
     sandbox.user_sends(7701, "/start")
     await settle(app, sandbox)
-    await _until(app, sandbox, clock, hours=8, step=timedelta(minutes=30))            # 20:01
+    await _until(app, sandbox, clock, hours=8, step=timedelta(minutes=30))  # 20:01
     assert any("20:00" in m.text for m in sandbox.sent_messages(7701))
 
 
 async def test_a_hook_link_opened_without_the_keyword_gets_the_plain_answer(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     sandbox.add_user(7801, "Curious", language_code="en")
     sandbox.user_sends(7801, "/start")
-    await sandbox.wait_for(lambda: len(sandbox.sent_messages(7801)) == 1)   # the gift
-    await settle(app, sandbox)   # the last send settled before time moves
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(7801)) == 1)  # the gift
+    await settle(app, sandbox)  # the last send settled before time moves
     clock.advance(seconds=2)
-    sandbox.user_sends(7801, "/start hook-vip")          # never said "vip": no coupon for that
+    sandbox.user_sends(7801, "/start hook-vip")  # never said "vip": no coupon for that
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(7801)) == 2)
     assert "assistant" in sandbox.sent_messages(7801)[1].text
     await settle(app, sandbox)

@@ -19,13 +19,17 @@ from tests.e2e.helpers import settle
 
 async def _tier_tags(app: SopBot) -> dict[int, str]:
     async with app.db.sessions() as session:
-        rows = (await session.execute(select(MemberTag.user_id, MemberTag.tag)
-                                      .where(MemberTag.tag.like("tier:%")))).all()
+        rows = (
+            await session.execute(
+                select(MemberTag.user_id, MemberTag.tag).where(MemberTag.tag.like("tier:%"))
+            )
+        ).all()
     return {uid: tag for uid, tag in rows}
 
 
-async def test_tiers_follow_spend_and_silence(app: SopBot, sandbox: TelegramSandbox,
-                                              clock: ManualClock) -> None:
+async def test_tiers_follow_spend_and_silence(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     for uid in (8001, 8002):
         sandbox.add_user(uid, f"T{uid}")
         sandbox.user_joins(COMMUNITY, uid)
@@ -34,15 +38,22 @@ async def test_tiers_follow_spend_and_silence(app: SopBot, sandbox: TelegramSand
     await settle(app, sandbox)
     config = app.config.current
     async with app.db.transaction() as session:
-        order = parse_order({"order_id": "BIG-1", "member_id": 8002, "amount": "2000",
-                             "time": clock.now().isoformat()}, config.tz)
+        order = parse_order(
+            {
+                "order_id": "BIG-1",
+                "member_id": 8002,
+                "amount": "2000",
+                "time": clock.now().isoformat(),
+            },
+            config.tz,
+        )
         await OrderService(session, config).record(order, clock.now(), via="api")
 
-    clock.advance(timedelta(hours=19, minutes=5))   # 04:05 the next day in Shanghai
+    clock.advance(timedelta(hours=19, minutes=5))  # 04:05 the next day in Shanghai
     await settle(app, sandbox)
     assert await _tier_tags(app) == {8001: POTENTIAL, 8002: HIGH_VALUE}
 
-    for _ in range(92):                          # three months without a word
+    for _ in range(92):  # three months without a word
         clock.advance(days=1)
         await settle(app, sandbox)
     assert await _tier_tags(app) == {8001: SILENT, 8002: HIGH_VALUE}

@@ -20,13 +20,18 @@ def _free_port() -> int:
 
 
 async def test_webhook_mode_registers_and_handles_updates(
-        sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock,
-        database_url: str) -> None:
+    sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock, database_url: str
+) -> None:
     port = _free_port()
     url = f"http://127.0.0.1:{port}/tg/hook"
-    settings = Settings(bot_token=TOKEN, telegram_api_url=sandbox.url, database_url=database_url,
-                        webhook_url=url, webhook_secret="s3cret-token",
-                        webhook_listen=f"127.0.0.1:{port}")
+    settings = Settings(
+        bot_token=TOKEN,
+        telegram_api_url=sandbox.url,
+        database_url=database_url,
+        webhook_url=url,
+        webhook_secret="s3cret-token",
+        webhook_listen=f"127.0.0.1:{port}",
+    )
     app = SopBot(settings, config, clock=clock)
     await app.start()
     try:
@@ -36,14 +41,20 @@ async def test_webhook_mode_registers_and_handles_updates(
         assert "chat_join_request" in hook.params["allowed_updates"]
 
         sandbox.add_user(2301, "Web", language_code="en")
-        sandbox.user_sends(2301, "hi")   # opens the private chat (no webhook push from here)
-        start = {"update_id": 900001, "message": {
-            "message_id": 1, "date": int(clock.now().timestamp()), "text": "/start src_web",
-            "chat": {"id": 2301, "type": "private", "first_name": "Web"},
-            "from": {"id": 2301, "is_bot": False, "first_name": "Web", "language_code": "en"},
-            "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}}
+        sandbox.user_sends(2301, "hi")  # opens the private chat (no webhook push from here)
+        start = {
+            "update_id": 900001,
+            "message": {
+                "message_id": 1,
+                "date": int(clock.now().timestamp()),
+                "text": "/start src_web",
+                "chat": {"id": 2301, "type": "private", "first_name": "Web"},
+                "from": {"id": 2301, "is_bot": False, "first_name": "Web", "language_code": "en"},
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            },
+        }
         async with aiohttp.ClientSession() as http:
-            async with http.post(url, json=start) as forged:   # no secret: refused
+            async with http.post(url, json=start) as forged:  # no secret: refused
                 assert forged.status == 401
             headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
             async with http.post(url, json=start, headers=headers) as response:
@@ -55,23 +66,34 @@ async def test_webhook_mode_registers_and_handles_updates(
 
 
 async def test_webhook_without_a_configured_secret_still_refuses_forgeries(
-        sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock,
-        database_url: str) -> None:
+    sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock, database_url: str
+) -> None:
     port = _free_port()
     url = f"http://127.0.0.1:{port}/hook"
-    settings = Settings(bot_token=TOKEN, telegram_api_url=sandbox.url, database_url=database_url,
-                        webhook_url=url, webhook_listen=f"127.0.0.1:{port}")
+    settings = Settings(
+        bot_token=TOKEN,
+        telegram_api_url=sandbox.url,
+        database_url=database_url,
+        webhook_url=url,
+        webhook_listen=f"127.0.0.1:{port}",
+    )
     app = SopBot(settings, config, clock=clock)
     await app.start()
     try:
         await sandbox.wait_for(lambda: any(c.method == "setWebhook" for c in sandbox.calls))
         secret = next(c for c in sandbox.calls if c.method == "setWebhook").params["secret_token"]
         assert len(secret) >= 32
-        forged = {"update_id": 1, "message": {
-            "message_id": 1, "date": 0, "text": "/kpi",
-            "chat": {"id": 6666, "type": "private", "first_name": "X"},
-            "from": {"id": 1001, "is_bot": False, "first_name": "X"},
-            "entities": [{"type": "bot_command", "offset": 0, "length": 4}]}}
+        forged = {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "text": "/kpi",
+                "chat": {"id": 6666, "type": "private", "first_name": "X"},
+                "from": {"id": 1001, "is_bot": False, "first_name": "X"},
+                "entities": [{"type": "bot_command", "offset": 0, "length": 4}],
+            },
+        }
         async with aiohttp.ClientSession() as http, http.post(url, json=forged) as response:
             assert response.status == 401
     finally:

@@ -18,7 +18,8 @@ CODE = re.compile(r"[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}")
 
 
 async def test_start_with_source_records_member_and_sends_gift(
-        app: SopBot, sandbox: TelegramSandbox) -> None:
+    app: SopBot, sandbox: TelegramSandbox
+) -> None:
     sandbox.add_user(2001, "Lin", language_code="zh-hans")
     sandbox.user_sends(2001, "/start src_douyin")
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(2001)) == 1)
@@ -28,19 +29,23 @@ async def test_start_with_source_records_member_and_sends_gift(
     async with app.sessions() as session:
         member = await session.get(Member, 2001)
         assert member is not None
-        assert (member.source, member.source_kind, member.dm_allowed) == ("src_douyin", "deeplink",
-                                                                          True)
+        assert (member.source, member.source_kind, member.dm_allowed) == (
+            "src_douyin",
+            "deeplink",
+            True,
+        )
         coupons = (await session.execute(select(Coupon).where(Coupon.user_id == 2001))).scalars()
         assert [c.campaign for c in coupons] == ["newcomer"]
 
 
 async def test_group_joins_share_one_greeting_within_the_batch_window(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     for uid in range(3001, 3006):
         sandbox.add_user(uid, f"U{uid}")
         sandbox.user_joins(COMMUNITY, uid)
     await settle(app, sandbox)
-    assert sandbox.sent_messages(COMMUNITY) == []   # the batch window is still open
+    assert sandbox.sent_messages(COMMUNITY) == []  # the batch window is still open
 
     clock.advance(minutes=2)
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(COMMUNITY)) == 1)
@@ -54,12 +59,15 @@ async def test_group_joins_share_one_greeting_within_the_batch_window(
     async with app.sessions() as session:
         stints = (await session.execute(select(Membership))).scalars().all()
         assert len(stints) == 5
-        assert all(s.welcomed_at is not None and s.welcomed_at - s.joined_at <= timedelta(minutes=30)
-                   for s in stints)
+        assert all(
+            s.welcomed_at is not None and s.welcomed_at - s.joined_at <= timedelta(minutes=30)
+            for s in stints
+        )
 
 
 async def test_join_request_gets_gift_dm_then_approval(
-        app: SopBot, sandbox: TelegramSandbox) -> None:
+    app: SopBot, sandbox: TelegramSandbox
+) -> None:
     sandbox.add_user(4001, "Ann", language_code="en")
     sandbox.join_request(COMMUNITY, 4001)
     await sandbox.wait_for(lambda: sandbox.approved_requests == [(COMMUNITY, 4001)])
@@ -68,14 +76,15 @@ async def test_join_request_gets_gift_dm_then_approval(
     assert len(dm) == 1 and "Welcome, Ann" in dm[0].text and CODE.search(dm[0].text)
     gift_at = dm[0].at
     approve = [c for c in sandbox.calls if c.method == "approveChatJoinRequest"]
-    assert approve[0].at >= gift_at   # the DM went while the bot still could send it
+    assert approve[0].at >= gift_at  # the DM went while the bot still could send it
     async with app.sessions() as session:
         member = await session.get(Member, 4001)
         assert member is not None and member.dm_allowed and member.source == "join_request"
 
 
 async def test_join_by_invite_link_records_the_link_as_source(
-        app: SopBot, sandbox: TelegramSandbox) -> None:
+    app: SopBot, sandbox: TelegramSandbox
+) -> None:
     sandbox.add_user(4101, "Bo")
     sandbox.user_joins(COMMUNITY, 4101, invite_link="https://t.me/+spring_ads")
     await settle(app, sandbox)
@@ -88,11 +97,12 @@ async def test_join_by_invite_link_records_the_link_as_source(
 
 
 async def test_claim_button_delivers_the_same_pack_once(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     sandbox.add_user(5001, "Chen", language_code="zh")
     sandbox.user_joins(COMMUNITY, 5001)
     await settle(app, sandbox)
-    assert sandbox.sent_messages(5001) == []   # never started the bot: no DM possible
+    assert sandbox.sent_messages(5001) == []  # never started the bot: no DM possible
 
     clock.advance(minutes=2)
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(COMMUNITY)) == 1)
@@ -104,46 +114,48 @@ async def test_claim_button_delivers_the_same_pack_once(
     first = CODE.search(sandbox.sent_messages(5001)[0].text)
     assert first is not None
 
-    await settle(app, sandbox)   # the last send settled before time moves
+    await settle(app, sandbox)  # the last send settled before time moves
     clock.advance(seconds=5)
     sandbox.user_sends(5001, f"/start {payload}")
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(5001)) == 2)
     again = sandbox.sent_messages(5001)[1].text
-    assert "已经领过" in again and first.group(0) in again   # same code shown, no new one
+    assert "已经领过" in again and first.group(0) in again  # same code shown, no new one
     async with app.sessions() as session:
         coupons = (await session.execute(select(Coupon))).scalars().all()
     assert len(coupons) == 1
 
 
 async def test_member_who_started_the_bot_gets_the_gift_when_joining(
-        app: SopBot, sandbox: TelegramSandbox) -> None:
+    app: SopBot, sandbox: TelegramSandbox
+) -> None:
     sandbox.add_user(5101, "Dana", language_code="en")
     sandbox.user_sends(5101, "/start")
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(5101)) == 1)
     sandbox.user_joins(COMMUNITY, 5101)
     await settle(app, sandbox)
-    assert len(sandbox.sent_messages(5101)) == 1   # one gift pack per member, ever
+    assert len(sandbox.sent_messages(5101)) == 1  # one gift pack per member, ever
 
 
 async def test_thousand_joins_in_ten_minutes_respect_the_group_limit_and_the_sla(
-        app: SopBot, sandbox: TelegramSandbox, clock: ManualClock) -> None:
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
     start = clock.now()
     uid = 10_000
-    for _ in range(20):                      # 20 steps of 30 s: 50 joins each
+    for _ in range(20):  # 20 steps of 30 s: 50 joins each
         for _ in range(50):
             uid += 1
             sandbox.add_user(uid, f"N{uid}")
             sandbox.user_joins(COMMUNITY, uid)
         await settle(app, sandbox, timeout=60)
         clock.advance(seconds=30)
-    for _ in range(60):                      # let the backlog drain, a few virtual seconds a step
+    for _ in range(60):  # let the backlog drain, a few virtual seconds a step
         await settle(app, sandbox, timeout=60)
         clock.advance(seconds=5)
     await settle(app, sandbox, timeout=60)
 
     greetings = sandbox.sent_messages(COMMUNITY)
     mentioned = [m for g in greetings for m in re.findall(r"tg://user\?id=(\d+)", g.text)]
-    assert sorted(map(int, mentioned)) == list(range(10_001, uid + 1))   # each once
+    assert sorted(map(int, mentioned)) == list(range(10_001, uid + 1))  # each once
     assert len(greetings) <= 30
     times = [g.at for g in greetings]
     assert max(sum(1 for t in times if s <= t < s + 60) for s in times) <= 20
@@ -151,6 +163,8 @@ async def test_thousand_joins_in_ten_minutes_respect_the_group_limit_and_the_sla
     async with app.sessions() as session:
         stints = (await session.execute(select(Membership))).scalars().all()
     assert len(stints) == 1000
-    assert all(s.welcomed_at is not None and s.welcomed_at - s.joined_at <= timedelta(minutes=30)
-               for s in stints)
+    assert all(
+        s.welcomed_at is not None and s.welcomed_at - s.joined_at <= timedelta(minutes=30)
+        for s in stints
+    )
     assert clock.now() - start < timedelta(minutes=20)

@@ -20,7 +20,10 @@ async def test_chat_and_admins(sb: TelegramSandbox, bot: Bot) -> None:
     assert (chat.id, chat.type, chat.title) == (GROUP, "supergroup", "Brand Club")
     admins = await bot.get_chat_administrators(GROUP)
     assert {a.user.id: a.status for a in admins} == {
-        sb.bot_id: "administrator", ANN: "creator", BOB: "administrator"}
+        sb.bot_id: "administrator",
+        ANN: "creator",
+        BOB: "administrator",
+    }
     assert await bot.get_chat_member_count(GROUP) == 3
     sb.set_admin(GROUP, BOB, "member")
     assert (await bot.get_chat_member(GROUP, BOB)).status == "member"
@@ -38,8 +41,7 @@ async def test_commands_and_revoked_link(sb: TelegramSandbox, bot: Bot) -> None:
     assert revoked.is_revoked and sb.invite_links[0]["is_revoked"]
 
 
-async def test_decline_unknown_request_and_webhook_conflict(sb: TelegramSandbox,
-                                                            bot: Bot) -> None:
+async def test_decline_unknown_request_and_webhook_conflict(sb: TelegramSandbox, bot: Bot) -> None:
     with pytest.raises(TelegramBadRequest, match="HIDE_REQUESTER_MISSING"):
         await bot.decline_chat_join_request(GROUP, ANN)
     sb.join_request(GROUP, ANN)
@@ -53,8 +55,9 @@ async def test_decline_unknown_request_and_webhook_conflict(sb: TelegramSandbox,
 
 
 def test_html_parser_entities_and_offsets() -> None:
-    parsed = parse_html('😀 <b>bold <i>both</i></b> <a href="https://x.org/?a=1&amp;b=2">l</a>'
-                        ' &lt;3 &#65; &nbsp;')
+    parsed = parse_html(
+        '😀 <b>bold <i>both</i></b> <a href="https://x.org/?a=1&amp;b=2">l</a> &lt;3 &#65; &nbsp;'
+    )
     assert parsed.text == "😀 bold both l <3 A &nbsp;"
     assert parsed.entities == [
         {"offset": 3, "length": 9, "type": "bold"},  # the emoji is 2 UTF-16 units

@@ -18,18 +18,24 @@ from .conftest import ANN, GROUP
 
 def png(width: int, height: int) -> bytes:
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(
-            ">I", zlib.crc32(kind + body))
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
     raw = b"".join(b"\x00" + b"\xff" * width * 3 for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0,
-                                                            0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 async def test_document_upload_is_kept_with_its_name(sb: TelegramSandbox, bot: Bot) -> None:
     body = "id,name\n1,张三\n".encode("utf-8-sig")
-    sent = await bot.send_document(GROUP, BufferedInputFile(body, "members.csv"),
-                                   caption="<b>3</b> rows", parse_mode="HTML")
+    sent = await bot.send_document(
+        GROUP, BufferedInputFile(body, "members.csv"), caption="<b>3</b> rows", parse_mode="HTML"
+    )
     assert sent.document is not None
     assert sent.document.file_name == "members.csv"
     assert sent.document.mime_type == "text/csv"
@@ -37,7 +43,11 @@ async def test_document_upload_is_kept_with_its_name(sb: TelegramSandbox, bot: B
     assert sent.caption == "3 rows"
     [file] = sb.sent_files(GROUP)
     assert (file.kind, file.filename, file.data, file.message_id) == (
-        "document", "members.csv", body, sent.message_id)
+        "document",
+        "members.csv",
+        body,
+        sent.message_id,
+    )
     assert sb.calls[-1].params["document"] == {"upload": "members.csv", "size": len(body)}
     # the same file again by its id: nothing uploaded, the id echoed
     again = await bot.send_document(GROUP, sent.document.file_id)
@@ -80,7 +90,7 @@ async def test_document_limit_is_fifty_megabytes(sb: TelegramSandbox, bot: Bot) 
     assert sent.document is not None and sent.document.file_size == MAX_DOCUMENT
     with pytest.raises(TelegramEntityTooLarge):
         await bot.send_document(GROUP, BufferedInputFile(exact + b"x", "over.bin"))
-    with pytest.raises(TelegramEntityTooLarge):   # beyond what the server reads at all
+    with pytest.raises(TelegramEntityTooLarge):  # beyond what the server reads at all
         await bot.send_document(GROUP, BufferedInputFile(exact * 2, "far-over.bin"))
     assert [f.filename for f in sb.sent_files()] == ["exact.bin"]
     assert sb.count_errors(413) == 2

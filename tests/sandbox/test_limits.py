@@ -11,8 +11,9 @@ from sandbox import Limits, TelegramSandbox
 from .conftest import ANN, GROUP, ManualClock, make_bot
 
 
-async def test_group_limit_and_early_retry(sb: TelegramSandbox, bot: Bot,
-                                           clock: ManualClock) -> None:
+async def test_group_limit_and_early_retry(
+    sb: TelegramSandbox, bot: Bot, clock: ManualClock
+) -> None:
     for i in range(20):
         await bot.send_message(GROUP, f"post {i}")
         clock.advance(1)  # t = 0..19
@@ -31,8 +32,9 @@ async def test_group_limit_and_early_retry(sb: TelegramSandbox, bot: Bot,
     assert len(sb.sent_messages(GROUP)) == 21
 
 
-async def test_private_window_allows_small_bursts(sb: TelegramSandbox, bot: Bot,
-                                                  clock: ManualClock) -> None:
+async def test_private_window_allows_small_bursts(
+    sb: TelegramSandbox, bot: Bot, clock: ManualClock
+) -> None:
     sb.user_sends(ANN, "/start")
     for text in ("a", "b", "c"):
         await bot.send_message(ANN, text)  # 3 in one instant: private_window * 1/s
@@ -65,8 +67,9 @@ async def test_global_limit_counts_sends_not_edits(clock: ManualClock) -> None:
         await sb.stop()
 
 
-async def test_edits_count_against_the_chat(sb: TelegramSandbox, bot: Bot,
-                                            clock: ManualClock) -> None:
+async def test_edits_count_against_the_chat(
+    sb: TelegramSandbox, bot: Bot, clock: ManualClock
+) -> None:
     sb.user_sends(ANN, "/start")
     sent = await bot.send_message(ANN, "v0")
     await bot.edit_message_text("v1", chat_id=ANN, message_id=sent.message_id)

@@ -30,10 +30,12 @@ async def test_get_me(sb: TelegramSandbox, bot: Bot) -> None:
 
 async def test_send_and_edit_with_keyboard(sb: TelegramSandbox, bot: Bot) -> None:
     sb.user_sends(ANN, "/start")
-    keyboard = InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text="Rules", callback_data="rules:1")]])
-    sent = await bot.send_message(ANN, "<b>Hi</b> &amp; welcome", parse_mode="HTML",
-                                  reply_markup=keyboard)
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="Rules", callback_data="rules:1")]]
+    )
+    sent = await bot.send_message(
+        ANN, "<b>Hi</b> &amp; welcome", parse_mode="HTML", reply_markup=keyboard
+    )
     assert sent.text == "Hi & welcome" and sent.chat.type == "private"
     assert sent.entities is not None and sent.entities[0].type == "bold"
     assert sent.reply_markup is not None
@@ -42,8 +44,9 @@ async def test_send_and_edit_with_keyboard(sb: TelegramSandbox, bot: Bot) -> Non
 
     record = sb.sent_messages(ANN)[0]
     assert record.text == "<b>Hi</b> &amp; welcome" and record.parse_mode == "HTML"
-    assert record.reply_markup == {"inline_keyboard": [[{"text": "Rules",
-                                                         "callback_data": "rules:1"}]]}
+    assert record.reply_markup == {
+        "inline_keyboard": [[{"text": "Rules", "callback_data": "rules:1"}]]
+    }
 
     edited = await bot.edit_message_text("Bye", chat_id=ANN, message_id=sent.message_id)
     assert isinstance(edited, object) and edited.text == "Bye" and edited.reply_markup is None
@@ -70,8 +73,12 @@ async def test_reply_and_group_message(sb: TelegramSandbox, bot: Bot) -> None:
 
 async def test_photo_upload_and_document(sb: TelegramSandbox, bot: Bot) -> None:
     sb.user_sends(ANN, "hi")
-    photo = await bot.send_photo(ANN, BufferedInputFile(b"\x89PNG...", "card.png"),
-                                 caption="<i>Your card</i>", parse_mode="HTML")
+    photo = await bot.send_photo(
+        ANN,
+        BufferedInputFile(b"\x89PNG...", "card.png"),
+        caption="<i>Your card</i>",
+        parse_mode="HTML",
+    )
     assert photo.photo and photo.caption == "Your card"
     document = await bot.send_document(ANN, "BQACAgIAAxkBAAIB", caption="Guide")
     assert document.document is not None and document.document.file_id == "BQACAgIAAxkBAAIB"
@@ -98,14 +105,18 @@ async def test_unknown_chat_is_bad_request(sb: TelegramSandbox, bot: Bot) -> Non
         await bot.send_message(-100999, "hello")
 
 
-@pytest.mark.parametrize(("text", "detail"), [
-    ("<b>open", "Can't find end tag corresponding to start tag \"b\""),
-    ("<div>x</div>", "Unsupported start tag \"div\""),
-    ("1 < 2", "Unsupported start tag \"\""),
-    ("<b><i>x</b></i>", "Unmatched end tag"),
-])
-async def test_bad_html_is_bad_request(sb: TelegramSandbox, bot: Bot, text: str,
-                                       detail: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("<b>open", 'Can\'t find end tag corresponding to start tag "b"'),
+        ("<div>x</div>", 'Unsupported start tag "div"'),
+        ("1 < 2", 'Unsupported start tag ""'),
+        ("<b><i>x</b></i>", "Unmatched end tag"),
+    ],
+)
+async def test_bad_html_is_bad_request(
+    sb: TelegramSandbox, bot: Bot, text: str, detail: str
+) -> None:
     sb.user_sends(ANN, "hi")
     with pytest.raises(TelegramBadRequest, match="can't parse entities") as err:
         await bot.send_message(ANN, text, parse_mode="HTML")
@@ -120,32 +131,40 @@ async def test_text_validation(sb: TelegramSandbox, bot: Bot) -> None:
         await bot.send_message(ANN, "x" * 4097)
     # 4096 visible characters are fine even when the markup makes the text longer
     await bot.send_message(ANN, "<b>" + "x" * 4096 + "</b>", parse_mode="HTML")
-    long_data = InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text="x", callback_data="d" * 65)]])
+    long_data = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="x", callback_data="d" * 65)]]
+    )
     with pytest.raises(TelegramBadRequest, match="BUTTON_DATA_INVALID"):
         await bot.send_message(ANN, "pick", reply_markup=long_data)
 
 
-async def test_wrong_token_and_unknown_method(sb: TelegramSandbox,
-                                              http: aiohttp.ClientSession) -> None:
+async def test_wrong_token_and_unknown_method(
+    sb: TelegramSandbox, http: aiohttp.ClientSession
+) -> None:
     async with make_bot(sb, "999:WRONG") as stranger:
         with pytest.raises(TelegramUnauthorizedError):
             await stranger.get_me()
     assert sb.count_errors(401) == 1
     async with http.post(f"{sb.url}/bot{sb.token}/sendGift", json={}) as resp:
         body = await resp.json()
-    assert resp.status == 404 and body == {"ok": False, "error_code": 404,
-                                           "description": "Not Found"}
+    assert resp.status == 404 and body == {
+        "ok": False,
+        "error_code": 404,
+        "description": "Not Found",
+    }
 
 
 async def test_json_and_query_parameters_case_insensitive(
-        sb: TelegramSandbox, http: aiohttp.ClientSession) -> None:
+    sb: TelegramSandbox, http: aiohttp.ClientSession
+) -> None:
     sb.user_sends(ANN, "hi")
-    async with http.post(f"{sb.url}/bot{sb.token}/SENDMESSAGE",
-                            json={"chat_id": ANN, "text": "json"}) as resp:
+    async with http.post(
+        f"{sb.url}/bot{sb.token}/SENDMESSAGE", json={"chat_id": ANN, "text": "json"}
+    ) as resp:
         assert (await resp.json())["result"]["text"] == "json"
-    async with http.get(f"{sb.url}/bot{sb.token}/sendMessage",
-                           params={"chat_id": str(ANN), "text": "query"}) as resp:
+    async with http.get(
+        f"{sb.url}/bot{sb.token}/sendMessage", params={"chat_id": str(ANN), "text": "query"}
+    ) as resp:
         assert (await resp.json())["ok"] is True
     assert [m.text for m in sb.sent_messages(ANN)] == ["json", "query"]
 

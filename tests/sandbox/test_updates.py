@@ -25,8 +25,11 @@ async def test_long_poll_wakes_on_injected_update(sb: TelegramSandbox, bot: Bot)
     message = updates[0].message
     assert message.text == "/start src_x" and message.chat.id == ANN
     assert message.entities is not None
-    assert (message.entities[0].type, message.entities[0].offset,
-            message.entities[0].length) == ("bot_command", 0, 6)
+    assert (message.entities[0].type, message.entities[0].offset, message.entities[0].length) == (
+        "bot_command",
+        0,
+        6,
+    )
     assert sb.pending_updates() == 0
 
     # not confirmed yet: delivered again; confirming the offset discards it
@@ -42,8 +45,9 @@ async def test_allowed_updates_filter(sb: TelegramSandbox, bot: Bot) -> None:
     assert sb.allowed_updates == []
 
     sb.user_joins(GROUP, ANN)
-    only_members = await bot.get_updates(offset=default[-1].update_id + 1,
-                                         allowed_updates=["chat_member"])
+    only_members = await bot.get_updates(
+        offset=default[-1].update_id + 1, allowed_updates=["chat_member"]
+    )
     assert [u.event_type for u in only_members] == ["chat_member"]
     assert sb.allowed_updates == ["chat_member"]
     # the filter is remembered: a later call without allowed_updates still applies it
@@ -68,7 +72,9 @@ async def test_invite_link_join_carries_the_link(sb: TelegramSandbox, bot: Bot) 
     assert member_update.invite_link.invite_link == link.invite_link
     assert member_update.invite_link.name == "src_instagram"
     assert (member_update.old_chat_member.status, member_update.new_chat_member.status) == (
-        "left", "member")
+        "left",
+        "member",
+    )
     service = next(u.message for u in updates if u.message is not None)
     assert service.new_chat_members is not None and service.new_chat_members[0].id == ANN
     member = await bot.get_chat_member(GROUP, ANN)
@@ -85,15 +91,19 @@ async def test_join_request_allows_dm_and_approval(sb: TelegramSandbox, bot: Bot
     assert sent.chat.id == BOB
     assert await bot.approve_chat_join_request(GROUP, BOB)
     assert sb.approved_requests == [(GROUP, BOB)]
-    updates = await bot.get_updates(offset=update.update_id + 1,
-                                    allowed_updates=["chat_member"])
+    updates = await bot.get_updates(offset=update.update_id + 1, allowed_updates=["chat_member"])
     assert updates[0].chat_member is not None and updates[0].chat_member.via_join_request
 
 
 async def test_button_press_and_answer(sb: TelegramSandbox, bot: Bot) -> None:
     sb.user_sends(ANN, "/start")
-    sent = await bot.send_message(ANN, "Agree?", reply_markup=InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(text="Yes", callback_data="agree")]]))
+    sent = await bot.send_message(
+        ANN,
+        "Agree?",
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text="Yes", callback_data="agree")]]
+        ),
+    )
     sb.press_button(ANN, sent.message_id, ANN, "agree")
     updates = await bot.get_updates()
     query = updates[-1].callback_query
@@ -108,8 +118,9 @@ async def test_dispatcher_polling_end_to_end(sb: TelegramSandbox, bot: Bot) -> N
     async def start(message: Message) -> None:
         await message.answer(f"Hello, {message.from_user.first_name}!")  # type: ignore[union-attr]
 
-    polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False,
-                                                   close_bot_session=False, polling_timeout=5))
+    polling = asyncio.create_task(
+        dp.start_polling(bot, handle_signals=False, close_bot_session=False, polling_timeout=5)
+    )
     try:
         sb.user_sends(ANN, "/start")
         await sb.wait_for(lambda: len(sb.sent_messages(ANN)) == 1)
@@ -146,7 +157,11 @@ async def test_sticker_edit_and_block_updates_parse(sb: TelegramSandbox, bot: Bo
     sb.block_bot(ANN)
     updates = await bot.get_updates()
     assert [u.event_type for u in updates] == [
-        "message", "message", "edited_message", "my_chat_member"]
+        "message",
+        "message",
+        "edited_message",
+        "my_chat_member",
+    ]
     assert updates[1].message is not None and updates[1].message.sticker is not None
     assert updates[2].edited_message is not None and updates[2].edited_message.text == "fixed"
     blocked = updates[3].my_chat_member

@@ -11,24 +11,24 @@ from hypothesis import strategies as st
 from sop.faq import DEFAULT_THRESHOLD, FaqEntry, FaqMatch, FaqMatcher, faq_features
 
 QUESTIONS = [
-    "怎么使用优惠券？",                        # 0
-    "How do I use a coupon?",                  # 1
-    "优惠券过期了怎么办",                      # 2
-    "怎么加入VIP会员",                         # 3
-    "会员有什么权益",                          # 4
-    "晚上几点答疑",                            # 5
-    "How do I join the evening Q&A?",          # 6
-    "Where is my order?",                      # 7
-    "退款怎么申请",                            # 8
-    "发货要多久",                              # 9
-    "How long does shipping take?",            # 10
-    "如何修改收货地址",                        # 11
-    "Can I change my delivery address?",       # 12
-    "新人礼包怎么领取",                        # 13
-    "积分可以兑换什么",                        # 14
-    "怎么开发票",                              # 15
-    "支持货到付款吗",                          # 16
-    "有没有学生优惠",                          # 17
+    "怎么使用优惠券？",  # 0
+    "How do I use a coupon?",  # 1
+    "优惠券过期了怎么办",  # 2
+    "怎么加入VIP会员",  # 3
+    "会员有什么权益",  # 4
+    "晚上几点答疑",  # 5
+    "How do I join the evening Q&A?",  # 6
+    "Where is my order?",  # 7
+    "退款怎么申请",  # 8
+    "发货要多久",  # 9
+    "How long does shipping take?",  # 10
+    "如何修改收货地址",  # 11
+    "Can I change my delivery address?",  # 12
+    "新人礼包怎么领取",  # 13
+    "积分可以兑换什么",  # 14
+    "怎么开发票",  # 15
+    "支持货到付款吗",  # 16
+    "有没有学生优惠",  # 17
 ]
 FAQ = [FaqEntry(q, f"answer {i}") for i, q in enumerate(QUESTIONS)]
 
@@ -38,50 +38,79 @@ def matcher() -> FaqMatcher:
     return FaqMatcher(FAQ)
 
 
-@pytest.mark.parametrize(("text", "index"), [
-    ("优惠券怎么用", 0),
-    ("优惠券怎么用？？", 0),
-    ("coupon how to use", 1),
-    ("HOW TO USE COUPONS", 1),
-    ("优惠券过期了怎么办啊", 2),
-    ("VIP怎么加入", 3),
-    ("会员权益有哪些", 4),
-    ("答疑几点开始", 5),
-    ("how to join evening Q&A", 6),
-    ("where is my order??", 7),
-    ("怎么退款", 8),
-    ("怎么改地址", 11),
-    ("change delivery address", 12),
-    ("新人礼包在哪领", 13),
-    ("积分能换什么", 14),
-    ("发票怎么开", 15),
-    ("能货到付款吗", 16),
-    ("学生有优惠吗", 17),
-    ("请问怎么使用优惠券", 0),
-    ("怎么使用优惠券？", 0),
-])
+@pytest.mark.parametrize(
+    ("text", "index"),
+    [
+        ("优惠券怎么用", 0),
+        ("优惠券怎么用？？", 0),
+        ("coupon how to use", 1),
+        ("HOW TO USE COUPONS", 1),
+        ("优惠券过期了怎么办啊", 2),
+        ("VIP怎么加入", 3),
+        ("会员权益有哪些", 4),
+        ("答疑几点开始", 5),
+        ("how to join evening Q&A", 6),
+        ("where is my order??", 7),
+        ("怎么退款", 8),
+        ("怎么改地址", 11),
+        ("change delivery address", 12),
+        ("新人礼包在哪领", 13),
+        ("积分能换什么", 14),
+        ("发票怎么开", 15),
+        ("能货到付款吗", 16),
+        ("学生有优惠吗", 17),
+        ("请问怎么使用优惠券", 0),
+        ("怎么使用优惠券？", 0),
+    ],
+)
 def test_matches(matcher: FaqMatcher, text: str, index: int) -> None:
     found = matcher.best(text)
     assert found is not None and found.index == index, (text, found)
     assert DEFAULT_THRESHOLD <= found.score <= 1
 
 
-@pytest.mark.parametrize("text", [
-    "", "👍", "今天天气不错", "hello everyone", "how are you", "今天怎么样", "大家好",
-    "what time is it", "我今天很开心", "这个产品太好用了", "晚上吃什么", "有人在吗", "哈哈哈哈",
-    "好的谢谢", "早上好", "大家晚上好", "我想问个问题", "我刚下单了", "good morning all",
-    "anyone here?", "会不会下雨", "https://example.com/coupon?use=1",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "👍",
+        "今天天气不错",
+        "hello everyone",
+        "how are you",
+        "今天怎么样",
+        "大家好",
+        "what time is it",
+        "我今天很开心",
+        "这个产品太好用了",
+        "晚上吃什么",
+        "有人在吗",
+        "哈哈哈哈",
+        "好的谢谢",
+        "早上好",
+        "大家晚上好",
+        "我想问个问题",
+        "我刚下单了",
+        "good morning all",
+        "anyone here?",
+        "会不会下雨",
+        "https://example.com/coupon?use=1",
+    ],
+)
 def test_unrelated_chat_matches_nothing(matcher: FaqMatcher, text: str) -> None:
     assert matcher.best(text) is None
 
 
 def test_ties_go_to_the_lowest_index() -> None:
-    m = FaqMatcher([FaqEntry("how to use a coupon", "a"), FaqEntry("Coupons: how to use?", "b"),
-                    FaqEntry("coupon use", "c")])
+    m = FaqMatcher(
+        [
+            FaqEntry("how to use a coupon", "a"),
+            FaqEntry("Coupons: how to use?", "b"),
+            FaqEntry("coupon use", "c"),
+        ]
+    )
     assert m.best("use coupon") == FaqMatch(0, pytest.approx(1.0))
     only_coupon = m.best("coupon")
-    assert only_coupon is not None and only_coupon.index == 0      # all three score the same
+    assert only_coupon is not None and only_coupon.index == 0  # all three score the same
 
 
 def test_an_empty_faq_matches_nothing() -> None:
@@ -96,13 +125,16 @@ def test_the_threshold_is_a_similarity() -> None:
     assert strict.best("coupon how to use") == FaqMatch(1, pytest.approx(1.0))
 
 
-@pytest.mark.parametrize(("text", "features"), [
-    ("怎么使用优惠券？", {"使", "用", "优", "惠", "券", "使用", "用优", "优惠", "惠券"}),
-    ("How do I use Coupons?", {"use", "coupon"}),
-    ("ＶＩＰ会员", {"vip", "会", "员", "会员"}),
-    ("请问怎么样", {"样"}),
-    ("what is it?", set()),
-])
+@pytest.mark.parametrize(
+    ("text", "features"),
+    [
+        ("怎么使用优惠券？", {"使", "用", "优", "惠", "券", "使用", "用优", "优惠", "惠券"}),
+        ("How do I use Coupons?", {"use", "coupon"}),
+        ("ＶＩＰ会员", {"vip", "会", "员", "会员"}),
+        ("请问怎么样", {"样"}),
+        ("what is it?", set()),
+    ],
+)
 def test_features(text: str, features: set[str]) -> None:
     assert faq_features(text) == features
 
@@ -110,9 +142,29 @@ def test_features(text: str, features: set[str]) -> None:
 # -- the property: every entry finds itself ----------------------------------------------------
 
 zh = st.text("优惠券会员答疑直播发货退款地址积分礼包新人学生怎么如何吗的", min_size=1, max_size=12)
-en = st.lists(st.sampled_from(["coupon", "use", "join", "vip", "order", "refund", "how", "do",
-                               "i", "the", "address", "shipping", "666", "gift", "live"]),
-              min_size=1, max_size=6).map(" ".join)
+en = st.lists(
+    st.sampled_from(
+        [
+            "coupon",
+            "use",
+            "join",
+            "vip",
+            "order",
+            "refund",
+            "how",
+            "do",
+            "i",
+            "the",
+            "address",
+            "shipping",
+            "666",
+            "gift",
+            "live",
+        ]
+    ),
+    min_size=1,
+    max_size=6,
+).map(" ".join)
 questions = st.lists(st.one_of(zh, en, st.tuples(zh, en).map("".join)), min_size=1, max_size=40)
 
 
@@ -123,7 +175,7 @@ def test_every_entry_finds_itself_or_an_identical_twin(texts: list[str]) -> None
     for i, entry in enumerate(entries):
         found = m.best(entry.question)
         if not faq_features(entry.question):
-            assert found is None                  # only function words: nothing to match by
+            assert found is None  # only function words: nothing to match by
             continue
         assert found is not None
         assert found.score == pytest.approx(1.0)
@@ -164,7 +216,7 @@ def test_the_index_finds_what_scoring_every_entry_finds(texts: list[str], query:
     scores = _brute_force(texts, query)
     top = max(scores)
     if abs(top - DEFAULT_THRESHOLD) < 1e-9:
-        return                                    # too close to call either way
+        return  # too close to call either way
     if top < DEFAULT_THRESHOLD:
         assert found is None
     else:

@@ -46,12 +46,13 @@ def test_calls_in_flight_count_against_the_global_window() -> None:
     limiter = RateLimiter()
     for chat in range(29):
         limiter.dispatch(chat, "private")
-    assert limiter.next_allowed(999, "private", T0) > T0   # nothing answered yet, still full
+    assert limiter.next_allowed(999, "private", T0) > T0  # nothing answered yet, still full
     for chat in range(29):
         limiter.complete(chat, "private", T0 + timedelta(milliseconds=300))
     # stamped with the answers' time: free again one second after them, not after dispatch
-    assert limiter.next_allowed(999, "private", T0 + timedelta(seconds=1)) == \
-        T0 + timedelta(milliseconds=1300)
+    assert limiter.next_allowed(999, "private", T0 + timedelta(seconds=1)) == T0 + timedelta(
+        milliseconds=1300
+    )
 
 
 def test_a_private_chat_waits_for_its_call_in_flight() -> None:
@@ -59,8 +60,10 @@ def test_a_private_chat_waits_for_its_call_in_flight() -> None:
     limiter.dispatch(1, "private")
     assert limiter.next_allowed(1, "private", T0) > T0
     limiter.complete(1, "private", T0 + timedelta(seconds=2))
-    assert limiter.next_allowed(1, "private", T0 + timedelta(seconds=2)) == \
-        T0 + timedelta(seconds=2) + Limits().private_interval
+    assert (
+        limiter.next_allowed(1, "private", T0 + timedelta(seconds=2))
+        == T0 + timedelta(seconds=2) + Limits().private_interval
+    )
 
 
 def test_idle_chats_and_spent_penalties_are_forgotten() -> None:

@@ -21,7 +21,7 @@ def test_kinds() -> None:
     assert parse_start_payload("<script>").source == "invalid:script"
     assert parse_start_payload("x" * 65).kind is PayloadKind.INVALID
     assert parse_start_payload("🎁").source == "invalid:"
-    assert parse_start_payload("invalid").kind is PayloadKind.SOURCE   # a real payload
+    assert parse_start_payload("invalid").kind is PayloadKind.SOURCE  # a real payload
     assert parse_start_payload("hook-guide").hook == "guide"
 
 
@@ -31,8 +31,9 @@ def test_any_text_gives_a_bounded_safe_source(raw: str) -> None:
     if payload.source is not None:
         assert len(payload.source) <= MAX_SOURCE
         assert SAFE.match(payload.source)
-    assert (payload.kind is PayloadKind.SOURCE) == (payload.source is not None
-                                                    and not payload.source.startswith("invalid:"))
+    assert (payload.kind is PayloadKind.SOURCE) == (
+        payload.source is not None and not payload.source.startswith("invalid:")
+    )
 
 
 @given(st.from_regex(r"\A[A-Za-z0-9_\-]{1,64}\Z"))

@@ -34,6 +34,7 @@ def local(trigger: CronTrigger, instants: list[datetime]) -> list[str]:
 
 # --- parsing ---------------------------------------------------------------------------------
 
+
 def test_daily_in_shanghai_fires_at_eight_local_in_utc() -> None:
     trigger = CronTrigger("0 8 * * *", SHANGHAI)
     got = fires(trigger, datetime(2025, 6, 1, tzinfo=UTC), 2)
@@ -51,68 +52,97 @@ def test_next_fire_is_strictly_after() -> None:
     assert trigger.previous_fire(a_hair_before) == at_eight - timedelta(days=1)
 
 
-@pytest.mark.parametrize(("expr", "expected"), [
-    # 2025-06-01 is a Sunday
-    ("*/15 9 * * *",
-     ["Sun 01 09:00", "Sun 01 09:15", "Sun 01 09:30",
-      "Sun 01 09:45", "Mon 02 09:00"]),
-    ("0 8-18/4 * * *",
-     ["Sun 01 08:00", "Sun 01 12:00", "Sun 01 16:00",
-      "Mon 02 08:00", "Mon 02 12:00"]),
-    ("0 9 * * mon-fri",
-     ["Mon 02 09:00", "Tue 03 09:00", "Wed 04 09:00",
-      "Thu 05 09:00", "Fri 06 09:00"]),
-    ("0 9 * * 1-5",
-     ["Mon 02 09:00", "Tue 03 09:00", "Wed 04 09:00",
-      "Thu 05 09:00", "Fri 06 09:00"]),
-    ("0 9 * * 0", ["Sun 01 09:00", "Sun 08 09:00", "Sun 15 09:00", "Sun 22 09:00", "Sun 29 09:00"]),
-    ("0 9 * * 7", ["Sun 01 09:00", "Sun 08 09:00", "Sun 15 09:00", "Sun 22 09:00", "Sun 29 09:00"]),
-    ("0 9 * * SUN",
-     ["Sun 01 09:00", "Sun 08 09:00", "Sun 15 09:00",
-      "Sun 22 09:00", "Sun 29 09:00"]),
-    ("0 9 * * fri-sun",
-     ["Sun 01 09:00", "Fri 06 09:00", "Sat 07 09:00",
-      "Sun 08 09:00", "Fri 13 09:00"]),
-    ("0 9 * * 5-7",
-     ["Sun 01 09:00", "Fri 06 09:00", "Sat 07 09:00",
-      "Sun 08 09:00", "Fri 13 09:00"]),
-    ("0 9 * * 1,3/2",
-     ["Mon 02 09:00", "Wed 04 09:00", "Fri 06 09:00",
-      "Mon 09 09:00", "Wed 11 09:00"]),
-    ("5,35 0 1 jun,jul *",
-     ["Sun 01 00:05", "Sun 01 00:35", "Tue 01 00:05",
-      "Tue 01 00:35", "Mon 01 00:05"]),
-    ("@daily", ["Mon 02 00:00", "Tue 03 00:00", "Wed 04 00:00", "Thu 05 00:00", "Fri 06 00:00"]),
-    ("@weekly", ["Sun 08 00:00", "Sun 15 00:00", "Sun 22 00:00", "Sun 29 00:00", "Sun 06 00:00"]),
-])
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        # 2025-06-01 is a Sunday
+        (
+            "*/15 9 * * *",
+            ["Sun 01 09:00", "Sun 01 09:15", "Sun 01 09:30", "Sun 01 09:45", "Mon 02 09:00"],
+        ),
+        (
+            "0 8-18/4 * * *",
+            ["Sun 01 08:00", "Sun 01 12:00", "Sun 01 16:00", "Mon 02 08:00", "Mon 02 12:00"],
+        ),
+        (
+            "0 9 * * mon-fri",
+            ["Mon 02 09:00", "Tue 03 09:00", "Wed 04 09:00", "Thu 05 09:00", "Fri 06 09:00"],
+        ),
+        (
+            "0 9 * * 1-5",
+            ["Mon 02 09:00", "Tue 03 09:00", "Wed 04 09:00", "Thu 05 09:00", "Fri 06 09:00"],
+        ),
+        (
+            "0 9 * * 0",
+            ["Sun 01 09:00", "Sun 08 09:00", "Sun 15 09:00", "Sun 22 09:00", "Sun 29 09:00"],
+        ),
+        (
+            "0 9 * * 7",
+            ["Sun 01 09:00", "Sun 08 09:00", "Sun 15 09:00", "Sun 22 09:00", "Sun 29 09:00"],
+        ),
+        (
+            "0 9 * * SUN",
+            ["Sun 01 09:00", "Sun 08 09:00", "Sun 15 09:00", "Sun 22 09:00", "Sun 29 09:00"],
+        ),
+        (
+            "0 9 * * fri-sun",
+            ["Sun 01 09:00", "Fri 06 09:00", "Sat 07 09:00", "Sun 08 09:00", "Fri 13 09:00"],
+        ),
+        (
+            "0 9 * * 5-7",
+            ["Sun 01 09:00", "Fri 06 09:00", "Sat 07 09:00", "Sun 08 09:00", "Fri 13 09:00"],
+        ),
+        (
+            "0 9 * * 1,3/2",
+            ["Mon 02 09:00", "Wed 04 09:00", "Fri 06 09:00", "Mon 09 09:00", "Wed 11 09:00"],
+        ),
+        (
+            "5,35 0 1 jun,jul *",
+            ["Sun 01 00:05", "Sun 01 00:35", "Tue 01 00:05", "Tue 01 00:35", "Mon 01 00:05"],
+        ),
+        (
+            "@daily",
+            ["Mon 02 00:00", "Tue 03 00:00", "Wed 04 00:00", "Thu 05 00:00", "Fri 06 00:00"],
+        ),
+        (
+            "@weekly",
+            ["Sun 08 00:00", "Sun 15 00:00", "Sun 22 00:00", "Sun 29 00:00", "Sun 06 00:00"],
+        ),
+    ],
+)
 def test_fields_names_ranges_steps(expr: str, expected: list[str]) -> None:
     trigger = CronTrigger(expr, UTC_ZONE)
     assert local(trigger, fires(trigger, datetime(2025, 6, 1, tzinfo=UTC), 5)) == expected
 
 
-
-@pytest.mark.parametrize(("expr", "message"), [
-    ("0 8 * *", "expected 5 fields (minute hour day-of-month month day-of-week), got 4"),
-    ("0 8 * * * *", "got 6"),
-    ("", "got 0"),
-    ("60 8 * * *", "minute field '60': 60 is out of range 0-59"),
-    ("0 24 * * *", "hour field '24': 24 is out of range 0-23"),
-    ("0 8 0 * *", "day-of-month field '0': 0 is out of range 1-31"),
-    ("0 8 * 13 *", "month field '13': 13 is out of range 1-12"),
-    ("0 8 * * 8", "day-of-week field '8': 8 is out of range 0-7"),
-    ("*/0 8 * * *", "step '0' must be a positive whole number"),
-    ("*/x 8 * * *", "step 'x' must be a positive whole number"),
-    ("*/ 8 * * *", "step '' must be a positive whole number"),
-    ("*/61 8 * * *", "step 61 is larger than the field's range 0-59"),
-    ("0 8 * * fr", "day-of-week field 'fr': unknown value 'fr' (a number 0-7 or a name such as"),
-    ("0 8 * janu *", "month field 'janu': unknown value 'janu'"),
-    ("0 mon * * *", "hour field 'mon': 'mon' is not a number 0-23"),
-    ("0 8 * * 5-2", "range '5-2' runs backwards"),
-    ("0 8,,9 * * *", "hour field '8,,9': empty item in the list"),
-    ("-1 8 * * *", "minute field '-1': '' is not a number 0-59"),
-    ("0 8 ? * *", "day-of-month field '?'"),
-    ("@reboot", "unknown macro"),
-])
+@pytest.mark.parametrize(
+    ("expr", "message"),
+    [
+        ("0 8 * *", "expected 5 fields (minute hour day-of-month month day-of-week), got 4"),
+        ("0 8 * * * *", "got 6"),
+        ("", "got 0"),
+        ("60 8 * * *", "minute field '60': 60 is out of range 0-59"),
+        ("0 24 * * *", "hour field '24': 24 is out of range 0-23"),
+        ("0 8 0 * *", "day-of-month field '0': 0 is out of range 1-31"),
+        ("0 8 * 13 *", "month field '13': 13 is out of range 1-12"),
+        ("0 8 * * 8", "day-of-week field '8': 8 is out of range 0-7"),
+        ("*/0 8 * * *", "step '0' must be a positive whole number"),
+        ("*/x 8 * * *", "step 'x' must be a positive whole number"),
+        ("*/ 8 * * *", "step '' must be a positive whole number"),
+        ("*/61 8 * * *", "step 61 is larger than the field's range 0-59"),
+        (
+            "0 8 * * fr",
+            "day-of-week field 'fr': unknown value 'fr' (a number 0-7 or a name such as",
+        ),
+        ("0 8 * janu *", "month field 'janu': unknown value 'janu'"),
+        ("0 mon * * *", "hour field 'mon': 'mon' is not a number 0-23"),
+        ("0 8 * * 5-2", "range '5-2' runs backwards"),
+        ("0 8,,9 * * *", "hour field '8,,9': empty item in the list"),
+        ("-1 8 * * *", "minute field '-1': '' is not a number 0-59"),
+        ("0 8 ? * *", "day-of-month field '?'"),
+        ("@reboot", "unknown macro"),
+    ],
+)
 def test_bad_expressions_say_what_is_wrong(expr: str, message: str) -> None:
     with pytest.raises(CronError) as caught:
         CronTrigger(expr, SHANGHAI)
@@ -147,14 +177,17 @@ def test_value_semantics() -> None:
     assert CronTrigger("0  8 * * *", SHANGHAI) == CronTrigger("0 8 * * *", SHANGHAI)
     assert CronTrigger("0 8 * * *", SHANGHAI) != CronTrigger("0 8 * * *", NEW_YORK)
     assert len({CronTrigger("0 8 * * *", SHANGHAI), CronTrigger("0 8 * * *", SHANGHAI)}) == 1
-    assert repr(CronTrigger("0 8 * * *", SHANGHAI)) == \
-        "CronTrigger('0 8 * * *', zoneinfo.ZoneInfo(key='Asia/Shanghai'))"
+    assert (
+        repr(CronTrigger("0 8 * * *", SHANGHAI))
+        == "CronTrigger('0 8 * * *', zoneinfo.ZoneInfo(key='Asia/Shanghai'))"
+    )
 
 
 # --- day-of-month OR day-of-week (Vixie cron) ------------------------------------------------
 
+
 def test_restricted_dom_and_dow_are_ored() -> None:
-    trigger = CronTrigger("0 8 1 * mon", UTC_ZONE)   # 1 October 2025 is a Wednesday
+    trigger = CronTrigger("0 8 1 * mon", UTC_ZONE)  # 1 October 2025 is a Wednesday
     got = fires(trigger, datetime(2025, 9, 28, tzinfo=UTC), 4)
     assert local(trigger, got) == ["Mon 29 08:00", "Wed 01 08:00", "Mon 06 08:00", "Mon 13 08:00"]
 
@@ -163,24 +196,30 @@ def test_a_star_field_makes_it_an_and() -> None:
     # "*/2" starts with a star: every odd day *and* Monday (Vixie's DOM_STAR rule)
     trigger = CronTrigger("0 8 */2 * mon", UTC_ZONE)
     got = fires(trigger, datetime(2025, 10, 1, tzinfo=UTC), 3)
-    assert local(trigger, got) == ["Mon 13 08:00", "Mon 27 08:00", "Mon 03 08:00"]   # 3 Nov
+    assert local(trigger, got) == ["Mon 13 08:00", "Mon 27 08:00", "Mon 03 08:00"]  # 3 Nov
     only_dom = CronTrigger("0 8 1 * *", UTC_ZONE)
-    assert local(only_dom, fires(only_dom, datetime(2025, 9, 28, tzinfo=UTC), 2)) == \
-        ["Wed 01 08:00", "Sat 01 08:00"]
+    assert local(only_dom, fires(only_dom, datetime(2025, 9, 28, tzinfo=UTC), 2)) == [
+        "Wed 01 08:00",
+        "Sat 01 08:00",
+    ]
 
 
 # --- daylight saving --------------------------------------------------------------------------
+
 
 def test_spring_forward_fires_at_the_first_valid_time_after_the_gap() -> None:
     # 9 March 2025, New York: 02:00 EST jumps to 03:00 EDT; 02:30 does not exist that day
     trigger = CronTrigger("30 2 * * *", NEW_YORK)
     got = fires(trigger, datetime(2025, 3, 8, 12, tzinfo=UTC), 3)
-    assert got == [datetime(2025, 3, 9, 7, 0, tzinfo=UTC),      # 03:00 EDT, the end of the gap
-                   datetime(2025, 3, 10, 6, 30, tzinfo=UTC),    # 02:30 EDT
-                   datetime(2025, 3, 11, 6, 30, tzinfo=UTC)]
+    assert got == [
+        datetime(2025, 3, 9, 7, 0, tzinfo=UTC),  # 03:00 EDT, the end of the gap
+        datetime(2025, 3, 10, 6, 30, tzinfo=UTC),  # 02:30 EDT
+        datetime(2025, 3, 11, 6, 30, tzinfo=UTC),
+    ]
     assert trigger.previous_fire(datetime(2025, 3, 9, 7, 0, tzinfo=UTC)) == got[0]
-    assert trigger.previous_fire(datetime(2025, 3, 9, 6, 59, tzinfo=UTC)) == \
-        datetime(2025, 3, 8, 7, 30, tzinfo=UTC)                   # 02:30 EST the day before
+    assert trigger.previous_fire(datetime(2025, 3, 9, 6, 59, tzinfo=UTC)) == datetime(
+        2025, 3, 8, 7, 30, tzinfo=UTC
+    )  # 02:30 EST the day before
 
 
 def test_several_times_in_one_gap_fire_once() -> None:
@@ -197,12 +236,14 @@ def test_fall_back_fires_once_at_the_first_occurrence() -> None:
     # 2 November 2025, New York: 02:00 EDT falls back to 01:00 EST; 01:30 happens twice
     trigger = CronTrigger("30 1 * * *", NEW_YORK)
     got = fires(trigger, datetime(2025, 11, 1, 12, tzinfo=UTC), 2)
-    assert got == [datetime(2025, 11, 2, 5, 30, tzinfo=UTC),     # 01:30 EDT
-                   datetime(2025, 11, 3, 6, 30, tzinfo=UTC)]     # 01:30 EST, the next day
+    assert got == [
+        datetime(2025, 11, 2, 5, 30, tzinfo=UTC),  # 01:30 EDT
+        datetime(2025, 11, 3, 6, 30, tzinfo=UTC),
+    ]  # 01:30 EST, the next day
     assert trigger.previous_fire(datetime(2025, 11, 2, 6, 45, tzinfo=UTC)) == got[0]
     hourly = CronTrigger("0 * * * *", NEW_YORK)
     got = fires(hourly, datetime(2025, 11, 2, 3, 30, tzinfo=UTC), 4)
-    assert [g.strftime("%H:%M") for g in got] == ["04:00", "05:00", "07:00", "08:00"]   # UTC
+    assert [g.strftime("%H:%M") for g in got] == ["04:00", "05:00", "07:00", "08:00"]  # UTC
     assert local(hourly, got) == ["Sun 02 00:00", "Sun 02 01:00", "Sun 02 02:00", "Sun 02 03:00"]
 
 
@@ -217,8 +258,9 @@ def test_thirty_minute_dst_shift() -> None:
 
 def test_wall_to_utc() -> None:
     assert wall_to_utc(datetime(2025, 3, 9, 2, 30), NEW_YORK) == datetime(2025, 3, 9, 7, tzinfo=UTC)
-    assert wall_to_utc(datetime(2025, 11, 2, 1, 30), NEW_YORK) == \
-        datetime(2025, 11, 2, 5, 30, tzinfo=UTC)
+    assert wall_to_utc(datetime(2025, 11, 2, 1, 30), NEW_YORK) == datetime(
+        2025, 11, 2, 5, 30, tzinfo=UTC
+    )
     with pytest.raises(ValueError, match="naive"):
         wall_to_utc(datetime(2025, 1, 1, tzinfo=UTC), NEW_YORK)
 
@@ -228,8 +270,8 @@ def test_wall_to_utc() -> None:
 FIELD_RANGES = {"minute": (0, 59), "hour": (0, 23), "dom": (1, 31), "month": (1, 12), "dow": (0, 6)}
 #: zones with instants near their daylight-saving changes, where the rules are easiest to get wrong
 ZONE_ANCHORS = [
-    (ZoneInfo("America/New_York"), datetime(2025, 3, 9, 6, tzinfo=UTC)),       # spring forward
-    (ZoneInfo("America/New_York"), datetime(2025, 11, 2, 5, tzinfo=UTC)),      # fall back
+    (ZoneInfo("America/New_York"), datetime(2025, 3, 9, 6, tzinfo=UTC)),  # spring forward
+    (ZoneInfo("America/New_York"), datetime(2025, 11, 2, 5, tzinfo=UTC)),  # fall back
     (ZoneInfo("Europe/Berlin"), datetime(2025, 3, 30, 0, 30, tzinfo=UTC)),
     (ZoneInfo("Europe/Berlin"), datetime(2025, 10, 26, 0, 30, tzinfo=UTC)),
     (ZoneInfo("Australia/Lord_Howe"), datetime(2025, 10, 4, 15, tzinfo=UTC)),  # 30 minutes
@@ -247,7 +289,7 @@ def cron_field(draw: st.DrawFn, name: str) -> tuple[str, set[int], bool]:
     low, high = FIELD_RANGES[name]
     kinds = ["star", "star_step", "list", "range_step"]
     if name in ("dom", "month", "dow"):
-        kinds.append("star")           # mostly every day, so DST days come up often
+        kinds.append("star")  # mostly every day, so DST days come up often
     kind = draw(st.sampled_from(kinds))
     if kind == "star":
         return "*", set(range(low, high + 1)), True
@@ -255,8 +297,11 @@ def cron_field(draw: st.DrawFn, name: str) -> tuple[str, set[int], bool]:
         step = draw(st.integers(1, high - low + 1))
         return f"*/{step}", set(range(low, high + 1, step)), True
     if kind == "list":
-        value = st.sampled_from(DST_HOURS) if name == "hour" and draw(st.booleans()) \
+        value = (
+            st.sampled_from(DST_HOURS)
+            if name == "hour" and draw(st.booleans())
             else st.integers(low, high)
+        )
         values = draw(st.lists(value, min_size=1, max_size=4, unique=True))
         return ",".join(map(str, values)), set(values), False
     start = draw(st.integers(low, high))
@@ -275,8 +320,14 @@ def cron_case(draw: st.DrawFn) -> tuple[str, list[set[int]], bool, bool]:
     return expr, [f[1] for f in fields], fields[2][2], fields[4][2]
 
 
-def oracle_fires(start: datetime, end: datetime, tz: ZoneInfo, sets: list[set[int]],
-                 dom_star: bool, dow_star: bool) -> list[datetime]:
+def oracle_fires(
+    start: datetime,
+    end: datetime,
+    tz: ZoneInfo,
+    sets: list[set[int]],
+    dom_star: bool,
+    dow_star: bool,
+) -> list[datetime]:
     """Fire times in (start, end], stepping UTC minutes: a minute fires when its wall time
     matches and is a first occurrence, or when it ends a gap holding a matching wall time."""
     minutes, hours, doms, months, dows = sets
@@ -294,7 +345,7 @@ def oracle_fires(start: datetime, end: datetime, tz: ZoneInfo, sets: list[set[in
         wall = wall_aware.replace(tzinfo=None)
         skipped = []
         probe = previous_wall + timedelta(minutes=1)
-        while probe < wall:                    # wall times jumped over: a spring-forward gap
+        while probe < wall:  # wall times jumped over: a spring-forward gap
             skipped.append(probe)
             probe += timedelta(minutes=1)
         if (wall_aware.fold == 0 and matches(wall)) or any(matches(s) for s in skipped):
@@ -305,11 +356,18 @@ def oracle_fires(start: datetime, end: datetime, tz: ZoneInfo, sets: list[set[in
 
 
 @settings(max_examples=200, deadline=None)
-@given(case=cron_case(), zone_anchor=st.sampled_from(ZONE_ANCHORS),
-       offset=st.integers(-2 * 24 * 3600, 24 * 3600), micro=st.integers(0, 999_999))
+@given(
+    case=cron_case(),
+    zone_anchor=st.sampled_from(ZONE_ANCHORS),
+    offset=st.integers(-2 * 24 * 3600, 24 * 3600),
+    micro=st.integers(0, 999_999),
+)
 def test_next_and_previous_agree_with_brute_force(
-        case: tuple[str, list[set[int]], bool, bool], zone_anchor: tuple[ZoneInfo, datetime],
-        offset: int, micro: int) -> None:
+    case: tuple[str, list[set[int]], bool, bool],
+    zone_anchor: tuple[ZoneInfo, datetime],
+    offset: int,
+    micro: int,
+) -> None:
     expr, sets, dom_star, dow_star = case
     tz, anchor = zone_anchor
     trigger = CronTrigger(expr, tz)
@@ -335,19 +393,23 @@ def test_next_and_previous_agree_with_brute_force(
     if before is not None:
         assert before <= t
         assert trigger.next_fire(before) == following
-        assert oracle_fires(before - timedelta(minutes=1), before, tz, sets, dom_star,
-                            dow_star) == [before]
+        assert oracle_fires(
+            before - timedelta(minutes=1), before, tz, sets, dom_star, dow_star
+        ) == [before]
         if t - before <= timedelta(days=2):
             assert oracle_fires(before, t, tz, sets, dom_star, dow_star) == []
 
 
 @settings(max_examples=100, deadline=None)
-@given(minutes=st.lists(st.integers(0, 59), min_size=1, max_size=3, unique=True),
-       hours=st.lists(st.integers(0, 4), min_size=1, max_size=2, unique=True),
-       zone_anchor=st.sampled_from(ZONE_ANCHORS[:6]), offset=st.integers(-26 * 3600, 3600))
+@given(
+    minutes=st.lists(st.integers(0, 59), min_size=1, max_size=3, unique=True),
+    hours=st.lists(st.integers(0, 4), min_size=1, max_size=2, unique=True),
+    zone_anchor=st.sampled_from(ZONE_ANCHORS[:6]),
+    offset=st.integers(-26 * 3600, 3600),
+)
 def test_daily_times_around_dst_changes_agree_with_brute_force(
-        minutes: list[int], hours: list[int], zone_anchor: tuple[ZoneInfo, datetime],
-        offset: int) -> None:
+    minutes: list[int], hours: list[int], zone_anchor: tuple[ZoneInfo, datetime], offset: int
+) -> None:
     tz, anchor = zone_anchor
     trigger = CronTrigger(f"{','.join(map(str, minutes))} {','.join(map(str, hours))} * * *", tz)
     t = anchor + timedelta(seconds=offset)

@@ -28,10 +28,13 @@ def test_a_full_greeting_goes_without_waiting() -> None:
     assert plan.next_check == T0 + BATCH
 
 
-@given(st.lists(st.integers(min_value=0, max_value=3600), max_size=300),
-       st.integers(min_value=1, max_value=100))
+@given(
+    st.lists(st.integers(min_value=0, max_value=3600), max_size=300),
+    st.integers(min_value=1, max_value=100),
+)
 def test_simulated_hour_greets_everyone_once_within_window_plus_step(
-        offsets: list[int], max_mentions: int) -> None:
+    offsets: list[int], max_mentions: int
+) -> None:
     """Ticking every 10 s through an hour of joins: each joiner is in exactly one greeting, at
     most ``batch_window`` + one tick after joining, and no greeting is over-full."""
     joiners = [Joiner(i, T0 + timedelta(seconds=s)) for i, s in enumerate(offsets)]
@@ -39,8 +42,9 @@ def test_simulated_hour_greets_everyone_once_within_window_plus_step(
     now = T0
     while now <= T0 + timedelta(hours=1, minutes=5):
         waiting = [j for j in joiners if j.joined_at <= now and j.stint_id not in greeted]
-        for batch in plan_greetings(waiting, now, batch_window=BATCH,
-                                    max_mentions=max_mentions).batches:
+        for batch in plan_greetings(
+            waiting, now, batch_window=BATCH, max_mentions=max_mentions
+        ).batches:
             assert 0 < len(batch) <= max_mentions
             for stint in batch:
                 assert stint not in greeted

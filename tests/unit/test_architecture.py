@@ -23,8 +23,12 @@ def _imports(package: str) -> dict[str, set[str]]:
 
 
 def _offenders(package: str, forbidden: tuple[str, ...]) -> list[str]:
-    return [f"{file} imports {name}" for file, names in _imports(package).items()
-            for name in sorted(names) if name.split(".")[0] in forbidden or name in forbidden]
+    return [
+        f"{file} imports {name}"
+        for file, names in _imports(package).items()
+        for name in sorted(names)
+        if name.split(".")[0] in forbidden or name in forbidden
+    ]
 
 
 def test_sop_is_pure() -> None:
@@ -41,8 +45,11 @@ def test_sop_never_reads_the_wall_clock() -> None:
 
 def test_handlers_hold_no_sql() -> None:
     assert _offenders("handlers", ("sqlalchemy",)) == []
-    offenders = [f for f, names in _imports("handlers").items()
-                 if any(n.startswith("bot.db.models") for n in names)]
+    offenders = [
+        f
+        for f, names in _imports("handlers").items()
+        if any(n.startswith("bot.db.models") for n in names)
+    ]
     assert offenders == []
 
 
@@ -51,8 +58,12 @@ def test_services_know_nothing_of_aiogram() -> None:
 
 
 def test_only_the_entry_points_import_the_composition_root() -> None:
-    importers = [f for package in ("bot", "handlers", "sop")
-                 for f, names in _imports(package).items() if "bot.app" in names]
+    importers = [
+        f
+        for package in ("bot", "handlers", "sop")
+        for f, names in _imports(package).items()
+        if "bot.app" in names
+    ]
     assert set(importers) <= {"bot/__main__.py", "bot/demo.py", "bot/demo_crowd.py"}
 
 

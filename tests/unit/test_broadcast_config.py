@@ -18,12 +18,15 @@ def test_defaults() -> None:
     assert config.backlog == 150 and config.respect_quiet_hours is False
 
 
-@pytest.mark.parametrize(("line", "key"), [
-    ("  backlog: 5", "broadcasts.backlog"),
-    ("  progress_every: 1s", "broadcasts.progress_every"),
-    ("  ab_window: soon", "broadcasts.ab_window"),
-    ("  typo_key: 1", "broadcasts.typo_key"),
-])
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("  backlog: 5", "broadcasts.backlog"),
+        ("  progress_every: 1s", "broadcasts.progress_every"),
+        ("  ab_window: soon", "broadcasts.ab_window"),
+        ("  typo_key: 1", "broadcasts.typo_key"),
+    ],
+)
 def test_bad_values_are_named(line: str, key: str) -> None:
     text = CONFIG_YAML + "broadcasts:\n" + line + "\n"
     with pytest.raises(ConfigError) as caught:

@@ -17,8 +17,13 @@ EXAMPLE = Path(__file__).parent.parent / "fixtures" / "community.example.yaml"
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*SOPBOT, *args], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [*SOPBOT, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_check_config_summarises_a_good_file() -> None:
@@ -32,7 +37,9 @@ def test_check_config_names_the_key_and_line_of_a_bad_file(tmp_path: Path) -> No
     bad.write_text(CONFIG_YAML.replace("within: 30m", "within: soon"))
     result = _run("check-config", str(bad))
     assert result.returncode == 2
-    line = CONFIG_YAML.replace("within: 30m", "within: soon").splitlines().index("  within: soon") + 1
+    line = (
+        CONFIG_YAML.replace("within: 30m", "within: soon").splitlines().index("  within: soon") + 1
+    )
     assert f"{bad}:{line}: welcome.within" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -45,9 +52,16 @@ async def test_run_with_a_bad_config_exits_2_before_touching_telegram(tmp_path: 
     try:
         import asyncio
 
-        result = await asyncio.to_thread(_run, "run", env={
-            "BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": sandbox.url, "SOPBOT_CONFIG": str(bad),
-            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"})
+        result = await asyncio.to_thread(
+            _run,
+            "run",
+            env={
+                "BOT_TOKEN": TOKEN,
+                "TELEGRAM_API_URL": sandbox.url,
+                "SOPBOT_CONFIG": str(bad),
+                "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+            },
+        )
         assert result.returncode == 2
         assert "communities[0].chat_id" in result.stderr
         assert sandbox.calls == []
@@ -60,8 +74,13 @@ def test_run_without_a_token_says_so(tmp_path: Path) -> None:
     config = tmp_path / "community.yaml"
     config.write_text(CONFIG_YAML)
     env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
-    result = subprocess.run([*SOPBOT, "run"], capture_output=True, text=True, timeout=60,
-                            env={**env, "SOPBOT_CONFIG": str(config)})
+    result = subprocess.run(
+        [*SOPBOT, "run"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**env, "SOPBOT_CONFIG": str(config)},
+    )
     assert result.returncode == 2
     assert "BOT_TOKEN" in result.stderr and "Traceback" not in result.stderr
 
@@ -86,7 +105,9 @@ def test_check_config_finds_a_locale_without_templates(tmp_path: Path) -> None:
     bad = tmp_path / "community.yaml"
     bad.write_text(CONFIG_YAML.replace("default_locale: zh", "default_locale: fr"))
     result = _run("check-config", str(bad))
-    assert result.returncode == 2 and "default_locale: no templates for locale 'fr'" in result.stderr
+    assert (
+        result.returncode == 2 and "default_locale: no templates for locale 'fr'" in result.stderr
+    )
 
 
 def test_operator_templates_folder_overrides_and_adds(tmp_path: Path) -> None:
@@ -96,12 +117,12 @@ def test_operator_templates_folder_overrides_and_adds(tmp_path: Path) -> None:
     (tmp_path / "mine" / "zh").mkdir(parents=True)
     (tmp_path / "mine" / "zh" / "my_welcome.html.j2").write_text("欢迎 {{ community }}")
     (tmp_path / "community.yaml").write_text(
-        CONFIG_YAML.replace("template: welcome", "template: my_welcome") + "templates: mine\n")
-    config = load_config(tmp_path / "community.yaml",
-                         catalog=lambda c: build_renderer(c, tmp_path))
+        CONFIG_YAML.replace("template: welcome", "template: my_welcome") + "templates: mine\n"
+    )
+    config = load_config(tmp_path / "community.yaml", catalog=lambda c: build_renderer(c, tmp_path))
     renderer = build_renderer(config, tmp_path)
     assert renderer.render("my_welcome", "zh", {"community": "A&B"}) == "欢迎 A&amp;B"
-    assert renderer.has("welcome_dm")   # built-ins still there
+    assert renderer.has("welcome_dm")  # built-ins still there
 
 
 def test_a_missing_templates_folder_is_a_config_error(tmp_path: Path) -> None:
@@ -134,13 +155,20 @@ def test_check_config_finds_a_cron_that_never_fires(tmp_path: Path) -> None:
 
 def test_simulate_prints_the_calendar_from_the_engine(tmp_path: Path) -> None:
     config = tmp_path / "community.yaml"
-    config.write_text(CONFIG_YAML + 'schedules:\n  - id: evening_qa\n    cron: "0 12 * * mon-fri"\n'
-                      '    template: evening_qa\n    starts_at: "20:00"\n')
+    config.write_text(
+        CONFIG_YAML + 'schedules:\n  - id: evening_qa\n    cron: "0 12 * * mon-fri"\n'
+        '    template: evening_qa\n    starts_at: "20:00"\n'
+    )
     result = _run("simulate", "--days", "7", "--config", str(config), "--start", "2026-11-21")
     assert result.returncode == 0, result.stderr
     days = [line for line in result.stdout.splitlines() if line.startswith("2026-11-")]
-    assert days == ["2026-11-23 Mon", "2026-11-24 Tue", "2026-11-25 Wed", "2026-11-26 Thu",
-                    "2026-11-27 Fri"]   # the weekend is quiet
+    assert days == [
+        "2026-11-23 Mon",
+        "2026-11-24 Tue",
+        "2026-11-25 Wed",
+        "2026-11-26 Thu",
+        "2026-11-27 Fri",
+    ]  # the weekend is quiet
     assert result.stdout.count("12:00  evening_qa") == 5
     assert "reminders by DM at 20:00" in result.stdout
 
@@ -154,9 +182,13 @@ def test_simulate_refuses_a_bad_config(tmp_path: Path) -> None:
 
 def test_cron_macros_and_bad_hook_ids(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
-    good.write_text(CONFIG_YAML + 'schedules:\n  - id: tip\n    cron: "@daily"\n    template: guide\n')
+    good.write_text(
+        CONFIG_YAML + 'schedules:\n  - id: tip\n    cron: "@daily"\n    template: guide\n'
+    )
     assert _run("check-config", str(good)).returncode == 0
     bad = tmp_path / "bad.yaml"
-    bad.write_text(CONFIG_YAML + 'hooks:\n  - id: "get it!"\n    keywords: [x]\n    template: guide\n')
+    bad.write_text(
+        CONFIG_YAML + 'hooks:\n  - id: "get it!"\n    keywords: [x]\n    template: guide\n'
+    )
     result = _run("check-config", str(bad))
     assert result.returncode == 2 and "hooks[0].id" in result.stderr

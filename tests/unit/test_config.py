@@ -10,8 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from bot.config import (CommunityConfig, describe, format_duration, load_config, parse_config,
-                        parse_duration)
+from bot.config import (
+    CommunityConfig,
+    describe,
+    format_duration,
+    load_config,
+    parse_config,
+    parse_duration,
+)
 from bot.config.durations import DurationError
 from bot.errors import ConfigError
 from tests.unit.conftest import EXAMPLE_CONFIG
@@ -47,6 +53,7 @@ def replaced(text: str, old: str, new: str) -> str:
 
 # --- the example -------------------------------------------------------------------------------
 
+
 def test_example_file_loads_as_documented(example_text: str) -> None:
     config = parse_config(example_text)
 
@@ -67,10 +74,18 @@ def test_example_file_loads_as_documented(example_text: str) -> None:
     ]
     hook = config.hooks[0]
     assert (hook.id, hook.keywords, hook.template, hook.tag) == (
-        "guide", ["666"], "guide", "interest:guide")
+        "guide",
+        ["666"],
+        "guide",
+        "interest:guide",
+    )
     coupon = config.coupons["newcomer"]
     assert (coupon.title, coupon.discount, coupon.valid_days, coupon.per_member) == (
-        "新人礼包", "20%", 7, 1)
+        "新人礼包",
+        "20%",
+        7,
+        1,
+    )
 
 
 def test_load_config_reads_the_file() -> None:
@@ -134,32 +149,66 @@ def test_merge_keys_may_override_without_being_duplicates() -> None:
 
 # --- durations ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("written", "expected"), [
-    ("30s", timedelta(seconds=30)), ("2m", timedelta(minutes=2)), ("1h", timedelta(hours=1)),
-    ("1h30m", timedelta(minutes=90)), ("7d", timedelta(days=7)), (" 1d 2h ", timedelta(hours=26)),
-    ("2H", timedelta(hours=2)), (90, timedelta(seconds=90)), ("45", timedelta(seconds=45)),
-    (timedelta(minutes=3), timedelta(minutes=3)),
-])
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("30s", timedelta(seconds=30)),
+        ("2m", timedelta(minutes=2)),
+        ("1h", timedelta(hours=1)),
+        ("1h30m", timedelta(minutes=90)),
+        ("7d", timedelta(days=7)),
+        (" 1d 2h ", timedelta(hours=26)),
+        ("2H", timedelta(hours=2)),
+        (90, timedelta(seconds=90)),
+        ("45", timedelta(seconds=45)),
+        (timedelta(minutes=3), timedelta(minutes=3)),
+    ],
+)
 def test_durations_parse(written: object, expected: timedelta) -> None:
     assert parse_duration(written) == expected
 
 
-@pytest.mark.parametrize("written", ["soon", "", "m", "1.5h", "30m1h", "-5m", True, 1.5, None,
-                                     [1], "0s", 0, -30, "99999999999999d"])
+@pytest.mark.parametrize(
+    "written",
+    [
+        "soon",
+        "",
+        "m",
+        "1.5h",
+        "30m1h",
+        "-5m",
+        True,
+        1.5,
+        None,
+        [1],
+        "0s",
+        0,
+        -30,
+        "99999999999999d",
+    ],
+)
 def test_bad_durations_say_what_is_expected(written: object) -> None:
     with pytest.raises(DurationError, match="duration"):
         parse_duration(written)
 
 
-@pytest.mark.parametrize(("value", "written"), [
-    (timedelta(minutes=90), "1h30m"), (timedelta(days=7), "7d"), (timedelta(seconds=45), "45s"),
-    (timedelta(0), "0s"), (timedelta(days=1, seconds=1), "1d1s"),
-])
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        (timedelta(minutes=90), "1h30m"),
+        (timedelta(days=7), "7d"),
+        (timedelta(seconds=45), "45s"),
+        (timedelta(0), "0s"),
+        (timedelta(days=1, seconds=1), "1d1s"),
+    ],
+)
 def test_durations_format(value: timedelta, written: str) -> None:
     assert format_duration(value) == written
 
 
 # --- each mistake: key and line ----------------------------------------------------------------
+
 
 def test_bad_duration(example_text: str) -> None:
     text = replaced(example_text, "within: 30m", "within: soon")
@@ -167,7 +216,8 @@ def test_bad_duration(example_text: str) -> None:
     assert (error.key, error.line) == ("welcome.within", line_of(text, "within: soon"))
     assert error.message == "expected a duration like 30m, 2h, 7d (got 'soon')"
     assert str(error).startswith(
-        f"community.yaml:{error.line}: welcome.within: expected a duration like 30m, 2h, 7d")
+        f"community.yaml:{error.line}: welcome.within: expected a duration like 30m, 2h, 7d"
+    )
 
 
 def test_unknown_key_suggests_the_right_one(example_text: str) -> None:
@@ -188,14 +238,16 @@ def test_unknown_nested_key(example_text: str) -> None:
 def test_missing_communities_points_at_the_top(example_text: str) -> None:
     lines = example_text.splitlines(keepends=True)
     start = line_of(example_text, "communities:")
-    text = "".join(lines[:start - 1] + lines[start + 2:])
+    text = "".join(lines[: start - 1] + lines[start + 2 :])
     error = config_error(text)
     assert (error.key, error.line) == ("communities", line_of(text, "timezone:"))
     assert "missing" in error.message
 
 
 def test_empty_communities_list(example_text: str) -> None:
-    text = MINIMAL.replace("communities:\n  - chat_id: -100\n    title: Only\n", "communities: []\n")
+    text = MINIMAL.replace(
+        "communities:\n  - chat_id: -100\n    title: Only\n", "communities: []\n"
+    )
     error = config_error(text)
     assert (error.key, error.line) == ("communities", 2)
     assert "at least 1 item" in error.message
@@ -222,8 +274,9 @@ def test_unknown_gift_coupon(example_text: str) -> None:
 
 
 def test_unknown_hook_coupon(example_text: str) -> None:
-    text = replaced(example_text, "    tag: interest:guide\n",
-                    "    tag: interest:guide\n    coupon: vip\n")
+    text = replaced(
+        example_text, "    tag: interest:guide\n", "    tag: interest:guide\n    coupon: vip\n"
+    )
     error = config_error(text)
     assert (error.key, error.line) == ("hooks[0].coupon", line_of(text, "coupon: vip"))
 
@@ -242,8 +295,11 @@ def test_duplicate_top_level_key(example_text: str) -> None:
 
 
 def test_duplicate_key_inside_a_list_item(example_text: str) -> None:
-    text = replaced(example_text, "    template: evening_qa\n",
-                    "    template: evening_qa\n    cron: \"0 21 * * *\"\n")
+    text = replaced(
+        example_text,
+        "    template: evening_qa\n",
+        '    template: evening_qa\n    cron: "0 21 * * *"\n',
+    )
     error = config_error(text)
     assert (error.key, error.line) == ("schedules[1].cron", line_of(text, '"0 21 * * *"'))
 
@@ -255,27 +311,43 @@ def test_bad_timezone(example_text: str) -> None:
     assert "Asia/Shanghia" in error.message
 
 
-@pytest.mark.parametrize("cron", ["0 25 * * *", "0 8 * *", "0 8 * * * *", "every day",
-                                  "0 8 * * someday", "*/0 * * * *", "0 8 32 * *", "5-1 * * * *"])
+@pytest.mark.parametrize(
+    "cron",
+    [
+        "0 25 * * *",
+        "0 8 * *",
+        "0 8 * * * *",
+        "every day",
+        "0 8 * * someday",
+        "*/0 * * * *",
+        "0 8 32 * *",
+        "5-1 * * * *",
+    ],
+)
 def test_bad_cron(example_text: str, cron: str) -> None:
     text = replaced(example_text, '"0 20 * * *"', f'"{cron}"')
     error = config_error(text)
     assert (error.key, error.line) == ("schedules[1].cron", line_of(text, f'"{cron}"'))
 
 
-@pytest.mark.parametrize("cron", ["*/15 9-18 * * mon-fri", "0 8 1,15 jan-jun *", "0  8 * * 0",
-                                  "30 20 * * SUN,7"])
+@pytest.mark.parametrize(
+    "cron", ["*/15 9-18 * * mon-fri", "0 8 1,15 jan-jun *", "0  8 * * 0", "30 20 * * SUN,7"]
+)
 def test_good_cron(cron: str) -> None:
     text = MINIMAL + f"schedules:\n  - id: s\n    cron: '{cron}'\n    template: t\n"
     assert parse_config(text).schedules[0].cron == " ".join(cron.split())
 
 
 def test_colliding_hook_keywords_name_both_hooks(example_text: str) -> None:
-    text = replaced(example_text, "\ncoupons:", textwrap.dedent("""
+    text = replaced(
+        example_text,
+        "\ncoupons:",
+        textwrap.dedent("""
           - id: promo
             keywords: ["hello", "GUIDE", "666"]
             template: promo
-        coupons:"""))
+        coupons:"""),
+    )
     text = replaced(text, 'keywords: ["666"]', 'keywords: ["666", "guide"]')
     error = config_error(text)
     assert (error.key, error.line) == ("hooks[1].keywords[1]", line_of(text, '"GUIDE"'))
@@ -284,14 +356,17 @@ def test_colliding_hook_keywords_name_both_hooks(example_text: str) -> None:
 
 
 def test_duplicate_ids_and_chats() -> None:
-    text = MINIMAL.replace("welcome: {}", textwrap.dedent("""\
+    text = MINIMAL.replace(
+        "welcome: {}",
+        textwrap.dedent("""\
           - chat_id: -100
             title: Again
         team: {chat: -100}
         welcome: {}
         schedules:
           - {id: s, cron: '0 8 * * *', template: a}
-          - {id: s, cron: '0 9 * * *', template: b}"""))
+          - {id: s, cron: '0 9 * * *', template: b}"""),
+    )
     error = config_error(text)
     assert (error.key, error.line) == ("communities[1].chat_id", line_of(text, "title: Again") - 1)
     assert "team.chat" in error.message and "schedules[1].id" in error.message
@@ -303,8 +378,10 @@ def test_group_batch_must_be_shorter_than_the_sla() -> None:
     assert (error.key, error.line) == ("welcome.group_batch", line_of(text, "welcome:"))
 
 
-@pytest.mark.parametrize(("value", "words"), [(0, "at least 1"), (51, "at most 50"),
-                                              ("many", "whole number"), ("true", "whole number")])
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [(0, "at least 1"), (51, "at most 50"), ("many", "whole number"), ("true", "whole number")],
+)
 def test_max_mentions_range(value: object, words: str) -> None:
     text = MINIMAL.replace("welcome: {}", f"welcome:\n  max_mentions: {value}\n")
     error = config_error(text)
@@ -326,8 +403,10 @@ def test_all_problems_are_listed(example_text: str) -> None:
     error = config_error(text)
     assert (error.key, error.line) == ("team.operators[1]", line_of(text, "operators:"))
     assert f"community.yaml:{line_of(text, 'soon')}: welcome.within:" in error.message
-    assert f"community.yaml:{line_of(text, 'valid_days')}: coupons.newcomer.valid_days:" \
+    assert (
+        f"community.yaml:{line_of(text, 'valid_days')}: coupons.newcomer.valid_days:"
         in error.message
+    )
 
 
 def test_yaml_syntax_error(example_text: str) -> None:
@@ -357,8 +436,9 @@ def test_top_level_must_be_a_mapping(text: str) -> None:
     assert error.line == 1 and "mapping" in error.message
 
 
-@pytest.mark.parametrize("tag", ["!!python/object/apply:os.system ['true']", "!!binary aGk=",
-                                 "!custom x", "!!set {a}"])
+@pytest.mark.parametrize(
+    "tag", ["!!python/object/apply:os.system ['true']", "!!binary aGk=", "!custom x", "!!set {a}"]
+)
 def test_unsafe_and_exotic_tags_are_refused(tag: str) -> None:
     text = MINIMAL.replace("title: Only", f"title: {tag}")
     error = config_error(text)
@@ -389,23 +469,38 @@ def test_path_appears_in_errors(tmp_path: Path) -> None:
 
 def test_models_validate_without_yaml() -> None:
     with pytest.raises(ValidationError, match="no coupon campaign named 'x'"):
-        CommunityConfig.model_validate({
-            "timezone": "UTC", "communities": [{"chat_id": -1, "title": "t"}],
-            "welcome": {"gift_coupon": "x"},
-        })
+        CommunityConfig.model_validate(
+            {
+                "timezone": "UTC",
+                "communities": [{"chat_id": -1, "title": "t"}],
+                "welcome": {"gift_coupon": "x"},
+            }
+        )
 
 
 # --- summary -----------------------------------------------------------------------------------
 
+
 def test_describe_summarises_the_example(example_text: str) -> None:
     summary = describe(parse_config(example_text))
 
-    for expected in ["timezone: Asia/Shanghai", "default locale: zh",
-                     "team: 2 operators, team chat -1005001", "communities: 1",
-                     "-1002001: Demo community", "greet within 30m", "batched per 2m",
-                     "gift coupon newcomer", "first response: within 5m", "schedules: 2",
-                     "morning_briefing: cron '0 8 * * *'", "hooks: 1", "guide: '666'",
-                     "coupon campaigns: 1", "newcomer: 新人礼包, 20%, valid 7 days"]:
+    for expected in [
+        "timezone: Asia/Shanghai",
+        "default locale: zh",
+        "team: 2 operators, team chat -1005001",
+        "communities: 1",
+        "-1002001: Demo community",
+        "greet within 30m",
+        "batched per 2m",
+        "gift coupon newcomer",
+        "first response: within 5m",
+        "schedules: 2",
+        "morning_briefing: cron '0 8 * * *'",
+        "hooks: 1",
+        "guide: '666'",
+        "coupon campaigns: 1",
+        "newcomer: 新人礼包, 20%, valid 7 days",
+    ]:
         assert expected in summary
 
 

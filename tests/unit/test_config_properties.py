@@ -36,9 +36,41 @@ def scalar_spans(text: str) -> list[tuple[int, int]]:
 SPANS = scalar_spans(EXAMPLE)
 
 junk = st.one_of(
-    st.sampled_from(["", "soon", "-1", "0", "1", "yes", "null", "~", "[]", "{}", "[1, 2]",
-                     "{a: b}", "'", '"', ":", "- x", "&a", "*a", "!!binary aGk=", "!x y", "#",
-                     "1e400", "0x10", "2024-01-01", "\t", "\n", "a: b", "ÿ", "%", "@", "`"]),
+    st.sampled_from(
+        [
+            "",
+            "soon",
+            "-1",
+            "0",
+            "1",
+            "yes",
+            "null",
+            "~",
+            "[]",
+            "{}",
+            "[1, 2]",
+            "{a: b}",
+            "'",
+            '"',
+            ":",
+            "- x",
+            "&a",
+            "*a",
+            "!!binary aGk=",
+            "!x y",
+            "#",
+            "1e400",
+            "0x10",
+            "2024-01-01",
+            "\t",
+            "\n",
+            "a: b",
+            "ÿ",
+            "%",
+            "@",
+            "`",
+        ]
+    ),
     st.integers().map(str),
     st.text(max_size=12),
 )
@@ -81,10 +113,17 @@ def test_mutated_scalar_loads_or_fails_with_a_line(span: tuple[int, int], replac
 
 
 @QUICK
-@given(st.lists(st.tuples(st.sampled_from(SPANS), junk), min_size=2, max_size=5, unique_by=lambda
-                pair: pair[0]))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(SPANS), junk),
+        min_size=2,
+        max_size=5,
+        unique_by=lambda pair: pair[0],
+    )
+)
 def test_several_mutations_load_or_fail_with_a_line(
-        changes: list[tuple[tuple[int, int], str]]) -> None:
+    changes: list[tuple[tuple[int, int], str]],
+) -> None:
     text = EXAMPLE
     for (start, end), replacement in sorted(changes, reverse=True):  # back to front keeps offsets
         text = text[:start] + replacement + text[end:]
@@ -104,10 +143,28 @@ def test_arbitrary_text_only_raises_config_error(text: str) -> None:
 
 yaml_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.sampled_from(["timezone", "communities", "welcome", "chat_id", "title",
-                                       "within", "hooks", "id", "keywords", "x"]) | st.text(
-                                           max_size=5), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "timezone",
+                    "communities",
+                    "welcome",
+                    "chat_id",
+                    "title",
+                    "within",
+                    "hooks",
+                    "id",
+                    "keywords",
+                    "x",
+                ]
+            )
+            | st.text(max_size=5),
+            children,
+            max_size=4,
+        )
+    ),
     max_leaves=12,
 )
 
@@ -118,13 +175,21 @@ def test_arbitrary_yaml_data_only_raises_config_error(data: object) -> None:
     load_or_config_error(yaml.safe_dump(data, allow_unicode=True))
 
 
-FIELD_NAMES = sorted({line.split(":")[0].strip() for line in EXAMPLE.splitlines()
-                      if line.strip() and not line.lstrip().startswith(("#", "-"))} - {"newcomer"})
+FIELD_NAMES = sorted(
+    {
+        line.split(":")[0].strip()
+        for line in EXAMPLE.splitlines()
+        if line.strip() and not line.lstrip().startswith(("#", "-"))
+    }
+    - {"newcomer"}
+)
 
 
 @QUICK
-@given(st.sampled_from(FIELD_NAMES),
-       st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=6))
+@given(
+    st.sampled_from(FIELD_NAMES),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=6),
+)
 def test_unknown_key_is_reported_on_its_line(existing: str, suffix: str) -> None:
     lines = EXAMPLE.splitlines(keepends=True)
     number = next(n for n, line in enumerate(lines) if line.strip().startswith(f"{existing}:"))

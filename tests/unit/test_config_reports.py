@@ -21,26 +21,32 @@ def test_defaults() -> None:
 
 
 def test_set_and_disabled() -> None:
-    config = parse_config(CONFIG_YAML + """
+    config = parse_config(
+        CONFIG_YAML
+        + """
 reports:
   daily: {enabled: false}
   weekly: {day: Monday, at: "8:30"}
 alerts:
   enabled: false
   delivery_window: 30m
-""")
+"""
+    )
     assert not config.reports.daily.enabled
     assert config.reports.weekly.weekday == 0 and config.reports.weekly.time == time(8, 30)
     assert not config.alerts.enabled and config.alerts.delivery_window == timedelta(minutes=30)
 
 
-@pytest.mark.parametrize(("extra", "key"), [
-    ("reports:\n  daily: {at: '25:00'}\n", "reports.daily.at"),
-    ("reports:\n  weekly: {day: someday}\n", "reports.weekly.day"),
-    ("reports:\n  dayly: {}\n", "reports.dayly"),
-    ("alerts:\n  drop: 1.5\n", "alerts.drop"),
-    ("alerts:\n  delivery_window: soon\n", "alerts.delivery_window"),
-])
+@pytest.mark.parametrize(
+    ("extra", "key"),
+    [
+        ("reports:\n  daily: {at: '25:00'}\n", "reports.daily.at"),
+        ("reports:\n  weekly: {day: someday}\n", "reports.weekly.day"),
+        ("reports:\n  dayly: {}\n", "reports.dayly"),
+        ("alerts:\n  drop: 1.5\n", "alerts.drop"),
+        ("alerts:\n  delivery_window: soon\n", "alerts.delivery_window"),
+    ],
+)
 def test_mistakes_name_the_key_and_line(extra: str, key: str) -> None:
     text = CONFIG_YAML + extra
     with pytest.raises(ConfigError) as caught:

@@ -10,8 +10,16 @@ from pydantic import ValidationError
 from bot.config import Settings
 from bot.errors import ConfigError
 
-VARIABLES = ("BOT_TOKEN", "TELEGRAM_API_URL", "DATABASE_URL", "REDIS_URL", "SOPBOT_CONFIG",
-             "WEBHOOK_URL", "SOPBOT_LOG_LEVEL", "LOG_LEVEL")
+VARIABLES = (
+    "BOT_TOKEN",
+    "TELEGRAM_API_URL",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SOPBOT_CONFIG",
+    "WEBHOOK_URL",
+    "SOPBOT_LOG_LEVEL",
+    "LOG_LEVEL",
+)
 TOKEN = "123456:SECRET-token-value"
 
 
@@ -35,10 +43,15 @@ def test_defaults_match_the_contract() -> None:
 
 
 def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    values = {"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": "http://127.0.0.1:8081/",
-              "DATABASE_URL": "postgresql+asyncpg://u@h/db", "REDIS_URL": "redis://localhost",
-              "SOPBOT_CONFIG": "/etc/sopbot/community.yaml", "WEBHOOK_URL": "https://x.example/hook",
-              "SOPBOT_LOG_LEVEL": "debug"}
+    values = {
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": "http://127.0.0.1:8081/",
+        "DATABASE_URL": "postgresql+asyncpg://u@h/db",
+        "REDIS_URL": "redis://localhost",
+        "SOPBOT_CONFIG": "/etc/sopbot/community.yaml",
+        "WEBHOOK_URL": "https://x.example/hook",
+        "SOPBOT_LOG_LEVEL": "debug",
+    }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
 

@@ -24,8 +24,9 @@ def _padded(path: Path, size: int) -> Path:
     return path
 
 
-def test_a_file_over_the_cap_is_refused_unparsed(tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_over_the_cap_is_refused_unparsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     big = _padded(tmp_path / "community.yaml", loader.MAX_CONFIG_BYTES + 1)
 
     def no_parsing(*_: object) -> None:
@@ -39,16 +40,18 @@ def test_a_file_over_the_cap_is_refused_unparsed(tmp_path: Path,
     assert message.startswith(f"{big}: ") and "2 MB (2097152 bytes)" in message
 
 
-def test_check_config_exits_2_with_one_line(tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_config_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     big = _padded(tmp_path / "community.yaml", loader.MAX_CONFIG_BYTES + 4096)
     assert main(["check-config", str(big)]) == EXIT_CONFIG == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(big) in err and "2 MB" in err
 
 
-def test_the_cap_is_a_byte_count_and_a_file_at_it_loads(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cap_is_a_byte_count_and_a_file_at_it_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     size = len(CONFIG_YAML.encode()) + 200
     monkeypatch.setattr(loader, "MAX_CONFIG_BYTES", size)
     assert load_config(_padded(tmp_path / "at.yaml", size)).community_ids

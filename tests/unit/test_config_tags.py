@@ -31,7 +31,9 @@ hooks:
     tag: interest:guide
 """
 
-FULL = BASE + """\
+FULL = (
+    BASE
+    + """\
 tags:
   lifecycle: {new: 14d, silent: 5d, churned: 60d}
   daily_at: "09:30"
@@ -60,6 +62,7 @@ winback:
   coupon: winback
   segment: fans
 """
+)
 
 
 def error_of(text: str) -> ConfigError:
@@ -94,26 +97,35 @@ def test_interests_are_compiled_once_with_the_engine() -> None:
     engine = engine_for(parse_config(FULL))
     assert engine.interests_in("来一杯拿铁还是咖啡？") == ["coffee"]
     assert engine.interests_in("a LATTE please") == ["coffee"]
-    assert engine.interests_in("lattes") == []            # whole words for Latin keywords
+    assert engine.interests_in("lattes") == []  # whole words for Latin keywords
 
 
-@pytest.mark.parametrize(("old", "new", "key", "needle"), [
-    ("tags: [interest:coffee, vip]", "tags: [interest:coffe, vip]", "segments.fans.tags[0]",
-     "interest:coffe"),
-    ("not_tags: [team]", "not_tags: [teem]", "segments.fans.not_tags[0]", "teem"),
-    ("target: fans", "target: fanz", "schedules[0].target", "target: fanz"),
-    ("  segment: fans", "  segment: nobody", "winback.segment", "segment: nobody"),
-    ("  coupon: winback", "  coupon: comeback", "winback.coupon", "coupon: comeback"),
-    ("lifecycle: [active]", "lifecycle: [sleeping]", "segments.fans.lifecycle[0]",
-     "sleeping"),
-    ("tier: [high_value]", "tier: [gold]", "segments.fans.tier[0]", "gold"),
-    ("daily_at: \"09:30\"", "daily_at: \"9.30\"", "tags.daily_at", "daily_at"),
-    ("churned: 60d", "churned: 3d", "tags.lifecycle", "lifecycle:"),
-    ("      metric: coupons_redeemed", "      metric: purchases", "tags.rules[0].metric",
-     "purchases"),
-])
-def test_mistakes_are_reported_with_key_and_line(old: str, new: str, key: str,
-                                                 needle: str) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "key", "needle"),
+    [
+        (
+            "tags: [interest:coffee, vip]",
+            "tags: [interest:coffe, vip]",
+            "segments.fans.tags[0]",
+            "interest:coffe",
+        ),
+        ("not_tags: [team]", "not_tags: [teem]", "segments.fans.not_tags[0]", "teem"),
+        ("target: fans", "target: fanz", "schedules[0].target", "target: fanz"),
+        ("  segment: fans", "  segment: nobody", "winback.segment", "segment: nobody"),
+        ("  coupon: winback", "  coupon: comeback", "winback.coupon", "coupon: comeback"),
+        ("lifecycle: [active]", "lifecycle: [sleeping]", "segments.fans.lifecycle[0]", "sleeping"),
+        ("tier: [high_value]", "tier: [gold]", "segments.fans.tier[0]", "gold"),
+        ('daily_at: "09:30"', 'daily_at: "9.30"', "tags.daily_at", "daily_at"),
+        ("churned: 60d", "churned: 3d", "tags.lifecycle", "lifecycle:"),
+        (
+            "      metric: coupons_redeemed",
+            "      metric: purchases",
+            "tags.rules[0].metric",
+            "purchases",
+        ),
+    ],
+)
+def test_mistakes_are_reported_with_key_and_line(old: str, new: str, key: str, needle: str) -> None:
     text = FULL.replace(old, new)
     assert text != FULL
     error = error_of(text)
@@ -148,5 +160,6 @@ def test_the_winback_template_must_exist() -> None:
 
     config = parse_config(FULL.replace("  segment: fans", "  template: no_such_dm"))
     problems = template_problems(config, Renderer())
-    assert [(loc, "no_such_dm" in message) for loc, message in problems] == \
-        [(("winback", "template"), True)]
+    assert [(loc, "no_such_dm" in message) for loc, message in problems] == [
+        (("winback", "template"), True)
+    ]

@@ -60,6 +60,7 @@ def table(text: str, header: list[str]) -> list[list[str]]:
 
 # -- configuration.md: every key of community.yaml, every environment variable ------------------
 
+
 def _strip(annotation: Any) -> Any:
     """``Annotated[X, ...]`` and ``X | None`` → ``X``."""
     while True:
@@ -102,9 +103,16 @@ def documented_keys() -> set[str]:
 
 def test_walker_sees_nested_lists_and_mappings() -> None:
     keys = set(config_keys(CommunityConfig))
-    assert {"welcome.group_batch", "hooks[].once_per_member", "coupons.<name>.valid_until",
-            "tiers.high_value.spend_over", "winback.caps.other", "segments.<name>.tier",
-            "first_response.faq[].q", "reports.weekly.day"} <= keys
+    assert {
+        "welcome.group_batch",
+        "hooks[].once_per_member",
+        "coupons.<name>.valid_until",
+        "tiers.high_value.spend_over",
+        "winback.caps.other",
+        "segments.<name>.tier",
+        "first_response.faq[].q",
+        "reports.weekly.day",
+    } <= keys
 
 
 def test_every_config_key_is_in_the_reference() -> None:
@@ -135,9 +143,10 @@ def test_every_environment_variable_is_in_the_reference() -> None:
 
 # -- templates.md: each built-in template's variables ------------------------------------------
 
+
 def used_variables() -> dict[str, set[str]]:
     """For each built-in template name, the variables its sources (every locale) use."""
-    env = Renderer()._env   # the project's own environment: same syntax, same sandbox
+    env = Renderer()._env  # the project's own environment: same syntax, same sandbox
     used: dict[str, set[str]] = {}
     for locale_dir in sorted(p for p in BUILTIN_TEMPLATES.iterdir() if p.is_dir()):
         for file in locale_dir.rglob(f"*{SUFFIX}"):
@@ -152,8 +161,9 @@ def documented_templates() -> dict[str, tuple[set[str], set[str]]]:
     rows = table(page("templates.md"), ["template", "sent", "variables", "also available"])
 
     def top(cell: str) -> set[str]:
-        return {re.split(r"[.\[]", token)[0] for token in TICKED.findall(cell)
-                if VARIABLE.match(token)}
+        return {
+            re.split(r"[.\[]", token)[0] for token in TICKED.findall(cell) if VARIABLE.match(token)
+        }
 
     found: dict[str, tuple[set[str], set[str]]] = {}
     for row in rows:
@@ -172,8 +182,11 @@ def passed_names() -> set[str]:
         for file in (ROOT / folder).rglob("*.py"):
             for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Dict):
-                    names |= {k.value for k in node.keys
-                              if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+                    names |= {
+                        k.value
+                        for k in node.keys
+                        if isinstance(k, ast.Constant) and isinstance(k.value, str)
+                    }
                 elif isinstance(node, ast.Call):
                     names |= {k.arg for k in node.keywords if k.arg}
     return names
@@ -191,8 +204,10 @@ def test_documented_variables_are_the_ones_the_templates_use(name: str) -> None:
     documented, also = documented_templates()[name]
     used = used_variables()[name]
     assert used <= documented, f"{name} uses {sorted(used - documented)}, not documented"
-    assert documented <= used, (f"{name}: {sorted(documented - used)} documented as variables "
-                                "but no built-in source uses them (move them to also available)")
+    assert documented <= used, (
+        f"{name}: {sorted(documented - used)} documented as variables "
+        "but no built-in source uses them (move them to also available)"
+    )
     assert not also & used, f"{name}: {sorted(also & used)} are variables, not 'also available'"
     assert also <= passed_names(), f"{name}: the code never passes {sorted(also - passed_names())}"
 
@@ -221,14 +236,18 @@ def _resolve(cls: Any, path: list[str]) -> bool:
 def test_the_kpi_paths_are_the_report_the_code_passes() -> None:
     """The ``kpi`` variable is a KpiReport: each documented path must exist in it (an override
     written from a stale list fails to render)."""
-    paths = [token for token in TICKED.findall(page("templates.md"))
-             if token.startswith("kpi.") and VARIABLE.match(token)]
+    paths = [
+        token
+        for token in TICKED.findall(page("templates.md"))
+        if token.startswith("kpi.") and VARIABLE.match(token)
+    ]
     assert len(paths) > 20
     wrong = [p for p in paths if not _resolve(KpiReport, p.split(".")[1:])]
     assert not wrong, f"docs/templates.md: not in KpiReport: {wrong}"
 
 
 # -- commands.md: the usage lines the code answers with ------------------------------------------
+
 
 def usage_lines() -> dict[str, str]:
     """Every ``USAGE``-like constant of the command handlers and services."""
@@ -250,14 +269,18 @@ def test_commands_page_has_every_usage_line() -> None:
     assert len(lines) >= 10
     missing = {where: line for where, line in lines.items() if f"`{line}`" not in text}
     assert not missing, f"docs/commands.md lacks these usage lines: {missing}"
-    assert "`/audit [N≤100]`" in text   # made with an f-string in bot/services/audit.py
+    assert "`/audit [N≤100]`" in text  # made with an f-string in bot/services/audit.py
 
 
 def test_commands_page_has_every_team_command() -> None:
     from handlers.team import TEAM_COMMANDS
 
-    headings = {name for line in page("commands.md").splitlines() if line.startswith("#")
-                for name in re.findall(r"`/(\w+)", line)}
+    headings = {
+        name
+        for line in page("commands.md").splitlines()
+        if line.startswith("#")
+        for name in re.findall(r"`/(\w+)", line)
+    }
     missing = sorted(set(TEAM_COMMANDS) - headings)
     assert not missing, f"docs/commands.md has no heading for /{missing}"
 
@@ -272,8 +295,10 @@ def defines(file: Path, qualname: str) -> bool:
     scope: list[ast.stmt] = ast.parse(file.read_text(encoding="utf-8")).body
     for part in qualname.split("."):
         for node in scope:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
-                    and node.name == part:
+            if (
+                isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                and node.name == part
+            ):
                 scope = node.body if isinstance(node, ast.ClassDef) else []
                 break
             if isinstance(node, (ast.Assign, ast.AnnAssign)):
@@ -289,32 +314,53 @@ def defines(file: Path, qualname: str) -> bool:
 def test_every_file_and_function_the_architecture_names_exists() -> None:
     named = RULE.findall(page("architecture.md"))
     assert len(named) >= 12
-    wrong = [f"{path}:{name}" for path, name in named
-             if not (ROOT / path).is_file() or not defines(ROOT / path, name)]
+    wrong = [
+        f"{path}:{name}"
+        for path, name in named
+        if not (ROOT / path).is_file() or not defines(ROOT / path, name)
+    ]
     assert not wrong, f"docs/architecture.md names what the code lacks: {wrong}"
 
 
 def test_the_rule_table_covers_the_rules_newcomers_look_for() -> None:
     rows = table(page("architecture.md"), ["rule", "where"])
     rules = " ".join(row[0].lower() for row in rows)
-    for rule in ("win-back eligibility", "broadcast pacing", "403", "missed-run grace",
-                 "faq threshold", "first-response sla", "welcome batching", "coupon code",
-                 "quiet hours", "value tiers", "referral reward", "dedupe"):
+    for rule in (
+        "win-back eligibility",
+        "broadcast pacing",
+        "403",
+        "missed-run grace",
+        "faq threshold",
+        "first-response sla",
+        "welcome batching",
+        "coupon code",
+        "quiet hours",
+        "value tiers",
+        "referral reward",
+        "dedupe",
+    ):
         assert rule in rules, f"no row for {rule!r} in the table of docs/architecture.md"
     assert all(RULE.search(row[1]) for row in rows), "a rule without a file:function"
 
 
 def test_the_architecture_names_every_router_service_and_loop() -> None:
     text = page("architecture.md")
-    routers = {m for f in (ROOT / "handlers").glob("*.py")
-               for m in re.findall(r'Router\(name="(\w+)"\)', f.read_text(encoding="utf-8"))}
+    routers = {
+        m
+        for f in (ROOT / "handlers").glob("*.py")
+        for m in re.findall(r'Router\(name="(\w+)"\)', f.read_text(encoding="utf-8"))
+    }
     services = {f.stem for f in (ROOT / "bot" / "services").glob("*.py")} - {"__init__"}
-    loops = {m for f in (ROOT / "bot" / "app.py", ROOT / "bot" / "growth_jobs.py")
-             for m in re.findall(r'Ticker\("([\w ]+)"', f.read_text(encoding="utf-8"))}
+    loops = {
+        m
+        for f in (ROOT / "bot" / "app.py", ROOT / "bot" / "growth_jobs.py")
+        for m in re.findall(r'Ticker\("([\w ]+)"', f.read_text(encoding="utf-8"))
+    }
     assert routers and services and loops
     for kind, names in (("router", routers), ("service", services), ("loop", loops)):
-        missing = sorted(n for n in names if not re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])",
-                                                           text))
+        missing = sorted(
+            n for n in names if not re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text)
+        )
         assert not missing, f"docs/architecture.md does not name the {kind}s {missing}"
 
 
@@ -335,7 +381,9 @@ def anchors(file: Path) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("source", ["README.md", *(f"docs/{p.name}" for p in sorted(DOCS.glob("*.md")))])
+@pytest.mark.parametrize(
+    "source", ["README.md", *(f"docs/{p.name}" for p in sorted(DOCS.glob("*.md")))]
+)
 def test_relative_links_resolve(source: str) -> None:
     file = ROOT / source
     broken = []
@@ -344,7 +392,8 @@ def test_relative_links_resolve(source: str) -> None:
             continue
         path, _, anchor = target.partition("#")
         linked = (file.parent / path).resolve() if path else file
-        if not linked.exists() or (anchor and linked.suffix == ".md"
-                                   and anchor not in anchors(linked)):
+        if not linked.exists() or (
+            anchor and linked.suffix == ".md" and anchor not in anchors(linked)
+        ):
             broken.append(target)
     assert not broken, f"{source}: broken links {broken}"

@@ -25,8 +25,9 @@ def test_user_ids() -> None:
     assert parse_user_id(str(2**63 - 1)) == 2**63 - 1
 
 
-@pytest.mark.parametrize("text", ["9999-12-31..9999-12-31", "0001-01-01..0001-01-02",
-                                  "2026-11-23..2026-11-20"])
+@pytest.mark.parametrize(
+    "text", ["9999-12-31..9999-12-31", "0001-01-01..0001-01-02", "2026-11-23..2026-11-20"]
+)
 def test_export_ranges_at_the_edges_of_the_calendar(text: str) -> None:
     assert parse_range(text, TODAY) is None
 

@@ -11,7 +11,11 @@ connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError("run migrations through bot.db.migrate (sopbot run does it on start)")
 
-context.configure(connection=connection, target_metadata=Base.metadata,
-                  render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
 with context.begin_transaction():
     context.run_migrations()

@@ -9,16 +9,48 @@ from bot.db.models.order import Order
 from bot.db.models.outbox import OutboxMessage
 from bot.db.models.referral import Referral, ReferralLink
 from bot.db.models.rollup import GLOBAL_CHAT, DailyRollup
-from bot.db.models.sop import (BriefItem, HookHit, MemberTag, QaRsvp, QaSession, Question, SopPause,
-                               SopRun, SopState)
+from bot.db.models.sop import (
+    BriefItem,
+    HookHit,
+    MemberTag,
+    QaRsvp,
+    QaSession,
+    Question,
+    SopPause,
+    SopRun,
+    SopState,
+)
 from bot.db.models.update import ProcessedUpdate
 
-__all__ = ["GLOBAL_CHAT", "ActivityDaily", "Base", "BriefItem", "Coupon", "DailyRollup", "HookHit",
-           "Member", "MemberTag", "Membership", "OutboxMessage", "ProcessedUpdate", "QaRsvp",
-           "QaSession", "Question", "SopPause", "SopRun", "SopState"]
+__all__ = [
+    "GLOBAL_CHAT",
+    "ActivityDaily",
+    "Base",
+    "BriefItem",
+    "Coupon",
+    "DailyRollup",
+    "HookHit",
+    "Member",
+    "MemberTag",
+    "Membership",
+    "OutboxMessage",
+    "ProcessedUpdate",
+    "QaRsvp",
+    "QaSession",
+    "Question",
+    "SopPause",
+    "SopRun",
+    "SopState",
+]
 __all__ += ["Order", "Referral", "ReferralLink"]
-from bot.db.models.reports import (AlertState, KpiDay, MemberCount, MemberDelta,  # noqa: E402
-                                   ReportRun, SourceJoins)
+from bot.db.models.reports import (
+    AlertState,
+    KpiDay,
+    MemberCount,
+    MemberDelta,
+    ReportRun,
+    SourceJoins,
+)
 
 __all__ += ["AlertState", "KpiDay", "MemberCount", "MemberDelta", "ReportRun", "SourceJoins"]
 __all__ += ["Broadcast", "BroadcastRecipient"]

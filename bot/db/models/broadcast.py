@@ -70,8 +70,9 @@ class BroadcastRecipient(Base):
     __tablename__ = "broadcast_recipients"
     __table_args__ = (Index("ix_broadcast_recipients_state", "broadcast_id", "status"),)
 
-    broadcast_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("broadcasts.id"),
-                                              primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(
+        BigIntPK, ForeignKey("broadcasts.id"), primary_key=True
+    )
     user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     variant: Mapped[str] = mapped_column(String(1), default="a")
     status: Mapped[str] = mapped_column(String(16), default=WAITING)

@@ -4,7 +4,6 @@ joins per source and day, and the reports and alerts already sent (never twice).
 from __future__ import annotations
 
 from datetime import date, datetime
-
 from typing import Any
 
 from sqlalchemy import JSON, Date, Index, Integer, String, UniqueConstraint
@@ -15,11 +14,21 @@ from bot.db.models.membership import Membership
 from bot.db.models.sop import Question
 
 #: the greeting SLA of a range of days is counted from the index alone (no table rows read)
-Index("ix_memberships_kpi_welcome", Membership.chat_id, Membership.joined_at,
-      Membership.welcomed_at, Membership.left_at)
+Index(
+    "ix_memberships_kpi_welcome",
+    Membership.chat_id,
+    Membership.joined_at,
+    Membership.welcomed_at,
+    Membership.left_at,
+)
 #: first responses of a range of days, likewise
-Index("ix_questions_kpi_response", Question.chat_id, Question.asked_at, Question.deadline,
-      Question.response_seconds)
+Index(
+    "ix_questions_kpi_response",
+    Question.chat_id,
+    Question.asked_at,
+    Question.deadline,
+    Question.response_seconds,
+)
 
 
 class MemberCount(Base):

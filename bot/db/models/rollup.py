@@ -40,8 +40,18 @@ class DailyRollup(Base):
     #: (None: no pass that day)
     silent_members: Mapped[int | None] = mapped_column(Integer)
 
-    COUNTERS: tuple[str, ...] = ("joins", "leaves", "messages", "active_members",
-                                 "coupons_issued", "dm_sent", "dm_blocked", "questions",
-                                 "auto_answered", "escalated", "hooks_triggered")
+    COUNTERS: tuple[str, ...] = (
+        "joins",
+        "leaves",
+        "messages",
+        "active_members",
+        "coupons_issued",
+        "dm_sent",
+        "dm_blocked",
+        "questions",
+        "auto_answered",
+        "escalated",
+        "hooks_triggered",
+    )
     COUNTERS += ("coupons_redeemed",)
     COUNTERS += ("reactivated",)

@@ -97,9 +97,11 @@ class Question(Base):
     """A member's question in a community and how (and how fast) it was answered."""
 
     __tablename__ = "questions"
-    __table_args__ = (UniqueConstraint("chat_id", "message_id"),
-                      Index("ix_questions_status_deadline", "status", "deadline"),
-                      Index("ix_questions_chat_asked", "chat_id", "asked_at"))
+    __table_args__ = (
+        UniqueConstraint("chat_id", "message_id"),
+        Index("ix_questions_status_deadline", "status", "deadline"),
+        Index("ix_questions_chat_asked", "chat_id", "asked_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     chat_id: Mapped[int]

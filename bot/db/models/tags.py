@@ -36,8 +36,9 @@ class MemberStage(Base):
     __tablename__ = "member_stages"
     __table_args__ = (Index("ix_member_stages_stage", "stage", "user_id"),)
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("members.user_id"), primary_key=True,
-                                         autoincrement=False)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("members.user_id"), primary_key=True, autoincrement=False
+    )
     stage: Mapped[str] = mapped_column(String(16))
     since: Mapped[datetime]
     winback_at: Mapped[datetime | None]

@@ -8,6 +8,16 @@ from bot.db.repositories.outbox import OutboxRepository
 from bot.db.repositories.sop import SopRepository
 from bot.db.repositories.updates import UpdateRepository
 
-__all__ = ["ActivityRepository", "CouponRepository", "HookRepository", "MemberRepository",
-           "MembershipRepository", "OutboxRepository", "QuestionRepository", "RollupRepository",
-           "SopRepository", "TagRepository", "UpdateRepository"]
+__all__ = [
+    "ActivityRepository",
+    "CouponRepository",
+    "HookRepository",
+    "MemberRepository",
+    "MembershipRepository",
+    "OutboxRepository",
+    "QuestionRepository",
+    "RollupRepository",
+    "SopRepository",
+    "TagRepository",
+    "UpdateRepository",
+]

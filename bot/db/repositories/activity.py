@@ -18,7 +18,8 @@ class ActivityRepository:
     async def bump(self, chat_id: int, user_id: int, day: date) -> bool:
         """Counts one message; ``True`` when it is the member's first in that chat that day."""
         stmt = insert_for(self._session, ActivityDaily).values(
-            chat_id=chat_id, user_id=user_id, day=day, messages=1)
+            chat_id=chat_id, user_id=user_id, day=day, messages=1
+        )
         stmt = stmt.on_conflict_do_update(
             index_elements=["chat_id", "user_id", "day"],
             set_={"messages": ActivityDaily.messages + 1},
@@ -46,11 +47,16 @@ class RollupRepository:
 
     async def set_members_reported(self, chat_id: int, day: date, count: int) -> None:
         stmt = insert_for(self._session, DailyRollup).values(
-            chat_id=chat_id, day=day, members_reported=count)
-        await self._session.execute(stmt.on_conflict_do_update(
-            index_elements=["chat_id", "day"], set_={"members_reported": count}))
+            chat_id=chat_id, day=day, members_reported=count
+        )
+        await self._session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["chat_id", "day"], set_={"members_reported": count}
+            )
+        )
 
     async def get(self, chat_id: int, day: date) -> DailyRollup | None:
         result = await self._session.execute(
-            select(DailyRollup).where(DailyRollup.chat_id == chat_id, DailyRollup.day == day))
+            select(DailyRollup).where(DailyRollup.chat_id == chat_id, DailyRollup.day == day)
+        )
         return result.scalar_one_or_none()

@@ -9,13 +9,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (Select, String, and_, case, cast, exists, func, literal, or_, select,
-                        update)
+from sqlalchemy import Select, String, and_, case, cast, exists, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Coupon, Member, OutboxMessage
-from bot.db.models.broadcast import (BLOCKED, CANCELLED, DONE, DRAFT, DROPPED, FAILED, QUEUED,
-                                     SENDING, SENT, WAITING, Broadcast, BroadcastRecipient)
+from bot.db.models.broadcast import (
+    BLOCKED,
+    CANCELLED,
+    DONE,
+    DRAFT,
+    DROPPED,
+    FAILED,
+    QUEUED,
+    SENDING,
+    SENT,
+    WAITING,
+    Broadcast,
+    BroadcastRecipient,
+)
 from bot.db.models.outbox import FAILED as OUTBOX_FAILED
 from bot.db.models.outbox import PENDING as OUTBOX_PENDING
 from bot.db.upsert import insert_for
@@ -67,7 +78,9 @@ class Tally:
         return self.sent + self.blocked + self.failed + self.dropped
 
     def state(self) -> str:
-        return f"{self.waiting}/{self.queued}/{self.sent}/{self.blocked}/{self.failed}/{self.dropped}"
+        return (
+            f"{self.waiting}/{self.queued}/{self.sent}/{self.blocked}/{self.failed}/{self.dropped}"
+        )
 
 
 @dataclass(frozen=True)
@@ -110,8 +123,9 @@ class BroadcastRepository:
 
     # -- drafts ---------------------------------------------------------------------------------
     async def create(self, **fields: Any) -> Broadcast:
-        broadcast = Broadcast(status=DRAFT, ab=False, seed=0, audience=0, progress_edits=0,
-                              **fields)
+        broadcast = Broadcast(
+            status=DRAFT, ab=False, seed=0, audience=0, progress_edits=0, **fields
+        )
         self._session.add(broadcast)
         await self._session.flush()
         return broadcast
@@ -123,17 +137,26 @@ class BroadcastRepository:
         """The broadcast, its row locked until the transaction ends (PostgreSQL): two presses
         of Send, or Send and Cancel at once, are taken one after the other."""
         result = await self._session.execute(
-            select(Broadcast).where(Broadcast.id == broadcast_id).with_for_update()
-            .execution_options(populate_existing=True))
+            select(Broadcast)
+            .where(Broadcast.id == broadcast_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         return result.scalar_one_or_none()
 
     async def open_ab_draft(self, chat_id: int, created_by: int) -> Broadcast | None:
         """The operator's latest A/B draft in this chat still waiting for its variant B."""
         result = await self._session.execute(
-            select(Broadcast).where(Broadcast.chat_id == chat_id,
-                                    Broadcast.created_by == created_by,
-                                    Broadcast.status == DRAFT, Broadcast.ab.is_(True))
-            .order_by(Broadcast.id.desc()).limit(1))
+            select(Broadcast)
+            .where(
+                Broadcast.chat_id == chat_id,
+                Broadcast.created_by == created_by,
+                Broadcast.status == DRAFT,
+                Broadcast.ab.is_(True),
+            )
+            .order_by(Broadcast.id.desc())
+            .limit(1)
+        )
         return result.scalar_one_or_none()
 
     # -- audience -------------------------------------------------------------------------------
@@ -141,56 +164,83 @@ class BroadcastRepository:
     def reachable(segment: Select[Any]) -> Select[Any]:
         """The segment's members the bot may DM (started it, not blocked)."""
         ids = segment.subquery()
-        return (select(Member.user_id)
-                .join(ids, ids.c.user_id == Member.user_id)
-                .where(Member.dm_allowed.is_(True), Member.unreachable_at.is_(None)))
+        return (
+            select(Member.user_id)
+            .join(ids, ids.c.user_id == Member.user_id)
+            .where(Member.dm_allowed.is_(True), Member.unreachable_at.is_(None))
+        )
 
     async def audience(self, segment: Select[Any]) -> int:
         subquery = self.reachable(segment).subquery()
-        return int((await self._session.execute(
-            select(func.count()).select_from(subquery))).scalar_one())
+        return int(
+            (await self._session.execute(select(func.count()).select_from(subquery))).scalar_one()
+        )
 
     async def materialise(self, broadcast: Broadcast, segment: Select[Any]) -> int:
         """``INSERT … SELECT`` of the reachable segment members as recipients, each with its
         variant (A/B: a reproducible split by the broadcast's seed); returns how many."""
         mixed: Any = Member.user_id % _PRIME
-        for _ in range(3):   # x → x² + seed (mod p): consecutive ids land apart
+        for _ in range(3):  # x → x² + seed (mod p): consecutive ids land apart
             mixed = (mixed * mixed + broadcast.seed) % _PRIME
         variant: Any = literal("a")
         if broadcast.ab:
             variant = case((mixed % 2 == 1, "b"), else_="a")
         source = self.reachable(segment).with_only_columns(
-            literal(broadcast.id).label("broadcast_id"), Member.user_id, variant.label("variant"),
-            literal(WAITING).label("status"))
-        stmt = insert_for(self._session, BroadcastRecipient).from_select(
-            ["broadcast_id", "user_id", "variant", "status"], source,
-        ).on_conflict_do_nothing(index_elements=["broadcast_id", "user_id"])
+            literal(broadcast.id).label("broadcast_id"),
+            Member.user_id,
+            variant.label("variant"),
+            literal(WAITING).label("status"),
+        )
+        stmt = (
+            insert_for(self._session, BroadcastRecipient)
+            .from_select(
+                ["broadcast_id", "user_id", "variant", "status"],
+                source,
+            )
+            .on_conflict_do_nothing(index_elements=["broadcast_id", "user_id"])
+        )
         await self._session.execute(stmt)
         return await self._count(broadcast.id)
 
     async def _count(self, broadcast_id: int) -> int:
-        return int((await self._session.execute(
-            select(func.count()).where(BroadcastRecipient.broadcast_id == broadcast_id)
-        )).scalar_one())
+        return int(
+            (
+                await self._session.execute(
+                    select(func.count()).where(BroadcastRecipient.broadcast_id == broadcast_id)
+                )
+            ).scalar_one()
+        )
 
     # -- sending --------------------------------------------------------------------------------
     async def active(self) -> Sequence[Broadcast]:
         """Broadcasts sending, or cancelled with copies still in flight."""
         result = await self._session.execute(
-            select(Broadcast).where(Broadcast.status.in_((SENDING, CANCELLED)),
-                                    Broadcast.started_at.is_not(None),
-                                    Broadcast.finished_at.is_(None))
-            .order_by(Broadcast.id).execution_options(populate_existing=True))
+            select(Broadcast)
+            .where(
+                Broadcast.status.in_((SENDING, CANCELLED)),
+                Broadcast.started_at.is_not(None),
+                Broadcast.finished_at.is_(None),
+            )
+            .order_by(Broadcast.id)
+            .execution_options(populate_existing=True)
+        )
         return result.scalars().all()
 
     async def next_chunk(self, broadcast_id: int, limit: int) -> list[Chunk]:
         result = await self._session.execute(
-            select(BroadcastRecipient.user_id, BroadcastRecipient.variant, Member.language_code,
-                   Member.first_name)
+            select(
+                BroadcastRecipient.user_id,
+                BroadcastRecipient.variant,
+                Member.language_code,
+                Member.first_name,
+            )
             .join(Member, Member.user_id == BroadcastRecipient.user_id)
-            .where(BroadcastRecipient.broadcast_id == broadcast_id,
-                   BroadcastRecipient.status == WAITING)
-            .limit(limit))   # in no order: read straight off the (broadcast, status) index
+            .where(
+                BroadcastRecipient.broadcast_id == broadcast_id,
+                BroadcastRecipient.status == WAITING,
+            )
+            .limit(limit)
+        )  # in no order: read straight off the (broadcast, status) index
         return [Chunk(int(r[0]), str(r[1]), r[2], str(r[3] or "")) for r in result.all()]
 
     async def enqueue(self, broadcast_id: int, rows: list[dict[str, Any]], now: datetime) -> None:
@@ -198,33 +248,56 @@ class BroadcastRepository:
         queued, in the caller's transaction: a crash leaves both or neither."""
         if not rows:
             return
-        values = [{"key": recipient_key(broadcast_id, row["user_id"]), "chat_id": row["user_id"],
-                   "chat_kind": "private", "purpose": "broadcast", "method": row["method"],
-                   "payload": row["payload"], "status": OUTBOX_PENDING, "due_at": now,
-                   "attempts": 0, "created_at": now} for row in rows]
+        values = [
+            {
+                "key": recipient_key(broadcast_id, row["user_id"]),
+                "chat_id": row["user_id"],
+                "chat_kind": "private",
+                "purpose": "broadcast",
+                "method": row["method"],
+                "payload": row["payload"],
+                "status": OUTBOX_PENDING,
+                "due_at": now,
+                "attempts": 0,
+                "created_at": now,
+            }
+            for row in rows
+        ]
         await self._session.execute(
-            insert_for(self._session, OutboxMessage).values(values)
-            .on_conflict_do_nothing(index_elements=["key"]))
+            insert_for(self._session, OutboxMessage)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
         await self._session.execute(
             update(BroadcastRecipient)
-            .where(BroadcastRecipient.broadcast_id == broadcast_id,
-                   BroadcastRecipient.user_id.in_([row["user_id"] for row in rows]),
-                   BroadcastRecipient.status == WAITING)
-            .values(status=QUEUED))
+            .where(
+                BroadcastRecipient.broadcast_id == broadcast_id,
+                BroadcastRecipient.user_id.in_([row["user_id"] for row in rows]),
+                BroadcastRecipient.status == WAITING,
+            )
+            .values(status=QUEUED)
+        )
 
     async def place_card(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
         """Where Telegram put the broadcast's card: its buttons count there only."""
         await self._session.execute(
-            update(Broadcast).where(Broadcast.id == broadcast_id)
-            .values(card_chat_id=chat_id, card_message_id=message_id))
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id)
+            .values(card_chat_id=chat_id, card_message_id=message_id)
+        )
 
-    async def settle(self, broadcast_id: int, user_id: int, status: str, now: datetime, *,
-                     was: str = QUEUED) -> None:
+    async def settle(
+        self, broadcast_id: int, user_id: int, status: str, now: datetime, *, was: str = QUEUED
+    ) -> None:
         await self._session.execute(
             update(BroadcastRecipient)
-            .where(BroadcastRecipient.broadcast_id == broadcast_id,
-                   BroadcastRecipient.user_id == user_id, BroadcastRecipient.status == was)
-            .values(status=status, settled_at=now))
+            .where(
+                BroadcastRecipient.broadcast_id == broadcast_id,
+                BroadcastRecipient.user_id == user_id,
+                BroadcastRecipient.status == was,
+            )
+            .values(status=status, settled_at=now)
+        )
 
     def _own_key(self, broadcast_id: int) -> Any:
         return literal(f"bc:{broadcast_id}:") + cast(BroadcastRecipient.user_id, String)
@@ -233,68 +306,107 @@ class BroadcastRepository:
         """Queued recipients whose outbox row failed without telling (the delivery loop drops
         every row queued for a member it found unreachable): their key was set free."""
         row_exists = exists().where(OutboxMessage.key == self._own_key(broadcast_id))
-        blocked = exists().where(Member.user_id == BroadcastRecipient.user_id,
-                                 Member.unreachable_at.is_not(None))
+        blocked = exists().where(
+            Member.user_id == BroadcastRecipient.user_id, Member.unreachable_at.is_not(None)
+        )
         await self._session.execute(
             update(BroadcastRecipient)
-            .where(BroadcastRecipient.broadcast_id == broadcast_id,
-                   BroadcastRecipient.status == QUEUED, ~row_exists)
+            .where(
+                BroadcastRecipient.broadcast_id == broadcast_id,
+                BroadcastRecipient.status == QUEUED,
+                ~row_exists,
+            )
             .values(status=case((blocked, BLOCKED), else_=FAILED), settled_at=now)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)
+        )
 
     async def tally(self, broadcast_id: int) -> Tally:
         result = await self._session.execute(
             select(BroadcastRecipient.status, func.count())
             .where(BroadcastRecipient.broadcast_id == broadcast_id)
-            .group_by(BroadcastRecipient.status))
+            .group_by(BroadcastRecipient.status)
+        )
         counts = {str(status): int(n) for status, n in result.all()}
-        return Tally(**{name: counts.get(name, 0) for name in
-                        (WAITING, QUEUED, SENT, BLOCKED, FAILED, DROPPED)})
+        return Tally(
+            **{
+                name: counts.get(name, 0)
+                for name in (WAITING, QUEUED, SENT, BLOCKED, FAILED, DROPPED)
+            }
+        )
 
     async def drop_pending(self, broadcast_id: int, now: datetime) -> int:
         """Cancel: recipients not handed over yet, and copies still pending in the outbox,
         are dropped; copies the sender already holds go (and are counted as they settle)."""
         waiting = await self._session.execute(
             update(BroadcastRecipient)
-            .where(BroadcastRecipient.broadcast_id == broadcast_id,
-                   BroadcastRecipient.status == WAITING)
-            .values(status=DROPPED, settled_at=now))
+            .where(
+                BroadcastRecipient.broadcast_id == broadcast_id,
+                BroadcastRecipient.status == WAITING,
+            )
+            .values(status=DROPPED, settled_at=now)
+        )
         queued_keys = select(self._own_key(broadcast_id)).where(
-            BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.status == QUEUED)
-        dropped = (await self._session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.key.in_(queued_keys), OutboxMessage.status == OUTBOX_PENDING)
-            .values(status=OUTBOX_FAILED, last_error="broadcast cancelled")
-            .returning(OutboxMessage.chat_id)
-            .execution_options(synchronize_session=False))).scalars().all()
+            BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.status == QUEUED
+        )
+        dropped = (
+            (
+                await self._session.execute(
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.key.in_(queued_keys), OutboxMessage.status == OUTBOX_PENDING
+                    )
+                    .values(status=OUTBOX_FAILED, last_error="broadcast cancelled")
+                    .returning(OutboxMessage.chat_id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+            .scalars()
+            .all()
+        )
         if dropped:
             await self._session.execute(
                 update(BroadcastRecipient)
-                .where(BroadcastRecipient.broadcast_id == broadcast_id,
-                       BroadcastRecipient.user_id.in_(list(dropped)),
-                       BroadcastRecipient.status == QUEUED)
-                .values(status=DROPPED, settled_at=now))
+                .where(
+                    BroadcastRecipient.broadcast_id == broadcast_id,
+                    BroadcastRecipient.user_id.in_(list(dropped)),
+                    BroadcastRecipient.status == QUEUED,
+                )
+                .values(status=DROPPED, settled_at=now)
+            )
         return int(waiting.rowcount or 0) + len(dropped)  # type: ignore[attr-defined]
 
     async def note_reply(self, user_id: int, now: datetime, window: timedelta) -> None:
         """A recipient wrote to the bot: a reply to each A/B broadcast they got whose window
         is open (community messages are read from the member's last-seen time)."""
-        open_ab = select(Broadcast.id).where(Broadcast.ab.is_(True),
-                                             Broadcast.reported_at.is_(None),
-                                             Broadcast.started_at >= now - window)
+        open_ab = select(Broadcast.id).where(
+            Broadcast.ab.is_(True),
+            Broadcast.reported_at.is_(None),
+            Broadcast.started_at >= now - window,
+        )
         await self._session.execute(
             update(BroadcastRecipient)
-            .where(BroadcastRecipient.broadcast_id.in_(open_ab),
-                   BroadcastRecipient.user_id == user_id, BroadcastRecipient.status == SENT,
-                   BroadcastRecipient.replied_at.is_(None), BroadcastRecipient.settled_at <= now)
-            .values(replied_at=now).execution_options(synchronize_session=False))
+            .where(
+                BroadcastRecipient.broadcast_id.in_(open_ab),
+                BroadcastRecipient.user_id == user_id,
+                BroadcastRecipient.status == SENT,
+                BroadcastRecipient.replied_at.is_(None),
+                BroadcastRecipient.settled_at <= now,
+            )
+            .values(replied_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
     # -- reading --------------------------------------------------------------------------------
     async def reports_due(self, now: datetime) -> Sequence[Broadcast]:
         result = await self._session.execute(
-            select(Broadcast).where(Broadcast.ab.is_(True), Broadcast.report_due_at <= now,
-                                    Broadcast.reported_at.is_(None))
-            .order_by(Broadcast.id))
+            select(Broadcast)
+            .where(
+                Broadcast.ab.is_(True),
+                Broadcast.report_due_at <= now,
+                Broadcast.reported_at.is_(None),
+            )
+            .order_by(Broadcast.id)
+        )
         return result.scalars().all()
 
     async def variant_results(self, broadcast: Broadcast, until: datetime) -> list[VariantResult]:
@@ -302,31 +414,55 @@ class BroadcastRepository:
         their copy arrived, up to ``until``), coupons redeemed between the start and ``until``."""
         start = broadcast.started_at or broadcast.created_at
         recipient = BroadcastRecipient
-        replied = and_(recipient.status == SENT, or_(
-            recipient.replied_at.is_not(None),
-            and_(Member.last_seen_at > recipient.settled_at, Member.last_seen_at <= until)))
-        redeemed = (select(func.count(Coupon.id))
-                    .where(Coupon.user_id == recipient.user_id, Coupon.redeemed_at >= start,
-                           Coupon.redeemed_at < until)
-                    .correlate(recipient).scalar_subquery())
+        replied = and_(
+            recipient.status == SENT,
+            or_(
+                recipient.replied_at.is_not(None),
+                and_(Member.last_seen_at > recipient.settled_at, Member.last_seen_at <= until),
+            ),
+        )
+        redeemed = (
+            select(func.count(Coupon.id))
+            .where(
+                Coupon.user_id == recipient.user_id,
+                Coupon.redeemed_at >= start,
+                Coupon.redeemed_at < until,
+            )
+            .correlate(recipient)
+            .scalar_subquery()
+        )
         result = await self._session.execute(
-            select(recipient.variant, func.count(),
-                   func.sum(case((recipient.status == SENT, 1), else_=0)),
-                   func.sum(case((replied, 1), else_=0)),
-                   func.sum(redeemed))
+            select(
+                recipient.variant,
+                func.count(),
+                func.sum(case((recipient.status == SENT, 1), else_=0)),
+                func.sum(case((replied, 1), else_=0)),
+                func.sum(redeemed),
+            )
             .join(Member, Member.user_id == recipient.user_id)
             .where(recipient.broadcast_id == broadcast.id)
-            .group_by(recipient.variant).order_by(recipient.variant))
-        found = {str(r[0]): VariantResult(str(r[0]), int(r[1]), int(r[2] or 0), int(r[3] or 0),
-                                          int(r[4] or 0)) for r in result.all()}
+            .group_by(recipient.variant)
+            .order_by(recipient.variant)
+        )
+        found = {
+            str(r[0]): VariantResult(
+                str(r[0]), int(r[1]), int(r[2] or 0), int(r[3] or 0), int(r[4] or 0)
+            )
+            for r in result.all()
+        }
         return [found.get(v, VariantResult(v, 0, 0, 0, 0)) for v in ("a", "b")]
 
     async def finished_between(self, start: datetime, end: datetime) -> list[BroadcastSummary]:
         """Broadcasts that finished (done or cancelled) in ``[start, end)``, oldest first."""
         result = await self._session.execute(
-            select(Broadcast).where(Broadcast.finished_at >= start, Broadcast.finished_at < end,
-                                    Broadcast.status.in_((DONE, CANCELLED)))
-            .order_by(Broadcast.finished_at, Broadcast.id))
+            select(Broadcast)
+            .where(
+                Broadcast.finished_at >= start,
+                Broadcast.finished_at < end,
+                Broadcast.status.in_((DONE, CANCELLED)),
+            )
+            .order_by(Broadcast.finished_at, Broadcast.id)
+        )
         return [await self._summary(b) for b in result.scalars().all()]
 
     async def stuck(self, now: datetime, older_than: timedelta) -> list[BroadcastSummary]:
@@ -334,14 +470,28 @@ class BroadcastRepository:
         older than ``older_than``."""
         last = func.coalesce(Broadcast.progressed_at, Broadcast.started_at)
         result = await self._session.execute(
-            select(Broadcast).where(Broadcast.status == SENDING, Broadcast.finished_at.is_(None),
-                                    last < now - older_than)
-            .order_by(Broadcast.id))
+            select(Broadcast)
+            .where(
+                Broadcast.status == SENDING,
+                Broadcast.finished_at.is_(None),
+                last < now - older_than,
+            )
+            .order_by(Broadcast.id)
+        )
         return [await self._summary(b) for b in result.scalars().all()]
 
     async def _summary(self, broadcast: Broadcast) -> BroadcastSummary:
         tally = await self.tally(broadcast.id)
-        return BroadcastSummary(broadcast.id, broadcast.segment, broadcast.status,
-                                broadcast.started_at, broadcast.finished_at, broadcast.audience,
-                                tally.sent, tally.blocked, tally.failed, tally.dropped,
-                                broadcast.ab)
+        return BroadcastSummary(
+            broadcast.id,
+            broadcast.segment,
+            broadcast.status,
+            broadcast.started_at,
+            broadcast.finished_at,
+            broadcast.audience,
+            tally.sent,
+            tally.blocked,
+            tally.failed,
+            tally.dropped,
+            broadcast.ab,
+        )

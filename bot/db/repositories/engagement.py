@@ -20,16 +20,17 @@ class HookRepository:
     async def hit(self, hook_id: str, user_id: int, now: datetime) -> int:
         """Counts a trigger; returns how many times this member has triggered the hook now."""
         stmt = insert_for(self._session, HookHit).values(
-            hook_id=hook_id, user_id=user_id, first_at=now, last_at=now, count=1)
+            hook_id=hook_id, user_id=user_id, first_at=now, last_at=now, count=1
+        )
         stmt = stmt.on_conflict_do_update(
-            index_elements=["hook_id", "user_id"],
-            set_={"count": HookHit.count + 1, "last_at": now}).returning(HookHit.count)
+            index_elements=["hook_id", "user_id"], set_={"count": HookHit.count + 1, "last_at": now}
+        ).returning(HookHit.count)
         return int((await self._session.execute(stmt)).scalar_one())
-
 
     async def has(self, hook_id: str, user_id: int) -> bool:
         result = await self._session.execute(
-            select(HookHit.count).where(HookHit.hook_id == hook_id, HookHit.user_id == user_id))
+            select(HookHit.count).where(HookHit.hook_id == hook_id, HookHit.user_id == user_id)
+        )
         return result.first() is not None
 
 
@@ -41,31 +42,45 @@ class TagRepository:
 
     async def add(self, user_id: int, tag: str, by: str, now: datetime) -> bool:
         """Puts ``tag`` on the member; ``False`` when it was there already (no history then)."""
-        stmt = insert_for(self._session, MemberTag).values(
-            user_id=user_id, tag=tag[:64], added_at=now, added_by=by[:32],
-        ).on_conflict_do_nothing(index_elements=["user_id", "tag"]).returning(MemberTag.tag)
+        stmt = (
+            insert_for(self._session, MemberTag)
+            .values(
+                user_id=user_id,
+                tag=tag[:64],
+                added_at=now,
+                added_by=by[:32],
+            )
+            .on_conflict_do_nothing(index_elements=["user_id", "tag"])
+            .returning(MemberTag.tag)
+        )
         added = (await self._session.execute(stmt)).first() is not None
         if added:
-            self._session.add(TagEvent(user_id=user_id, tag=tag[:64], action=ADDED, at=now,
-                                       by=by[:32]))
+            self._session.add(
+                TagEvent(user_id=user_id, tag=tag[:64], action=ADDED, at=now, by=by[:32])
+            )
         return added
 
     async def has(self, user_id: int, tag: str) -> bool:
         result = await self._session.execute(
-            select(MemberTag.tag).where(MemberTag.user_id == user_id, MemberTag.tag == tag))
+            select(MemberTag.tag).where(MemberTag.user_id == user_id, MemberTag.tag == tag)
+        )
         return result.first() is not None
 
-    async def remove(self, user_id: int, tag: str, by: str = "system",
-                     now: datetime | None = None) -> bool:
+    async def remove(
+        self, user_id: int, tag: str, by: str = "system", now: datetime | None = None
+    ) -> bool:
         """Takes ``tag`` off; ``False`` when the member did not have it. The history records
         the removal when ``now`` is given (every caller in the bot gives it)."""
         result = await self._session.execute(
-            delete(MemberTag).where(MemberTag.user_id == user_id, MemberTag.tag == tag)
-            .returning(MemberTag.tag))
+            delete(MemberTag)
+            .where(MemberTag.user_id == user_id, MemberTag.tag == tag)
+            .returning(MemberTag.tag)
+        )
         removed = result.first() is not None
         if removed and now is not None:
-            self._session.add(TagEvent(user_id=user_id, tag=tag[:64], action=REMOVED, at=now,
-                                       by=by[:32]))
+            self._session.add(
+                TagEvent(user_id=user_id, tag=tag[:64], action=REMOVED, at=now, by=by[:32])
+            )
         return removed
 
     async def members_with(self, tag: str) -> list[int]:
@@ -77,14 +92,19 @@ class TagRepository:
         """The member's tags with when and by whom/what they were put there."""
         result = await self._session.execute(
             select(MemberTag.tag, MemberTag.added_at, MemberTag.added_by)
-            .where(MemberTag.user_id == user_id).order_by(MemberTag.tag))
+            .where(MemberTag.user_id == user_id)
+            .order_by(MemberTag.tag)
+        )
         return [(tag, at, by) for tag, at, by in result.all()]
 
     async def history(self, user_id: int, limit: int = 50) -> list[TagEvent]:
         """The member's latest tag events, newest first (lifecycle moves included)."""
         result = await self._session.execute(
-            select(TagEvent).where(TagEvent.user_id == user_id)
-            .order_by(TagEvent.at.desc(), TagEvent.id.desc()).limit(limit))
+            select(TagEvent)
+            .where(TagEvent.user_id == user_id)
+            .order_by(TagEvent.at.desc(), TagEvent.id.desc())
+            .limit(limit)
+        )
         return list(result.scalars().all())
 
     async def movements(self, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
@@ -93,12 +113,14 @@ class TagRepository:
         result = await self._session.execute(
             select(TagEvent.tag, TagEvent.action, func.count())
             .where(TagEvent.at >= start, TagEvent.at < end)
-            .group_by(TagEvent.tag, TagEvent.action))
+            .group_by(TagEvent.tag, TagEvent.action)
+        )
         out: dict[str, tuple[int, int]] = {}
         for tag, action, count in result.all():
             added, removed = out.get(tag, (0, 0))
-            out[tag] = (added + int(count), removed) if action == ADDED else \
-                (added, removed + int(count))
+            out[tag] = (
+                (added + int(count), removed) if action == ADDED else (added, removed + int(count))
+            )
         return dict(sorted(out.items()))
 
 
@@ -107,19 +129,31 @@ class QuestionRepository:
         self._session = session
 
     async def open(self, question: Question) -> bool:
-        stmt = insert_for(self._session, Question).values(
-            chat_id=question.chat_id, message_id=question.message_id, user_id=question.user_id,
-            asked_at=question.asked_at, deadline=question.deadline, status="open",
-        ).on_conflict_do_nothing(index_elements=["chat_id", "message_id"]).returning(Question.id)
+        stmt = (
+            insert_for(self._session, Question)
+            .values(
+                chat_id=question.chat_id,
+                message_id=question.message_id,
+                user_id=question.user_id,
+                asked_at=question.asked_at,
+                deadline=question.deadline,
+                status="open",
+            )
+            .on_conflict_do_nothing(index_elements=["chat_id", "message_id"])
+            .returning(Question.id)
+        )
         return (await self._session.execute(stmt)).first() is not None
 
-    async def open_before(self, chat_id: int, before: datetime,
-                          message_id: int | None = None) -> Sequence[Question]:
+    async def open_before(
+        self, chat_id: int, before: datetime, message_id: int | None = None
+    ) -> Sequence[Question]:
         """Questions in ``chat_id`` asked before ``before`` still waiting for a human (open, or
         escalated to the team) — only the one with ``message_id`` when given; locked."""
-        stmt = select(Question).where(Question.chat_id == chat_id,
-                                      Question.status.in_(("open", "escalated")),
-                                      Question.asked_at <= before)
+        stmt = select(Question).where(
+            Question.chat_id == chat_id,
+            Question.status.in_(("open", "escalated")),
+            Question.asked_at <= before,
+        )
         if message_id is not None:
             stmt = stmt.where(Question.message_id == message_id)
         result = await self._session.execute(stmt.with_for_update(skip_locked=True))
@@ -127,23 +161,33 @@ class QuestionRepository:
 
     async def due(self, now: datetime, limit: int = 200) -> Sequence[Question]:
         result = await self._session.execute(
-            select(Question).where(Question.status == "open", Question.deadline <= now)
-            .order_by(Question.deadline).limit(limit).with_for_update(skip_locked=True))
+            select(Question)
+            .where(Question.status == "open", Question.deadline <= now)
+            .order_by(Question.deadline)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         return result.scalars().all()
 
     async def next_deadline(self) -> datetime | None:
         result = await self._session.execute(
-            select(func.min(Question.deadline)).where(Question.status == "open"))
+            select(func.min(Question.deadline)).where(Question.status == "open")
+        )
         return result.scalar_one_or_none()
 
-    async def asked_between(self, chat_id: int, start: datetime,
-                            end: datetime) -> Sequence[Question]:
+    async def asked_between(
+        self, chat_id: int, start: datetime, end: datetime
+    ) -> Sequence[Question]:
         result = await self._session.execute(
-            select(Question).where(Question.chat_id == chat_id, Question.asked_at >= start,
-                                   Question.asked_at < end))
+            select(Question).where(
+                Question.chat_id == chat_id, Question.asked_at >= start, Question.asked_at < end
+            )
+        )
         return result.scalars().all()
 
     async def remember_faq(self, chat_id: int, message_id: int, faq_key: str) -> None:
         await self._session.execute(
-            update(Question).where(Question.chat_id == chat_id, Question.message_id == message_id)
-            .values(faq_key=faq_key))
+            update(Question)
+            .where(Question.chat_id == chat_id, Question.message_id == message_id)
+            .values(faq_key=faq_key)
+        )

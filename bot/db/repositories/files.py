@@ -19,8 +19,15 @@ class OutboxFileRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def store(self, *, ref: str, outbox_id: int, filename: str,
-                    slices: AsyncIterator[bytes], now: datetime) -> int:
+    async def store(
+        self,
+        *,
+        ref: str,
+        outbox_id: int,
+        filename: str,
+        slices: AsyncIterator[bytes],
+        now: datetime,
+    ) -> int:
         """Writes the file slice by slice; returns its size in bytes."""
         size = seq = 0
         async for data in slices:
@@ -28,8 +35,16 @@ class OutboxFileRepository:
             await self._session.execute(insert(OutboxFileChunk).values(ref=ref, seq=seq, data=data))
             size += len(data)
             seq += 1
-        self._session.add(OutboxFile(ref=ref, outbox_id=outbox_id, filename=filename[:255],
-                                     size=size, chunks=seq, created_at=now))
+        self._session.add(
+            OutboxFile(
+                ref=ref,
+                outbox_id=outbox_id,
+                filename=filename[:255],
+                size=size,
+                chunks=seq,
+                created_at=now,
+            )
+        )
         await self._session.flush()
         return size
 
@@ -37,9 +52,13 @@ class OutboxFileRepository:
         return await self._session.get(OutboxFile, ref)
 
     async def chunk(self, ref: str, seq: int) -> bytes | None:
-        return (await self._session.execute(
-            select(OutboxFileChunk.data).where(OutboxFileChunk.ref == ref,
-                                               OutboxFileChunk.seq == seq))).scalar_one_or_none()
+        return (
+            await self._session.execute(
+                select(OutboxFileChunk.data).where(
+                    OutboxFileChunk.ref == ref, OutboxFileChunk.seq == seq
+                )
+            )
+        ).scalar_one_or_none()
 
     async def drop_for(self, outbox_id: int) -> None:
         """The row is settled: its file is no longer needed."""

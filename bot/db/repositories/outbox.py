@@ -17,26 +17,54 @@ from bot.db.upsert import insert_for
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        self._loaded: dict[int, OutboxMessage] = {}   # read fresh by :meth:`load`
+        self._loaded: dict[int, OutboxMessage] = {}  # read fresh by :meth:`load`
 
-    async def enqueue(self, *, key: str, chat_id: int, chat_kind: str, purpose: str,
-                      payload: dict[str, Any], now: datetime, due_at: datetime | None = None,
-                      method: str = "sendMessage") -> int | None:
+    async def enqueue(
+        self,
+        *,
+        key: str,
+        chat_id: int,
+        chat_kind: str,
+        purpose: str,
+        payload: dict[str, Any],
+        now: datetime,
+        due_at: datetime | None = None,
+        method: str = "sendMessage",
+    ) -> int | None:
         """Queues one call; returns its id, or ``None`` when that key was queued before."""
-        stmt = insert_for(self._session, OutboxMessage).values(
-            key=key[:200], chat_id=chat_id, chat_kind=chat_kind, purpose=purpose, method=method,
-            payload=payload, status=PENDING, due_at=due_at or now, attempts=0, created_at=now,
-        ).on_conflict_do_nothing(index_elements=["key"]).returning(OutboxMessage.id)
+        stmt = (
+            insert_for(self._session, OutboxMessage)
+            .values(
+                key=key[:200],
+                chat_id=chat_id,
+                chat_kind=chat_kind,
+                purpose=purpose,
+                method=method,
+                payload=payload,
+                status=PENDING,
+                due_at=due_at or now,
+                attempts=0,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(OutboxMessage.id)
+        )
         row = (await self._session.execute(stmt)).first()
         return None if row is None else int(row[0])
 
-    async def claim(self, now: datetime, lease_until: datetime, limit: int) -> Sequence[OutboxMessage]:
+    async def claim(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> Sequence[OutboxMessage]:
         """Due rows (and rows whose sender died holding them), leased to this sender."""
         due = (
             select(OutboxMessage.id)
-            .where(OutboxMessage.due_at <= now,
-                   or_(OutboxMessage.status == PENDING,
-                       (OutboxMessage.status == SENDING) & (OutboxMessage.lease_until <= now)))
+            .where(
+                OutboxMessage.due_at <= now,
+                or_(
+                    OutboxMessage.status == PENDING,
+                    (OutboxMessage.status == SENDING) & (OutboxMessage.lease_until <= now),
+                ),
+            )
             .order_by(OutboxMessage.due_at, OutboxMessage.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -45,20 +73,26 @@ class OutboxRepository:
         if not ids:
             return []
         await self._session.execute(
-            update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-            .values(status=SENDING, lease_until=lease_until))
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(status=SENDING, lease_until=lease_until)
+        )
         result = await self._session.execute(
-            select(OutboxMessage).where(OutboxMessage.id.in_(ids))
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
             .order_by(OutboxMessage.due_at, OutboxMessage.id)
-            .execution_options(populate_existing=True))
+            .execution_options(populate_existing=True)
+        )
         return result.scalars().all()
 
     async def load(self, row_ids: Sequence[int]) -> None:
         """Reads rows about to be settled in one query instead of one each."""
         if row_ids:
             result = await self._session.execute(
-                select(OutboxMessage).where(OutboxMessage.id.in_(row_ids))
-                .execution_options(populate_existing=True))
+                select(OutboxMessage)
+                .where(OutboxMessage.id.in_(row_ids))
+                .execution_options(populate_existing=True)
+            )
             self._loaded.update((row.id, row) for row in result.scalars())
 
     async def _fresh(self, row_id: int) -> OutboxMessage | None:
@@ -67,7 +101,9 @@ class OutboxRepository:
             return row
         return await self._session.get(OutboxMessage, row_id, populate_existing=True)
 
-    async def mark_sent(self, row_id: int, at: datetime, message_id: int | None) -> OutboxMessage | None:
+    async def mark_sent(
+        self, row_id: int, at: datetime, message_id: int | None
+    ) -> OutboxMessage | None:
         row = await self._fresh(row_id)
         if row is None:
             return None
@@ -75,8 +111,9 @@ class OutboxRepository:
         row.attempts += 1
         return row
 
-    async def mark_sent_unknown(self, row_id: int, at: datetime,
-                                reason: str) -> OutboxMessage | None:
+    async def mark_sent_unknown(
+        self, row_id: int, at: datetime, reason: str
+    ) -> OutboxMessage | None:
         """The call was made but its answer could not be read: settled, never made again."""
         row = await self._fresh(row_id)
         if row is None:
@@ -93,24 +130,30 @@ class OutboxRepository:
             await self._session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == SENDING)
-                .values(lease_until=lease_until))
+                .values(lease_until=lease_until)
+            )
 
-    async def hold_for_retry(self, row_id: int, *, due_at: datetime, lease_until: datetime,
-                             error: str, attempts: int) -> None:
+    async def hold_for_retry(
+        self, row_id: int, *, due_at: datetime, lease_until: datetime, error: str, attempts: int
+    ) -> None:
         """The row stays with this sender, to be tried again at ``due_at`` (a crash meanwhile
         hands it to the next sender once the lease runs out)."""
         await self._session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.status == SENDING)
-            .values(due_at=due_at, lease_until=lease_until,
-                    last_error=error[:300], attempts=attempts))
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id, OutboxMessage.status == SENDING)
+            .values(
+                due_at=due_at, lease_until=lease_until, last_error=error[:300], attempts=attempts
+            )
+        )
 
     async def release(self, row_ids: Sequence[int]) -> None:
         """Hands rows back untouched (shutdown)."""
         if row_ids:
             await self._session.execute(
-                update(OutboxMessage).where(OutboxMessage.id.in_(row_ids),
-                                            OutboxMessage.status == SENDING)
-                .values(status=PENDING, lease_until=None))
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == SENDING)
+                .values(status=PENDING, lease_until=None)
+            )
 
     async def mark_failed(self, row_id: int, error: str) -> OutboxMessage | None:
         """Gives up on a row. Its key is set free (renamed ``…#failed:<id>``), so the effect it
@@ -125,21 +168,30 @@ class OutboxRepository:
 
     async def fail_pending_for_chat(self, chat_id: int, error: str) -> int:
         result = await self._session.execute(
-            update(OutboxMessage).where(OutboxMessage.chat_id == chat_id,
-                                        OutboxMessage.status == PENDING)
-            .values(status=FAILED, last_error=error[:300],
-                    key=func.substr(OutboxMessage.key, 1, 180) + "#failed:"
-                    + func.cast(OutboxMessage.id, String)))
+            update(OutboxMessage)
+            .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == PENDING)
+            .values(
+                status=FAILED,
+                last_error=error[:300],
+                key=func.substr(OutboxMessage.key, 1, 180)
+                + "#failed:"
+                + func.cast(OutboxMessage.id, String),
+            )
+        )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def next_due_at(self) -> datetime | None:
         """When the next row becomes claimable: a pending row falls due, or a sender's lease
         runs out."""
-        pending = (await self._session.execute(
-            select(func.min(OutboxMessage.due_at)).where(OutboxMessage.status == PENDING)
-        )).scalar_one_or_none()  # min() keeps the column type: aware UTC
-        leased = (await self._session.execute(
-            select(func.min(OutboxMessage.lease_until)).where(OutboxMessage.status == SENDING)
-        )).scalar_one_or_none()
+        pending = (
+            await self._session.execute(
+                select(func.min(OutboxMessage.due_at)).where(OutboxMessage.status == PENDING)
+            )
+        ).scalar_one_or_none()  # min() keeps the column type: aware UTC
+        leased = (
+            await self._session.execute(
+                select(func.min(OutboxMessage.lease_until)).where(OutboxMessage.status == SENDING)
+            )
+        ).scalar_one_or_none()
         times = [t for t in (pending, leased) if t is not None]
         return min(times) if times else None

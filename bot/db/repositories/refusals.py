@@ -20,7 +20,8 @@ class RefusalNoticeRepository:
         the row and then finds it taken)."""
         stmt = insert_for(self._session, RefusalNotice).values(user_id=user_id, notified_at=now)
         stmt = stmt.on_conflict_do_update(
-            index_elements=["user_id"], set_={"notified_at": now},
+            index_elements=["user_id"],
+            set_={"notified_at": now},
             where=RefusalNotice.notified_at <= now - every,
         ).returning(RefusalNotice.user_id)
         return (await self._session.execute(stmt)).first() is not None

@@ -17,10 +17,15 @@ class UpdateRepository:
 
     async def claim(self, update_id: int, now: datetime) -> bool:
         """``True`` the first time an update id is seen (inside the update's transaction)."""
-        stmt = insert_for(self._session, ProcessedUpdate).values(update_id=update_id, handled_at=now)
+        stmt = insert_for(self._session, ProcessedUpdate).values(
+            update_id=update_id, handled_at=now
+        )
         stmt = stmt.on_conflict_do_nothing(index_elements=["update_id"]).returning(
-            ProcessedUpdate.update_id)
+            ProcessedUpdate.update_id
+        )
         return (await self._session.execute(stmt)).first() is not None
 
     async def forget_before(self, cutoff: datetime) -> None:
-        await self._session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.handled_at < cutoff))
+        await self._session.execute(
+            delete(ProcessedUpdate).where(ProcessedUpdate.handled_at < cutoff)
+        )

@@ -4,22 +4,22 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-23
 """
+
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0008'
-down_revision = '0007'
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('broadcasts', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('card_chat_id', sa.BigInteger(), nullable=True))
-        batch_op.add_column(sa.Column('card_message_id', sa.BigInteger(), nullable=True))
+    with op.batch_alter_table("broadcasts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("card_chat_id", sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column("card_message_id", sa.BigInteger(), nullable=True))
     # open broadcasts keep their buttons: the progress message, else the last card sent
     op.execute("""
         UPDATE broadcasts SET card_message_id = COALESCE(progress_message_id, (
@@ -34,6 +34,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('broadcasts', schema=None) as batch_op:
-        batch_op.drop_column('card_message_id')
-        batch_op.drop_column('card_chat_id')
+    with op.batch_alter_table("broadcasts", schema=None) as batch_op:
+        batch_op.drop_column("card_message_id")
+        batch_op.drop_column("card_chat_id")

@@ -4,23 +4,23 @@ Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-23
 """
+
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0010'
-down_revision = '0009'
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('orders') as batch_op:
-        batch_op.add_column(sa.Column('flag', sa.String(length=32), nullable=True))
+    with op.batch_alter_table("orders") as batch_op:
+        batch_op.add_column(sa.Column("flag", sa.String(length=32), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('orders') as batch_op:
-        batch_op.drop_column('flag')
+    with op.batch_alter_table("orders") as batch_op:
+        batch_op.drop_column("flag")
