@@ -200,7 +200,7 @@ def faq_link(config: CommunityConfig, index: int | None) -> dict[str, Any]:
     if index is None:
         return {}
     if hasattr(Question, "faq_key"):  # by the entry's key (a reload may reorder entries)
-        from bot.services.questions import faq_key
+        from bot.services.sop.questions import faq_key
 
         return {"faq_key": faq_key(config.first_response.faq[index].q)}
     return {"faq_index": index}

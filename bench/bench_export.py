@@ -40,8 +40,8 @@ from bot.db.migrate import upgrade
 from bot.db.models import Member, MemberTag
 from bot.db.session import Database
 from bot.rendering import Renderer
-from bot.services.exports import ExportService
 from bot.services.messenger import Messenger
+from bot.services.records.exports import ExportService
 
 BATCH = 10_000
 

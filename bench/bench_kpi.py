@@ -38,8 +38,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.db.migrate import upgrade
 from bot.db.session import create_engine, create_sessionmaker
 from bot.rendering import Renderer
-from bot.services.kpi import KpiPeriod, KpiService
-from bot.services.kpi_chart import render_chart
+from bot.services.console.kpi import KpiPeriod, KpiService
+from bot.services.console.kpi_chart import render_chart
 
 SOURCES = 5
 RUNS = 25

@@ -35,8 +35,8 @@ from sqlalchemy import insert, update
 from bot.db.migrate import upgrade
 from bot.db.models import Coupon, Member, Order
 from bot.db.session import Database
-from bot.growth_jobs import tier_pass
-from bot.services.tiers import TierService
+from bot.services.members.jobs import tier_pass
+from bot.services.members.tiers import TierService
 
 CHUNK = 5000
 

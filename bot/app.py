@@ -29,15 +29,15 @@ from bot.delivery.limiter import Limits, RateLimiter
 from bot.delivery.loop import DeliveryLoop
 from bot.delivery.sender import TelegramSender
 from bot.errors import SopbotError
-from bot.growth_jobs import GrowthJobs
 from bot.orders_api import OrdersApi
 from bot.receiving import GuardedRequestHandler, Poller, UpdateFaults
 from bot.redact import Redactor, install_log_redaction
 from bot.rendering import Renderer, build_renderer
 from bot.runtime import ConfigHolder, Runtime, services_for
 from bot.services import BotIdentity
-from bot.services.broadcast_delivery import BroadcastDeliveryHook
-from bot.services.welcome import WelcomeDeliveryHook
+from bot.services.broadcasts.delivery import BroadcastDeliveryHook
+from bot.services.members.jobs import GrowthJobs
+from bot.services.welcome.service import WelcomeDeliveryHook
 from bot.ticker import Ticker
 from handlers.filters import OperatorDirectory
 from handlers.middlewares import UpdateContextMiddleware

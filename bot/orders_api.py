@@ -22,7 +22,7 @@ from aiohttp import web
 
 from bot.config import CommunityConfig
 from bot.db.session import Database
-from bot.services.orders import OrderInputError, OrderService, parse_order
+from bot.services.commerce.orders import OrderInputError, OrderService, parse_order
 from sop.clock import Clock
 
 log = logging.getLogger(__name__)

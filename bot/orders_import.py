@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bot.config import CommunityConfig
 from bot.db.session import Database
-from bot.services.orders import OrderInput, OrderInputError, OrderService, parse_order
+from bot.services.commerce.orders import OrderInput, OrderInputError, OrderService, parse_order
 
 COLUMNS = ("order_id", "member_id", "coupon", "amount", "time", "currency")
 REQUIRED = ("order_id", "amount", "time")

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from bot.config import CommunityConfig, format_duration
 from bot.runtime import engine_for
-from bot.services.sop_admin import reminder_time
+from bot.services.sop.admin import reminder_time
 from sop.schedules import calendar
 
 KIND_NOTE = {

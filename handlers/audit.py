@@ -23,7 +23,7 @@ from aiogram.types import Message, TelegramObject, Update
 
 from bot.failures import is_infrastructure_error
 from bot.services import Services
-from bot.services.audit import ERROR, IGNORED, OK, CommandCall, read_command
+from bot.services.records.audit import ERROR, IGNORED, OK, CommandCall, read_command
 from handlers import team
 from handlers.convert import origin, person
 

@@ -20,8 +20,8 @@ from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, Message, Update
 
 from bot.services import Services
-from bot.services.broadcast_view import CANCEL_PREFIX, SEND_PREFIX
-from bot.services.broadcasts import Content
+from bot.services.broadcasts.service import Content
+from bot.services.broadcasts.view import CANCEL_PREFIX, SEND_PREFIX
 from handlers.convert import origin, person, pressed_on
 from handlers.filters import InTeamPlace, IsOperator
 

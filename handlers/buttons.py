@@ -10,7 +10,7 @@ from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery
 
 from bot.services import Services
-from bot.services.schedules import RSVP_PREFIX
+from bot.services.sop.schedules import RSVP_PREFIX
 from handlers.convert import person
 
 

@@ -11,7 +11,7 @@ from aiogram.filters import Command
 from aiogram.types import Message, Update
 
 from bot.services import Services
-from bot.services.referrals import InviteLinkError
+from bot.services.commerce.referrals import InviteLinkError
 from handlers.convert import origin, person
 from handlers.filters import MEMBER_STATUSES
 

@@ -9,29 +9,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
 from bot.rendering import Renderer
-from bot.services.alerts import AlertService
-from bot.services.audit import AuditService
-from bot.services.broadcasts import BroadcastService
-from bot.services.community import CommunityService
-from bot.services.coupon_admin import CouponAdminService
-from bot.services.coupons import CouponService
-from bot.services.exports import ExportService
-from bot.services.hooks import HookService
-from bot.services.kpi import KpiService
-from bot.services.kpi_console import KpiConsole
-from bot.services.ledger import LedgerService
-from bot.services.lifecycle import LifecycleService
-from bot.services.member_view import MemberViewService
+from bot.services.broadcasts.service import BroadcastService
+from bot.services.commerce.coupon_admin import CouponAdminService
+from bot.services.commerce.coupons import CouponService
+from bot.services.commerce.referrals import ReferralService
+from bot.services.console.alerts import AlertService
+from bot.services.console.kpi import KpiService
+from bot.services.console.kpi_console import KpiConsole
+from bot.services.console.reports import ReportService
+from bot.services.members.community import CommunityService
+from bot.services.members.ledger import LedgerService
+from bot.services.members.lifecycle import LifecycleService
+from bot.services.members.segments import SegmentService
+from bot.services.members.tag_admin import TagAdminService
 from bot.services.messenger import Messenger
-from bot.services.questions import QuestionService
-from bot.services.referrals import ReferralService
-from bot.services.reports import ReportService
-from bot.services.schedules import ScheduleService
-from bot.services.segments import SegmentService
-from bot.services.sop_admin import SopAdminService
-from bot.services.tag_admin import TagAdminService
+from bot.services.records.audit import AuditService
+from bot.services.records.exports import ExportService
+from bot.services.records.member_view import MemberViewService
+from bot.services.sop.admin import SopAdminService
+from bot.services.sop.hooks import HookService
+from bot.services.sop.questions import QuestionService
+from bot.services.sop.schedules import ScheduleService
 from bot.services.team import TeamService
-from bot.services.welcome import BotIdentity, WelcomeService
+from bot.services.welcome.service import BotIdentity, WelcomeService
 from sop.engine import SopEngine
 
 

@@ -14,7 +14,7 @@ from bot.config import CommunityConfig, parse_config
 from bot.db.models import GLOBAL_CHAT, Member
 from bot.db.repositories import CouponRepository, RollupRepository
 from bot.errors import CouponError
-from bot.services.coupons import (
+from bot.services.commerce.coupons import (
     ALPHABET,
     CampaignBudgetSpentError,
     CampaignEndedError,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import CommunityConfig
 from bot.db.models import GLOBAL_CHAT, DailyRollup
 from bot.db.repositories import RollupRepository
-from bot.services.kpi import KpiPeriod, KpiService
+from bot.services.console.kpi import KpiPeriod, KpiService
 from sop.clock import ManualClock
 from tests.conftest import COMMUNITY
 

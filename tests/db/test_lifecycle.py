@@ -29,7 +29,7 @@ from bot.rendering import build_renderer
 from bot.runtime import engine_for
 from bot.services import BotIdentity, Services
 from bot.services.dto import GroupMessage, Person
-from bot.services.segments import SegmentService
+from bot.services.members.segments import SegmentService
 from sop.clock import ManualClock
 from tests.conftest import COMMUNITY, CONFIG_YAML
 

@@ -18,8 +18,14 @@ from bot.db.models import GLOBAL_CHAT, Coupon, Member, Order
 from bot.db.repositories import RollupRepository
 from bot.db.session import Database
 from bot.orders_import import ImportFileError, import_orders
-from bot.services.coupons import CouponService
-from bot.services.orders import OrderInputError, OrderService, parse_amount, parse_order, parse_time
+from bot.services.commerce.coupons import CouponService
+from bot.services.commerce.orders import (
+    OrderInputError,
+    OrderService,
+    parse_amount,
+    parse_order,
+    parse_time,
+)
 from sop.clock import ManualClock
 from tests.conftest import CONFIG_YAML
 

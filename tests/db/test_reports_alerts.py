@@ -15,10 +15,10 @@ from bot.db.models.broadcast import Broadcast
 from bot.db.repositories import OutboxRepository
 from bot.db.repositories.sop import SopRepository
 from bot.rendering import Renderer
-from bot.services.alerts import AlertService
-from bot.services.kpi import KpiService
+from bot.services.console.alerts import AlertService
+from bot.services.console.kpi import KpiService
+from bot.services.console.reports import ReportService
 from bot.services.messenger import Messenger
-from bot.services.reports import ReportService
 from sop.clock import ManualClock
 
 

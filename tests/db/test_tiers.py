@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import CommunityConfig, parse_config
 from bot.db.models import Coupon, Member, MemberTag, Order
 from bot.db.session import Database
-from bot.growth_jobs import tier_pass
-from bot.services.tiers import HIGH_VALUE, POTENTIAL, SILENT, next_run
+from bot.services.members.jobs import tier_pass
+from bot.services.members.tiers import HIGH_VALUE, POTENTIAL, SILENT, next_run
 from sop.clock import ManualClock
 from tests.conftest import CONFIG_YAML
 

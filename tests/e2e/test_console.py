@@ -12,8 +12,8 @@ from bot.app import SopBot
 from bot.db.models import AuditEntry, Member, MemberTag
 from bot.db.repositories import TagRepository
 from bot.db.repositories.audit import AuditRepository
-from bot.services.coupons import CouponService
-from bot.services.member_view import MemberViewService
+from bot.services.commerce.coupons import CouponService
+from bot.services.records.member_view import MemberViewService
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
 from tests.conftest import COMMUNITY, OPERATOR, TEAM_CHAT

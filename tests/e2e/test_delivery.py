@@ -20,7 +20,7 @@ from bot.config import CommunityConfig
 from bot.db.models import Member, OutboxMessage
 from bot.db.repositories import OutboxRepository
 from bot.delivery.limiter import Limits
-from bot.services.welcome import WelcomeDeliveryHook
+from bot.services.welcome.service import WelcomeDeliveryHook
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
 from tests.conftest import COMMUNITY, settings_for

@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-import bot.services.orders as orders_module
+import bot.services.commerce.orders as orders_module
 from bot.app import SopBot
 from bot.config import CommunityConfig, Settings
 from bot.db.models import Coupon, Order

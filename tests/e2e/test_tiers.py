@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from bot.app import SopBot
 from bot.db.models import MemberTag
-from bot.services.orders import OrderService, parse_order
-from bot.services.tiers import HIGH_VALUE, POTENTIAL, SILENT
+from bot.services.commerce.orders import OrderService, parse_order
+from bot.services.members.tiers import HIGH_VALUE, POTENTIAL, SILENT
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
 from tests.conftest import COMMUNITY

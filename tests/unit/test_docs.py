@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from bot.config.community import CommunityConfig
 from bot.config.settings import Settings
 from bot.rendering import BUILTIN_TEMPLATES, SUFFIX, Renderer
-from bot.services.kpi import KpiReport
+from bot.services.console.kpi import KpiReport
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -252,7 +252,7 @@ def test_the_kpi_paths_are_the_report_the_code_passes() -> None:
 def usage_lines() -> dict[str, str]:
     """Every ``USAGE``-like constant of the command handlers and services."""
     found: dict[str, str] = {}
-    for file in [*(ROOT / "handlers").glob("*.py"), *(ROOT / "bot" / "services").glob("*.py")]:
+    for file in [*(ROOT / "handlers").glob("*.py"), *(ROOT / "bot" / "services").rglob("*.py")]:
         for node in ast.parse(file.read_text(encoding="utf-8")).body:
             if isinstance(node, ast.Assign) and isinstance(node.value, (ast.Constant, ast.Tuple)):
                 for target in node.targets:
@@ -269,7 +269,7 @@ def test_commands_page_has_every_usage_line() -> None:
     assert len(lines) >= 10
     missing = {where: line for where, line in lines.items() if f"`{line}`" not in text}
     assert not missing, f"docs/commands.md lacks these usage lines: {missing}"
-    assert "`/audit [N≤100]`" in text  # made with an f-string in bot/services/audit.py
+    assert "`/audit [N≤100]`" in text  # made with an f-string in bot/services/records/audit.py
 
 
 def test_commands_page_has_every_team_command() -> None:

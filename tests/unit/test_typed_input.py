@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.ids import parse_user_id
-from bot.services.exports import parse_range
-from bot.services.kpi_args import KpiArgsError, parse_kpi_args
-from bot.services.orders import OrderInputError, parse_member, parse_time
+from bot.services.commerce.orders import OrderInputError, parse_member, parse_time
+from bot.services.console.kpi_args import KpiArgsError, parse_kpi_args
+from bot.services.records.exports import parse_range
 
 TODAY = date(2026, 11, 22)
 

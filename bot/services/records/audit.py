@@ -13,7 +13,7 @@ from bot.config import CommunityConfig
 from bot.db.models import AuditEntry
 from bot.db.models.audit import ERROR, OK, REFUSED, USAGE
 from bot.db.repositories.audit import AuditRepository
-from bot.services.coupons import normalize_code
+from bot.services.commerce.coupons import normalize_code
 from bot.services.dto import Origin, Person
 from bot.services.team import TeamService
 

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.repositories import TagRepository
 from bot.services.dto import GroupMessage, Person
-from bot.services.hooks import HookService
-from bot.services.ledger import LedgerService
-from bot.services.lifecycle import LifecycleService
-from bot.services.questions import QuestionService
+from bot.services.members.ledger import LedgerService
+from bot.services.members.lifecycle import LifecycleService
+from bot.services.sop.hooks import HookService
+from bot.services.sop.questions import QuestionService
 
 #: the tag of people the bot has seen in the team chat
 TEAM_TAG = "team"

@@ -14,9 +14,9 @@ from bot.db.models import GLOBAL_CHAT, Coupon, Member, Membership, OutboxMessage
 from bot.db.repositories import MemberRepository, MembershipRepository, RollupRepository
 from bot.errors import CouponError, TemplateRenderError
 from bot.rendering import Renderer
-from bot.services.coupons import CouponService
+from bot.services.commerce.coupons import CouponService
 from bot.services.dto import Person
-from bot.services.ledger import LedgerService
+from bot.services.members.ledger import LedgerService
 from bot.services.messenger import Call, Messenger, url_button
 from sop.payload import PayloadKind, StartPayload
 from sop.welcome import Joiner, plan_greetings

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig, ScheduleConfig
 from bot.db.repositories import SopRepository
-from bot.services.content import items_for
 from bot.services.messenger import Messenger
-from bot.services.targets import TargetedSend
+from bot.services.sop.content import items_for
+from bot.services.sop.targets import TargetedSend
 from sop.engine import SopEngine
 from sop.schedules import Run
 

@@ -18,7 +18,7 @@ from bot.db.repositories import CouponRepository
 from bot.db.repositories.growth import OrderRepository
 from bot.errors import SopbotError
 from bot.ids import parse_user_id
-from bot.services.coupons import (
+from bot.services.commerce.coupons import (
     CouponNotOwnedError,
     CouponRedeemError,
     CouponService,

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.config import CommunityConfig
-from bot.services.dto import Origin, Person
-from bot.services.kpi import ChartSeries, KpiService
-from bot.services.kpi_args import (
+from bot.services.console.kpi import ChartSeries, KpiService
+from bot.services.console.kpi_args import (
     CHART_DAYS,
     SUBCOMMANDS,
     USAGE,
@@ -15,7 +14,8 @@ from bot.services.kpi_args import (
     KpiRequest,
     parse_kpi_args,
 )
-from bot.services.kpi_chart import render_chart
+from bot.services.console.kpi_chart import render_chart
+from bot.services.dto import Origin, Person
 from bot.services.messenger import Messenger
 from bot.services.team import TeamService
 

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from bot.config.community import CommunityChat
 from bot.errors import SopbotError
-from bot.services.kpi import KpiPeriod
+from bot.services.console.kpi import KpiPeriod
 
 USAGE = "/kpi [today|yesterday|7d|YYYY-MM-DD|chart] [community]"
 SUBCOMMANDS = ("today", "yesterday", "7d", "YYYY-MM-DD", "chart")

@@ -21,10 +21,10 @@ from bot.db.models.broadcast import CANCELLED, DONE, DRAFT, FAILED, SENDING, WAI
 from bot.db.repositories import OutboxRepository
 from bot.db.repositories.broadcasts import BroadcastRepository, Chunk, Tally, card_key
 from bot.errors import TemplateRenderError
-from bot.services.broadcast_view import cancel_button, preview_buttons, progress_context
+from bot.services.broadcasts.view import cancel_button, preview_buttons, progress_context
 from bot.services.dto import MessageRef, Origin, Person
+from bot.services.members.segments import SegmentError, SegmentService
 from bot.services.messenger import Call, Messenger
-from bot.services.segments import SegmentError, SegmentService
 from sop.engine import SopEngine
 
 log = logging.getLogger(__name__)

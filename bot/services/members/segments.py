@@ -10,7 +10,7 @@ The interface broadcasts, SOP targets and ``/segment`` rely on:
 Built in: ``all``, ``reachable`` (may be DMed: started the bot or asked to join, and has not
 blocked it), ``new`` (first seen within ``tags.lifecycle.new``, whatever they did since), and the
 lifecycle stages ``active``, ``silent``, ``churned`` (the stage table kept by
-:mod:`bot.services.lifecycle`). A config segment ANDs its conditions (see
+:mod:`bot.services.members.lifecycle`). A config segment ANDs its conditions (see
 :class:`bot.config.tags.SegmentConfig`).
 
 An unknown name raises :class:`SegmentError` whose message lists the known ones.

@@ -17,7 +17,7 @@ from bot.db.repositories import CouponRepository
 from bot.db.repositories.coupons import ConversionRow
 from bot.db.repositories.growth import find_member
 from bot.errors import CouponError
-from bot.services.coupons import (
+from bot.services.commerce.coupons import (
     CampaignBudgetSpentError,
     CampaignEndedError,
     CouponAlreadyRedeemedError,

@@ -16,7 +16,7 @@ from bot.db.models import Member
 from bot.db.repositories import TagRepository
 from bot.db.repositories.lifecycle import LifecycleRepository
 from bot.ids import parse_user_id
-from bot.services.segments import SegmentService, reachable
+from bot.services.members.segments import SegmentService, reachable
 
 Answer = tuple[str, dict[str, Any]]
 

@@ -11,10 +11,10 @@ from bot.config import CommunityConfig, HookConfig
 from bot.db.models import Member
 from bot.db.repositories import HookRepository, MemberRepository, RollupRepository, TagRepository
 from bot.errors import CouponError
-from bot.services.coupons import CouponCapReachedError, CouponService
+from bot.services.commerce.coupons import CouponCapReachedError, CouponService
 from bot.services.dto import GroupMessage
 from bot.services.messenger import Messenger, url_button
-from bot.services.welcome import BotIdentity
+from bot.services.welcome.service import BotIdentity
 from sop.engine import SopEngine
 from sop.payload import HOOK_PREFIX
 

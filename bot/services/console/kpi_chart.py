@@ -7,7 +7,7 @@ import io
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.services.kpi import ChartSeries
+from bot.services.console.kpi import ChartSeries
 
 WIDTH, HEIGHT = 900, 560
 _MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM = 70, 30, 70, 90

@@ -24,8 +24,8 @@ from bot.db.models import Member, Membership, Referral, ReferralLink
 from bot.db.repositories import MembershipRepository
 from bot.db.repositories.growth import ReferralRepository
 from bot.errors import CouponError, SopbotError
-from bot.services.coupon_admin import coupon_view
-from bot.services.coupons import CouponCapReachedError, CouponService
+from bot.services.commerce.coupon_admin import coupon_view
+from bot.services.commerce.coupons import CouponCapReachedError, CouponService
 from bot.services.dto import Origin, Person
 from bot.services.messenger import Messenger
 from sop.engine import SopEngine

@@ -15,7 +15,7 @@ from bot.db.repositories.broadcasts import BroadcastRepository, BroadcastSummary
 from bot.db.repositories.coupons import ConversionRow
 from bot.db.repositories.reports import FunnelRow, ReportDataRepository, ReportRunRepository
 from bot.db.repositories.sop import SopRepository
-from bot.services.kpi import KpiPeriod, KpiService
+from bot.services.console.kpi import KpiPeriod, KpiService
 from bot.services.messenger import Messenger
 
 log = logging.getLogger(__name__)

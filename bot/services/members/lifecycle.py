@@ -26,10 +26,10 @@ from bot.config import CommunityConfig
 from bot.db.repositories import MemberRepository, RollupRepository, TagRepository
 from bot.db.repositories.lifecycle import LifecycleRepository
 from bot.errors import CouponError
-from bot.services.coupons import CouponCapReachedError, CouponService
+from bot.services.commerce.coupons import CouponCapReachedError, CouponService
 from bot.services.dto import GroupMessage
+from bot.services.members.segments import SegmentService
 from bot.services.messenger import Messenger
-from bot.services.segments import SegmentService
 from sop.engine import SopEngine
 
 log = logging.getLogger(__name__)

@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import CommunityConfig
 from bot.db.models import GLOBAL_CHAT, DailyRollup, Member, MemberTag
 from bot.db.models.tags import MemberStage
+from bot.services.console.kpi_args import EARLIEST
 from bot.services.dto import Origin, Person
-from bot.services.export_csv import CsvSpool
 from bot.services.files import FileRejectedError
-from bot.services.kpi_args import EARLIEST
 from bot.services.messenger import Messenger
+from bot.services.records.export_csv import CsvSpool
 from bot.services.team import TeamService
 
 log = logging.getLogger(__name__)

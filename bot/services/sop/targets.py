@@ -19,8 +19,8 @@ from bot.config import CommunityConfig
 from bot.db.models import Member
 from bot.db.repositories.lifecycle import LifecycleRepository
 from bot.errors import TemplateRenderError
+from bot.services.members.segments import SegmentService, reachable
 from bot.services.messenger import Messenger
-from bot.services.segments import SegmentService, reachable
 from sop.engine import SopEngine
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from handlers.filters import InKnownChat, InTeamPlace, IsOperator
 
 
 def setup() -> Router:
-    router = Router(name="console")
+    router = Router(name="records")
     # cheap filters first: IsOperator may ask Telegram, and every community message passes here
     router.message.filter(
         F.from_user, F.text.startswith("/"), InKnownChat(), InTeamPlace(), IsOperator()

@@ -11,8 +11,8 @@ from datetime import datetime
 from bot.config import CommunityConfig
 from bot.db.session import Database
 from bot.runtime import ConfigHolder, Runtime, services_for
-from bot.services.referrals import CHECK_EVERY
-from bot.services.tiers import CHUNK, TierPass, TierService, changes_between, next_run
+from bot.services.commerce.referrals import CHECK_EVERY
+from bot.services.members.tiers import CHUNK, TierPass, TierService, changes_between, next_run
 from bot.ticker import Ticker
 from sop.clock import Clock
 

@@ -1,0 +1,2 @@
+"""Commerce: coupons (issue, redeem, operators), orders from shops, referrals; the referral
+loop."""
