@@ -39,6 +39,7 @@ from bot.app import SopBot
 from bot.config import CommunityConfig, parse_config
 from bot.db.models import Member
 from bot.db.upsert import insert_for
+from bot.idle import wait_idle
 from sandbox import TelegramSandbox
 
 FIRST_USER = 200_000
@@ -163,13 +164,13 @@ async def _broadcast(app: SopBot, sandbox: _r.RemoteSandbox, users: list[int], b
     # the bot's own start-up passes over the new members (lifecycle tags…) first: the
     # broadcast is measured alone
     settling = time.perf_counter()
-    await app.wait_idle(pending, timeout=900)
+    await wait_idle(app, pending, timeout=900)
     settle_s = time.perf_counter() - settling
     source = sandbox.call(operator_says, TEXT, None)
     await c.wait_until(lambda: pending() == 0, 30, "the message fetched")
     sandbox.call(operator_says, "/broadcast all", source)
     await wait_cheaply(lambda: sandbox.call(preview_card) is not None, 30, "the preview card")
-    await app.wait_idle(pending, timeout=120)
+    await wait_idle(app, pending, timeout=120)
     if sandbox.call(members_got_any):
         raise RuntimeError("a member got something before Send")
     card_id, data = sandbox.call(preview_card)

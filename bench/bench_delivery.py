@@ -27,6 +27,7 @@ from sqlalchemy import select
 from bot.app import SopBot
 from bot.db.models import OutboxMessage
 from bot.db.repositories import OutboxRepository
+from bot.idle import wait_idle
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
 
@@ -73,7 +74,7 @@ async def sopbot_dms(n: int, backend: str, pg_url: str | None) -> Run:
         app = SopBot(c.settings(url, db_url), c.community_config(), polling_timeout=1)
         await app.start()
         try:
-            await app.wait_idle(sandbox.pending_updates, timeout=120)  # the "hi"s: ledger only
+            await wait_idle(app, sandbox.pending_updates, timeout=120)  # the "hi"s: ledger only
             if sandbox.sent_messages():
                 raise RuntimeError("the bot sent messages before the benchmark began")
             enqueue_started = time.perf_counter()
@@ -97,7 +98,7 @@ async def sopbot_dms(n: int, backend: str, pg_url: str | None) -> Run:
                 lambda: len(sandbox.sent_messages()) >= n, budget, f"{n} DMs sent by the bot"
             )
             done = max(m.at for m in sandbox.sent_messages())
-            await app.wait_idle(sandbox.pending_updates, timeout=60)
+            await wait_idle(app, sandbox.pending_updates, timeout=60)
             async with app.sessions() as session:
                 rows = (
                     (
@@ -186,7 +187,7 @@ async def sopbot_group_burst(m: int, backend: str, pg_url: str | None) -> GroupR
         app = SopBot(c.settings(url, db_url), c.community_config(), clock=clock, polling_timeout=1)
         await app.start()
         try:
-            await app.wait_idle(sandbox.pending_updates)
+            await wait_idle(app, sandbox.pending_updates)
             async with app.db.transaction() as session:
                 repo = OutboxRepository(session)
                 for i in range(m):
@@ -206,7 +207,7 @@ async def sopbot_group_burst(m: int, backend: str, pg_url: str | None) -> GroupR
             started = time.perf_counter()
             steps = 0
             while True:
-                await app.wait_idle(sandbox.pending_updates, timeout=60)
+                await wait_idle(app, sandbox.pending_updates, timeout=60)
                 if len(sandbox.sent_messages(c.COMMUNITY)) >= m:
                     break
                 if steps >= max_steps:

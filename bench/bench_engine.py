@@ -1,4 +1,4 @@
-"""The SOP engine's tick cost (``SopBot.run_sop``) with 100,000 members and 50 schedules.
+"""The SOP engine's tick cost (``run_sop``, ``bot/services/sop/jobs.py``) with 100,000 members and 50 schedules.
 
     .venv/bin/python bench/bench_engine.py [--quick] [--pg [URL]]
 
@@ -11,7 +11,7 @@ minutes), 500 keyword hooks and 30 FAQ entries; briefing items for the simulated
 and the runs of the 9 days before, as the bot would have recorded them (the engine's own
 ``calendar``), since each tick reads back the last 8 days of runs (``ScheduleService``).
 
-``SopBot.run_sop()`` is called directly, once per minute of virtual time over a simulated day
+``run_sop(app.jobs)`` is called directly, once per minute of virtual time over a simulated day
 (1,441 ticks, both ends included; quick: 3 hours, 181 ticks), on a ``ManualClock`` that starts at 09:00 local. The
 bot is built as the app builds it, but not started: its ``Runtime`` is made the way
 ``SopBot.start`` makes it, so no other loop (tickers, polling, delivery) runs beside the tick
@@ -55,6 +55,7 @@ from bot.db.models import Member, Membership, OutboxMessage, Question, SopRun, S
 from bot.db.repositories import SopRepository
 from bot.runtime import Runtime
 from bot.services import BotIdentity
+from bot.services.sop.jobs import run_sop
 from sop.clock import ManualClock
 from sop.schedules import calendar
 
@@ -188,7 +189,7 @@ class World:
     async def tick(self) -> None:
         now = self.clock.now()
         started = time.perf_counter()
-        await self.app.run_sop()
+        await run_sop(self.app.jobs)
         elapsed = time.perf_counter() - started
         runs, settled = await self.observe()
         self.ticks.append((now, elapsed, runs - self.counts[0], settled - self.counts[1]))
@@ -225,6 +226,7 @@ async def build_world(
         config_dir=app.settings.sopbot_config.parent,
         after_commit=app._after_commit,
     )
+    app.jobs.runtime = app.runtime
     now = clock.now()
     rng = random.Random(SEED)
     async with app.db.transaction() as session:
@@ -330,13 +332,13 @@ async def idle_twins(worlds: list[World], rounds: int) -> dict[str, list[float]]
     tick carries out what is due at the start, then ``rounds`` ticks each, interleaved (the
     order alternating), find nothing to do. Checked: none of them records anything."""
     for w in worlds:
-        await w.app.run_sop()
+        await run_sop(w.app.jobs)
         w.counts = await w.observe()
     costs: dict[str, list[float]] = {w.name: [] for w in worlds}
     for i in range(rounds):
         for w in worlds if i % 2 == 0 else worlds[::-1]:
             started = time.perf_counter()
-            await w.app.run_sop()
+            await run_sop(w.app.jobs)
             costs[w.name].append(time.perf_counter() - started)
     for w in worlds:
         if await w.observe() != w.counts:

@@ -34,6 +34,7 @@ from sqlalchemy import func, select
 import handlers
 from bot.app import SopBot
 from bot.db.models import Coupon, Member, Membership, OutboxMessage, ProcessedUpdate
+from bot.idle import wait_idle
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
 
@@ -169,11 +170,11 @@ async def sopbot_run(k: int, backend: str, pg_url: str | None) -> Result:
         await app.start()
         try:
             inject(sandbox, warmup)
-            await app.wait_idle(sandbox.pending_updates, timeout=120)
+            await wait_idle(app, sandbox.pending_updates, timeout=120)
             started = time.perf_counter()
             injected = inject(sandbox, actions)
             injected_at = time.perf_counter()
-            await app.wait_idle(sandbox.pending_updates, timeout=600)
+            await wait_idle(app, sandbox.pending_updates, timeout=600)
             elapsed = time.perf_counter() - started
             async with app.sessions() as session:
 

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.app import SopBot
+from bot.idle import is_idle
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
 
@@ -314,7 +315,7 @@ class Community:
                     self.plan.at(minute + self.rng.randint(1, 3), Action("start", seat.uid))
 
     async def settle(self, timeout: float = 30.0) -> None:
-        """Like ``SopBot.wait_idle``, but when the bot only waits for its rate limiter (no
+        """Like ``bot.idle.wait_idle``, but when the bot only waits for its rate limiter (no
         call for 50 ms) the clock moves on a second, as real time would."""
         loop = asyncio.get_running_loop()
         stalled = loop.time()
@@ -325,7 +326,7 @@ class Community:
                     f"the bot is still busy after {timeout:.0f} s "
                     f"({self.app.delivery.held} messages held)"
                 )
-            idle = self._looks_idle() and (quiet < 2 or await self.app.is_idle())
+            idle = self._looks_idle() and (quiet < 2 or await is_idle(self.app))
             quiet = quiet + 1 if idle else 0
             if not idle and self._bot_called_api():
                 stalled = loop.time()
@@ -335,7 +336,7 @@ class Community:
             await asyncio.sleep(0.002)
 
     def _looks_idle(self) -> bool:
-        """No update queued or being handled (the cheap part of ``SopBot.is_idle``)."""
+        """No update queued or being handled (the cheap part of ``bot.idle.is_idle``)."""
         runtime = self.app.runtime
         return self.sandbox.pending_updates() == 0 and (
             runtime is None or runtime.updates_in_flight == 0

@@ -1,44 +1,36 @@
-"""The routers, in the order they are asked: specific first, catch-alls last."""
+"""The routers, in the order they are asked: specific first, catch-alls last.
+
+The features bring theirs (``bot.features``: each ``Feature`` names its routers, fallbacks and
+team commands); this module puts them in the frame around them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterable
+
 from aiogram import Router
 
-from handlers import (
-    activity,
-    broadcast,
-    buttons,
-    errors,
-    members,
-    records,
-    referrals,
-    sop_commands,
-    start,
-    team,
-)
-from handlers import coupons as coupon_commands
-from handlers import tags as tag_commands
+from handlers import buttons, errors, team
 from handlers.audit import AuditMiddleware
 
 
-def setup() -> Router:
+def setup(
+    routers: Iterable[Callable[[], Router]],
+    fallbacks: Iterable[Callable[[], Router]],
+    team_commands: Collection[str],
+) -> Router:
+    """``errors`` first; then the features' routers; then ``team`` (the refusal of any team
+    command no feature handler took, and the team chat); then the features' fallbacks
+    (catch-alls); ``buttons`` (any press nobody took) last."""
     root = Router(name="sopbot")
-    root.message.outer_middleware(AuditMiddleware())  # every team command, however it ends
-    for feature in (
-        errors,
-        start,
-        members,
-        sop_commands,
-        tag_commands,
-        broadcast,
-        coupon_commands,
-        records,
-        referrals,
-        team,
-        activity,
-        buttons,
-    ):
-        root.include_router(feature.setup())
+    # every team command, however it ends
+    root.message.outer_middleware(AuditMiddleware(team_commands))
+    root.include_router(errors.setup())
+    for setup_router in routers:
+        root.include_router(setup_router())
+    root.include_router(team.setup(team_commands))
+    for setup_router in fallbacks:
+        root.include_router(setup_router())
+    root.include_router(buttons.setup())
     return root
 
 

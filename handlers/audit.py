@@ -14,7 +14,7 @@ the bot does not serve).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -24,13 +24,17 @@ from aiogram.types import Message, TelegramObject, Update
 from bot.failures import is_infrastructure_error
 from bot.services import Services
 from bot.services.records.audit import ERROR, IGNORED, OK, CommandCall, read_command
-from handlers import team
 from handlers.convert import origin, person
 
 log = logging.getLogger(__name__)
 
 
 class AuditMiddleware(BaseMiddleware):
+    """``team_commands``: every feature's (``bot.feature.Feature.team_commands``)."""
+
+    def __init__(self, team_commands: Collection[str]) -> None:
+        self._team_commands = frozenset(team_commands)
+
     async def __call__(
         self,
         handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
@@ -47,7 +51,7 @@ class AuditMiddleware(BaseMiddleware):
         ):  # (an anonymous admin is logged as Telegram's bot)
             return await handler(event, data)
         parsed = read_command(event.text or event.caption)
-        if parsed is None or parsed[0] not in team.TEAM_COMMANDS:
+        if parsed is None or parsed[0] not in self._team_commands:
             return await handler(event, data)
         command, mention, args = parsed
         call = CommandCall(

@@ -1,39 +1,26 @@
-"""Button presses: a seat for the evening Q&A; anything else (stale or forged) is answered, so
-the client stops spinning."""
+"""Button presses no feature took (stale or forged) are answered, so the client stops spinning;
+and how a press is answered (:func:`answer`). Asked last (``handlers.setup``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery
 
 from bot.services import Services
-from bot.services.sop.schedules import RSVP_PREFIX
-from handlers.convert import person
 
 
 def setup() -> Router:
     router = Router(name="buttons")
-    router.callback_query.register(rsvp, F.data.regexp(rf"^{RSVP_PREFIX}\d{{1,18}}$"))
     router.callback_query.register(expired)
     return router
 
 
-async def rsvp(query: CallbackQuery, services: Services, now: datetime) -> AnswerCallbackQuery:
-    assert query.data is not None
-    answer = await services.sop_admin.rsvp(
-        int(query.data.removeprefix(RSVP_PREFIX)), person(query.from_user), now
-    )
-    return _answer(query, services, answer, alert=answer == "rsvp_no_dm")
-
-
 async def expired(query: CallbackQuery, services: Services) -> AnswerCallbackQuery:
-    return _answer(query, services, "button_expired")
+    return answer(query, services, "button_expired")
 
 
-def _answer(
+def answer(
     query: CallbackQuery, services: Services, label: str, *, alert: bool = False
 ) -> AnswerCallbackQuery:
     locale = services.messenger.renderer.locale_for(query.from_user.language_code)

@@ -1,4 +1,5 @@
-"""Operators steering the SOP: ``/sop`` (list, pause, resume, reload), ``/brief``, ``/qa``.
+"""Operators steering the SOP: ``/sop`` (list, pause, resume, reload), ``/brief``, ``/qa``;
+members pressing the evening Q&A's seat button.
 
 Non-operators never reach these (the team router refuses them, see handlers.team)."""
 
@@ -10,11 +11,14 @@ from datetime import date, datetime
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message, Update
+from aiogram.methods import AnswerCallbackQuery
+from aiogram.types import CallbackQuery, Message, Update
 
 from bot.config import CommunityConfig
 from bot.errors import ConfigError
 from bot.services import Services
+from bot.services.sop.schedules import RSVP_PREFIX
+from handlers.buttons import answer
 from handlers.convert import origin, person
 from handlers.filters import InTeamPlace, IsOperator
 
@@ -31,6 +35,7 @@ def setup() -> Router:
     router.message.register(sop, Command("sop"))
     router.message.register(brief, Command("brief"))
     router.message.register(qa, Command("qa"))
+    router.callback_query.register(rsvp, F.data.regexp(rf"^{RSVP_PREFIX}\d{{1,18}}$"))
     return router
 
 
@@ -151,3 +156,11 @@ def _dated(text: str) -> tuple[date | None, str]:
         return date.fromisoformat(head), rest
     except ValueError:
         return None, text
+
+
+async def rsvp(query: CallbackQuery, services: Services, now: datetime) -> AnswerCallbackQuery:
+    assert query.data is not None
+    label = await services.sop_admin.rsvp(
+        int(query.data.removeprefix(RSVP_PREFIX)), person(query.from_user), now
+    )
+    return answer(query, services, label, alert=label == "rsvp_no_dm")

@@ -1,12 +1,16 @@
-"""Team commands: ``/kpi``, ``/help``; the refusal for every team command asked by someone
-else, and the pointer for operators asking in a community."""
+"""The team router: ``/help``; the refusal for every team command asked by someone else, and
+the pointer for operators asking in a community; who is on the team (the team chat).
+
+It comes after every feature's routers (``handlers.setup``): a team command an operator's
+feature handler took never gets here."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command
 from aiogram.types import ChatMemberUpdated, Message, Update
 
 from bot.config import CommunityConfig
@@ -14,38 +18,20 @@ from bot.services import Services
 from handlers.convert import origin, person
 from handlers.filters import InKnownChat, InTeamPlace, IsOperator, OperatorDirectory, TeamChat
 
-#: commands only operators may use (everyone else gets the refusal)
-TEAM_COMMANDS: tuple[str, ...] = ("kpi", "sop", "brief", "qa", "broadcast")
-TEAM_COMMANDS += ("tag", "segment")
-TEAM_COMMANDS += ("redeem", "coupon")
-TEAM_COMMANDS += ("audit", "member", "export")
 
-
-def setup() -> Router:
+def setup(team_commands: Collection[str]) -> Router:
+    """``team_commands``: the commands only operators may use (every feature's, see
+    ``bot.feature.Feature.team_commands``); everyone else gets the refusal."""
     router = Router(name="team")
     router.message.filter(F.from_user, InKnownChat())
-    router.message.register(kpi, Command("kpi"), IsOperator(), InTeamPlace())
     router.message.register(team_help, Command("help"), IsOperator(), InTeamPlace())
     # an operator asking in a community: the members there must not see the figures
-    router.message.register(elsewhere, Command(*TEAM_COMMANDS), IsOperator())
-    router.message.register(refuse, Command(*TEAM_COMMANDS))
+    router.message.register(elsewhere, Command(*team_commands), IsOperator())
+    router.message.register(refuse, Command(*team_commands))
     router.message.register(team_leaver, TeamChat(), F.left_chat_member)
     router.message.register(team_chatter, TeamChat())
     router.chat_member.register(team_membership, TeamChat())
     return router
-
-
-async def kpi(
-    message: Message,
-    command: CommandObject,
-    services: Services,
-    now: datetime,
-    event_update: Update,
-) -> None:
-    assert message.from_user is not None
-    await services.kpi_console.answer(
-        origin(message, event_update), person(message.from_user), command.args, now
-    )
 
 
 async def team_help(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from bot.app import SopBot
+from bot.idle import wait_idle
 from sandbox import TelegramSandbox
 
 
 async def settle(app: SopBot, sandbox: TelegramSandbox, timeout: float = 30.0) -> None:
     """Until every queued update was fetched and handled and nothing is due in the outbox."""
-    await app.wait_idle(sandbox.pending_updates, timeout=timeout)
+    await wait_idle(app, sandbox.pending_updates, timeout=timeout)

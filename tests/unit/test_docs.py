@@ -273,8 +273,10 @@ def test_commands_page_has_every_usage_line() -> None:
 
 
 def test_commands_page_has_every_team_command() -> None:
-    from handlers.team import TEAM_COMMANDS
+    from bot.feature import team_commands
+    from bot.features import FEATURES
 
+    TEAM_COMMANDS = team_commands(FEATURES)
     headings = {
         name
         for line in page("commands.md").splitlines()
@@ -344,22 +346,33 @@ def test_the_rule_table_covers_the_rules_newcomers_look_for() -> None:
 
 
 def test_the_architecture_names_every_router_service_and_loop() -> None:
+    """Routers and loops by name; the services by their path in ``bot/services/``
+    (``welcome/service.py``, ``messenger.py``), every module of every room."""
+    from bot.features import FEATURES
+
     text = page("architecture.md")
     routers = {
         m
         for f in (ROOT / "handlers").glob("*.py")
         for m in re.findall(r'Router\(name="(\w+)"\)', f.read_text(encoding="utf-8"))
     }
-    services = {f.stem for f in (ROOT / "bot" / "services").glob("*.py")} - {"__init__"}
-    loops = {
-        m
-        for f in (ROOT / "bot" / "app.py", ROOT / "bot" / "growth_jobs.py")
-        for m in re.findall(r'Ticker\("([\w ]+)"', f.read_text(encoding="utf-8"))
+    services_dir = ROOT / "bot" / "services"
+    services = {
+        f.relative_to(services_dir).as_posix()
+        for f in services_dir.rglob("*.py")
+        if f.name != "__init__.py"
     }
+    loops = {job.name for feature in FEATURES for job in feature.jobs}
+    features = {feature.name for feature in FEATURES}
     assert routers and services and loops
-    for kind, names in (("router", routers), ("service", services), ("loop", loops)):
+    for kind, names in (
+        ("router", routers),
+        ("service", services),
+        ("loop", loops),
+        ("feature", features),
+    ):
         missing = sorted(
-            n for n in names if not re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text)
+            n for n in names if not re.search(rf"(?<![\w/-]){re.escape(n)}(?![\w-])", text)
         )
         assert not missing, f"docs/architecture.md does not name the {kind}s {missing}"
 

@@ -1,74 +1,56 @@
-"""The loops of issue 4's growth part: the daily value-tier pass and the referral check.
+"""The members' loops: the daily lifecycle pass and its win-back DMs, the daily value-tier
+pass, Telegram's member count of each community.
 
-Each runs on a :class:`~bot.ticker.Ticker` on the app's clock and opens its own transactions."""
+Each tick opens its own transactions (``bot.jobs``) and returns when it next wants to run."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.config import CommunityConfig
+from bot.db.repositories import RollupRepository
 from bot.db.session import Database
-from bot.runtime import ConfigHolder, Runtime, services_for
-from bot.services.commerce.referrals import CHECK_EVERY
+from bot.jobs import JobContext
 from bot.services.members.tiers import CHUNK, TierPass, TierService, changes_between, next_run
-from bot.ticker import Ticker
-from sop.clock import Clock
 
 log = logging.getLogger(__name__)
 
+#: the lifecycle loop (a daily pass at tags.daily_at) looks at least this often
+LIFECYCLE_POLL = timedelta(hours=1)
+#: the value-tier loop (a daily pass at tiers.run_at, and one at start) looks at least daily
+TIERS_POLL = timedelta(days=1)
+MEMBER_COUNT_EVERY = timedelta(minutes=15)
 
-class GrowthJobs:
-    def __init__(
-        self,
-        db: Database,
-        clock: Clock,
-        config: ConfigHolder,
-        runtime: Callable[[], Runtime | None],
-        wake_delivery: Callable[[], None],
-    ) -> None:
-        self._db = db
-        self._clock = clock
-        self._config = config
-        self._runtime = runtime
-        self._wake_delivery = wake_delivery
-        #: the last tier pass (for tests and logs)
-        self.last_tiers: TierPass | None = None
 
-    def tickers(self) -> list[Ticker]:
-        return [
-            Ticker("value tiers", self.run_tiers, self._clock, poll=CHECK_EVERY * 6 * 24),
-            Ticker("referrals", self.run_referrals, self._clock, poll=CHECK_EVERY),
-        ]
+async def run_lifecycle(jobs: JobContext) -> datetime:
+    """The daily lifecycle pass when its time has come (claimed per day: one instance
+    does it), then the win-back DMs, a batch per transaction; returns the next pass time."""
+    now = jobs.clock.now()
+    async with jobs.services() as services:
+        lifecycle = services.lifecycle
+        done = await lifecycle.daily_pass(now)
+        next_pass = lifecycle.next_pass(now)
+    if done is not None:
+        sent = 0
+        while True:
+            async with jobs.services() as services:
+                batch = await services.lifecycle.winback_batch(now, sent)
+            if not batch:
+                break
+            sent += batch
+            jobs.wake_delivery()
+    return next_pass
 
-    async def run_tiers(self) -> datetime:
-        """Recomputes the tier tags now; the next pass at ``tiers.run_at`` local time."""
-        config = self._config.current
-        now = self._clock.now()
-        if config.tiers.enabled:
-            self.last_tiers = await tier_pass(self._db, config, now)
-            log.info(
-                "value tiers: %s (+%d -%d)",
-                self.last_tiers.members,
-                self.last_tiers.added,
-                self.last_tiers.removed,
-            )
-        return next_run(config, now)
 
-    async def run_referrals(self) -> datetime:
-        runtime = self._runtime()
-        now = self._clock.now()
-        if runtime is None or self._config.current.referral is None:
-            return now + CHECK_EVERY
-        async with self._db.transaction() as session:
-            referrals = services_for(runtime, session).referrals
-            await referrals.credit_joins(now)
-        async with self._db.transaction() as session:
-            referrals = services_for(runtime, session).referrals
-            if await referrals.reward_due(now):
-                self._wake_delivery()
-            return await referrals.next_due(now)
+async def run_tiers(jobs: JobContext) -> datetime:
+    """Recomputes the tier tags now; the next pass at ``tiers.run_at`` local time."""
+    config = jobs.config.current
+    now = jobs.clock.now()
+    if config.tiers.enabled:
+        result = await tier_pass(jobs.db, config, now)
+        log.info("value tiers: %s (+%d -%d)", result.members, result.added, result.removed)
+    return next_run(config, now)
 
 
 async def tier_pass(db: Database, config: CommunityConfig, now: datetime) -> TierPass:
@@ -88,3 +70,18 @@ async def tier_pass(db: Database, config: CommunityConfig, now: datetime) -> Tie
         result.added += added
         result.removed += removed
     return result
+
+
+async def count_members(jobs: JobContext) -> datetime:
+    """Telegram's member count of each community (the ledger only knows joins it saw)."""
+    config = jobs.config.current
+    counts = {}
+    for community in config.communities:  # network calls: outside any transaction
+        count = await jobs.member_count(community.chat_id)
+        if count is not None:
+            counts[community.chat_id] = count
+    day = jobs.clock.now().astimezone(config.tz).date()
+    async with jobs.db.transaction() as session:
+        for chat_id, count in counts.items():
+            await RollupRepository(session).set_members_reported(chat_id, day, count)
+    return jobs.clock.now() + MEMBER_COUNT_EVERY
