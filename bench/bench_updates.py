@@ -4,7 +4,7 @@
 
 K updates (a seeded mix: members talking in the community, joins, ``/start src_x`` in private)
 are injected into the sandbox at once; the clock is from injection until the bot is idle again
-(``SopBot.wait_idle``: nothing queued at the server, nothing being handled).
+(``bot.idle.wait_idle``: nothing queued at the server, nothing being handled).
 
 What is measured is the ledger work only: the bot runs on a ManualClock that never moves (no
 group greeting falls due) and its delivery loop is replaced by a stand-in that sends nothing, so

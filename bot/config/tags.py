@@ -36,7 +36,7 @@ __all__ = [
     "tag_problems",
 ]
 
-#: lifecycle stages, in the order of precedence (see bot/services/lifecycle.py)
+#: lifecycle stages, in the order of precedence (see bot/services/members/lifecycle.py)
 LIFECYCLE_STAGES = ("active", "new", "silent", "churned")
 #: value tiers (tags ``tier:<name>`` written by the coupons/orders part)
 TIERS = ("high_value", "potential", "silent")
