@@ -1,4 +1,4 @@
-"""The SOP engine's tick cost (``run_sop``, ``bot/services/sop/jobs.py``) with 100,000 members and 50 schedules.
+"""The SOP engine's tick cost (``run_sop``) with 100,000 members and 50 schedules.
 
     .venv/bin/python bench/bench_engine.py [--quick] [--pg [URL]]
 
