@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
 from dataclasses import dataclass, field
@@ -137,10 +138,8 @@ async def naive_dms(n: int, how: str) -> Run:
             started = time.time()
             if how == "loop":
                 for i, uid in enumerate(users):
-                    try:
+                    with contextlib.suppress(Exception):  # a naive loop drops what fails
                         await bot.send_message(uid, dm_text(i))
-                    except Exception:
-                        pass
             else:
                 await asyncio.gather(
                     *(bot.send_message(uid, dm_text(i)) for i, uid in enumerate(users)),

@@ -252,7 +252,10 @@ class SopBot:
         return await self.delivery.is_idle()
 
     async def wait_idle(
-        self, pending_updates: Callable[[], int] = lambda: 0, *, timeout: float = 30.0
+        self,
+        pending_updates: Callable[[], int] = lambda: 0,
+        *,
+        timeout: float = 30.0,  # noqa: ASYNC109  on expiry it says what is still busy
     ) -> None:
         """Until no update is queued (``pending_updates`` asks the server), none is being
         handled and nothing is due in the outbox, three checks in a row (an update fetched but

@@ -10,8 +10,8 @@ class SopbotError(Exception):
 class ConfigError(SopbotError):
     """The community configuration is invalid.
 
-    ``key`` is the dotted path of the offending key (``welcome.within``, ``communities[0].chat_id``),
-    ``line`` its 1-based line in the file when known.
+    ``key`` is the dotted path of the offending key (``welcome.within``,
+    ``communities[0].chat_id``), ``line`` its 1-based line in the file when known.
     """
 
     def __init__(
@@ -37,7 +37,10 @@ class ConfigError(SopbotError):
         return f"{where}: {self.message}"
 
     def __repr__(self) -> str:
-        return f"ConfigError({self.message!r}, path={self.path!r}, key={self.key!r}, line={self.line!r})"
+        return (
+            f"ConfigError({self.message!r}, path={self.path!r}, key={self.key!r}, "
+            f"line={self.line!r})"
+        )
 
 
 class TemplateRenderError(SopbotError):

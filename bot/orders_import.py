@@ -7,6 +7,7 @@ the rest are imported. Importing the same file again changes nothing (order ids 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections import Counter
@@ -95,7 +96,7 @@ async def import_orders(
 ) -> ImportSummary:
     """Imports ``path``; :class:`ImportFileError` when the file itself is unusable."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise ImportFileError("the file is not UTF-8 text (save the CSV as UTF-8)") from None
     _, rows = read_rows(text)

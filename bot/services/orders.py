@@ -144,7 +144,8 @@ def parse_amount(value: object) -> int:
         raise OrderInputError(f"amount: must not be negative (got {amount.shown})")
     if amount.digits + 2 > len(str(MAX_MINOR)):
         raise OrderInputError(f"amount: {amount.shown} is too large")
-    minor = amount.coefficient * 10 ** (amount.exponent + 2)  # exponent + 2 <= 14 here
+    scale: int = 10 ** (amount.exponent + 2)  # 0 <= exponent + 2 <= 14 here
+    minor = amount.coefficient * scale
     if minor > MAX_MINOR:
         raise OrderInputError(f"amount: {amount.shown} is too large")
     return minor

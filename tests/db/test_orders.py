@@ -50,7 +50,7 @@ def test_times() -> None:
     assert parse_time("2026-11-20 14:03", SHANGHAI) == datetime(2026, 11, 20, 6, 3, tzinfo=UTC)
     assert parse_time("2026-11-20T06:03:00Z", SHANGHAI) == datetime(2026, 11, 20, 6, 3, tzinfo=UTC)
     assert parse_time("1763618580", SHANGHAI) == datetime.fromtimestamp(1763618580, UTC)
-    with pytest.raises(OrderInputError, match="^time:"):
+    with pytest.raises(OrderInputError, match=r"^time:"):
         parse_time("yesterday", SHANGHAI)
 
 

@@ -113,8 +113,8 @@ async def test_hold_never_revives_a_settled_row(
         await repo.mark_sent(row.id, clock.now(), 5)
         await repo.hold([row.id], clock.now() + timedelta(seconds=90))
     async with sessions() as session:
-        row = await session.get(OutboxMessage, row.id)
-        assert row is not None and row.status == "sent"
+        stored = await session.get(OutboxMessage, row.id)
+        assert stored is not None and stored.status == "sent"
 
 
 async def test_update_ids_are_claimed_once(
