@@ -44,11 +44,16 @@ class ConfigError(SopbotError):
 
 
 class TemplateRenderError(SopbotError):
-    """An operator-written template failed to render."""
+    """An operator-written template failed to render; ``file`` and ``line`` say where in the
+    template when Jinja2 knows."""
 
-    def __init__(self, template: str, reason: str) -> None:
+    def __init__(
+        self, template: str, reason: str, *, file: str | None = None, line: int | None = None
+    ) -> None:
         self.template = template
         self.reason = reason
+        self.file = file
+        self.line = line
         super().__init__(f"template {template!r}: {reason}")
 
 
