@@ -26,7 +26,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import select
 
 from bot.app import SopBot
-from bot.db.models import OutboxMessage
+from bot.db.models import ChatKind, OutboxMessage
 from bot.db.repositories import OutboxRepository
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
@@ -84,7 +84,7 @@ async def sopbot_dms(n: int, backend: str, pg_url: str | None) -> Run:
                     await repo.enqueue(
                         key=f"bench:dm:{uid}",
                         chat_id=uid,
-                        chat_kind="private",
+                        chat_kind=ChatKind.PRIVATE,
                         purpose=PURPOSE,
                         payload={"text": dm_text(i)},
                         now=app.clock.now(),
@@ -192,7 +192,7 @@ async def sopbot_group_burst(m: int, backend: str, pg_url: str | None) -> GroupR
                     await repo.enqueue(
                         key=f"bench:group:{i}",
                         chat_id=c.COMMUNITY,
-                        chat_kind="group",
+                        chat_kind=ChatKind.GROUP,
                         purpose=PURPOSE,
                         payload={"text": f"Group post {i}"},
                         now=clock.now(),

@@ -17,8 +17,15 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.config import CommunityConfig
+from bot.db.models import Via
 from bot.db.session import Database
-from bot.services.orders import OrderInput, OrderInputError, OrderService, parse_order
+from bot.services.orders import (
+    OrderInput,
+    OrderInputError,
+    OrderService,
+    OrderStatus,
+    parse_order,
+)
 
 COLUMNS = ("order_id", "member_id", "coupon", "amount", "time", "currency")
 REQUIRED = ("order_id", "amount", "time")
@@ -128,8 +135,8 @@ async def _record(
     async with db.transaction() as session:
         service = OrderService(session, config)
         for _, order in batch:
-            outcome = await service.record(order, now, via="import")
-            if outcome.status == "duplicate":
+            outcome = await service.record(order, now, via=Via.IMPORT)
+            if outcome.status == OrderStatus.DUPLICATE:
                 summary.duplicates += 1
                 continue
             summary.recorded += 1

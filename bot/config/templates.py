@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from bot.config.community import CommunityConfig, ScheduleConfig
+from bot.config.community import CommunityConfig, ScheduleConfig, ScheduleKind
 from bot.config.keys import Loc
 from bot.errors import TemplateRenderError
 
@@ -66,11 +66,11 @@ def schedule_contexts(schedule: ScheduleConfig, community_title: str) -> list[di
     ``/qa topic``) and ``starts`` for a *qa*; ``community`` unless it goes by DM (``target``)."""
     base: dict[str, Any] = {"day": SAMPLE_DAY, "late": False}
     kind = schedule.effective_kind
-    if kind == "briefing":
+    if kind == ScheduleKind.BRIEFING:
         base["items"] = list(SAMPLE_ITEMS)
     if schedule.target is None:
         base["community"] = community_title
-    if kind == "qa":
+    if kind == ScheduleKind.QA:
         return [
             {**base, "topic": SAMPLE_TOPIC, "starts": SAMPLE_STARTS},
             {**base, "topic": None, "starts": SAMPLE_STARTS},

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.app import SopBot
 from bot.config import CommunityConfig, parse_config
-from bot.db.models import OutboxMessage
+from bot.db.models import ChatKind, OutboxMessage
 from bot.db.models.broadcast import Broadcast
 from bot.db.models.sop import QaRsvp
 from bot.db.repositories import OutboxRepository
@@ -109,7 +109,7 @@ async def test_a_send_that_raises_is_given_up_after_the_max_attempts(
         await OutboxRepository(session).enqueue(
             key="bug:1",
             chat_id=broken,
-            chat_kind="private",
+            chat_kind=ChatKind.PRIVATE,
             purpose="test",
             payload={"text": "never"},
             now=clock.now(),

@@ -2,14 +2,14 @@
 
 from bot.db.base import Base
 from bot.db.models.audit import AuditEntry
-from bot.db.models.broadcast import Broadcast, BroadcastRecipient
-from bot.db.models.coupon import Coupon
+from bot.db.models.broadcast import Broadcast, BroadcastRecipient, BroadcastStatus, RecipientStatus
+from bot.db.models.coupon import Coupon, IssuedBy, Via
 from bot.db.models.files import OutboxFile, OutboxFileChunk
 from bot.db.models.member import Member
 from bot.db.models.membership import ActivityDaily, Membership
 from bot.db.models.order import Order
-from bot.db.models.outbox import OutboxMessage
-from bot.db.models.referral import Referral, ReferralLink
+from bot.db.models.outbox import ChatKind, OutboxMessage, OutboxStatus, Purpose
+from bot.db.models.referral import Referral, ReferralLink, ReferralStatus
 from bot.db.models.refusal import RefusalNotice
 from bot.db.models.reports import (
     AlertState,
@@ -27,6 +27,8 @@ from bot.db.models.sop import (
     QaRsvp,
     QaSession,
     Question,
+    QuestionStatus,
+    RunStatus,
     SopPause,
     SopRun,
     SopState,
@@ -43,10 +45,13 @@ __all__ = [
     "BriefItem",
     "Broadcast",
     "BroadcastRecipient",
+    "BroadcastStatus",
+    "ChatKind",
     "Coupon",
     "DailyPass",
     "DailyRollup",
     "HookHit",
+    "IssuedBy",
     "KpiDay",
     "Member",
     "MemberCount",
@@ -58,17 +63,24 @@ __all__ = [
     "OutboxFile",
     "OutboxFileChunk",
     "OutboxMessage",
+    "OutboxStatus",
     "ProcessedUpdate",
+    "Purpose",
     "QaRsvp",
     "QaSession",
     "Question",
+    "QuestionStatus",
+    "RecipientStatus",
     "Referral",
     "ReferralLink",
+    "ReferralStatus",
     "RefusalNotice",
     "ReportRun",
+    "RunStatus",
     "SopPause",
     "SopRun",
     "SopState",
     "SourceJoins",
     "TagEvent",
+    "Via",
 ]
