@@ -148,14 +148,21 @@ async def _pg_admin(url: str, sql: str) -> None:
         await engine.dispose()
 
 
-async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll (real time, every 2 ms) until ``predicate()``; ``TimeoutError`` naming ``what``."""
+async def wait_until(
+    predicate: Callable[[], bool],
+    timeout: float,  # noqa: ASYNC109  the bound is the helper's: its error names `what`
+    what: str,
+    *,
+    every: float = 0.002,
+) -> None:
+    """Poll (real time, every ``every`` s) until ``predicate()``; ``TimeoutError`` naming
+    ``what`` (a caller's ``asyncio.timeout`` could not say what was awaited)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not predicate():
         if loop.time() > deadline:
             raise TimeoutError(f"not reached within {timeout:.0f}s: {what}")
-        await asyncio.sleep(0.002)
+        await asyncio.sleep(every)
 
 
 # -- measuring ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import select
 
 from bot.app import SopBot
-from bot.db.models import OutboxMessage
+from bot.db.models import ChatKind, OutboxMessage
 from bot.db.repositories import OutboxRepository
 from bot.idle import wait_idle
 from sandbox import TelegramSandbox
@@ -84,7 +85,7 @@ async def sopbot_dms(n: int, backend: str, pg_url: str | None) -> Run:
                     await repo.enqueue(
                         key=f"bench:dm:{uid}",
                         chat_id=uid,
-                        chat_kind="private",
+                        chat_kind=ChatKind.PRIVATE,
                         purpose=PURPOSE,
                         payload={"text": dm_text(i)},
                         now=app.clock.now(),
@@ -138,10 +139,8 @@ async def naive_dms(n: int, how: str) -> Run:
             started = time.time()
             if how == "loop":
                 for i, uid in enumerate(users):
-                    try:
+                    with contextlib.suppress(Exception):  # a naive loop drops what fails
                         await bot.send_message(uid, dm_text(i))
-                    except Exception:
-                        pass
             else:
                 await asyncio.gather(
                     *(bot.send_message(uid, dm_text(i)) for i, uid in enumerate(users)),
@@ -194,7 +193,7 @@ async def sopbot_group_burst(m: int, backend: str, pg_url: str | None) -> GroupR
                     await repo.enqueue(
                         key=f"bench:group:{i}",
                         chat_id=c.COMMUNITY,
-                        chat_kind="group",
+                        chat_kind=ChatKind.GROUP,
                         purpose=PURPOSE,
                         payload={"text": f"Group post {i}"},
                         now=clock.now(),

@@ -12,10 +12,10 @@ and the runs of the 9 days before, as the bot would have recorded them (the engi
 ``calendar``), since each tick reads back the last 8 days of runs (``ScheduleService``).
 
 ``run_sop(app.jobs)`` is called directly, once per minute of virtual time over a simulated day
-(1,441 ticks, both ends included; quick: 3 hours, 181 ticks), on a ``ManualClock`` that starts at 09:00 local. The
-bot is built as the app builds it, but not started: its ``Runtime`` is made the way
-``SopBot.start`` makes it, so no other loop (tickers, polling, delivery) runs beside the tick
-being timed; messages the tick queues are written to the outbox (measured) and never sent.
+(1,441 ticks, both ends included; quick: 3 hours, 181 ticks), on a ``ManualClock`` that starts
+at 09:00 local. The bot is built as the app builds it, but not started: its ``Runtime`` is made
+the way ``SopBot.start`` makes it, so no other loop (tickers, polling, delivery) runs beside the
+tick being timed; messages the tick queues are written to the outbox (measured) and never sent.
 Each call is timed alone (``perf_counter``) and classed after the fact, outside the timing:
 *active* when it recorded a run (sent, no_content or missed) or answered/escalated a question,
 *idle* otherwise.

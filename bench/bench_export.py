@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import functools
 import io
 import time
 import tracemalloc
@@ -160,8 +161,8 @@ async def main() -> None:
             try:
                 await upgrade(db.engine)
                 await seed(db, members)
-                ours = await measure(lambda: streamed(db))
-                peer = await measure(lambda: naive(db))
+                ours = await measure(functools.partial(streamed, db))
+                peer = await measure(functools.partial(naive, db))
             finally:
                 await db.dispose()
             e2e = await end_to_end(url, members)

@@ -95,11 +95,12 @@ async def generate(engine: AsyncEngine, members: int, history: int, now: datetim
                     dialect,
                     members,
                     (
-                        "INSERT INTO members (user_id, first_name, source, source_kind, first_seen_at, "
-                        "started_at, dm_allowed, gift_sent_at) "
+                        "INSERT INTO members (user_id, first_name, source, source_kind, "
+                        "first_seen_at, started_at, dm_allowed, gift_sent_at) "
                         f"SELECT i, 'm', 'src_' || (i % {SOURCES}), 'deeplink', {joined}, "
-                        f"CASE WHEN i % 2 = 0 THEN {joined} END, CASE WHEN i % 2 = 0 THEN {true} "
-                        f"ELSE {false} END, CASE WHEN i % 2 = 0 THEN {joined} END FROM_SERIES"
+                        f"CASE WHEN i % 2 = 0 THEN {joined} END, "
+                        f"CASE WHEN i % 2 = 0 THEN {true} ELSE {false} END, "
+                        f"CASE WHEN i % 2 = 0 THEN {joined} END FROM_SERIES"
                     ),
                 )
             )
@@ -110,11 +111,11 @@ async def generate(engine: AsyncEngine, members: int, history: int, now: datetim
                     dialect,
                     members,
                     (
-                        "INSERT INTO memberships (chat_id, user_id, joined_at, left_at, via_join_request, "
-                        "welcomed_at) "
-                        f"SELECT {COMMUNITY}, i, {joined}, "
-                        f"CASE WHEN i % 10 = 0 THEN {_ts(dialect, base, f'i * {span} / {members} + 3600')} "
-                        f"END, {false}, {_ts(dialect, base, f'i * {span} / {members} + 120')} FROM_SERIES"
+                        "INSERT INTO memberships (chat_id, user_id, joined_at, left_at, "
+                        "via_join_request, welcomed_at) "
+                        f"SELECT {COMMUNITY}, i, {joined}, CASE WHEN i % 10 = 0 THEN "
+                        f"{_ts(dialect, base, f'i * {span} / {members} + 3600')} END, {false}, "
+                        f"{_ts(dialect, base, f'i * {span} / {members} + 120')} FROM_SERIES"
                     ),
                 )
             )
@@ -126,9 +127,10 @@ async def generate(engine: AsyncEngine, members: int, history: int, now: datetim
                     dialect,
                     history,
                     (
-                        "INSERT INTO daily_rollups (chat_id, day, joins, leaves, messages, active_members, "
-                        "coupons_issued, dm_sent, dm_blocked, questions, auto_answered, escalated, "
-                        "hooks_triggered, coupons_redeemed, reactivated, silent_members) "
+                        "INSERT INTO daily_rollups (chat_id, day, joins, leaves, messages, "
+                        "active_members, coupons_issued, dm_sent, dm_blocked, questions, "
+                        "auto_answered, escalated, hooks_triggered, coupons_redeemed, reactivated, "
+                        "silent_members) "
                         f"SELECT {COMMUNITY}, {day}, {per_day}, {per_day // 10}, {members // 3}, "
                         f"{members // 10}, 0, 0, 0, {questions}, 0, 0, 0, 0, {per_day // 20}, "
                         f"{members // 4} FROM_SERIES"
@@ -142,11 +144,11 @@ async def generate(engine: AsyncEngine, members: int, history: int, now: datetim
                     dialect,
                     history,
                     (
-                        "INSERT INTO daily_rollups (chat_id, day, joins, leaves, messages, active_members, "
-                        "coupons_issued, dm_sent, dm_blocked, questions, auto_answered, escalated, "
-                        "hooks_triggered, coupons_redeemed, reactivated) "
-                        f"SELECT 0, {day}, 0, 0, 0, 0, {per_day // 2}, {per_day // 2}, 0, 0, 0, 0, 0, "
-                        f"{per_day // 10}, 0 FROM_SERIES"
+                        "INSERT INTO daily_rollups (chat_id, day, joins, leaves, messages, "
+                        "active_members, coupons_issued, dm_sent, dm_blocked, questions, "
+                        "auto_answered, escalated, hooks_triggered, coupons_redeemed, reactivated) "
+                        f"SELECT 0, {day}, 0, 0, 0, 0, {per_day // 2}, {per_day // 2}, "
+                        f"0, 0, 0, 0, 0, {per_day // 10}, 0 FROM_SERIES"
                     ),
                 )
             )
@@ -189,11 +191,11 @@ async def generate(engine: AsyncEngine, members: int, history: int, now: datetim
                     dialect,
                     questions * history,
                     (
-                        "INSERT INTO questions (chat_id, message_id, user_id, asked_at, deadline, status, "
-                        "response_seconds) "
+                        "INSERT INTO questions (chat_id, message_id, user_id, asked_at, deadline, "
+                        "status, response_seconds) "
                         f"SELECT {COMMUNITY}, i, i % {members} + 1, {asked}, "
-                        f"{_ts(dialect, base, f'i * {span} / {questions * history} + 300')}, 'answered', "
-                        "(i * 37) % 600 FROM_SERIES"
+                        f"{_ts(dialect, base, f'i * {span} / {questions * history} + 300')}, "
+                        "'answered', (i * 37) % 600 FROM_SERIES"
                     ),
                 )
             )

@@ -9,12 +9,14 @@ incremental tagging per community message.
    pass's read alone (every member's stage as the pass computes it, counted per stage), the
    floor the day's pass is compared against.
 2. **Incremental tagging.** M community messages (default 2,000; --quick 500) by 1,000 members
-   (and the same messages by 1,000 twins, for the tagged run), each in its own transaction as an update is handled: the ledger's work alone (counting the
-   message, never its text: the baseline) and the ledger plus the lifecycle's work (stage
+   (and the same messages by 1,000 twins, for the tagged run), each in its own transaction as
+   an update is handled: the ledger's work alone (counting the message, never its text: the
+   baseline) and the ledger plus the lifecycle's work (stage
    check, reactivation, interest tags from 20 interests × 10 zh/en keywords; the stages as a
    daily pass left them, so a silent author's first message moves them back), alternating
    message by message so that the machine's load falls on both alike — µs per message (p50
-   and mean), and the difference. Also the interest matcher alone (no database) against ``normalize``.
+   and mean), and the difference. Also the interest matcher alone (no database) against
+   ``normalize``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from _common import (
     scratch_database,
 )
 from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig, parse_config
 from bot.db.migrate import upgrade
@@ -166,11 +169,11 @@ class Wiring:
         self.engine = engine_for(config)
         self.renderer = build_renderer(config, Path("."))
 
-    def services(self, session: object) -> Services:
+    def services(self, session: AsyncSession) -> Services:
         return Services.create(
             session,
             self.config,
-            self.engine,  # type: ignore[arg-type]
+            self.engine,
             self.renderer,
             BotIdentity(1, "bench"),
             Path("."),

@@ -43,7 +43,9 @@ CHUNK = 5000
 
 async def seed(db: Database, members: int, rng: random.Random) -> None:
     now = VIRTUAL_START
-    member_rows, order_rows, coupon_rows = [], [], []
+    member_rows: list[dict[str, object]] = []
+    order_rows: list[dict[str, object]] = []
+    coupon_rows: list[dict[str, object]] = []
     for uid in range(1, members + 1):
         member_rows.append(
             {

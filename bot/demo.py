@@ -192,8 +192,10 @@ def report(community: Community, plan: Plan, kpi: str, seconds: float) -> str:
         "group greetings": f"{len(greetings)} for {len(community.joined)} joiners; most in "
         f"any 60 s: {busiest_minute([m.at for m in group])} "
         f"(limit {sb.limits.group_per_minute})",
-        f"the {DAY_START + timedelta(minutes=plan.burst_at):%H:%M} burst": f"{len(plan.burst)} joined within 3 minutes, greeted in "
-        f"{sum(1 for mentioned in greetings if mentioned & plan.burst)} messages",
+        f"the {DAY_START + timedelta(minutes=plan.burst_at):%H:%M} burst": (
+            f"{len(plan.burst)} joined within 3 minutes, greeted in "
+            f"{sum(1 for mentioned in greetings if mentioned & plan.burst)} messages"
+        ),
         **sop_figures(community),
         "429 answers": f"{sb.count_errors(429)}; early retries {sb.early_retries}",
         "other API errors": ", ".join(f"{code} ×{n}" for code, n in sorted(codes.items(), key=str))

@@ -16,6 +16,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.app import SopBot
@@ -29,8 +30,43 @@ DAY_START = datetime(2026, 11, 20, tzinfo=TZ)
 CHANNELS = ["douyin", "xhs", "wechat", "bilibili"]
 LINK_NAMES = ["wechat-article", "bilibili-video", "xhs-note", "kol-partner"]
 QA_LINK, REQUEST_LINK = "evening-qa", "douyin-live"
-ZH_NAMES = ["小明", "王芳", "李娜", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄丽", "周杰", "吴敏", "徐婷", "孙浩", "马超", "朱琳", "胡军"]
-EN_NAMES = ["Alice", "Ben", "Chloe", "Daniel", "Emma", "Felix", "Grace", "Henry", "Iris", "Jack", "Kate", "Leo", "Mia", "Noah", "Ruby"]
+ZH_NAMES = [
+    "小明",
+    "王芳",
+    "李娜",
+    "张伟",
+    "刘洋",
+    "陈静",
+    "杨帆",
+    "赵磊",
+    "黄丽",
+    "周杰",
+    "吴敏",
+    "徐婷",
+    "孙浩",
+    "马超",
+    "朱琳",
+    "胡军",
+]
+EN_NAMES = [
+    "Alice",
+    "Ben",
+    "Chloe",
+    "Daniel",
+    "Emma",
+    "Felix",
+    "Grace",
+    "Henry",
+    "Iris",
+    "Jack",
+    "Kate",
+    "Leo",
+    "Mia",
+    "Noah",
+    "Ruby",
+]
+#: real seconds a minute of the demo may take to settle before it gives up
+SETTLE_WITHIN = 30.0
 #: what the operator answers when they get to a question (a question mark is how they spot one)
 ANSWERS = {
     "请问优惠券怎么用？": "结算时输入券码就行 👌",
@@ -314,16 +350,17 @@ class Community:
                     seat.started_after = True
                     self.plan.at(minute + self.rng.randint(1, 3), Action("start", seat.uid))
 
-    async def settle(self, timeout: float = 30.0) -> None:
+    async def settle(self) -> None:
         """Like ``bot.idle.wait_idle``, but when the bot only waits for its rate limiter (no
-        call for 50 ms) the clock moves on a second, as real time would."""
+        call for 50 ms) the clock moves on a second, as real time would. ``RuntimeError`` when
+        the bot is still busy after ``SETTLE_WITHIN`` seconds of real time."""
         loop = asyncio.get_running_loop()
         stalled = loop.time()
-        deadline, quiet = stalled + timeout, 0
+        deadline, quiet = stalled + SETTLE_WITHIN, 0
         while quiet < 3:
             if loop.time() > deadline:
                 raise RuntimeError(
-                    f"the bot is still busy after {timeout:.0f} s "
+                    f"the bot is still busy after {SETTLE_WITHIN:.0f} s "
                     f"({self.app.delivery.held} messages held)"
                 )
             idle = self._looks_idle() and (quiet < 2 or await is_idle(self.app))
@@ -350,7 +387,7 @@ class Community:
         return new
 
 
-def rsvp_data(markup: dict | None) -> str | None:
+def rsvp_data(markup: dict[str, Any] | None) -> str | None:
     """The callback data of a post's first inline button, if it is a Q&A seat (``rsvp:<id>``)."""
     for row in (markup or {}).get("inline_keyboard", []):
         for button in row:

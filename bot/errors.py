@@ -10,8 +10,8 @@ class SopbotError(Exception):
 class ConfigError(SopbotError):
     """The community configuration is invalid.
 
-    ``key`` is the dotted path of the offending key (``welcome.within``, ``communities[0].chat_id``),
-    ``line`` its 1-based line in the file when known.
+    ``key`` is the dotted path of the offending key (``welcome.within``,
+    ``communities[0].chat_id``), ``line`` its 1-based line in the file when known.
     """
 
     def __init__(
@@ -37,15 +37,23 @@ class ConfigError(SopbotError):
         return f"{where}: {self.message}"
 
     def __repr__(self) -> str:
-        return f"ConfigError({self.message!r}, path={self.path!r}, key={self.key!r}, line={self.line!r})"
+        return (
+            f"ConfigError({self.message!r}, path={self.path!r}, key={self.key!r}, "
+            f"line={self.line!r})"
+        )
 
 
 class TemplateRenderError(SopbotError):
-    """An operator-written template failed to render."""
+    """An operator-written template failed to render; ``file`` and ``line`` say where in the
+    template when Jinja2 knows."""
 
-    def __init__(self, template: str, reason: str) -> None:
+    def __init__(
+        self, template: str, reason: str, *, file: str | None = None, line: int | None = None
+    ) -> None:
         self.template = template
         self.reason = reason
+        self.file = file
+        self.line = line
         super().__init__(f"template {template!r}: {reason}")
 
 

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from bot.config import CommunityConfig
+from bot.db.models import Via
 from bot.db.session import Database
 from bot.services.commerce.orders import OrderInputError, OrderService, parse_order
 from sop.clock import Clock
@@ -166,7 +167,7 @@ class OrdersApi:
             return _answer(400, error=error.reason)
         now = self._clock.now()
         async with self._db.transaction() as session:
-            outcome = await OrderService(session, config).record(order, now, via="api")
+            outcome = await OrderService(session, config).record(order, now, via=Via.API)
         log.info("orders: %s %s (coupon: %s)", outcome.order_id, outcome.status, outcome.coupon)
         return _answer(
             200,

@@ -7,6 +7,7 @@ the rest are imported. Importing the same file again changes nothing (order ids 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections import Counter
@@ -16,8 +17,15 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.config import CommunityConfig
+from bot.db.models import Via
 from bot.db.session import Database
-from bot.services.commerce.orders import OrderInput, OrderInputError, OrderService, parse_order
+from bot.services.commerce.orders import (
+    OrderInput,
+    OrderInputError,
+    OrderService,
+    OrderStatus,
+    parse_order,
+)
 
 COLUMNS = ("order_id", "member_id", "coupon", "amount", "time", "currency")
 REQUIRED = ("order_id", "amount", "time")
@@ -95,7 +103,7 @@ async def import_orders(
 ) -> ImportSummary:
     """Imports ``path``; :class:`ImportFileError` when the file itself is unusable."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise ImportFileError("the file is not UTF-8 text (save the CSV as UTF-8)") from None
     _, rows = read_rows(text)
@@ -127,8 +135,8 @@ async def _record(
     async with db.transaction() as session:
         service = OrderService(session, config)
         for _, order in batch:
-            outcome = await service.record(order, now, via="import")
-            if outcome.status == "duplicate":
+            outcome = await service.record(order, now, via=Via.IMPORT)
+            if outcome.status == OrderStatus.DUPLICATE:
                 summary.duplicates += 1
                 continue
             summary.recorded += 1

@@ -8,11 +8,12 @@ same name. Rendering failures become :class:`TemplateRenderError`, never a half-
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
@@ -81,12 +82,15 @@ class Renderer:
         ).get(name)
         if path is None:
             raise TemplateRenderError(name, "no such template")
+        template: Template | None = None
         try:
-            text = self._env.get_template(path).render(**context).strip()
-        except TemplateError as error:
-            raise TemplateRenderError(name, f"{type(error).__name__}: {error}") from error
+            template = self._env.get_template(path)
+            text = template.render(**context).strip()
         except Exception as error:  # the sandbox raises plain errors for e.g. 1/0 or bad filters
-            raise TemplateRenderError(name, f"{type(error).__name__}: {error}") from error
+            file = getattr(error, "filename", None) or (template and template.filename) or path
+            raise TemplateRenderError(
+                name, f"{type(error).__name__}: {error}", file=file, line=_line_in(error, path)
+            ) from error
         if not text:
             raise TemplateRenderError(name, "rendered to an empty message")
         if len(text) > 4 * self._max_length:  # no point parsing what cannot fit
@@ -100,6 +104,18 @@ class Renderer:
                 name, f"rendered {length} characters, over {self._max_length}"
             )
         return text
+
+
+def _line_in(error: Exception, path: str) -> int | None:
+    """The line of the template at ``path`` where ``error`` arose: a syntax error knows it;
+    for an error while rendering, Jinja2 puts the template's own lines in the traceback."""
+    if isinstance(error, TemplateSyntaxError):
+        return error.lineno if error.name in (None, path) else None
+    line = None
+    for frame, lineno in traceback.walk_tb(error.__traceback__):
+        if Path(frame.f_code.co_filename).as_posix().endswith(f"/{path}"):
+            line = lineno
+    return line
 
 
 def _without_bidi_controls(value: Any) -> Any:

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from bot.config import CommunityConfig, format_duration
+from bot.config import CommunityConfig, ScheduleKind, format_duration
 from bot.runtime import engine_for
 from bot.services.sop.admin import reminder_time
 from sop.schedules import calendar
 
 KIND_NOTE = {
-    "briefing": "today's briefing items (skipped, team told, when there are none)",
-    "qa": "Q&A announcement with an RSVP button",
-    "message": "the template as written",
+    ScheduleKind.BRIEFING: "today's briefing items (skipped, team told, when there are none)",
+    ScheduleKind.QA: "Q&A announcement with an RSVP button",
+    ScheduleKind.MESSAGE: "the template as written",
 }
 
 
@@ -39,7 +39,7 @@ def simulate(config: CommunityConfig, *, days: int, start: date) -> str:
         schedule = schedules[schedule_id]
         kind = schedule.effective_kind
         extra = ""
-        if kind == "qa":
+        if kind == ScheduleKind.QA:
             starts = schedule.starts_at or local.strftime("%H:%M")
             remind = datetime.combine(local.date(), time.fromisoformat(starts), tzinfo=tz)
             extra = f"; reminders by DM at {reminder_time(engine, remind).astimezone(tz):%H:%M}"

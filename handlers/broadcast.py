@@ -15,6 +15,7 @@ from datetime import datetime
 
 from aiogram import F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, Message, Update
@@ -42,7 +43,7 @@ def setup() -> Router:
     router.callback_query.register(press, F.data.regexp(BUTTON), IsOperator())
     router.callback_query.register(refuse_press, F.data.regexp(BUTTON))
     router.message.register(
-        direct_message, F.chat.type == "private", F.from_user, ~(F.text.startswith("/"))
+        direct_message, F.chat.type == ChatType.PRIVATE, F.from_user, ~(F.text.startswith("/"))
     )
     return router
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram.types import CallbackQuery, Chat, ChatInviteLink, Message, Update, User
 
-from bot.services.dto import MessageRef, Origin, Person, chat_kind
+from bot.services.dto import ChatKind, MessageRef, Origin, Person, chat_kind
 
 
 def person(user: User) -> Person:
@@ -33,7 +33,7 @@ def pressed_on(query: CallbackQuery) -> MessageRef | None:
     return MessageRef(chat_id=query.message.chat.id, message_id=query.message.message_id)
 
 
-def kind(chat: Chat) -> str:
+def kind(chat: Chat) -> ChatKind:
     return chat_kind(chat.type)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiogram import Bot
+from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, ChatJoinRequest, ChatMemberUpdated, Message
@@ -38,7 +39,7 @@ class InKnownChat(Filter):
     """A private chat, the team chat or a community: the bot stays silent anywhere else."""
 
     async def __call__(self, event: Event, config: CommunityConfig) -> bool:
-        if isinstance(event, Message) and event.chat.type == "private":
+        if isinstance(event, Message) and event.chat.type == ChatType.PRIVATE:
             return True
         chat_id = _chat_id(event)
         return chat_id is not None and (chat_id == config.team.chat or config.is_community(chat_id))
@@ -53,7 +54,7 @@ class InTeamPlace(Filter):
     """Private chat or the team chat: where team figures may be shown."""
 
     async def __call__(self, event: Message, config: CommunityConfig) -> bool:
-        return event.chat.type == "private" or event.chat.id == config.team.chat
+        return event.chat.type == ChatType.PRIVATE or event.chat.id == config.team.chat
 
 
 #: how long anything learnt of team chat membership is believed (seconds): a teammate removed

@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 
 from aiogram import F, Router
+from aiogram.enums import ChatType
 from aiogram.filters import JOIN_TRANSITION, LEAVE_TRANSITION, ChatMemberUpdatedFilter
 from aiogram.types import ChatJoinRequest, ChatMemberUpdated, Message
 
@@ -25,7 +26,7 @@ def setup() -> Router:
     # the service messages say the same when the bot gets no chat_member updates (not admin)
     router.message.register(joined_by_message, F.new_chat_members, InCommunity())
     router.message.register(left_by_message, F.left_chat_member, InCommunity())
-    router.my_chat_member.register(bot_blocked_or_unblocked, F.chat.type == "private")
+    router.my_chat_member.register(bot_blocked_or_unblocked, F.chat.type == ChatType.PRIVATE)
     router.my_chat_member.register(bot_status_changed)
     return router
 
@@ -83,5 +84,5 @@ async def bot_status_changed(event: ChatMemberUpdated, config: CommunityConfig) 
                 status,
                 event.chat.id,
             )
-    elif event.chat.id != config.team.chat and event.chat.type != "private":
+    elif event.chat.id != config.team.chat and event.chat.type != ChatType.PRIVATE:
         log.warning("bot was made %s in chat %d, which is not in the config", status, event.chat.id)

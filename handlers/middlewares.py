@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
+from aiogram.enums import ChatType
 from aiogram.exceptions import AiogramError
 from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import TelegramObject, Update
@@ -81,7 +82,7 @@ async def _answer_press(bot: Bot, answer: AnswerCallbackQuery, update_id: int) -
 
 def _is_group_message(update: Update) -> bool:
     message = update.message
-    return message is not None and message.chat.type in ("group", "supergroup")
+    return message is not None and message.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
 def _is_join(update: Update) -> bool:

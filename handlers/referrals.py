@@ -6,6 +6,7 @@ import time
 from datetime import datetime
 
 from aiogram import Bot, F, Router
+from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import Message, Update
@@ -63,5 +64,5 @@ def setup() -> Router:
             create_link=create_link,
         )
 
-    router.message.register(invite, Command("invite"), F.chat.type == "private", F.from_user)
+    router.message.register(invite, Command("invite"), F.chat.type == ChatType.PRIVATE, F.from_user)
     return router

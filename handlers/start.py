@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from aiogram import F, Router
+from aiogram.enums import ChatType
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message, Update
 
@@ -16,7 +17,7 @@ from sop.payload import PayloadKind, parse_start_payload
 
 def setup() -> Router:
     router = Router(name="start")
-    router.message.register(start, CommandStart(), F.chat.type == "private", F.from_user)
+    router.message.register(start, CommandStart(), F.chat.type == ChatType.PRIVATE, F.from_user)
     return router
 
 

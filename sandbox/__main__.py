@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 
 from .core import TelegramSandbox
@@ -38,10 +39,8 @@ async def serve(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how it stops
         asyncio.run(serve(parse_args(argv)))
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

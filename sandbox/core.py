@@ -157,8 +157,13 @@ class TelegramSandbox(UserActions):
         """Updates queued, delivered or not, that no ``offset`` has confirmed yet."""
         return self.world.updates.unconfirmed()
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-        """Poll (real time) until ``predicate()`` is true; ``AssertionError`` on timeout."""
+    async def wait_for(
+        self,
+        predicate: Callable[[], bool],
+        timeout: float = 30.0,  # noqa: ASYNC109  on expiry it reports the predicate and calls
+    ) -> None:
+        """Poll (real time) until ``predicate()`` is true; ``AssertionError`` on timeout, with
+        the predicate's source and the last calls (which a caller's ``asyncio.timeout`` lacks)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while not predicate():

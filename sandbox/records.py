@@ -35,6 +35,18 @@ class SentMessage:
     at: float
     method: str
 
+    def button(self, row: int = 0, column: int = 0) -> dict[str, Any]:
+        """The inline keyboard button at ``row``, ``column``; ``LookupError`` without one."""
+        keyboard = (self.reply_markup or {}).get("inline_keyboard") or []
+        try:
+            found: dict[str, Any] = keyboard[row][column]
+        except IndexError:
+            raise LookupError(
+                f"message {self.message_id} in chat {self.chat_id} has no inline button "
+                f"[{row}][{column}] (reply_markup {self.reply_markup!r})"
+            ) from None
+        return found
+
 
 @dataclass(frozen=True)
 class SentFile:

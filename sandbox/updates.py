@@ -96,7 +96,7 @@ class UpdateQueue:
         *,
         offset: int = 0,
         limit: int = 100,
-        timeout: float = 0,
+        timeout: float = 0,  # noqa: ASYNC109  getUpdates' own long-poll parameter
         allowed_updates: list[str] | None = None,
     ) -> list[dict[str, Any]]:
         """Answer one ``getUpdates`` call."""

@@ -219,7 +219,8 @@ class CronTrigger:
 
     def _instant(self, day: date, minute_of_day: int) -> datetime:
         hour, minute = divmod(minute_of_day, 60)
-        return wall_to_utc(datetime(day.year, day.month, day.day, hour, minute), self._tz)
+        wall = datetime(day.year, day.month, day.day, hour, minute)  # noqa: DTZ001  a wall time
+        return wall_to_utc(wall, self._tz)
 
 
 def _parse_field(text: str, field: _Field, expr: str) -> frozenset[int]:

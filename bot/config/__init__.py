@@ -7,6 +7,7 @@ from bot.config.community import (
     FirstResponseConfig,
     HookConfig,
     ScheduleConfig,
+    ScheduleKind,
     TeamConfig,
     WelcomeConfig,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "FirstResponseConfig",
     "HookConfig",
     "ScheduleConfig",
+    "ScheduleKind",
     "Settings",
     "TeamConfig",
     "WelcomeConfig",

@@ -8,6 +8,7 @@ unknown keys, so a typo is reported instead of silently ignored. Checks that spa
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -99,6 +100,14 @@ class FirstResponseConfig(Section):
     enabled: bool = True
 
 
+class ScheduleKind(StrEnum):
+    """What a schedule posts: its template as it is, the morning briefing, the evening Q&A."""
+
+    MESSAGE = "message"
+    BRIEFING = "briefing"
+    QA = "qa"
+
+
 class ScheduleConfig(Section):
     """A recurring community SOP: a template posted on a cron schedule."""
 
@@ -120,10 +129,11 @@ class ScheduleConfig(Section):
         return None if value is None else check_clock(value, "starts_at")
 
     @property
-    def effective_kind(self) -> str:
+    def effective_kind(self) -> ScheduleKind:
         if self.kind is not None:
-            return self.kind
-        return {"morning_briefing": "briefing", "evening_qa": "qa"}.get(self.id, "message")
+            return ScheduleKind(self.kind)
+        well_known = {"morning_briefing": ScheduleKind.BRIEFING, "evening_qa": ScheduleKind.QA}
+        return well_known.get(self.id, ScheduleKind.MESSAGE)
 
     @field_validator("cron")
     @classmethod
@@ -334,7 +344,7 @@ def _schedule_problems(config: CommunityConfig) -> list[tuple[Loc, str]]:
             problems += segment_ref_problems(
                 ("schedules", index, "target"), schedule.target, config.segments
             )
-            if schedule.effective_kind != "message":
+            if schedule.effective_kind != ScheduleKind.MESSAGE:
                 problems.append(
                     (
                         ("schedules", index, "target"),

@@ -90,7 +90,8 @@ def parse_config(
         if problems:
             (loc, message), rest = problems[0], problems[1:]
             extra = "".join(
-                f"\n{path}:{document.line_of(l) or 1}: {dotted_key(l)}: {m}" for l, m in rest
+                f"\n{path}:{document.line_of(where) or 1}: {dotted_key(where)}: {why}"
+                for where, why in rest
             )
             raise ConfigError(
                 message + extra, path=path, key=dotted_key(loc), line=document.line_of(loc)

@@ -10,7 +10,8 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-from bot.config.community import CROSS_CHECK_ERROR, CommunityConfig
+from bot.config.community import CommunityConfig
+from bot.config.fields import CROSS_CHECK_ERROR
 from bot.config.keys import Loc
 
 __all__ = ["Problem", "problems_from_errors"]

@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     @field_validator("orders_listen")
     @classmethod
     def _host_port(cls, value: str) -> str:
-        host, sep, port = value.rpartition(":")
+        _host, sep, port = value.rpartition(":")
         if not sep or not port.isdigit() or int(port) > 65535:
             raise ValueError(f"ORDERS_LISTEN must be host:port like 127.0.0.1:8081 (got {value!r})")
         return value

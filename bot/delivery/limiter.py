@@ -14,6 +14,8 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.db.models.outbox import ChatKind
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -28,8 +30,9 @@ class Limits:
 class RateLimiter:
     """Sliding windows: global, per group; a minimum interval per private chat; 429 penalties.
 
-    ``chat_kind`` is "private", "group" (groups, supergroups, channels) or "api" (a call that
-    sends no message, bound only by the global limit). Each :meth:`dispatch` must be followed
+    ``chat_kind`` is a :class:`~bot.db.models.outbox.ChatKind`: private, group (groups,
+    supergroups, channels) or api (a call that sends no message, bound only by the global
+    limit). Each :meth:`dispatch` must be followed
     by one :meth:`complete` for the same chat.
     """
 
@@ -53,9 +56,9 @@ class RateLimiter:
                 del self._penalty[chat_id]
             else:
                 at = max(at, penalty)
-        if chat_kind == "api":
+        if chat_kind == ChatKind.API:
             return at
-        if chat_kind == "private":
+        if chat_kind == ChatKind.PRIVATE:
             if chat_id in self._private_in_flight:
                 return max(at, now + self.limits.private_interval)
             last = self._private_last.get(chat_id)
@@ -79,18 +82,18 @@ class RateLimiter:
     def dispatch(self, chat_id: int, chat_kind: str) -> None:
         """A call to ``chat_id`` is on its way."""
         self._in_flight += 1
-        if chat_kind == "private":
+        if chat_kind == ChatKind.PRIVATE:
             self._private_in_flight.add(chat_id)
-        elif chat_kind != "api":
+        elif chat_kind != ChatKind.API:
             self._group_in_flight[chat_id] = self._group_in_flight.get(chat_id, 0) + 1
 
     def complete(self, chat_id: int, chat_kind: str, at: datetime) -> None:
         """Its answer came back at ``at`` (whatever the answer: Telegram counted it)."""
         self._in_flight = max(0, self._in_flight - 1)
         _insert_sorted(self._global, at)
-        if chat_kind == "api":
+        if chat_kind == ChatKind.API:
             return
-        if chat_kind == "private":
+        if chat_kind == ChatKind.PRIVATE:
             self._private_in_flight.discard(chat_id)
             self._private_last[chat_id] = at
             return

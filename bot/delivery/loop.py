@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import OutboxMessage
+from bot.db.models import ChatKind, OutboxMessage
 from bot.db.repositories import OutboxRepository
 from bot.db.session import Database
 from bot.delivery.limiter import RateLimiter
@@ -428,7 +428,7 @@ class DeliveryLoop:
             await repo.enqueue(
                 key=then["key"],
                 chat_id=then["chat_id"],
-                chat_kind=then["chat_kind"],
+                chat_kind=ChatKind(then["chat_kind"]),
                 purpose=then["purpose"],
                 method=then["method"],
                 payload=then["payload"],

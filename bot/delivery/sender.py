@@ -31,6 +31,7 @@ from aiogram.methods import (
 )
 from aiogram.types import Message, MessageId
 
+from bot.db.models.outbox import ChatKind
 from bot.delivery.files import StoredFiles
 from bot.redact import Redactor
 
@@ -149,14 +150,14 @@ class TelegramSender:
         except TelegramForbiddenError as error:
             return (
                 Unreachable(f"403 {error.message}")
-                if chat_kind == "private"
+                if chat_kind == ChatKind.PRIVATE
                 else Failed(f"403 {error.message}")
             )
         except TelegramMigrateToChat as error:
             return Failed(f"group migrated to {error.migrate_to_chat_id}")
         except TelegramBadRequest as error:
             text = error.message.lower()
-            if chat_kind == "private" and any(marker in text for marker in UNREACHABLE_400):
+            if chat_kind == ChatKind.PRIVATE and any(marker in text for marker in UNREACHABLE_400):
                 return Unreachable(f"400 {error.message}")
             return Failed(f"400 {error.message}")
         except (TimeoutError, TelegramNetworkError, TelegramServerError) as error:

@@ -5,6 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.db.models.outbox import ChatKind
+
+__all__ = [
+    "ChatKind",
+    "GroupMessage",
+    "MessageRef",
+    "Origin",
+    "Person",
+    "chat_kind",
+    "message_link",
+]
+
 
 @dataclass(frozen=True)
 class Person:
@@ -20,7 +32,7 @@ class Origin:
     """Where a command or message came from, to answer it in the same place."""
 
     chat_id: int
-    chat_kind: str  # "private", "group" (groups and supergroups) or "channel"
+    chat_kind: ChatKind
     message_id: int | None
     update_id: int
 
@@ -47,12 +59,13 @@ class GroupMessage:
     sent_at: datetime | None = None  # Telegram's time of the message
 
 
-def chat_kind(telegram_chat_type: str) -> str:
+def chat_kind(telegram_chat_type: str) -> ChatKind:
+    """Telegram's chat type (private, group, supergroup, channel) as the limits see it."""
     if telegram_chat_type == "private":
-        return "private"
+        return ChatKind.PRIVATE
     if telegram_chat_type == "channel":
-        return "channel"
-    return "group"
+        return ChatKind.CHANNEL
+    return ChatKind.GROUP
 
 
 def message_link(chat_id: int, message_id: int) -> str:

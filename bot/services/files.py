@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Literal
@@ -54,6 +55,9 @@ async def slices(data: bytes | None, path: Path | None) -> AsyncIterator[bytes]:
             yield data[start : start + CHUNK]
         return
     assert path is not None
-    with Path(path).open("rb") as file:
-        while block := file.read(CHUNK):
+    file = await asyncio.to_thread(Path(path).open, "rb")  # off the event loop, as each read
+    try:
+        while block := await asyncio.to_thread(file.read, CHUNK):
             yield block
+    finally:
+        file.close()

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
+from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import OutboxRepository
 from bot.db.repositories.files import OutboxFileRepository
 from bot.errors import TemplateRenderError
@@ -30,8 +31,8 @@ class Call:
 
     key: str
     chat_id: int
-    chat_kind: str
-    purpose: str
+    chat_kind: ChatKind
+    purpose: Purpose
     method: str
     payload: dict[str, Any]
 
@@ -56,8 +57,8 @@ class Messenger:
         *,
         key: str,
         chat_id: int,
-        chat_kind: str,
-        purpose: str,
+        chat_kind: ChatKind,
+        purpose: Purpose,
         template: str,
         locale: str,
         context: Mapping[str, Any],
@@ -105,8 +106,8 @@ class Messenger:
         *,
         key: str,
         chat_id: int,
-        chat_kind: str,
-        purpose: str,
+        chat_kind: ChatKind,
+        purpose: Purpose,
         kind: FileKind,
         filename: str,
         now: datetime,
@@ -200,8 +201,8 @@ class Messenger:
         await self._outbox.enqueue(
             key=key,
             chat_id=team_chat,
-            chat_kind="group",
-            purpose="team",
+            chat_kind=ChatKind.GROUP,
+            purpose=Purpose.TEAM,
             payload={"text": text, "parse_mode": "HTML"},
             now=now,
         )

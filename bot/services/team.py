@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import MemberRepository
 from bot.db.repositories.refusals import RefusalNoticeRepository
 from bot.services.dto import Origin, Person
@@ -78,7 +79,7 @@ class TeamService:
         community, once per member per hour — by DM when they can be messaged, else in the
         group — and nothing the rest of the hour (still ``refused`` in the audit log)."""
         self.outcome = "refused"
-        if origin.chat_kind == "private":
+        if origin.chat_kind == ChatKind.PRIVATE:
             await self._reply(origin, person, "refusal", {}, now)
             return
         if not await self._notices.claim(person.id, now, REFUSAL_NOTICE_EVERY):
@@ -90,8 +91,8 @@ class TeamService:
         await self._messenger.send(
             key=f"reply:{origin.update_id}",
             chat_id=person.id,
-            chat_kind="private",
-            purpose="reply",
+            chat_kind=ChatKind.PRIVATE,
+            purpose=Purpose.REPLY,
             template="refusal",
             locale=self._messenger.renderer.locale_for(person.language_code),
             context={},
@@ -131,10 +132,10 @@ class TeamService:
             key=key,
             chat_id=origin.chat_id,
             chat_kind=origin.chat_kind,
-            purpose="reply",
+            purpose=Purpose.REPLY,
             template=template,
             locale=locale,
             context=context,
             now=now,
-            reply_to=origin.message_id if origin.chat_kind != "private" else None,
+            reply_to=origin.message_id if origin.chat_kind != ChatKind.PRIVATE else None,
         )

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import CommunityConfig, parse_config
-from bot.db.models import GLOBAL_CHAT, Member
+from bot.db.models import GLOBAL_CHAT, IssuedBy, Member, Via
 from bot.db.repositories import CouponRepository, RollupRepository
 from bot.errors import CouponError
 from bot.services.commerce.coupons import (
@@ -63,7 +63,7 @@ async def _issue(
     user_id: int,
     campaign: str,
     now: datetime,
-    by: str = "welcome",
+    by: IssuedBy = IssuedBy.WELCOME,
 ) -> str:
     async with sessions() as session, session.begin():
         coupon = await CouponService(session, config).issue(
@@ -120,7 +120,7 @@ async def test_two_concurrent_redemptions_exactly_one_wins(
     code = await _issue(sessions, config, 11, "newcomer", now)
     started = asyncio.Barrier(6)
 
-    async def attempt(via: str) -> Redeemed | CouponError:
+    async def attempt(via: Via) -> Redeemed | CouponError:
         # each attempt in its own session and transaction, all open at the same moment
         async with sessions() as session, session.begin():
             await started.wait()
@@ -134,7 +134,7 @@ async def test_two_concurrent_redemptions_exactly_one_wins(
             return result
 
     outcomes = await asyncio.gather(
-        *(attempt(("operator", "api", "import")[i % 3]) for i in range(6))
+        *(attempt((Via.OPERATOR, Via.API, Via.IMPORT)[i % 3]) for i in range(6))
     )
     wins = [o for o in outcomes if isinstance(o, Redeemed)]
     assert len(wins) == 1, outcomes
@@ -155,21 +155,21 @@ async def test_reasons_unknown_expired_used(
     async with sessions() as session, session.begin():
         service = CouponService(session, config)
         with pytest.raises(UnknownCouponError) as unknown:
-            await service.redeem("ABCDE-FGHJK-MNPQR", now, via="operator")
+            await service.redeem("ABCDE-FGHJK-MNPQR", now, via=Via.OPERATOR)
         assert not unknown.value.malformed
         with pytest.raises(UnknownCouponError) as malformed:
-            await service.redeem("HELLO-0000", now, via="operator")
+            await service.redeem("HELLO-0000", now, via=Via.OPERATOR)
         assert malformed.value.malformed and "0, O, 1, I" in malformed.value.reason
         later = now + timedelta(days=7, seconds=1)
         with pytest.raises(ExpiredCouponError) as expired:
-            await service.redeem(code, later, via="operator")
+            await service.redeem(code, later, via=Via.OPERATOR)
         assert expired.value.expired_at == now + timedelta(days=7)
         redeemed = await service.redeem(
-            code.replace("-", " "), now + timedelta(hours=1), via="api", order_id="A-1"
+            code.replace("-", " "), now + timedelta(hours=1), via=Via.API, order_id="A-1"
         )
         assert (redeemed.campaign, redeemed.user_id, redeemed.order_id) == ("newcomer", 12, "A-1")
         with pytest.raises(CouponAlreadyRedeemedError) as used:
-            await service.redeem(code, now + timedelta(hours=2), via="operator")
+            await service.redeem(code, now + timedelta(hours=2), via=Via.OPERATOR)
         assert used.value.redeemed_at == now + timedelta(hours=1)
         assert "api" in used.value.reason
 
@@ -185,13 +185,13 @@ async def test_at_the_cap_the_last_code_again_only_while_it_can_be_used(
     code = await _issue(sessions, config, 14, "newcomer", now)
     assert await _issue(sessions, config, 14, "newcomer", now + timedelta(days=1)) == code
     async with sessions() as session, session.begin():
-        await CouponService(session, config).redeem(code, now + timedelta(days=2), via="api")
+        await CouponService(session, config).redeem(code, now + timedelta(days=2), via=Via.API)
     with pytest.raises(CouponCapReachedError):
-        await _issue(sessions, config, 14, "newcomer", now + timedelta(days=3), by="hook")
+        await _issue(sessions, config, 14, "newcomer", now + timedelta(days=3), by=IssuedBy.HOOK)
     unused = await _issue(sessions, config, 15, "newcomer", now)
     assert await _issue(sessions, config, 15, "newcomer", now + timedelta(days=6)) == unused
     with pytest.raises(CouponCapReachedError):
-        await _issue(sessions, config, 15, "newcomer", now + timedelta(days=7), by="hook")
+        await _issue(sessions, config, 15, "newcomer", now + timedelta(days=7), by=IssuedBy.HOOK)
 
 
 async def test_redemption_counts_on_the_local_day(
@@ -202,7 +202,7 @@ async def test_redemption_counts_on_the_local_day(
     code = await _issue(sessions, config, 13, "newcomer", now)
     late = now + timedelta(hours=15, minutes=30)  # 00:30 on the 21st in Shanghai, 16:30 UTC
     async with sessions() as session, session.begin():
-        await CouponService(session, config).redeem(code, late, via="operator")
+        await CouponService(session, config).redeem(code, late, via=Via.OPERATOR)
     async with sessions() as session:
         rollups = RollupRepository(session)
         day20 = await rollups.get(GLOBAL_CHAT, date(2026, 11, 20))
@@ -239,14 +239,19 @@ async def test_conversion_per_campaign_and_source(
         await _member(sessions, uid, now)
         codes.append(
             await _issue(
-                sessions, config, uid, "newcomer", now, by="welcome" if uid < 34 else "operator"
+                sessions,
+                config,
+                uid,
+                "newcomer",
+                now,
+                by=IssuedBy.WELCOME if uid < 34 else IssuedBy.OPERATOR,
             )
         )
-    await _issue(sessions, config, 31, "spring", now, by="hook")
+    await _issue(sessions, config, 31, "spring", now, by=IssuedBy.HOOK)
     async with sessions() as session, session.begin():
         service = CouponService(session, config)
         for code in (codes[0], codes[1], codes[3]):
-            await service.redeem(code, now, via="operator")
+            await service.redeem(code, now, via=Via.OPERATOR)
     async with sessions() as session:
         rows = await CouponRepository(session).conversion(
             now - timedelta(days=1), now + timedelta(days=1)
@@ -281,7 +286,7 @@ async def test_concurrent_issues_to_one_member_respect_the_cap(
             await barrier.wait()
             async with db.transaction() as session:
                 coupon = await CouponService(session, config).issue(
-                    51, "newcomer", issued_by="hook", now=now
+                    51, "newcomer", issued_by=IssuedBy.HOOK, now=now
                 )
                 await asyncio.sleep(0.02)
                 return coupon.code
@@ -313,7 +318,7 @@ async def test_concurrent_issues_never_overrun_the_budget(
             try:
                 async with db.transaction() as session:
                     await CouponService(session, config).issue(
-                        uid, "spring", issued_by="hook", now=now
+                        uid, "spring", issued_by=IssuedBy.HOOK, now=now
                     )
                     await asyncio.sleep(0.02)
             except CampaignBudgetSpentError:

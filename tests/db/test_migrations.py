@@ -53,8 +53,9 @@ async def test_upgrading_keeps_existing_rows(database_url: str) -> None:
         async with engine.begin() as conn:
             await conn.execute(
                 text(
-                    "INSERT INTO daily_rollups (chat_id, day, joins, leaves, messages, active_members,"
-                    " coupons_issued, dm_sent, dm_blocked) VALUES (-1, :day, 3, 0, 5, 2, 1, 1, 0)"
+                    "INSERT INTO daily_rollups (chat_id, day, joins, leaves, messages,"
+                    " active_members, coupons_issued, dm_sent, dm_blocked)"
+                    " VALUES (-1, :day, 3, 0, 5, 2, 1, 1, 0)"
                 ),
                 {"day": date(2026, 11, 20)},
             )

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.__main__ import main
 from bot.config import CommunityConfig
-from bot.db.models import GLOBAL_CHAT, Coupon, Member, Order
+from bot.db.models import GLOBAL_CHAT, Coupon, IssuedBy, Member, Order, Via
 from bot.db.repositories import RollupRepository
 from bot.db.session import Database
 from bot.orders_import import ImportFileError, import_orders
@@ -56,7 +56,7 @@ def test_times() -> None:
     assert parse_time("2026-11-20 14:03", SHANGHAI) == datetime(2026, 11, 20, 6, 3, tzinfo=UTC)
     assert parse_time("2026-11-20T06:03:00Z", SHANGHAI) == datetime(2026, 11, 20, 6, 3, tzinfo=UTC)
     assert parse_time("1763618580", SHANGHAI) == datetime.fromtimestamp(1763618580, UTC)
-    with pytest.raises(OrderInputError, match="^time:"):
+    with pytest.raises(OrderInputError, match=r"^time:"):
         parse_time("yesterday", SHANGHAI)
 
 
@@ -98,7 +98,7 @@ async def _member_with_code(
         session.add(Member(user_id=user_id, first_name="Buyer", first_seen_at=now))
         await session.flush()
         coupon = await CouponService(session, config).issue(
-            user_id, "newcomer", issued_by="welcome", now=now
+            user_id, "newcomer", issued_by=IssuedBy.WELCOME, now=now
         )
         return coupon.code
 
@@ -120,7 +120,7 @@ async def test_an_order_is_counted_once_and_its_coupon_redeemed_once(
     outcomes = []
     for _ in range(2):
         async with sessions() as session, session.begin():
-            outcomes.append(await OrderService(session, config).record(order, now, via="api"))
+            outcomes.append(await OrderService(session, config).record(order, now, via=Via.API))
     assert [(o.status, o.coupon, o.user_id) for o in outcomes] == [
         ("recorded", "redeemed", 41),
         ("duplicate", "none", None),
@@ -130,7 +130,7 @@ async def test_an_order_is_counted_once_and_its_coupon_redeemed_once(
         config.tz,
     )
     async with sessions() as session, session.begin():
-        second = await OrderService(session, config).record(again, now, via="import")
+        second = await OrderService(session, config).record(again, now, via=Via.IMPORT)
     assert (second.status, second.coupon, second.user_id) == ("recorded", "used", 41)
     async with sessions() as session:
         orders = (await session.execute(select(Order).order_by(Order.id))).scalars().all()
@@ -157,7 +157,7 @@ async def test_concurrent_reports_of_one_order_count_once(
     async def report() -> str:
         async with sessions() as session, session.begin():
             await barrier.wait()
-            outcome = await OrderService(session, config).record(order, now, via="api")
+            outcome = await OrderService(session, config).record(order, now, via=Via.API)
             await asyncio.sleep(0.05)
             return outcome.status
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import CommunityConfig
-from bot.db.models import AlertState, OutboxMessage
+from bot.db.models import AlertState, ChatKind, OutboxMessage
 from bot.db.models.broadcast import Broadcast
 from bot.db.repositories import OutboxRepository
 from bot.db.repositories.sop import SopRepository
@@ -50,7 +50,7 @@ async def _deliveries(
             row = await outbox.enqueue(
                 key=f"{tag}:{n}",
                 chat_id=5000 + n,
-                chat_kind="private",
+                chat_kind=ChatKind.PRIVATE,
                 purpose="welcome_dm",
                 payload={"text": "x"},
                 now=at,
@@ -117,7 +117,7 @@ async def test_sends_with_an_unreadable_answer_count_as_delivered(
             row = await outbox.enqueue(
                 key=f"u2:{n}",
                 chat_id=6000 + n,
-                chat_kind="private",
+                chat_kind=ChatKind.PRIVATE,
                 purpose="welcome_dm",
                 payload={"text": "x"},
                 now=now - timedelta(minutes=5),
@@ -158,7 +158,7 @@ async def test_a_stuck_broadcast_is_one_alert_and_clears_when_it_moves(
             status="sending",
             created_by=1001,
             chat_id=1001,
-            chat_kind="private",
+            chat_kind=ChatKind.PRIVATE,
             locale="en",
             audience=100,
             created_at=now - timedelta(hours=1),

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.db.models import OutboxMessage
+from bot.db.models import ChatKind, OutboxMessage
 from bot.db.repositories import (
     ActivityRepository,
     MemberRepository,
@@ -26,7 +26,7 @@ async def _enqueue(sessions: async_sessionmaker[AsyncSession], clock: ManualCloc
             await repo.enqueue(
                 key=f"k{i}",
                 chat_id=100 + i,
-                chat_kind="private",
+                chat_kind=ChatKind.PRIVATE,
                 purpose="t",
                 payload={"text": str(i)},
                 now=clock.now(),
@@ -41,7 +41,7 @@ async def test_enqueue_is_idempotent_per_key(
         first = await repo.enqueue(
             key="gift:1",
             chat_id=1,
-            chat_kind="private",
+            chat_kind=ChatKind.PRIVATE,
             purpose="t",
             payload={"text": "a"},
             now=clock.now(),
@@ -49,7 +49,7 @@ async def test_enqueue_is_idempotent_per_key(
         again = await repo.enqueue(
             key="gift:1",
             chat_id=1,
-            chat_kind="private",
+            chat_kind=ChatKind.PRIVATE,
             purpose="t",
             payload={"text": "b"},
             now=clock.now(),
@@ -113,8 +113,8 @@ async def test_hold_never_revives_a_settled_row(
         await repo.mark_sent(row.id, clock.now(), 5)
         await repo.hold([row.id], clock.now() + timedelta(seconds=90))
     async with sessions() as session:
-        row = await session.get(OutboxMessage, row.id)
-        assert row is not None and row.status == "sent"
+        stored = await session.get(OutboxMessage, row.id)
+        assert stored is not None and stored.status == "sent"
 
 
 async def test_update_ids_are_claimed_once(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -283,7 +284,7 @@ async def test_progress_is_edited_at_most_every_few_seconds(
     edits = [call.at for call in sandbox.calls if call.method == "editMessageText" and call.ok]
     assert len(edits) >= 3  # it moved while sending
     running = edits[1:-1]  # not the Send press nor the final tally
-    assert all(b - a >= 5 for a, b in zip(running, running[1:], strict=False))
+    assert all(b - a >= 5 for a, b in itertools.pairwise(running))
     texts = {call.params["text"] for call in sandbox.calls if call.method == "editMessageText"}
     assert any("ETA" in text and "pending" in text for text in texts)
 

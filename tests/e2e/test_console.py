@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import SopBot
-from bot.db.models import AuditEntry, Member, MemberTag
+from bot.db.models import AuditEntry, ChatKind, IssuedBy, Member, MemberTag
 from bot.db.repositories import TagRepository
 from bot.db.repositories.audit import AuditRepository
 from bot.services.commerce.coupons import CouponService
@@ -97,7 +97,7 @@ async def test_audit_answers_usage_and_caps_at_a_hundred(
                 user_id=OPERATOR,
                 user_name="Olga",
                 chat_id=OPERATOR,
-                chat_kind="private",
+                chat_kind=ChatKind.PRIVATE,
                 command="member",
                 args=str(i + 1),
                 result="ok",
@@ -177,7 +177,7 @@ async def test_member_profile_shows_everything_escaped(
         await TagRepository(session).add(7201, "vip<script>", "op:1001", clock.now())
         config = app.config.current
         await CouponService(session, config).issue(
-            7201, "newcomer", issued_by="operator", now=clock.now()
+            7201, "newcomer", issued_by=IssuedBy.OPERATOR, now=clock.now()
         )
     clock.advance(timedelta(days=10))
     sandbox.user_sends(7201, "back again", chat_id=COMMUNITY)

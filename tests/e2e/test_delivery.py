@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import SopBot
 from bot.config import CommunityConfig
-from bot.db.models import Member, OutboxMessage
+from bot.db.models import ChatKind, Member, OutboxMessage
 from bot.db.repositories import OutboxRepository
 from bot.delivery.limiter import Limits
 from bot.services.welcome.service import WelcomeDeliveryHook
@@ -68,7 +68,7 @@ async def test_server_side_flood_limits_are_obeyed_without_early_retries(
                 await OutboxRepository(session).enqueue(
                     key=f"flood:{n}",
                     chat_id=COMMUNITY,
-                    chat_kind="group",
+                    chat_kind=ChatKind.GROUP,
                     purpose="test",
                     payload={"text": f"message {n}"},
                     now=clock.now(),
@@ -199,7 +199,7 @@ async def _queue_dms(
             await OutboxRepository(session).enqueue(
                 key=f"{tag}:{uid}",
                 chat_id=uid,
-                chat_kind="private",
+                chat_kind=ChatKind.PRIVATE,
                 purpose="test",
                 payload={"text": f"{tag} for {uid}"},
                 now=app.clock.now(),

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.app import SopBot
 from bot.config import CommunityConfig, parse_config
-from bot.db.models import OutboxMessage
+from bot.db.models import ChatKind, OutboxMessage
 from bot.db.models.broadcast import Broadcast
 from bot.db.models.sop import QaRsvp
 from bot.db.repositories import OutboxRepository
@@ -109,7 +109,7 @@ async def test_a_send_that_raises_is_given_up_after_the_max_attempts(
         await OutboxRepository(session).enqueue(
             key="bug:1",
             chat_id=broken,
-            chat_kind="private",
+            chat_kind=ChatKind.PRIVATE,
             purpose="test",
             payload={"text": "never"},
             now=clock.now(),
@@ -123,8 +123,9 @@ async def test_a_send_that_raises_is_given_up_after_the_max_attempts(
         clock.advance(minutes=5)
     assert row.status == "failed", (row.status, row.attempts, len(tries))
     assert len(tries) == row.attempts == 20
-    assert (row.last_error or "").startswith("gave up after 20 attempts: unexpected RuntimeError")
-    assert TOKEN not in row.last_error and TOKEN.split(":")[1] not in row.last_error
+    error = row.last_error or ""
+    assert error.startswith("gave up after 20 attempts: unexpected RuntimeError")
+    assert TOKEN not in error and TOKEN.split(":")[1] not in error
     clock.advance(hours=1)
     await settle(app, sandbox)
     assert len(tries) == 20  # and never again
@@ -168,7 +169,7 @@ async def test_a_seat_stays_reserved_when_the_rsvp_answer_fails(
         clock.advance(minutes=30)
         await settle(app, sandbox)
     announcement = next(m for m in sandbox.sent_messages(COMMUNITY) if m.reply_markup)
-    data = announcement.reply_markup["inline_keyboard"][0][0]["callback_data"]
+    data = announcement.button()["callback_data"]
     sandbox.fail_next("answerCallbackQuery", 502, "Bad Gateway")  # the network this time
     _press(sandbox, 11_201, announcement, data)
     await settle(app, sandbox)

@@ -157,12 +157,14 @@ async def test_a_flood_of_bad_signatures_is_a_few_log_lines(
     caplog.set_level(logging.WARNING, logger="bot.orders_api")
     body = _body()
     statuses: list[int] = []
+    orders_api = shop.orders_api
+    assert orders_api is not None  # ORDERS_SECRET is set
     async with aiohttp.ClientSession() as http:
 
         async def one(signature: str | None) -> int:
             headers = {} if signature is None else {"X-Sopbot-Signature": signature}
             async with http.post(
-                f"{shop.orders_api.url}/api/orders", data=body, headers=headers
+                f"{orders_api.url}/api/orders", data=body, headers=headers
             ) as response:
                 return response.status
 

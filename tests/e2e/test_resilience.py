@@ -114,13 +114,16 @@ class BusyDatabase:
             await self._pg.execute("LOCK TABLE processed_updates IN ACCESS EXCLUSIVE MODE")
         return self
 
-    async def strike(self, timeout: float = 15.0) -> None:
+    #: real seconds ``strike()`` waits for an update to block on the lock
+    STRIKE_WITHIN = 15.0
+
+    async def strike(self) -> None:
         """PostgreSQL: terminates the bot's connections whose update waits on the lock (its
         claim of the update id, the first statement of an update's transaction)."""
         if self._pg is None:
             return
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + self.STRIKE_WITHIN
         while True:
             # pg_stat_activity is a snapshot per transaction, and this one holds the lock
             await self._pg.execute("SELECT pg_stat_clear_snapshot()")

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from bot.app import SopBot
 from bot.config import CommunityConfig, Settings
 from bot.db.migrate import upgrade
-from bot.db.models import Base
+from bot.db.models import Base, ChatKind
 from bot.db.repositories import OutboxRepository
 from bot.db.session import Database
 from bot.redact import Redactor, install_log_redaction
@@ -259,7 +259,7 @@ async def test_sopbot_run_writes_no_secret_to_stderr(looping: LoopingApi, tmp_pa
         await OutboxRepository(session).enqueue(
             key="test:hello",
             chat_id=MEMBER,
-            chat_kind="private",
+            chat_kind=ChatKind.PRIVATE,
             purpose="test",
             payload={"text": "hello"},
             now=datetime.now(UTC) - timedelta(seconds=1),

@@ -4,6 +4,7 @@ reminder, keyword hooks, first-response SLA, operator commands — on a virtual 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -144,7 +145,7 @@ async def test_qa_announcement_rsvp_and_reminder(
     await _until(app, sandbox, clock, hours=3, minutes=1, step=timedelta(minutes=15))  # 12:01
     announcement = next(m for m in sandbox.sent_messages(COMMUNITY) if "答疑" in m.text)
     assert "如何做私域" in announcement.text and "20:00" in announcement.text
-    data = announcement.reply_markup["inline_keyboard"][0][0]["callback_data"]
+    data = announcement.button()["callback_data"]
     sandbox.press_button(7101, announcement.message_id, COMMUNITY, data)
     await settle(app, sandbox)
     before = len(sandbox.sent_messages(7101))
@@ -185,7 +186,7 @@ async def test_coupon_hook_never_shows_a_code_in_the_group(
     sandbox.user_sends(7301, "VIP please", chat_id=COMMUNITY)
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(COMMUNITY)) == 1)
     reply = sandbox.sent_messages(COMMUNITY)[0]
-    url = reply.reply_markup["inline_keyboard"][0][0]["url"]
+    url = reply.button()["url"]
     assert url.endswith("?start=hook-vip") and "-" not in reply.text.split("\n")[0][-6:]
     await settle(app, sandbox)  # the last send settled before time moves
     clock.advance(seconds=5)
@@ -263,7 +264,7 @@ async def test_sop_commands_list_pause_resume(
 
 
 async def test_reload_swaps_a_valid_file_and_refuses_a_broken_one(
-    sandbox: TelegramSandbox, clock: ManualClock, database_url: str, tmp_path
+    sandbox: TelegramSandbox, clock: ManualClock, database_url: str, tmp_path: Path
 ) -> None:
     path = tmp_path / "community.yaml"
     path.write_text(SOP_YAML)
@@ -337,7 +338,7 @@ async def test_a_seat_reserved_before_starting_the_bot_gets_its_reminder_after_s
 ) -> None:
     await _until(app, sandbox, clock, hours=3, minutes=1, step=timedelta(minutes=15))  # 12:01
     announcement = next(m for m in sandbox.sent_messages(COMMUNITY) if "答疑" in m.text)
-    data = announcement.reply_markup["inline_keyboard"][0][0]["callback_data"]
+    data = announcement.button()["callback_data"]
     sandbox.add_user(7701, "Late", language_code="en")
     sandbox.user_joins(COMMUNITY, 7701)
     sandbox.press_button(7701, announcement.message_id, COMMUNITY, data)  # no DM possible yet

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 from bot.app import SopBot
+from bot.config import CommunityConfig
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
 from tests.conftest import COMMUNITY, OPERATOR, TEAM_CHAT
@@ -149,7 +150,7 @@ async def test_an_operator_asking_in_the_community_gets_no_figures_there(
 
 
 async def test_members_from_before_the_bot_are_counted_when_they_leave_and_by_telegram(
-    sandbox: TelegramSandbox, config, clock: ManualClock, database_url: str
+    sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock, database_url: str
 ) -> None:
     from tests.conftest import settings_for
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.app import SopBot
-from bot.db.models import MemberTag
+from bot.db.models import MemberTag, Via
 from bot.services.commerce.orders import OrderService, parse_order
 from bot.services.members.tiers import HIGH_VALUE, POTENTIAL, SILENT
 from sandbox import TelegramSandbox
@@ -47,7 +47,7 @@ async def test_tiers_follow_spend_and_silence(
             },
             config.tz,
         )
-        await OrderService(session, config).record(order, clock.now(), via="api")
+        await OrderService(session, config).record(order, clock.now(), via=Via.API)
 
     clock.advance(timedelta(hours=19, minutes=5))  # 04:05 the next day in Shanghai
     await settle(app, sandbox)

@@ -52,7 +52,7 @@ async def test_group_joins_share_one_greeting_within_the_batch_window(
     greeting = sandbox.sent_messages(COMMUNITY)[0]
     for uid in range(3001, 3006):
         assert f"tg://user?id={uid}" in greeting.text
-    button = greeting.reply_markup["inline_keyboard"][0][0]
+    button = greeting.button()
     assert button["url"].endswith("?start=gift")
 
     await settle(app, sandbox)
@@ -106,7 +106,7 @@ async def test_claim_button_delivers_the_same_pack_once(
 
     clock.advance(minutes=2)
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(COMMUNITY)) == 1)
-    url = sandbox.sent_messages(COMMUNITY)[0].reply_markup["inline_keyboard"][0][0]["url"]
+    url = sandbox.sent_messages(COMMUNITY)[0].button()["url"]
     payload = url.split("?start=")[1]
 
     sandbox.user_sends(5001, f"/start {payload}")

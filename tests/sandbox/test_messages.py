@@ -14,7 +14,12 @@ from aiogram.exceptions import (
     TelegramNotFound,
     TelegramUnauthorizedError,
 )
-from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 
 from sandbox import TelegramSandbox
 
@@ -49,7 +54,7 @@ async def test_send_and_edit_with_keyboard(sb: TelegramSandbox, bot: Bot) -> Non
     }
 
     edited = await bot.edit_message_text("Bye", chat_id=ANN, message_id=sent.message_id)
-    assert isinstance(edited, object) and edited.text == "Bye" and edited.reply_markup is None
+    assert isinstance(edited, Message) and edited.text == "Bye" and edited.reply_markup is None
     current = sb.get_message(ANN, sent.message_id)
     assert current is not None and current.text == "Bye" and current.reply_markup is None
     assert sb.sent_messages(ANN)[0].text.startswith("<b>Hi")  # the record keeps what was sent
@@ -181,7 +186,8 @@ async def test_delay_and_disconnect_means_not_sent(sb: TelegramSandbox, bot: Bot
     sb.user_sends(ANN, "hi")
     sb.delay("sendMessage", 0.5)
     with pytest.raises(TelegramNetworkError):
-        await bot.send_message(ANN, "slow", request_timeout=0.1)  # type: ignore[call-arg]
+        # aiogram types request_timeout as int; aiohttp's ClientTimeout takes the float
+        await bot.send_message(ANN, "slow", request_timeout=0.1)  # type: ignore[arg-type]
     await asyncio.sleep(0.6)
     assert sb.sent_messages() == []
     assert sb.calls[-1].method == "sendMessage" and not sb.calls[-1].ok

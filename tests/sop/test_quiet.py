@@ -135,10 +135,11 @@ def test_an_end_that_happens_twice() -> None:
 
 def test_naive_instants_are_refused() -> None:
     quiet = QuietHours.parse("22:00-08:00", SHANGHAI)
+    naive = datetime(2025, 6, 2, 23)  # noqa: DTZ001  naive on purpose: it must be refused
     with pytest.raises(ValueError, match="aware"):
-        quiet.is_quiet(datetime(2025, 6, 2, 23))
+        quiet.is_quiet(naive)
     with pytest.raises(ValueError, match="aware"):
-        quiet.defer(datetime(2025, 6, 2, 23))
+        quiet.defer(naive)
 
 
 ZONES = [
@@ -153,8 +154,10 @@ wall_times = st.builds(time, st.integers(0, 23), st.sampled_from([0, 15, 30, 45,
     start=wall_times,
     end=wall_times,
     tz=st.sampled_from(ZONES),
-    instant=st.datetimes(
-        min_value=datetime(2025, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)
+    instant=st.datetimes(  # hypothesis takes naive bounds; `timezones` makes them aware
+        min_value=datetime(2025, 1, 1),  # noqa: DTZ001
+        max_value=datetime(2026, 12, 31),  # noqa: DTZ001
+        timezones=st.just(UTC),
     ),
 )
 def test_defer_is_the_first_moment_that_is_not_quiet(

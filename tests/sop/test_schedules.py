@@ -259,7 +259,8 @@ def test_due_and_missed_come_oldest_first() -> None:
 def test_bad_arguments() -> None:
     schedules = daily(SHANGHAI)
     with pytest.raises(ValueError, match="aware"):
-        plan_runs(schedules, done=set(), now=datetime(2025, 6, 2), grace=HOUR)
+        naive = datetime(2025, 6, 2)  # noqa: DTZ001  naive on purpose: it must be refused
+        plan_runs(schedules, done=set(), now=naive, grace=HOUR)
     with pytest.raises(ValueError, match="negative"):
         plan_runs(schedules, done=set(), now=EIGHT, grace=-HOUR)
     with pytest.raises(ValueError, match="'briefing' appears twice"):
@@ -296,7 +297,7 @@ def test_each_fire_is_planned_at_most_once_across_restarts(
 ) -> None:
     """The bot wakes (or restarts) at arbitrary minutes; each (schedule, fire) comes back at most
     once, as due or as missed, and due ones are within the grace."""
-    schedules = daily(NEW_YORK) + [ScheduleSpec("often", CronTrigger("*/45 7-9 * * *", NEW_YORK))]
+    schedules = [*daily(NEW_YORK), ScheduleSpec("often", CronTrigger("*/45 7-9 * * *", NEW_YORK))]
     start = utc(2025, 3, 7, 12)
     grace = timedelta(minutes=grace_minutes)
     done: set[tuple[str, datetime]] = set()

@@ -167,10 +167,11 @@ def test_never_fires() -> None:
 
 def test_naive_instants_are_refused() -> None:
     trigger = CronTrigger("0 8 * * *", SHANGHAI)
+    naive = datetime(2025, 1, 1)  # noqa: DTZ001  naive on purpose: it must be refused
     with pytest.raises(ValueError, match="aware"):
-        trigger.next_fire(datetime(2025, 1, 1))
+        trigger.next_fire(naive)
     with pytest.raises(ValueError, match="aware"):
-        trigger.previous_fire(datetime(2025, 1, 1))
+        trigger.previous_fire(naive)
 
 
 def test_value_semantics() -> None:
@@ -257,10 +258,11 @@ def test_thirty_minute_dst_shift() -> None:
 
 
 def test_wall_to_utc() -> None:
-    assert wall_to_utc(datetime(2025, 3, 9, 2, 30), NEW_YORK) == datetime(2025, 3, 9, 7, tzinfo=UTC)
-    assert wall_to_utc(datetime(2025, 11, 2, 1, 30), NEW_YORK) == datetime(
-        2025, 11, 2, 5, 30, tzinfo=UTC
-    )
+    # wall times are naive on purpose: wall_to_utc reads them in the zone
+    in_the_gap = datetime(2025, 3, 9, 2, 30)  # noqa: DTZ001
+    twice = datetime(2025, 11, 2, 1, 30)  # noqa: DTZ001
+    assert wall_to_utc(in_the_gap, NEW_YORK) == datetime(2025, 3, 9, 7, tzinfo=UTC)
+    assert wall_to_utc(twice, NEW_YORK) == datetime(2025, 11, 2, 5, 30, tzinfo=UTC)
     with pytest.raises(ValueError, match="naive"):
         wall_to_utc(datetime(2025, 1, 1, tzinfo=UTC), NEW_YORK)
 

@@ -1,4 +1,5 @@
-"""Properties of configuration loading: durations round-trip, and nothing but ConfigError escapes."""
+"""Properties of configuration loading: durations round-trip, and nothing but ConfigError
+escapes."""
 
 from __future__ import annotations
 

@@ -96,7 +96,8 @@ def test_missing_token_is_a_config_error() -> None:
 def test_log_level_by_keyword_and_stray_log_level_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOG_LEVEL", "DEBUG")
     assert Settings().log_level == "INFO"
-    assert Settings(log_level="warning").log_level == "WARNING"
+    # the keyword goes through Settings._log_level_by_name, which the pydantic plugin cannot see
+    assert Settings(log_level="warning").log_level == "WARNING"  # type: ignore[call-arg]
 
 
 def test_unknown_log_level_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, BigIntPK
 
-DRAFT = "draft"
-SENDING = "sending"
-DONE = "done"
-CANCELLED = "cancelled"
 
-#: recipient states: waiting (not in the outbox yet) → queued → sent | blocked | failed;
-#: waiting/queued → dropped when the broadcast is cancelled
-WAITING = "waiting"
-QUEUED = "queued"
-SENT = "sent"
-BLOCKED = "blocked"
-FAILED = "failed"
-DROPPED = "dropped"
+class BroadcastStatus(StrEnum):
+    DRAFT = "draft"
+    SENDING = "sending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class RecipientStatus(StrEnum):
+    """waiting (not in the outbox yet) → queued → sent | blocked | failed; waiting/queued →
+    dropped when the broadcast is cancelled."""
+
+    WAITING = "waiting"
+    QUEUED = "queued"
+    SENT = "sent"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    DROPPED = "dropped"
 
 
 class Broadcast(Base):
@@ -30,7 +36,7 @@ class Broadcast(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     segment: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default=DRAFT)
+    status: Mapped[str] = mapped_column(String(16), default=BroadcastStatus.DRAFT)
     created_by: Mapped[int]
     #: where the operator asked: previews, progress and the tally go there
     chat_id: Mapped[int]
@@ -75,7 +81,7 @@ class BroadcastRecipient(Base):
     )
     user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     variant: Mapped[str] = mapped_column(String(1), default="a")
-    status: Mapped[str] = mapped_column(String(16), default=WAITING)
+    status: Mapped[str] = mapped_column(String(16), default=RecipientStatus.WAITING)
     settled_at: Mapped[datetime | None]
     #: A/B: when they first wrote to the bot after their copy arrived
     replied_at: Mapped[datetime | None]

@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, BigIntPK
+
+
+class IssuedBy(StrEnum):
+    """``coupons.issued_by``: what issued a coupon."""
+
+    WELCOME = "welcome"
+    HOOK = "hook"
+    WINBACK = "winback"
+    REFERRAL = "referral"
+    OPERATOR = "operator"
+
+
+class Via(StrEnum):
+    """How a coupon was redeemed (``coupons.redeemed_via``) or an order reported
+    (``orders.via``: the orders endpoint or an import, never an operator)."""
+
+    OPERATOR = "operator"
+    API = "api"
+    IMPORT = "import"
 
 
 class Coupon(Base):
@@ -19,12 +39,12 @@ class Coupon(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     campaign: Mapped[str] = mapped_column(String(64), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("members.user_id"))
-    #: what issued it: welcome, hook, winback, referral, operator
+    #: what issued it (:class:`IssuedBy`)
     issued_by: Mapped[str] = mapped_column(String(16))
     issued_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     redeemed_at: Mapped[datetime | None]
-    #: how it was redeemed: operator, api, import
+    #: how it was redeemed (:class:`Via`)
     redeemed_via: Mapped[str | None] = mapped_column(String(16))
     #: the shop's order id it was redeemed with (orders endpoint or import)
     order_id: Mapped[str | None] = mapped_column(String(64))

@@ -24,7 +24,7 @@ class Order(Base):
     currency: Mapped[str | None] = mapped_column(String(3))
     ordered_at: Mapped[datetime] = mapped_column(index=True)
     received_at: Mapped[datetime]
-    #: api or import
+    #: ``Via.API`` or ``Via.IMPORT``
     via: Mapped[str] = mapped_column(String(8))
     #: what an operator should look at: ``coupon_not_owner`` (the coupon is another member's,
     #: so it was not redeemed)

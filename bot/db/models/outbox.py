@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Index, Integer, String
@@ -10,12 +11,53 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, BigIntPK
 
-PENDING = "pending"
-SENDING = "sending"
-SENT = "sent"
-#: made, but Telegram's answer could not be read: settled as sent, with no message id
-SENT_UNKNOWN = "sent_unknown"
-FAILED = "failed"
+
+class OutboxStatus(StrEnum):
+    """``outbox.status``: pending → sending (leased) → sent | sent_unknown | failed."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    #: made, but Telegram's answer could not be read: settled as sent, with no message id
+    SENT_UNKNOWN = "sent_unknown"
+    FAILED = "failed"
+
+
+class ChatKind(StrEnum):
+    """``outbox.chat_kind``: which of Telegram's limits a call counts against."""
+
+    PRIVATE = "private"
+    #: groups and supergroups (20 messages a minute each)
+    GROUP = "group"
+    CHANNEL = "channel"
+    #: a call that sends no message (approve a join request…): the global limit only
+    API = "api"
+
+
+class Purpose(StrEnum):
+    """``outbox.purpose``: what a call is for (KPIs, reports and the delivery hooks read it)."""
+
+    ALERT = "alert"
+    APPROVE = "approve"
+    BROADCAST = "broadcast"
+    BROADCAST_PROGRESS = "broadcast_progress"
+    COUPON_DM = "coupon_dm"
+    EXPORT = "export"
+    FAQ = "faq"
+    HOOK = "hook"
+    QA_REMINDER = "qa_reminder"
+    REFERRAL_REWARD = "referral_reward"
+    REPLY = "reply"
+    REPORT = "report"
+    #: a schedule's post, by its kind (``sop:<kind>``), or its DMs to a segment
+    SOP_MESSAGE = "sop:message"
+    SOP_BRIEFING = "sop:briefing"
+    SOP_QA = "sop:qa"
+    SOP_SEGMENT = "sop:segment"
+    TEAM = "team"
+    WELCOME_DM = "welcome_dm"
+    WELCOME_GROUP = "welcome_group"
+    WINBACK = "winback"
 
 
 class OutboxMessage(Base):
@@ -26,13 +68,13 @@ class OutboxMessage(Base):
     #: unique per effect: the same effect queued twice is one row
     key: Mapped[str] = mapped_column(String(200), unique=True)
     chat_id: Mapped[int] = mapped_column(index=True)
-    #: "private", "group" or "channel": which Telegram limit applies
+    #: a :class:`ChatKind`: which Telegram limit applies
     chat_kind: Mapped[str] = mapped_column(String(16))
-    #: what the message is for (welcome_group, welcome_dm, reply, team, ...); KPIs and effects
+    #: a :class:`Purpose`: what the message is for; KPIs and effects
     purpose: Mapped[str] = mapped_column(String(32))
     method: Mapped[str] = mapped_column(String(40), default="sendMessage")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
     due_at: Mapped[datetime]
     lease_until: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, BigIntPK
+
+
+class ReferralStatus(StrEnum):
+    """``referrals.status``."""
+
+    #: waiting for the stay
+    PENDING = "pending"
+    REWARDED = "rewarded"
+    #: left before the stay
+    LEFT = "left"
+    #: joined through their own link
+    SELF = "self"
+    #: the bot knew the newcomer before: no credit
+    KNOWN = "known"
 
 
 class ReferralLink(Base):
@@ -34,7 +49,6 @@ class Referral(Base):
     chat_id: Mapped[int]
     membership_id: Mapped[int] = mapped_column(BigInteger)
     joined_at: Mapped[datetime]
-    #: pending (waiting for the stay), rewarded, left (before the stay), self, known (the bot
-    #: knew the newcomer before: no credit)
+    #: a :class:`ReferralStatus`
     status: Mapped[str] = mapped_column(String(16), index=True)
     decided_at: Mapped[datetime | None]

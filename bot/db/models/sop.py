@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, BigIntPK
+
+
+class RunStatus(StrEnum):
+    """``sop_runs.status``: how one fire of a schedule went."""
+
+    SENT = "sent"
+    #: a briefing without items
+    NO_CONTENT = "no_content"
+    #: the template failed (the team was told)
+    RENDER_FAILED = "render_failed"
+    #: past the grace window (the team was told)
+    MISSED = "missed"
+
+
+class QuestionStatus(StrEnum):
+    """``questions.status``."""
+
+    OPEN = "open"
+    #: by an operator
+    ANSWERED = "answered"
+    #: the bot's FAQ answer
+    AUTO = "auto"
+    #: past its deadline with no FAQ answer: the team was told
+    ESCALATED = "escalated"
 
 
 class SopRun(Base):
@@ -19,8 +44,7 @@ class SopRun(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     schedule_id: Mapped[str] = mapped_column(String(64))
     fire_at: Mapped[datetime] = mapped_column(index=True)
-    #: sent, no_content (briefing without items), render_failed (the template failed; the
-    #: team was told), missed (past the grace window; the team was told)
+    #: a :class:`RunStatus`
     status: Mapped[str] = mapped_column(String(16))
     carried_at: Mapped[datetime]
     detail: Mapped[str | None] = mapped_column(String(300))
@@ -109,8 +133,8 @@ class Question(Base):
     user_id: Mapped[int]
     asked_at: Mapped[datetime]
     deadline: Mapped[datetime]
-    #: open, answered (by an operator), auto (FAQ answer by the bot), escalated (team told)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    #: a :class:`QuestionStatus`
+    status: Mapped[str] = mapped_column(String(16), default=QuestionStatus.OPEN)
     answered_at: Mapped[datetime | None]
     answered_by: Mapped[int | None]
     #: seconds from question to the first human answer (None until answered)

@@ -14,21 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Coupon, Member, OutboxMessage
 from bot.db.models.broadcast import (
-    BLOCKED,
-    CANCELLED,
-    DONE,
-    DRAFT,
-    DROPPED,
-    FAILED,
-    QUEUED,
-    SENDING,
-    SENT,
-    WAITING,
     Broadcast,
     BroadcastRecipient,
+    BroadcastStatus,
+    RecipientStatus,
 )
-from bot.db.models.outbox import FAILED as OUTBOX_FAILED
-from bot.db.models.outbox import PENDING as OUTBOX_PENDING
+from bot.db.models.outbox import ChatKind, OutboxStatus, Purpose
 from bot.db.upsert import insert_for
 
 #: a 31-bit prime: the A/B split mixes user id and seed below it (no 64-bit overflow)
@@ -124,7 +115,7 @@ class BroadcastRepository:
     # -- drafts ---------------------------------------------------------------------------------
     async def create(self, **fields: Any) -> Broadcast:
         broadcast = Broadcast(
-            status=DRAFT, ab=False, seed=0, audience=0, progress_edits=0, **fields
+            status=BroadcastStatus.DRAFT, ab=False, seed=0, audience=0, progress_edits=0, **fields
         )
         self._session.add(broadcast)
         await self._session.flush()
@@ -151,7 +142,7 @@ class BroadcastRepository:
             .where(
                 Broadcast.chat_id == chat_id,
                 Broadcast.created_by == created_by,
-                Broadcast.status == DRAFT,
+                Broadcast.status == BroadcastStatus.DRAFT,
                 Broadcast.ab.is_(True),
             )
             .order_by(Broadcast.id.desc())
@@ -189,7 +180,7 @@ class BroadcastRepository:
             literal(broadcast.id).label("broadcast_id"),
             Member.user_id,
             variant.label("variant"),
-            literal(WAITING).label("status"),
+            literal(RecipientStatus.WAITING, String).label("status"),
         )
         stmt = (
             insert_for(self._session, BroadcastRecipient)
@@ -217,7 +208,7 @@ class BroadcastRepository:
         result = await self._session.execute(
             select(Broadcast)
             .where(
-                Broadcast.status.in_((SENDING, CANCELLED)),
+                Broadcast.status.in_((BroadcastStatus.SENDING, BroadcastStatus.CANCELLED)),
                 Broadcast.started_at.is_not(None),
                 Broadcast.finished_at.is_(None),
             )
@@ -237,7 +228,7 @@ class BroadcastRepository:
             .join(Member, Member.user_id == BroadcastRecipient.user_id)
             .where(
                 BroadcastRecipient.broadcast_id == broadcast_id,
-                BroadcastRecipient.status == WAITING,
+                BroadcastRecipient.status == RecipientStatus.WAITING,
             )
             .limit(limit)
         )  # in no order: read straight off the (broadcast, status) index
@@ -252,11 +243,11 @@ class BroadcastRepository:
             {
                 "key": recipient_key(broadcast_id, row["user_id"]),
                 "chat_id": row["user_id"],
-                "chat_kind": "private",
-                "purpose": "broadcast",
+                "chat_kind": ChatKind.PRIVATE,
+                "purpose": Purpose.BROADCAST,
                 "method": row["method"],
                 "payload": row["payload"],
-                "status": OUTBOX_PENDING,
+                "status": OutboxStatus.PENDING,
                 "due_at": now,
                 "attempts": 0,
                 "created_at": now,
@@ -273,9 +264,9 @@ class BroadcastRepository:
             .where(
                 BroadcastRecipient.broadcast_id == broadcast_id,
                 BroadcastRecipient.user_id.in_([row["user_id"] for row in rows]),
-                BroadcastRecipient.status == WAITING,
+                BroadcastRecipient.status == RecipientStatus.WAITING,
             )
-            .values(status=QUEUED)
+            .values(status=RecipientStatus.QUEUED)
         )
 
     async def place_card(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
@@ -287,7 +278,13 @@ class BroadcastRepository:
         )
 
     async def settle(
-        self, broadcast_id: int, user_id: int, status: str, now: datetime, *, was: str = QUEUED
+        self,
+        broadcast_id: int,
+        user_id: int,
+        status: RecipientStatus,
+        now: datetime,
+        *,
+        was: RecipientStatus = RecipientStatus.QUEUED,
     ) -> None:
         await self._session.execute(
             update(BroadcastRecipient)
@@ -313,10 +310,16 @@ class BroadcastRepository:
             update(BroadcastRecipient)
             .where(
                 BroadcastRecipient.broadcast_id == broadcast_id,
-                BroadcastRecipient.status == QUEUED,
+                BroadcastRecipient.status == RecipientStatus.QUEUED,
                 ~row_exists,
             )
-            .values(status=case((blocked, BLOCKED), else_=FAILED), settled_at=now)
+            .values(
+                status=case(
+                    (blocked, literal(RecipientStatus.BLOCKED, String)),
+                    else_=literal(RecipientStatus.FAILED, String),
+                ),
+                settled_at=now,
+            )
             .execution_options(synchronize_session=False)
         )
 
@@ -330,7 +333,14 @@ class BroadcastRepository:
         return Tally(
             **{
                 name: counts.get(name, 0)
-                for name in (WAITING, QUEUED, SENT, BLOCKED, FAILED, DROPPED)
+                for name in (
+                    RecipientStatus.WAITING,
+                    RecipientStatus.QUEUED,
+                    RecipientStatus.SENT,
+                    RecipientStatus.BLOCKED,
+                    RecipientStatus.FAILED,
+                    RecipientStatus.DROPPED,
+                )
             }
         )
 
@@ -341,21 +351,23 @@ class BroadcastRepository:
             update(BroadcastRecipient)
             .where(
                 BroadcastRecipient.broadcast_id == broadcast_id,
-                BroadcastRecipient.status == WAITING,
+                BroadcastRecipient.status == RecipientStatus.WAITING,
             )
-            .values(status=DROPPED, settled_at=now)
+            .values(status=RecipientStatus.DROPPED, settled_at=now)
         )
         queued_keys = select(self._own_key(broadcast_id)).where(
-            BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.status == QUEUED
+            BroadcastRecipient.broadcast_id == broadcast_id,
+            BroadcastRecipient.status == RecipientStatus.QUEUED,
         )
         dropped = (
             (
                 await self._session.execute(
                     update(OutboxMessage)
                     .where(
-                        OutboxMessage.key.in_(queued_keys), OutboxMessage.status == OUTBOX_PENDING
+                        OutboxMessage.key.in_(queued_keys),
+                        OutboxMessage.status == OutboxStatus.PENDING,
                     )
-                    .values(status=OUTBOX_FAILED, last_error="broadcast cancelled")
+                    .values(status=OutboxStatus.FAILED, last_error="broadcast cancelled")
                     .returning(OutboxMessage.chat_id)
                     .execution_options(synchronize_session=False)
                 )
@@ -369,9 +381,9 @@ class BroadcastRepository:
                 .where(
                     BroadcastRecipient.broadcast_id == broadcast_id,
                     BroadcastRecipient.user_id.in_(list(dropped)),
-                    BroadcastRecipient.status == QUEUED,
+                    BroadcastRecipient.status == RecipientStatus.QUEUED,
                 )
-                .values(status=DROPPED, settled_at=now)
+                .values(status=RecipientStatus.DROPPED, settled_at=now)
             )
         return int(waiting.rowcount or 0) + len(dropped)  # type: ignore[attr-defined]
 
@@ -388,7 +400,7 @@ class BroadcastRepository:
             .where(
                 BroadcastRecipient.broadcast_id.in_(open_ab),
                 BroadcastRecipient.user_id == user_id,
-                BroadcastRecipient.status == SENT,
+                BroadcastRecipient.status == RecipientStatus.SENT,
                 BroadcastRecipient.replied_at.is_(None),
                 BroadcastRecipient.settled_at <= now,
             )
@@ -415,7 +427,7 @@ class BroadcastRepository:
         start = broadcast.started_at or broadcast.created_at
         recipient = BroadcastRecipient
         replied = and_(
-            recipient.status == SENT,
+            recipient.status == RecipientStatus.SENT,
             or_(
                 recipient.replied_at.is_not(None),
                 and_(Member.last_seen_at > recipient.settled_at, Member.last_seen_at <= until),
@@ -435,7 +447,7 @@ class BroadcastRepository:
             select(
                 recipient.variant,
                 func.count(),
-                func.sum(case((recipient.status == SENT, 1), else_=0)),
+                func.sum(case((recipient.status == RecipientStatus.SENT, 1), else_=0)),
                 func.sum(case((replied, 1), else_=0)),
                 func.sum(redeemed),
             )
@@ -459,7 +471,7 @@ class BroadcastRepository:
             .where(
                 Broadcast.finished_at >= start,
                 Broadcast.finished_at < end,
-                Broadcast.status.in_((DONE, CANCELLED)),
+                Broadcast.status.in_((BroadcastStatus.DONE, BroadcastStatus.CANCELLED)),
             )
             .order_by(Broadcast.finished_at, Broadcast.id)
         )
@@ -472,7 +484,7 @@ class BroadcastRepository:
         result = await self._session.execute(
             select(Broadcast)
             .where(
-                Broadcast.status == SENDING,
+                Broadcast.status == BroadcastStatus.SENDING,
                 Broadcast.finished_at.is_(None),
                 last < now - older_than,
             )

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Coupon, Member
+from bot.db.models import Coupon, Member, Via
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class CouponRepository:
         return coupon
 
     async def redeem(
-        self, code: str, now: datetime, *, via: str, order_id: str | None, owner: int | None = None
+        self, code: str, now: datetime, *, via: Via, order_id: str | None, owner: int | None = None
     ) -> tuple[str, int] | None:
         """The one statement that redeems: ``(campaign, user_id)`` when this call won, ``None``
         when the code is unknown, used, expired or (with ``owner``) issued to someone else.

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import HookHit, MemberTag, Question, TagEvent
+from bot.db.models import HookHit, MemberTag, Question, QuestionStatus, TagEvent
 from bot.db.models.tags import ADDED, REMOVED
 from bot.db.upsert import insert_for
 
@@ -137,7 +137,7 @@ class QuestionRepository:
                 user_id=question.user_id,
                 asked_at=question.asked_at,
                 deadline=question.deadline,
-                status="open",
+                status=QuestionStatus.OPEN,
             )
             .on_conflict_do_nothing(index_elements=["chat_id", "message_id"])
             .returning(Question.id)
@@ -151,7 +151,7 @@ class QuestionRepository:
         escalated to the team) — only the one with ``message_id`` when given; locked."""
         stmt = select(Question).where(
             Question.chat_id == chat_id,
-            Question.status.in_(("open", "escalated")),
+            Question.status.in_((QuestionStatus.OPEN, QuestionStatus.ESCALATED)),
             Question.asked_at <= before,
         )
         if message_id is not None:
@@ -162,7 +162,7 @@ class QuestionRepository:
     async def due(self, now: datetime, limit: int = 200) -> Sequence[Question]:
         result = await self._session.execute(
             select(Question)
-            .where(Question.status == "open", Question.deadline <= now)
+            .where(Question.status == QuestionStatus.OPEN, Question.deadline <= now)
             .order_by(Question.deadline)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -171,7 +171,7 @@ class QuestionRepository:
 
     async def next_deadline(self) -> datetime | None:
         result = await self._session.execute(
-            select(func.min(Question.deadline)).where(Question.status == "open")
+            select(func.min(Question.deadline)).where(Question.status == QuestionStatus.OPEN)
         )
         return result.scalar_one_or_none()
 

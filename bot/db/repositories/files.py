@@ -9,7 +9,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import OutboxFile, OutboxFileChunk, OutboxMessage
-from bot.db.models.outbox import PENDING, SENDING
+from bot.db.models.outbox import OutboxStatus
 
 #: one slice of a file; a database row, never the whole file, is what sits in memory
 CHUNK = 1024 * 1024
@@ -69,7 +69,9 @@ class OutboxFileRepository:
     async def sweep(self) -> None:
         """Drops files whose row is settled or gone (rows failed in bulk when a member became
         unreachable skip the delivery hooks)."""
-        live = select(OutboxMessage.id).where(OutboxMessage.status.in_((PENDING, SENDING)))
+        live = select(OutboxMessage.id).where(
+            OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING))
+        )
         dead = select(OutboxFile.ref).where(OutboxFile.outbox_id.not_in(live))
         await self._session.execute(delete(OutboxFileChunk).where(OutboxFileChunk.ref.in_(dead)))
         await self._session.execute(delete(OutboxFile).where(OutboxFile.outbox_id.not_in(live)))

@@ -10,7 +10,7 @@ from sqlalchemy import Select, and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.db.models import Member, Membership, Order, Referral, ReferralLink
+from bot.db.models import Member, Membership, Order, Referral, ReferralLink, ReferralStatus, Via
 from bot.db.upsert import insert_for
 from bot.ids import parse_user_id
 
@@ -29,7 +29,7 @@ class OrderRepository:
         currency: str | None,
         ordered_at: datetime,
         received_at: datetime,
-        via: str,
+        via: Via,
     ) -> bool:
         """Records the order; ``False`` when its id was recorded before (nothing changes)."""
         stmt = (
@@ -161,7 +161,7 @@ class ReferralRepository:
     async def pending_due(self, joined_before: datetime, limit: int = 200) -> Sequence[Referral]:
         result = await self._session.execute(
             select(Referral)
-            .where(Referral.status == "pending", Referral.joined_at <= joined_before)
+            .where(Referral.status == ReferralStatus.PENDING, Referral.joined_at <= joined_before)
             .order_by(Referral.joined_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -170,7 +170,7 @@ class ReferralRepository:
 
     async def first_pending_join(self) -> datetime | None:
         result = await self._session.execute(
-            select(func.min(Referral.joined_at)).where(Referral.status == "pending")
+            select(func.min(Referral.joined_at)).where(Referral.status == ReferralStatus.PENDING)
         )
         return result.scalar_one_or_none()
 

@@ -23,7 +23,7 @@ from bot.db.models import (
     Question,
     SourceJoins,
 )
-from bot.db.models.outbox import FAILED, SENT, SENT_UNKNOWN
+from bot.db.models.outbox import OutboxStatus
 from bot.db.upsert import insert_for
 
 #: a failure that only says the member blocked the bot (counted as "blocked", not as failed)
@@ -236,9 +236,9 @@ class KpiRepository:
     async def deliveries(self, start: datetime, end: datetime) -> tuple[int, int]:
         """(sent, failed) of the outbox rows due in [start, end); a member who blocked the bot
         is not a failed delivery, a send whose answer could not be read is a sent one."""
-        sent_real = OutboxMessage.status.in_((SENT, SENT_UNKNOWN))
+        sent_real = OutboxMessage.status.in_((OutboxStatus.SENT, OutboxStatus.SENT_UNKNOWN))
         failed_real = and_(
-            OutboxMessage.status == FAILED,
+            OutboxMessage.status == OutboxStatus.FAILED,
             *(
                 func.lower(func.coalesce(OutboxMessage.last_error, "")).not_like(f"%{marker}%")
                 for marker in UNREACHABLE_MARKERS
@@ -248,7 +248,9 @@ class KpiRepository:
             select(
                 func.sum(case((sent_real, 1), else_=0)), func.sum(case((failed_real, 1), else_=0))
             ).where(
-                OutboxMessage.status.in_((SENT, SENT_UNKNOWN, FAILED)),
+                OutboxMessage.status.in_(
+                    (OutboxStatus.SENT, OutboxStatus.SENT_UNKNOWN, OutboxStatus.FAILED)
+                ),
                 OutboxMessage.due_at >= start,
                 OutboxMessage.due_at < end,
             )

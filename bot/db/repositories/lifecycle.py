@@ -42,7 +42,7 @@ from bot.db.models import (
     OutboxMessage,
     Question,
 )
-from bot.db.models.outbox import PENDING
+from bot.db.models.outbox import ChatKind, OutboxStatus, Purpose
 from bot.db.models.tags import ADDED, REMOVED, DailyPass, MemberStage, TagEvent
 from bot.db.upsert import insert_for
 
@@ -380,7 +380,7 @@ class LifecycleRepository:
         users: Select[Any],
         *,
         key_prefix: str,
-        purpose: str,
+        purpose: Purpose,
         payload: dict[str, Any],
         now: datetime,
         due_at: datetime,
@@ -392,11 +392,11 @@ class LifecycleRepository:
         source = select(
             literal(key_prefix, String) + cast(ids.c.user_id, String),
             ids.c.user_id,
-            literal("private", String),
+            literal(ChatKind.PRIVATE, String),
             literal(purpose, String),
             literal("sendMessage", String),
             literal(payload, JSON),
-            literal(PENDING, String),
+            literal(OutboxStatus.PENDING, String),
             _at(due_at),
             literal(0),
             _at(now),

@@ -10,7 +10,7 @@ from sqlalchemy import String, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import OutboxMessage
-from bot.db.models.outbox import FAILED, PENDING, SENDING, SENT, SENT_UNKNOWN
+from bot.db.models.outbox import ChatKind, OutboxStatus
 from bot.db.upsert import insert_for
 
 
@@ -24,14 +24,18 @@ class OutboxRepository:
         *,
         key: str,
         chat_id: int,
-        chat_kind: str,
+        chat_kind: ChatKind,
         purpose: str,
         payload: dict[str, Any],
         now: datetime,
         due_at: datetime | None = None,
         method: str = "sendMessage",
     ) -> int | None:
-        """Queues one call; returns its id, or ``None`` when that key was queued before."""
+        """Queues one call; returns its id, or ``None`` when that key was queued before.
+
+        ``purpose`` is a :class:`~bot.db.models.outbox.Purpose` for everything the bot sends
+        (only the delivery hooks read it; tests of the loop queue rows under labels of their
+        own)."""
         stmt = (
             insert_for(self._session, OutboxMessage)
             .values(
@@ -41,7 +45,7 @@ class OutboxRepository:
                 purpose=purpose,
                 method=method,
                 payload=payload,
-                status=PENDING,
+                status=OutboxStatus.PENDING,
                 due_at=due_at or now,
                 attempts=0,
                 created_at=now,
@@ -61,8 +65,9 @@ class OutboxRepository:
             .where(
                 OutboxMessage.due_at <= now,
                 or_(
-                    OutboxMessage.status == PENDING,
-                    (OutboxMessage.status == SENDING) & (OutboxMessage.lease_until <= now),
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    (OutboxMessage.status == OutboxStatus.SENDING)
+                    & (OutboxMessage.lease_until <= now),
                 ),
             )
             .order_by(OutboxMessage.due_at, OutboxMessage.id)
@@ -75,7 +80,7 @@ class OutboxRepository:
         await self._session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(ids))
-            .values(status=SENDING, lease_until=lease_until)
+            .values(status=OutboxStatus.SENDING, lease_until=lease_until)
         )
         result = await self._session.execute(
             select(OutboxMessage)
@@ -107,7 +112,12 @@ class OutboxRepository:
         row = await self._fresh(row_id)
         if row is None:
             return None
-        row.status, row.sent_at, row.message_id, row.lease_until = SENT, at, message_id, None
+        row.status, row.sent_at, row.message_id, row.lease_until = (
+            OutboxStatus.SENT,
+            at,
+            message_id,
+            None,
+        )
         row.attempts += 1
         return row
 
@@ -118,7 +128,12 @@ class OutboxRepository:
         row = await self._fresh(row_id)
         if row is None:
             return None
-        row.status, row.sent_at, row.message_id, row.lease_until = SENT_UNKNOWN, at, None, None
+        row.status, row.sent_at, row.message_id, row.lease_until = (
+            OutboxStatus.SENT_UNKNOWN,
+            at,
+            None,
+            None,
+        )
         row.last_error = reason[:300]
         row.attempts += 1
         return row
@@ -129,7 +144,7 @@ class OutboxRepository:
         if row_ids:
             await self._session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == SENDING)
+                .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == OutboxStatus.SENDING)
                 .values(lease_until=lease_until)
             )
 
@@ -140,7 +155,7 @@ class OutboxRepository:
         hands it to the next sender once the lease runs out)."""
         await self._session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == row_id, OutboxMessage.status == SENDING)
+            .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.SENDING)
             .values(
                 due_at=due_at, lease_until=lease_until, last_error=error[:300], attempts=attempts
             )
@@ -151,8 +166,8 @@ class OutboxRepository:
         if row_ids:
             await self._session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == SENDING)
-                .values(status=PENDING, lease_until=None)
+                .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == OutboxStatus.SENDING)
+                .values(status=OutboxStatus.PENDING, lease_until=None)
             )
 
     async def mark_failed(self, row_id: int, error: str) -> OutboxMessage | None:
@@ -161,7 +176,7 @@ class OutboxRepository:
         row = await self._fresh(row_id)
         if row is None:
             return None
-        row.status, row.last_error, row.lease_until = FAILED, error[:300], None
+        row.status, row.last_error, row.lease_until = OutboxStatus.FAILED, error[:300], None
         row.key = f"{row.key[:180]}#failed:{row.id}"
         row.attempts += 1
         return row
@@ -169,9 +184,9 @@ class OutboxRepository:
     async def fail_pending_for_chat(self, chat_id: int, error: str) -> int:
         result = await self._session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == PENDING)
+            .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == OutboxStatus.PENDING)
             .values(
-                status=FAILED,
+                status=OutboxStatus.FAILED,
                 last_error=error[:300],
                 key=func.substr(OutboxMessage.key, 1, 180)
                 + "#failed:"
@@ -185,12 +200,16 @@ class OutboxRepository:
         runs out."""
         pending = (
             await self._session.execute(
-                select(func.min(OutboxMessage.due_at)).where(OutboxMessage.status == PENDING)
+                select(func.min(OutboxMessage.due_at)).where(
+                    OutboxMessage.status == OutboxStatus.PENDING
+                )
             )
         ).scalar_one_or_none()  # min() keeps the column type: aware UTC
         leased = (
             await self._session.execute(
-                select(func.min(OutboxMessage.lease_until)).where(OutboxMessage.status == SENDING)
+                select(func.min(OutboxMessage.lease_until)).where(
+                    OutboxMessage.status == OutboxStatus.SENDING
+                )
             )
         ).scalar_one_or_none()
         times = [t for t in (pending, leased) if t is not None]

@@ -16,10 +16,11 @@ from bot.db.models import (
     Membership,
     OutboxMessage,
     Question,
+    QuestionStatus,
     ReportRun,
     SopRun,
 )
-from bot.db.models.outbox import FAILED
+from bot.db.models.outbox import OutboxStatus
 from bot.db.repositories.kpi import UNREACHABLE_MARKERS
 from bot.db.upsert import insert_for
 
@@ -113,7 +114,7 @@ class ReportDataRepository:
         (open, or escalated to the team and not answered since): how many, the oldest."""
         result = await self._session.execute(
             select(func.count(), func.min(Question.asked_at)).where(
-                Question.status.in_(("open", "escalated")),
+                Question.status.in_((QuestionStatus.OPEN, QuestionStatus.ESCALATED)),
                 Question.deadline <= now,
                 Question.deadline >= since,
                 Question.chat_id.in_(chat_ids),
@@ -128,7 +129,7 @@ class ReportDataRepository:
         result = await self._session.execute(
             select(OutboxMessage.purpose, func.count())
             .where(
-                OutboxMessage.status == FAILED,
+                OutboxMessage.status == OutboxStatus.FAILED,
                 OutboxMessage.due_at >= start,
                 OutboxMessage.due_at < end,
                 *(

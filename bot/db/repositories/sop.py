@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import BriefItem, QaRsvp, QaSession, SopPause, SopRun, SopState
+from bot.db.models import BriefItem, QaRsvp, QaSession, RunStatus, SopPause, SopRun, SopState
 from bot.db.upsert import insert_for
 
 
@@ -77,7 +77,7 @@ class SopRepository:
         self,
         schedule_id: str,
         fire_at: datetime,
-        status: str,
+        status: RunStatus,
         now: datetime,
         detail: str | None = None,
     ) -> bool:
@@ -97,7 +97,7 @@ class SopRepository:
         return (await self._session.execute(stmt)).first() is not None
 
     async def set_run_status(
-        self, schedule_id: str, fire_at: datetime, status: str, detail: str | None
+        self, schedule_id: str, fire_at: datetime, status: RunStatus, detail: str | None
     ) -> None:
         await self._session.execute(
             update(SopRun)

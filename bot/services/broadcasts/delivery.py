@@ -9,10 +9,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import OutboxMessage
-from bot.db.models.broadcast import BLOCKED, FAILED, SENT
+from bot.db.models.broadcast import RecipientStatus
+from bot.db.models.outbox import Purpose
 from bot.db.repositories.broadcasts import BroadcastRepository, card_of
-
-PURPOSE = "broadcast"
 
 
 class BroadcastDeliveryHook:
@@ -23,15 +22,15 @@ class BroadcastDeliveryHook:
         self._wake = wake
 
     async def _settle(
-        self, session: AsyncSession, row: OutboxMessage, status: str, now: datetime
+        self, session: AsyncSession, row: OutboxMessage, status: RecipientStatus, now: datetime
     ) -> None:
-        broadcast_id = row.payload.get("_broadcast") if row.purpose == PURPOSE else None
+        broadcast_id = row.payload.get("_broadcast") if row.purpose == Purpose.BROADCAST else None
         if isinstance(broadcast_id, int):
             await BroadcastRepository(session).settle(broadcast_id, row.chat_id, status, now)
             self._wake()
 
     async def on_sent(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
-        await self._settle(session, row, SENT, now)
+        await self._settle(session, row, RecipientStatus.SENT, now)
         card = card_of(row.key)
         # a card without buttons (discarded) changes nothing; nor one whose answer was lost
         if card is not None and row.payload.get("reply_markup") and row.message_id is not None:
@@ -40,7 +39,7 @@ class BroadcastDeliveryHook:
     async def on_unreachable(
         self, session: AsyncSession, row: OutboxMessage, now: datetime
     ) -> None:
-        await self._settle(session, row, BLOCKED, now)
+        await self._settle(session, row, RecipientStatus.BLOCKED, now)
 
     async def on_failed(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
-        await self._settle(session, row, FAILED, now)
+        await self._settle(session, row, RecipientStatus.FAILED, now)

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
-from bot.db.models.broadcast import CANCELLED, DONE, DRAFT, FAILED, SENDING, WAITING, Broadcast
+from bot.db.models.broadcast import Broadcast, BroadcastStatus, RecipientStatus
+from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import OutboxRepository
 from bot.db.repositories.broadcasts import BroadcastRepository, Chunk, Tally, card_key
 from bot.errors import TemplateRenderError
@@ -31,7 +32,6 @@ log = logging.getLogger(__name__)
 
 #: how often a running broadcast is looked at (refill, progress)
 STEP = timedelta(seconds=1)
-PURPOSE = "broadcast"
 
 #: a reply to give the operator: template name and context
 Answer = tuple[str, dict[str, Any]]
@@ -117,7 +117,7 @@ class BroadcastService:
                 None if shown is None else await self._preview(broadcast, name, shown, person, now)
             )
             if failure is not None:
-                broadcast.status, broadcast.finished_at = CANCELLED, now
+                broadcast.status, broadcast.finished_at = BroadcastStatus.CANCELLED, now
                 return failure
         if ab and content_b is None:
             await self._card(
@@ -181,7 +181,7 @@ class BroadcastService:
             return "button_expired"
         if not _on_its_card(broadcast, card, person):
             return "broadcast_wrong_card"
-        if broadcast.status != DRAFT:
+        if broadcast.status != BroadcastStatus.DRAFT:
             return "broadcast_already"
         if broadcast.ab and not (broadcast.b_source_message_id or broadcast.b_template):
             return "broadcast_needs_b"
@@ -189,7 +189,11 @@ class BroadcastService:
             segment = self._segments.user_ids(broadcast.segment, now)
         except SegmentError:  # the config was reloaded without it
             return "broadcast_segment_gone"
-        broadcast.status, broadcast.started_at, broadcast.started_by = SENDING, now, person.id
+        broadcast.status, broadcast.started_at, broadcast.started_by = (
+            BroadcastStatus.SENDING,
+            now,
+            person.id,
+        )
         broadcast.progressed_at = now
         broadcast.progress_message_id = broadcast.card_message_id
         broadcast.audience = await self._repo.materialise(broadcast, segment)
@@ -214,14 +218,14 @@ class BroadcastService:
             return "button_expired"
         if not _on_its_card(broadcast, card, person):
             return "broadcast_wrong_card"
-        if broadcast.status == DRAFT:
-            broadcast.status, broadcast.finished_at = CANCELLED, now
+        if broadcast.status == BroadcastStatus.DRAFT:
+            broadcast.status, broadcast.finished_at = BroadcastStatus.CANCELLED, now
             await self._card(broadcast, "broadcast_discarded", {}, now, "discarded", buttons=None)
             return "broadcast_cancelled"
-        if broadcast.status != SENDING:
+        if broadcast.status != BroadcastStatus.SENDING:
             return "broadcast_already"
         dropped = await self._repo.drop_pending(broadcast.id, now)
-        broadcast.status = CANCELLED
+        broadcast.status = BroadcastStatus.CANCELLED
         log.info("broadcast %d cancelled by %d: %d dropped", broadcast.id, person.id, dropped)
         await self._advance(broadcast, now, force_edit=True)
         return "broadcast_cancelled"
@@ -250,7 +254,7 @@ class BroadcastService:
         tally = await self._repo.tally(broadcast.id)
         wake: datetime | None = now + STEP
         held_until = self._quiet_until(now)
-        if broadcast.status == SENDING and tally.waiting:
+        if broadcast.status == BroadcastStatus.SENDING and tally.waiting:
             if held_until is not None:
                 broadcast.progressed_at = now  # held on purpose: not stuck
                 wake = held_until
@@ -265,14 +269,14 @@ class BroadcastService:
         state = tally.state()
         if tally.pending == 0:
             broadcast.finished_at = now
-            if broadcast.status == SENDING:
-                broadcast.status = DONE
+            if broadcast.status == BroadcastStatus.SENDING:
+                broadcast.status = BroadcastStatus.DONE
             await self._show_progress(broadcast, tally, now, None)
             await self._messenger.send(
                 key=f"bc:{broadcast.id}:tally",
                 chat_id=broadcast.chat_id,
-                chat_kind=broadcast.chat_kind,
-                purpose="reply",
+                chat_kind=ChatKind(broadcast.chat_kind),
+                purpose=Purpose.REPLY,
                 template="broadcast_done",
                 locale=broadcast.locale,
                 now=now,
@@ -299,7 +303,13 @@ class BroadcastService:
         for member in await self._repo.next_chunk(broadcast.id, limit):
             payload = self._payload(broadcast, member, now)
             if payload is None:
-                await self._repo.settle(broadcast.id, member.user_id, FAILED, now, was=WAITING)
+                await self._repo.settle(
+                    broadcast.id,
+                    member.user_id,
+                    RecipientStatus.FAILED,
+                    now,
+                    was=RecipientStatus.WAITING,
+                )
                 failed += 1
                 continue
             method, body = payload
@@ -353,8 +363,8 @@ class BroadcastService:
                 Call(
                     key=key,
                     chat_id=broadcast.chat_id,
-                    chat_kind=broadcast.chat_kind,
-                    purpose="reply",
+                    chat_kind=ChatKind(broadcast.chat_kind),
+                    purpose=Purpose.REPLY,
                     method="copyMessage",
                     payload={"from_chat_id": content.chat_id, "message_id": content.message_id},
                 ),
@@ -374,8 +384,8 @@ class BroadcastService:
         await self._messenger.send(
             key=key,
             chat_id=broadcast.chat_id,
-            chat_kind=broadcast.chat_kind,
-            purpose="reply",
+            chat_kind=ChatKind(broadcast.chat_kind),
+            purpose=Purpose.REPLY,
             template=content.template,
             locale=broadcast.locale,
             context={"first_name": person.first_name},
@@ -397,8 +407,8 @@ class BroadcastService:
         await self._messenger.send(
             key=card_key(broadcast.id, stage),
             chat_id=broadcast.chat_id,
-            chat_kind=broadcast.chat_kind,
-            purpose="reply",
+            chat_kind=ChatKind(broadcast.chat_kind),
+            purpose=Purpose.REPLY,
             template=template,
             locale=broadcast.locale,
             now=now,
@@ -438,14 +448,14 @@ class BroadcastService:
             "text": text,
             "parse_mode": "HTML",
         }
-        if running and broadcast.status == SENDING:
+        if running and broadcast.status == BroadcastStatus.SENDING:
             payload["reply_markup"] = cancel_button(self._messenger, broadcast)
         # due at the start: claimed before the copies queued since, not behind them
         await self._outbox.enqueue(
             key=f"bc:{broadcast.id}:edit:{broadcast.progress_edits}",
             chat_id=broadcast.chat_id,
-            chat_kind=broadcast.chat_kind,
-            purpose="broadcast_progress",
+            chat_kind=ChatKind(broadcast.chat_kind),
+            purpose=Purpose.BROADCAST_PROGRESS,
             method="editMessageText",
             payload=payload,
             now=now,
@@ -457,13 +467,13 @@ class BroadcastService:
         results = await self._repo.variant_results(broadcast, until)
         broadcast.reported_at = now
         chat_id = self._config.team.chat or broadcast.chat_id
-        kind = "group" if self._config.team.chat else broadcast.chat_kind
+        kind = ChatKind.GROUP if self._config.team.chat else ChatKind(broadcast.chat_kind)
         locale = self._config.default_locale if self._config.team.chat else broadcast.locale
         await self._messenger.send(
             key=f"bc:{broadcast.id}:ab-report",
             chat_id=chat_id,
             chat_kind=kind,
-            purpose="team",
+            purpose=Purpose.TEAM,
             template="broadcast_ab_report",
             locale=locale,
             now=now,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.db.models.broadcast import CANCELLED, Broadcast
+from bot.db.models.broadcast import Broadcast, BroadcastStatus
 from bot.db.repositories.broadcasts import Tally
 from bot.services.messenger import Messenger
 
@@ -90,9 +90,9 @@ def progress_context(
     done = tally.settled
     finished = broadcast.finished_at is not None
     if finished:
-        state = "cancelled" if broadcast.status == CANCELLED else "done"
+        state = "cancelled" if broadcast.status == BroadcastStatus.CANCELLED else "done"
     else:
-        state = "cancelling" if broadcast.status == CANCELLED else "sending"
+        state = "cancelling" if broadcast.status == BroadcastStatus.CANCELLED else "sending"
     elapsed = None
     if broadcast.started_at is not None:
         elapsed = duration(

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
-from bot.db.models import Coupon, Member
+from bot.db.models import Coupon, IssuedBy, Member, Via
+from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import CouponRepository
 from bot.db.repositories.coupons import ConversionRow
 from bot.db.repositories.growth import find_member
@@ -76,7 +77,7 @@ class CouponAdminService:
 
     async def redeem(self, code: str, now: datetime) -> Answer:
         try:
-            redeemed = await self._coupons.redeem(code, now, via="operator")
+            redeemed = await self._coupons.redeem(code, now, via=Via.OPERATOR)
         except CouponRedeemError as error:
             context: dict[str, Any] = {
                 "kind": error.kind,
@@ -124,7 +125,7 @@ class CouponAdminService:
             return refuse("cap", member=view, per_member=spec.per_member)
         try:
             coupon = await self._coupons.issue(
-                member.user_id, campaign, issued_by="operator", now=now
+                member.user_id, campaign, issued_by=IssuedBy.OPERATOR, now=now
             )
         except CampaignBudgetSpentError as error:
             return refuse("budget", budget=error.budget)
@@ -136,8 +137,8 @@ class CouponAdminService:
         await self._messenger.send(
             key=f"coupon:{coupon.id}",
             chat_id=member.user_id,
-            chat_kind="private",
-            purpose=COUPON_DM,
+            chat_kind=ChatKind.PRIVATE,
+            purpose=Purpose.COUPON_DM,
             template=COUPON_DM,
             locale=locale,
             context={"name": member.first_name, "coupon": coupon_view(coupon, self._config)},

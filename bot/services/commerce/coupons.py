@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig, CouponCampaign
-from bot.db.models import GLOBAL_CHAT, Coupon
+from bot.db.models import GLOBAL_CHAT, Coupon, IssuedBy, Via
 from bot.db.repositories import CouponRepository, RollupRepository
 from bot.errors import CouponError
 
@@ -22,8 +22,6 @@ GROUPS, GROUP_LENGTH = 3, 5  # 15 symbols of 31: 74 bits of entropy
 CODE_LENGTH = GROUPS * GROUP_LENGTH
 #: what members type between the groups (dashes of every width, dots, underscores, spaces)
 _SEPARATORS = frozenset(" \t\r\n-_.·‐‑‒–—―−ー")
-#: how redemptions arrive
-VIA = ("operator", "api", "import")
 
 
 def new_code() -> str:
@@ -55,7 +53,7 @@ class Redeemed:
     campaign: str
     user_id: int
     redeemed_at: datetime
-    via: str
+    via: Via
     order_id: str | None
 
 
@@ -169,7 +167,9 @@ class CouponService:
     async def owned(self, user_id: int, campaign: str) -> list[Coupon]:
         return await self._coupons.for_member(user_id, campaign)
 
-    async def issue(self, user_id: int, campaign: str, *, issued_by: str, now: datetime) -> Coupon:
+    async def issue(
+        self, user_id: int, campaign: str, *, issued_by: IssuedBy, now: datetime
+    ) -> Coupon:
         """A new code for ``user_id``, or their last one when the per-member cap is reached and
         it can still be used.
 
@@ -214,7 +214,7 @@ class CouponService:
         code: str,
         now: datetime,
         *,
-        via: str,
+        via: Via,
         order_id: str | None = None,
         owner: int | None = None,
     ) -> Redeemed:
@@ -225,8 +225,6 @@ class CouponService:
         Raises :class:`UnknownCouponError`, :class:`CouponNotOwnedError`,
         :class:`ExpiredCouponError` or :class:`CouponAlreadyRedeemedError`.
         """
-        if via not in VIA:
-            raise ValueError(f"via must be one of {VIA}")
         canonical = normalize_code(code)
         if canonical is None:
             raise UnknownCouponError(code.strip()[:40], malformed=True)

@@ -8,12 +8,14 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
+from bot.db.models import Via
 from bot.db.repositories import CouponRepository
 from bot.db.repositories.growth import OrderRepository
 from bot.errors import SopbotError
@@ -53,11 +55,18 @@ class OrderInput:
     currency: str | None = None
 
 
+class OrderStatus(StrEnum):
+    """What became of a reported order."""
+
+    RECORDED = "recorded"
+    #: the order id was recorded before: nothing counted again
+    DUPLICATE = "duplicate"
+
+
 @dataclass(frozen=True)
 class OrderOutcome:
     order_id: str
-    #: recorded, or duplicate (the order id was recorded before: nothing counted again)
-    status: str
+    status: OrderStatus
     user_id: int | None = None
     #: redeemed, none, or the reason it was not: unknown, expired, used
     coupon: str = "none"
@@ -144,7 +153,8 @@ def parse_amount(value: object) -> int:
         raise OrderInputError(f"amount: must not be negative (got {amount.shown})")
     if amount.digits + 2 > len(str(MAX_MINOR)):
         raise OrderInputError(f"amount: {amount.shown} is too large")
-    minor = amount.coefficient * 10 ** (amount.exponent + 2)  # exponent + 2 <= 14 here
+    scale: int = 10 ** (amount.exponent + 2)  # 0 <= exponent + 2 <= 14 here
+    minor = amount.coefficient * scale
     if minor > MAX_MINOR:
         raise OrderInputError(f"amount: {amount.shown} is too large")
     return minor
@@ -255,7 +265,7 @@ class OrderService:
         self._coupon_codes = CouponRepository(session)
         self._coupons = CouponService(session, config)
 
-    async def record(self, order: OrderInput, now: datetime, *, via: str) -> OrderOutcome:
+    async def record(self, order: OrderInput, now: datetime, *, via: Via) -> OrderOutcome:
         """Records ``order`` once. A duplicate order id changes nothing (and redeems nothing).
 
         The buyer is ``member_id``, else the owner of the coupon. A coupon that cannot be
@@ -277,7 +287,7 @@ class OrderService:
             via=via,
         )
         if not added:
-            return OrderOutcome(order.order_id, "duplicate")
+            return OrderOutcome(order.order_id, OrderStatus.DUPLICATE)
         user_id = order.member_id
         if user_id is None and canonical is not None:
             coupon = await self._coupon_codes.by_code(canonical)
@@ -285,7 +295,7 @@ class OrderService:
                 user_id = coupon.user_id
                 await self._orders.attribute(order.order_id, user_id)
         if order.coupon is None:
-            return OrderOutcome(order.order_id, "recorded", user_id)
+            return OrderOutcome(order.order_id, OrderStatus.RECORDED, user_id)
         try:
             await self._coupons.redeem(
                 order.coupon, now, via=via, order_id=order.order_id, owner=order.member_id
@@ -301,10 +311,18 @@ class OrderService:
                 FLAG_COUPON_NOT_OWNER,
             )
             return OrderOutcome(
-                order.order_id, "recorded", user_id, coupon=error.kind, coupon_detail=error.reason
+                order.order_id,
+                OrderStatus.RECORDED,
+                user_id,
+                coupon=error.kind,
+                coupon_detail=error.reason,
             )
         except CouponRedeemError as error:
             return OrderOutcome(
-                order.order_id, "recorded", user_id, coupon=error.kind, coupon_detail=error.reason
+                order.order_id,
+                OrderStatus.RECORDED,
+                user_id,
+                coupon=error.kind,
+                coupon_detail=error.reason,
             )
-        return OrderOutcome(order.order_id, "recorded", user_id, coupon="redeemed")
+        return OrderOutcome(order.order_id, OrderStatus.RECORDED, user_id, coupon="redeemed")

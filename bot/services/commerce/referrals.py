@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
 from bot.config.growth import ReferralConfig
-from bot.db.models import Member, Membership, Referral, ReferralLink
+from bot.db.models import IssuedBy, Member, Membership, Referral, ReferralLink, ReferralStatus
+from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import MembershipRepository
 from bot.db.repositories.growth import ReferralRepository
 from bot.errors import CouponError, SopbotError
@@ -89,7 +90,7 @@ class ReferralService:
             key=f"reply:{origin.update_id}",
             chat_id=origin.chat_id,
             chat_kind=origin.chat_kind,
-            purpose="reply",
+            purpose=Purpose.REPLY,
             template=template,
             locale=locale,
             context=context,
@@ -138,8 +139,8 @@ class ReferralService:
         return "invite_link", {
             **context,
             "link": link.invite_link,
-            "pending": counts.get("pending", 0),
-            "rewarded": counts.get("rewarded", 0),
+            "pending": counts.get(ReferralStatus.PENDING, 0),
+            "rewarded": counts.get(ReferralStatus.REWARDED, 0),
         }
 
     # -- the periodic check -------------------------------------------------------------------
@@ -154,11 +155,11 @@ class ReferralService:
             seen.add(stint.user_id)
             looked += 1
             if stint.user_id == link.user_id:
-                status = "self"
+                status = ReferralStatus.SELF
             elif await self._referrals.known_before(stint):
-                status = "known"
+                status = ReferralStatus.KNOWN
             else:
-                status = "pending"
+                status = ReferralStatus.PENDING
             await self._referrals.add(
                 Referral(
                     invitee_id=stint.user_id,
@@ -167,7 +168,7 @@ class ReferralService:
                     membership_id=stint.id,
                     joined_at=stint.joined_at,
                     status=status,
-                    decided_at=None if status == "pending" else now,
+                    decided_at=None if status == ReferralStatus.PENDING else now,
                 )
             )
             log.info(
@@ -189,9 +190,9 @@ class ReferralService:
             if stint is None or (
                 stint.left_at is not None and stint.left_at < referral.joined_at + stay
             ):
-                referral.status = "left"
+                referral.status = ReferralStatus.LEFT
                 continue
-            referral.status = "rewarded"
+            referral.status = ReferralStatus.REWARDED
             rewarded += 1
             for user_id, role, friend in (
                 (referral.referrer_id, "referrer", referral.invitee_id),
@@ -214,7 +215,9 @@ class ReferralService:
             return
         before = len(await self._coupons.owned(user_id, campaign))
         try:
-            coupon = await self._coupons.issue(user_id, campaign, issued_by="referral", now=now)
+            coupon = await self._coupons.issue(
+                user_id, campaign, issued_by=IssuedBy.REFERRAL, now=now
+            )
         except CouponCapReachedError:
             log.info(
                 "referral %d: %d is at the per-member cap of %s", referral_id, user_id, campaign
@@ -240,8 +243,8 @@ class ReferralService:
         await self._messenger.send(
             key=f"referral:{referral_id}:{role}",
             chat_id=user_id,
-            chat_kind="private",
-            purpose=REWARD_DM,
+            chat_kind=ChatKind.PRIVATE,
+            purpose=Purpose.REFERRAL_REWARD,
             template=REWARD_DM,
             locale=locale,
             context={

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
+from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories.broadcasts import BroadcastRepository
 from bot.db.repositories.kpi import KpiRepository
 from bot.db.repositories.reports import AlertRepository
@@ -49,8 +50,8 @@ class AlertService:
                 await self._messenger.send(
                     key=f"alert:{alert.key}:{now.isoformat()}"[:200],
                     chat_id=self._config.team.chat,
-                    chat_kind="group",
-                    purpose="alert",
+                    chat_kind=ChatKind.GROUP,
+                    purpose=Purpose.ALERT,
                     template="alert",
                     locale=self._config.default_locale,
                     context={"alert": alert.kind, **alert.context},

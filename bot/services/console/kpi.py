@@ -124,7 +124,7 @@ class _Day:
     silent: int | None = None
     members: int | None = None
     members_reported: int | None = None
-    welcome: WelcomeCounts = WelcomeCounts(0, 0, 0)
+    welcome: WelcomeCounts = field(default_factory=lambda: WelcomeCounts(0, 0, 0))
     response_times: list[int] = field(default_factory=list)
     fr_due: int = 0
     coupons_issued: int = 0
@@ -259,7 +259,7 @@ class KpiService:
             ]
             greeted = await self._repo.welcome(chat, bounds, within, now)
             asked = await self._repo.questions(chat, bounds, now)
-            for d, counts, questions in zip(live_span, greeted, asked):
+            for d, counts, questions in zip(live_span, greeted, asked, strict=True):
                 if (chat, d) in kept:
                     continue
                 day = days[chat][d]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.config import CommunityConfig
+from bot.db.models.outbox import ChatKind, Purpose
 from bot.services.console.kpi import ChartSeries, KpiService
 from bot.services.console.kpi_args import (
     CHART_DAYS,
@@ -70,7 +71,7 @@ class KpiConsole:
             key=f"reply:{origin.update_id}",
             chat_id=origin.chat_id,
             chat_kind=origin.chat_kind,
-            purpose="reply",
+            purpose=Purpose.REPLY,
             kind="photo",
             filename=f"kpi-{series.days[-1].isoformat()}.png",
             data=png,
@@ -78,5 +79,5 @@ class KpiConsole:
             caption_template="kpi_chart",
             locale=self._messenger.renderer.locale_for(person.language_code),
             context={"series": series, "titles": [c.title for c in chats]},
-            reply_to=origin.message_id if origin.chat_kind != "private" else None,
+            reply_to=origin.message_id if origin.chat_kind != ChatKind.PRIVATE else None,
         )

@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
+from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import CouponRepository, TagRepository
 from bot.db.repositories.broadcasts import BroadcastRepository, BroadcastSummary
 from bot.db.repositories.coupons import ConversionRow
@@ -115,8 +116,8 @@ class ReportService:
         await self._messenger.send(
             key=f"report:daily:{day.isoformat()}",
             chat_id=team,
-            chat_kind="group",
-            purpose="report",
+            chat_kind=ChatKind.GROUP,
+            purpose=Purpose.REPORT,
             template="kpi",
             locale=locale,
             context={"kpi": report},
@@ -125,8 +126,8 @@ class ReportService:
         await self._messenger.send(
             key=f"report:daily:{day.isoformat()}:ops",
             chat_id=team,
-            chat_kind="group",
-            purpose="report",
+            chat_kind=ChatKind.GROUP,
+            purpose=Purpose.REPORT,
             template="daily_report",
             locale=locale,
             context={"ops": ops, "now": now, "tz": self._config.tz},
@@ -154,8 +155,8 @@ class ReportService:
         await self._messenger.send(
             key=f"report:weekly:{first.isoformat()}",
             chat_id=self._team_chat,
-            chat_kind="group",
-            purpose="report",
+            chat_kind=ChatKind.GROUP,
+            purpose=Purpose.REPORT,
             template="kpi",
             locale=locale,
             context={"kpi": report},
@@ -164,8 +165,8 @@ class ReportService:
         await self._messenger.send(
             key=f"report:weekly:{first.isoformat()}:review",
             chat_id=self._team_chat,
-            chat_kind="group",
-            purpose="report",
+            chat_kind=ChatKind.GROUP,
+            purpose=Purpose.REPORT,
             template="weekly_report",
             locale=locale,
             context={"week": weekly},

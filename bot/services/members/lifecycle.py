@@ -23,6 +23,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
+from bot.db.models import IssuedBy
+from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import MemberRepository, RollupRepository, TagRepository
 from bot.db.repositories.lifecycle import LifecycleRepository
 from bot.errors import CouponError
@@ -156,7 +158,7 @@ class LifecycleService:
                 continue
             try:
                 coupon = await self._coupons.issue(
-                    user_id, winback.coupon, issued_by="winback", now=now
+                    user_id, winback.coupon, issued_by=IssuedBy.WINBACK, now=now
                 )
             except CouponCapReachedError:
                 # nothing worth sending to this one; the cap clock restarts all the same
@@ -178,8 +180,8 @@ class LifecycleService:
             await self._messenger.send(
                 key=f"winback:{user_id}:{day.isoformat()}",
                 chat_id=user_id,
-                chat_kind="private",
-                purpose="winback",
+                chat_kind=ChatKind.PRIVATE,
+                purpose=Purpose.WINBACK,
                 template=winback.template,
                 locale=self._messenger.renderer.locale_for(member.language_code),
                 context=context,
@@ -198,8 +200,8 @@ class LifecycleService:
         await self._messenger.send(
             key=f"team:winback-stopped:{day.isoformat()}",
             chat_id=team_chat,
-            chat_kind="group",
-            purpose="team",
+            chat_kind=ChatKind.GROUP,
+            purpose=Purpose.TEAM,
             template="winback_stopped",
             locale=self._messenger.renderer.default_locale,
             context={"reason": reason},

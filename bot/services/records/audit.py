@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 from bot.config import CommunityConfig
 from bot.db.models import AuditEntry
 from bot.db.models.audit import ERROR, OK, REFUSED, USAGE
+from bot.db.models.outbox import ChatKind
 from bot.db.repositories.audit import AuditRepository
 from bot.services.commerce.coupons import normalize_code
 from bot.services.dto import Origin, Person
@@ -146,7 +147,7 @@ class AuditService:
         }
 
     def _where(self, chat_id: int, chat_kind: str) -> str:
-        if chat_kind == "private":
+        if chat_kind == ChatKind.PRIVATE:
             return "DM"
         if chat_id == self._config.team.chat:
             return "team"

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
 from bot.db.models import GLOBAL_CHAT, DailyRollup, Member, MemberTag
+from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.models.tags import MemberStage
 from bot.services.console.kpi_args import EARLIEST
 from bot.services.dto import Origin, Person
@@ -134,7 +135,7 @@ class ExportService:
                 key=f"reply:{origin.update_id}",
                 chat_id=origin.chat_id,
                 chat_kind=origin.chat_kind,
-                purpose="export",
+                purpose=Purpose.EXPORT,
                 kind="document",
                 filename=name,
                 path=spool.path,
@@ -142,7 +143,7 @@ class ExportService:
                 locale=locale,
                 context=context,
                 now=now,
-                reply_to=origin.message_id if origin.chat_kind != "private" else None,
+                reply_to=origin.message_id if origin.chat_kind != ChatKind.PRIVATE else None,
             )
         except FileRejectedError as error:
             log.info("export %s not sent: %s", name, error.reason)

@@ -8,8 +8,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import CommunityConfig
+from bot.config import CommunityConfig, ScheduleKind
 from bot.db.models import Member, QaSession
+from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import MemberRepository, SopRepository
 from bot.services.dto import Person
 from bot.services.messenger import Messenger
@@ -106,7 +107,7 @@ class SopAdminService:
         upcoming = [
             (fire, s.id)
             for s in self._config.schedules
-            if s.effective_kind == "qa"
+            if s.effective_kind == ScheduleKind.QA
             and s.enabled
             and (fire := self._engine.next_fire(s.id, now)) is not None
         ]
@@ -151,8 +152,8 @@ class SopAdminService:
         await self._messenger.send(
             key=f"qa-remind:{session.id}:{member.user_id}",
             chat_id=member.user_id,
-            chat_kind="private",
-            purpose="qa_reminder",
+            chat_kind=ChatKind.PRIVATE,
+            purpose=Purpose.QA_REMINDER,
             template="qa_reminder",
             locale=self._messenger.renderer.locale_for(member.language_code),
             now=now,

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig, HookConfig
-from bot.db.models import Member
+from bot.db.models import IssuedBy, Member
+from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import HookRepository, MemberRepository, RollupRepository, TagRepository
 from bot.errors import CouponError
 from bot.services.commerce.coupons import CouponCapReachedError, CouponService
@@ -88,8 +89,8 @@ class HookService:
             await self._messenger.send(
                 key=key,
                 chat_id=message.chat_id,
-                chat_kind="group",
-                purpose="hook",
+                chat_kind=ChatKind.GROUP,
+                purpose=Purpose.HOOK,
                 template="hook_claim",
                 locale=renderer.default_locale,
                 now=now,
@@ -101,8 +102,8 @@ class HookService:
         await self._messenger.send(
             key=key,
             chat_id=message.chat_id,
-            chat_kind="group",
-            purpose="hook",
+            chat_kind=ChatKind.GROUP,
+            purpose=Purpose.HOOK,
             template=hook.template,
             locale=renderer.default_locale,
             now=now,
@@ -115,7 +116,7 @@ class HookService:
         if hook.coupon:
             try:
                 issued = await self._coupons.issue(
-                    member.user_id, hook.coupon, issued_by="hook", now=now
+                    member.user_id, hook.coupon, issued_by=IssuedBy.HOOK, now=now
                 )
                 spec = self._config.coupons[hook.coupon]
                 coupon = {
@@ -131,8 +132,8 @@ class HookService:
         await self._messenger.send(
             key=key,
             chat_id=member.user_id,
-            chat_kind="private",
-            purpose="hook",
+            chat_kind=ChatKind.PRIVATE,
+            purpose=Purpose.HOOK,
             template=hook.template,
             locale=self._messenger.renderer.locale_for(member.language_code),
             now=now,

@@ -14,7 +14,8 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
-from bot.db.models import Question
+from bot.db.models import Question, QuestionStatus
+from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import QuestionRepository, RollupRepository
 from bot.services.dto import GroupMessage, message_link
 from bot.services.messenger import Messenger
@@ -80,7 +81,7 @@ class QuestionService:
         else:
             waiting = await self._questions.open_before(message.chat_id, now)
         for question in waiting:
-            question.status = "answered"
+            question.status = QuestionStatus.ANSWERED
             question.answered_at = now
             question.answered_by = message.person.id
             question.response_seconds = int((now - question.asked_at).total_seconds())
@@ -93,21 +94,21 @@ class QuestionService:
                 await self._messenger.send(
                     key=f"faq:{question.id}",
                     chat_id=question.chat_id,
-                    chat_kind="group",
-                    purpose="faq",
+                    chat_kind=ChatKind.GROUP,
+                    purpose=Purpose.FAQ,
                     template="faq_answer",
                     locale=self._messenger.renderer.default_locale,
                     now=now,
                     context={"question": entry.question, "answer": entry.answer},
                     reply_to=question.message_id,
                 )
-                question.status = "auto"
+                question.status = QuestionStatus.AUTO
                 await self._rollups.add(
                     question.chat_id, self._day(question.asked_at), auto_answered=1
                 )
             else:
                 await self._escalate(question, now)
-                question.status = "escalated"
+                question.status = QuestionStatus.ESCALATED
                 await self._rollups.add(question.chat_id, self._day(question.asked_at), escalated=1)
         return await self._questions.next_deadline()
 
@@ -120,8 +121,8 @@ class QuestionService:
         await self._messenger.send(
             key=f"escalate:{question.id}",
             chat_id=team_chat,
-            chat_kind="group",
-            purpose="team",
+            chat_kind=ChatKind.GROUP,
+            purpose=Purpose.TEAM,
             template="escalation",
             locale=self._messenger.renderer.default_locale,
             now=now,

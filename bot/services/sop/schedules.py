@@ -9,7 +9,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import CommunityConfig, ScheduleConfig
+from bot.config import CommunityConfig, ScheduleConfig, ScheduleKind
+from bot.db.models import RunStatus
+from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import SopRepository
 from bot.services.messenger import Messenger
 from bot.services.sop.content import items_for
@@ -53,15 +55,15 @@ class ScheduleService:
         for run in plan.due:
             schedule = self._schedule(run.schedule_id)
             if schedule is None or not await self._sop.record_run(
-                run.schedule_id, run.fire_at, "sent", now
+                run.schedule_id, run.fire_at, RunStatus.SENT, now
             ):
                 continue
             status, detail = await self._carry_out(schedule, run, now)
-            if status != "sent":
+            if status != RunStatus.SENT:
                 await self._sop.set_run_status(run.schedule_id, run.fire_at, status, detail)
         for run in plan.missed:
             if await self._sop.record_run(
-                run.schedule_id, run.fire_at, "missed", now, f"late by {run.late_by}"
+                run.schedule_id, run.fire_at, RunStatus.MISSED, now, f"late by {run.late_by}"
             ):
                 await self._tell_team(
                     "sop_missed",
@@ -77,12 +79,12 @@ class ScheduleService:
 
     async def _carry_out(
         self, schedule: ScheduleConfig, run: Run, now: datetime
-    ) -> tuple[str, str | None]:
+    ) -> tuple[RunStatus, str | None]:
         day = run.fire_at.astimezone(self._config.tz).date()
         context: dict[str, Any] = {"day": day.isoformat(), "late": run.late_by.total_seconds() > 60}
         markup = None
         kind = schedule.effective_kind
-        if kind == "briefing":
+        if kind == ScheduleKind.BRIEFING:
             items = await self._sop.brief_items(day) + items_for(self._content_dir(), day)
             if not items:
                 await self._tell_team(
@@ -91,9 +93,9 @@ class ScheduleService:
                     f"brief-empty:{schedule.id}:{day.isoformat()}",
                     now,
                 )
-                return "no_content", "no briefing items for the day"
+                return RunStatus.NO_CONTENT, "no briefing items for the day"
             context["items"] = items
-        elif kind == "qa":
+        elif kind == ScheduleKind.QA:
             session = await self._sop.qa_session(schedule.id, day)
             session.starts_at = self._starts_at(schedule, run, day)
             session.announced_at = now
@@ -116,8 +118,8 @@ class ScheduleService:
                 now=now,
             )
             if sent is None:
-                return "render_failed", f"template {schedule.template} failed"
-            return "sent", f"{sent} members of {schedule.target}"
+                return RunStatus.RENDER_FAILED, f"template {schedule.template} failed"
+            return RunStatus.SENT, f"{sent} members of {schedule.target}"
         queued = 0
         for community in self._config.communities:
             context["community"] = community.title
@@ -125,8 +127,8 @@ class ScheduleService:
                 await self._messenger.send(
                     key=f"sop:{schedule.id}:{int(run.fire_at.timestamp())}:{community.chat_id}",
                     chat_id=community.chat_id,
-                    chat_kind="group",
-                    purpose=f"sop:{kind}",
+                    chat_kind=ChatKind.GROUP,
+                    purpose=Purpose(f"sop:{kind}"),
                     template=schedule.template,
                     locale=self._messenger.renderer.default_locale,
                     context=context,
@@ -136,8 +138,8 @@ class ScheduleService:
                 is not None
             )
         if not queued:  # the template failed (the team was told): nothing went
-            return "render_failed", f"template {schedule.template} failed"
-        return "sent", None
+            return RunStatus.RENDER_FAILED, f"template {schedule.template} failed"
+        return RunStatus.SENT, None
 
     def _starts_at(self, schedule: ScheduleConfig, run: Run, day: date) -> datetime:
         if schedule.starts_at is None:
@@ -155,8 +157,8 @@ class ScheduleService:
         await self._messenger.send(
             key=f"team:{key}",
             chat_id=team_chat,
-            chat_kind="group",
-            purpose="team",
+            chat_kind=ChatKind.GROUP,
+            purpose=Purpose.TEAM,
             template=template,
             locale=self._messenger.renderer.default_locale,
             context=context,

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
 from bot.db.models import Member
+from bot.db.models.outbox import Purpose
 from bot.db.repositories.lifecycle import LifecycleRepository
 from bot.errors import TemplateRenderError
 from bot.services.members.segments import SegmentService, reachable
@@ -24,8 +25,6 @@ from bot.services.messenger import Messenger
 from sop.engine import SopEngine
 
 log = logging.getLogger(__name__)
-
-PURPOSE = "sop:segment"
 
 
 def speaks(locale: str) -> ColumnElement[bool]:
@@ -95,7 +94,7 @@ class TargetedSend:
             queued += await self._outbox.enqueue_private(
                 members if who is None else members.where(who),
                 key_prefix=f"sop:{schedule_id}:{int(fire_at.timestamp())}:dm:",
-                purpose=PURPOSE,
+                purpose=Purpose.SOP_SEGMENT,
                 payload=payload,
                 now=now,
                 due_at=self._engine.dm_time(now),

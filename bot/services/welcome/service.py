@@ -10,7 +10,8 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityChat, CommunityConfig
-from bot.db.models import GLOBAL_CHAT, Coupon, Member, Membership, OutboxMessage
+from bot.db.models import GLOBAL_CHAT, Coupon, IssuedBy, Member, Membership, OutboxMessage
+from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import MemberRepository, MembershipRepository, RollupRepository
 from bot.errors import CouponError, TemplateRenderError
 from bot.rendering import Renderer
@@ -23,10 +24,8 @@ from sop.welcome import Joiner, plan_greetings
 
 log = logging.getLogger(__name__)
 
-GIFT_DM = "welcome_dm"
 #: characters of a name shown in a greeting (Telegram allows 64; 50 mentions fit a message)
 MAX_NAME = 64
-GREETING = "welcome_group"
 
 
 @dataclass(frozen=True)
@@ -87,8 +86,8 @@ class WelcomeService:
         await self._messenger.send(
             key=f"reply:{update_id}",
             chat_id=person.id,
-            chat_kind="private",
-            purpose="reply",
+            chat_kind=ChatKind.PRIVATE,
+            purpose=Purpose.REPLY,
             template=template,
             locale=self._messenger.renderer.locale_for(member.language_code),
             now=now,
@@ -109,8 +108,8 @@ class WelcomeService:
             approve = Call(
                 key=f"approve:{chat_id}:{person.id}:{int(now.timestamp())}",
                 chat_id=chat_id,
-                chat_kind="api",
-                purpose="approve",
+                chat_kind=ChatKind.API,
+                purpose=Purpose.APPROVE,
                 method="approveChatJoinRequest",
                 payload={"user_id": person.id},
             )
@@ -161,7 +160,7 @@ class WelcomeService:
         if campaign:
             try:
                 coupon = await self._coupons.issue(
-                    member.user_id, campaign, issued_by="welcome", now=now
+                    member.user_id, campaign, issued_by=IssuedBy.WELCOME, now=now
                 )
             except CouponError as error:
                 log.warning("no gift coupon for member %d: %s", member.user_id, error.reason)
@@ -182,8 +181,8 @@ class WelcomeService:
         queued = await self._messenger.send(
             key=f"gift:{member.user_id}",
             chat_id=member.user_id,
-            chat_kind="private",
-            purpose=GIFT_DM,
+            chat_kind=ChatKind.PRIVATE,
+            purpose=Purpose.WELCOME_DM,
             template=self._config.welcome.dm_template,
             locale=locale,
             context=context,
@@ -244,8 +243,8 @@ class WelcomeService:
         outbox_id = await self._messenger.send(
             key=f"greet:{community.chat_id}:{stints[0].id}",
             chat_id=community.chat_id,
-            chat_kind="group",
-            purpose=GREETING,
+            chat_kind=ChatKind.GROUP,
+            purpose=Purpose.WELCOME_GROUP,
             template=self._config.welcome.template,
             locale=locale,
             context=context,
@@ -294,9 +293,9 @@ class WelcomeDeliveryHook:
         return self._holder.loaded.renderer
 
     async def on_sent(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
-        if row.purpose == GREETING:
+        if row.purpose == Purpose.WELCOME_GROUP:
             await MembershipRepository(session).mark_greeted(row.id, now)
-        elif row.chat_kind == "private":
+        elif row.chat_kind == ChatKind.PRIVATE:
             await RollupRepository(session).add(
                 GLOBAL_CHAT, now.astimezone(self._config.tz).date(), dm_sent=1
             )
@@ -314,10 +313,10 @@ class WelcomeDeliveryHook:
             await messenger.notify_template_failure(
                 TemplateRenderError(template, f"Telegram refused it: {reason}"), now
             )
-        if row.purpose == GREETING and reason.startswith("gave up"):
+        if row.purpose == Purpose.WELCOME_GROUP and reason.startswith("gave up"):
             # an outage, not a refusal: the joiners go back to waiting for the next greeting
             await MembershipRepository(session).unassign_greeting(row.id)
-        if row.purpose == GIFT_DM:
+        if row.purpose == Purpose.WELCOME_DM:
             member = await MemberRepository(session).get(row.chat_id)
             if member is not None:
                 member.gift_sent_at = None  # still owed: the next /start or join sends it
