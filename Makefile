@@ -1,9 +1,14 @@
 # sopbot — two commands for a newcomer: `make demo`, `make test`.
-PYTHON ?= python3
-VENV   := .venv
-STAMP  := $(VENV)/.installed-stamp
+# `make check` is the inner loop (lint, format, types, pure and unit tests: under a minute);
+# `make test` is `make check` plus the sandbox, database and end-to-end tests on both databases.
+PYTHON  ?= python3
+VENV    := .venv
+STAMP   := $(VENV)/.installed-stamp
+#: pytest-xdist workers for the slow tiers (the tests wait on I/O as much as they compute)
+WORKERS ?= 2
+PYTEST  := $(VENV)/bin/python -m pytest
 
-.PHONY: demo test bench install clean
+.PHONY: demo check lint types unit test bench install clean
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -15,9 +20,23 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/sopbot demo
 
-test: $(STAMP)
+# the three parts are independent and run side by side, each one's output printed when it ends
+check: $(STAMP)
+	$(MAKE) --no-print-directory --output-sync=target -j3 lint types unit
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+types: $(STAMP)
 	$(VENV)/bin/python -m mypy
-	$(VENV)/bin/python -m pytest
+
+unit: $(STAMP)
+	$(PYTEST) tests/sop tests/unit -n 2
+
+# CI (.ci/run) runs this: the 15 slowest tests are printed at the end
+test: check
+	$(PYTEST) tests/sandbox tests/db tests/e2e -n $(WORKERS) --durations=15
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(VENV)/bin/python $$b || exit 1; done

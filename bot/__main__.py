@@ -11,8 +11,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
-
 from bot.errors import ConfigError, DatabaseUnavailableError, SopbotError
 
 if TYPE_CHECKING:
@@ -120,6 +118,8 @@ def check_config(path: Path) -> int:
 
 
 def run() -> int:
+    # aiogram is imported here, not at the top: it takes seconds, and check-config needs none of it
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
     from pydantic import ValidationError
 
     from bot.config import Settings, load_config

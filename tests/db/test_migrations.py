@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from bot.db.base import Base
-from bot.db.migrate import downgrade, upgrade
+from bot.db.migrate import downgrade, head_revision, upgrade
 from bot.db.session import create_engine
 
 
-async def test_stairway_up_down_up(database_url: str) -> None:
-    engine = create_engine(database_url)
+async def test_stairway_up_down_up(blank_database_url: str) -> None:
+    engine = create_engine(blank_database_url)
     try:
         await upgrade(engine)
         await downgrade(engine, "base")
@@ -27,8 +29,8 @@ async def test_stairway_up_down_up(database_url: str) -> None:
         await engine.dispose()
 
 
-async def test_models_and_migrations_agree(database_url: str) -> None:
-    engine = create_engine(database_url)
+async def test_models_and_migrations_agree(blank_database_url: str) -> None:
+    engine = create_engine(blank_database_url)
     try:
         await upgrade(engine)
         async with engine.connect() as conn:
@@ -42,12 +44,10 @@ async def test_models_and_migrations_agree(database_url: str) -> None:
         await engine.dispose()
 
 
-async def test_upgrading_keeps_existing_rows(database_url: str) -> None:
+async def test_upgrading_keeps_existing_rows(blank_database_url: str) -> None:
     from datetime import date
 
-    from sqlalchemy import text
-
-    engine = create_engine(database_url)
+    engine = create_engine(blank_database_url)
     try:
         await upgrade(engine, "0001")
         async with engine.begin() as conn:
@@ -67,5 +67,38 @@ async def test_upgrading_keeps_existing_rows(database_url: str) -> None:
                 )
             ).one()
         assert tuple(row) == (3, 5, 0, 0)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_database_at_the_head_is_not_migrated_again(
+    blank_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine(blank_database_url)
+    try:
+        await upgrade(engine)
+
+        def refuse(*_: object) -> None:
+            raise AssertionError("upgraded a database already at the head")
+
+        monkeypatch.setattr(command, "upgrade", refuse)
+        await upgrade(engine)  # only looks at alembic_version
+        with pytest.raises(AssertionError):
+            await upgrade(engine, "0001")  # any other target still runs Alembic
+    finally:
+        await engine.dispose()
+
+
+async def test_each_test_gets_a_migrated_database_with_empty_tables(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
+            counts = {
+                table: (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
+                for table in Base.metadata.tables
+            }
+        assert version == [(head_revision(),)]
+        assert counts == dict.fromkeys(Base.metadata.tables, 0)
     finally:
         await engine.dispose()

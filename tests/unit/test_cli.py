@@ -1,41 +1,77 @@
-"""The ``sopbot`` command line: check-config, and run refusing a bad config before Telegram."""
+"""The ``sopbot`` command line: check-config, and run refusing a bad config before Telegram.
+
+The commands run in-process (``main(argv)``, output captured); one test starts the real process
+for what only a process shows: ``python -m bot`` and its exit status."""
 
 from __future__ import annotations
 
-import os
+import logging
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from bot.__main__ import main
 from sandbox import TelegramSandbox
 from tests.conftest import CONFIG_YAML, TOKEN
 
-SOPBOT = [sys.executable, "-m", "bot"]
 EXAMPLE = Path(__file__).parent.parent / "fixtures" / "community.example.yaml"
 
 
-def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*SOPBOT, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-    )
+@dataclass(frozen=True)
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def test_check_config_summarises_a_good_file() -> None:
-    result = _run("check-config", str(EXAMPLE))
+@pytest.fixture(autouse=True)
+def _process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """What ``sopbot run`` changes for the rest of its process, put back after each test."""
+    for name in ("BOT_TOKEN", "TELEGRAM_API_URL", "SOPBOT_CONFIG", "DATABASE_URL", "WEBHOOK_URL"):
+        monkeypatch.delenv(name, raising=False)
+    factory = logging.getLogRecordFactory()
+    yield
+    logging.setLogRecordFactory(factory)
+
+
+class _Sopbot:
+    """``sopbot *args`` with ``env`` set, as the shell would run it, minus the process."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        self._monkeypatch = monkeypatch
+        self._capsys = capsys
+
+    def __call__(self, *args: str, env: dict[str, str] | None = None) -> Result:
+        for name, value in (env or {}).items():
+            self._monkeypatch.setenv(name, value)
+        self._capsys.readouterr()  # only this command's output
+        try:
+            code = main(list(args))
+        except SystemExit as refused:  # argparse refusing the arguments
+            code = refused.code if isinstance(refused.code, int) else 1
+        captured = self._capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+
+@pytest.fixture
+def sopbot(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> _Sopbot:
+    return _Sopbot(monkeypatch, capsys)
+
+
+def test_check_config_summarises_a_good_file(sopbot: _Sopbot) -> None:
+    result = sopbot("check-config", str(EXAMPLE))
     assert result.returncode == 0, result.stderr
     assert "Asia/Shanghai" in result.stdout and "-1002001" in result.stdout
 
 
-def test_check_config_names_the_key_and_line_of_a_bad_file(tmp_path: Path) -> None:
+def test_check_config_names_the_key_and_line_of_a_bad_file(tmp_path: Path, sopbot: _Sopbot) -> None:
     bad = tmp_path / "community.yaml"
     bad.write_text(CONFIG_YAML.replace("within: 30m", "within: soon"))
-    result = _run("check-config", str(bad))
+    result = sopbot("check-config", str(bad))
     assert result.returncode == 2
     line = (
         CONFIG_YAML.replace("within: 30m", "within: soon").splitlines().index("  within: soon") + 1
@@ -44,16 +80,15 @@ def test_check_config_names_the_key_and_line_of_a_bad_file(tmp_path: Path) -> No
     assert "Traceback" not in result.stderr
 
 
-async def test_run_with_a_bad_config_exits_2_before_touching_telegram(tmp_path: Path) -> None:
+async def test_run_with_a_bad_config_exits_2_before_touching_telegram(
+    tmp_path: Path, sopbot: _Sopbot
+) -> None:
     bad = tmp_path / "community.yaml"
     bad.write_text(CONFIG_YAML.replace("chat_id: -1002001", "chat_id: 1002001"))
     sandbox = TelegramSandbox(token=TOKEN)
     await sandbox.start()
     try:
-        import asyncio
-
-        result = await asyncio.to_thread(
-            _run,
+        result = sopbot(
             "run",
             env={
                 "BOT_TOKEN": TOKEN,
@@ -70,41 +105,46 @@ async def test_run_with_a_bad_config_exits_2_before_touching_telegram(tmp_path: 
         await sandbox.stop()
 
 
-def test_run_without_a_token_says_so(tmp_path: Path) -> None:
+def test_run_without_a_token_says_so(tmp_path: Path, sopbot: _Sopbot) -> None:
     config = tmp_path / "community.yaml"
     config.write_text(CONFIG_YAML)
-    env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
-    result = subprocess.run(
-        [*SOPBOT, "run"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**env, "SOPBOT_CONFIG": str(config)},
-    )
+    result = sopbot("run", env={"SOPBOT_CONFIG": str(config)})  # BOT_TOKEN unset
     assert result.returncode == 2
     assert "BOT_TOKEN" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("argv", [["nonsense"], []])
-def test_unknown_subcommands_get_usage(argv: list[str]) -> None:
-    result = _run(*argv)
+def test_unknown_subcommands_get_usage(argv: list[str], sopbot: _Sopbot) -> None:
+    result = sopbot(*argv)
     assert result.returncode == 2 and "usage:" in result.stderr
 
 
-def test_check_config_finds_a_missing_template(tmp_path: Path) -> None:
+def test_the_process_exits_with_the_commands_status(tmp_path: Path) -> None:
+    """``python -m bot`` is the entry point and ``main``'s answer its exit status."""
+    bad = tmp_path / "community.yaml"
+    bad.write_text(CONFIG_YAML.replace("within: 30m", "within: soon"))
+    command = [sys.executable, "-m", "bot", "check-config"]
+    result = subprocess.run([*command, str(bad)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "welcome.within" in result.stderr and "Traceback" not in result.stderr
+    good = subprocess.run([*command, str(EXAMPLE)], capture_output=True, text=True, timeout=60)
+    assert good.returncode == 0 and "Asia/Shanghai" in good.stdout, good.stderr
+
+
+def test_check_config_finds_a_missing_template(tmp_path: Path, sopbot: _Sopbot) -> None:
     bad = tmp_path / "community.yaml"
     text = CONFIG_YAML.replace("template: welcome", "template: welcom")
     bad.write_text(text)
-    result = _run("check-config", str(bad))
+    result = sopbot("check-config", str(bad))
     line = text.splitlines().index("  template: welcom") + 1
     assert result.returncode == 2
     assert f":{line}: welcome.template: no template named 'welcom'" in result.stderr
 
 
-def test_check_config_finds_a_locale_without_templates(tmp_path: Path) -> None:
+def test_check_config_finds_a_locale_without_templates(tmp_path: Path, sopbot: _Sopbot) -> None:
     bad = tmp_path / "community.yaml"
     bad.write_text(CONFIG_YAML.replace("default_locale: zh", "default_locale: fr"))
-    result = _run("check-config", str(bad))
+    result = sopbot("check-config", str(bad))
     assert (
         result.returncode == 2 and "default_locale: no templates for locale 'fr'" in result.stderr
     )
@@ -125,41 +165,43 @@ def test_operator_templates_folder_overrides_and_adds(tmp_path: Path) -> None:
     assert renderer.has("welcome_dm")  # built-ins still there
 
 
-def test_a_missing_templates_folder_is_a_config_error(tmp_path: Path) -> None:
+def test_a_missing_templates_folder_is_a_config_error(tmp_path: Path, sopbot: _Sopbot) -> None:
     bad = tmp_path / "community.yaml"
     bad.write_text(CONFIG_YAML + "templates: nowhere\n")
-    result = _run("check-config", str(bad))
+    result = sopbot("check-config", str(bad))
     assert result.returncode == 2 and "templates: no such folder" in result.stderr
     assert f":{len(CONFIG_YAML.splitlines()) + 1}:" in result.stderr
 
 
-def test_a_missing_briefing_content_folder_is_a_config_error(tmp_path: Path) -> None:
+def test_a_missing_briefing_content_folder_is_a_config_error(
+    tmp_path: Path, sopbot: _Sopbot
+) -> None:
     bad = tmp_path / "community.yaml"
     bad.write_text(CONFIG_YAML + "sop:\n  content_dir: briefings\n")
-    result = _run("check-config", str(bad))
+    result = sopbot("check-config", str(bad))
     assert result.returncode == 2 and "sop.content_dir: no such folder" in result.stderr
     assert f":{len(CONFIG_YAML.splitlines()) + 2}:" in result.stderr
     (tmp_path / "briefings").mkdir()
-    assert _run("check-config", str(bad)).returncode == 0
+    assert sopbot("check-config", str(bad)).returncode == 0
 
 
-def test_check_config_finds_a_cron_that_never_fires(tmp_path: Path) -> None:
+def test_check_config_finds_a_cron_that_never_fires(tmp_path: Path, sopbot: _Sopbot) -> None:
     bad = tmp_path / "community.yaml"
     text = CONFIG_YAML + 'schedules:\n  - id: never\n    cron: "0 0 31 2 *"\n    template: guide\n'
     bad.write_text(text)
-    result = _run("check-config", str(bad))
+    result = sopbot("check-config", str(bad))
     assert result.returncode == 2
     assert f":{len(text.splitlines()) - 1}: schedules[0].cron:" in result.stderr
     assert "never fires" in result.stderr
 
 
-def test_simulate_prints_the_calendar_from_the_engine(tmp_path: Path) -> None:
+def test_simulate_prints_the_calendar_from_the_engine(tmp_path: Path, sopbot: _Sopbot) -> None:
     config = tmp_path / "community.yaml"
     config.write_text(
         CONFIG_YAML + 'schedules:\n  - id: evening_qa\n    cron: "0 12 * * mon-fri"\n'
         '    template: evening_qa\n    starts_at: "20:00"\n'
     )
-    result = _run("simulate", "--days", "7", "--config", str(config), "--start", "2026-11-21")
+    result = sopbot("simulate", "--days", "7", "--config", str(config), "--start", "2026-11-21")
     assert result.returncode == 0, result.stderr
     days = [line for line in result.stdout.splitlines() if line.startswith("2026-11-")]
     assert days == [
@@ -173,22 +215,22 @@ def test_simulate_prints_the_calendar_from_the_engine(tmp_path: Path) -> None:
     assert "reminders by DM at 20:00" in result.stdout
 
 
-def test_simulate_refuses_a_bad_config(tmp_path: Path) -> None:
+def test_simulate_refuses_a_bad_config(tmp_path: Path, sopbot: _Sopbot) -> None:
     config = tmp_path / "community.yaml"
     config.write_text("timezone: Mars/Olympus\n")
-    result = _run("simulate", "--config", str(config))
+    result = sopbot("simulate", "--config", str(config))
     assert result.returncode == 2 and "timezone" in result.stderr
 
 
-def test_cron_macros_and_bad_hook_ids(tmp_path: Path) -> None:
+def test_cron_macros_and_bad_hook_ids(tmp_path: Path, sopbot: _Sopbot) -> None:
     good = tmp_path / "good.yaml"
     good.write_text(
         CONFIG_YAML + 'schedules:\n  - id: tip\n    cron: "@daily"\n    template: guide\n'
     )
-    assert _run("check-config", str(good)).returncode == 0
+    assert sopbot("check-config", str(good)).returncode == 0
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         CONFIG_YAML + 'hooks:\n  - id: "get it!"\n    keywords: [x]\n    template: guide\n'
     )
-    result = _run("check-config", str(bad))
+    result = sopbot("check-config", str(bad))
     assert result.returncode == 2 and "hooks[0].id" in result.stderr

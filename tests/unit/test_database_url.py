@@ -1,13 +1,10 @@
 """A database sopbot cannot use is one line naming DATABASE_URL, exit 2, no traceback
-(hardening item 10): a closed port, an unknown driver, a missing SQLite folder, not a URL."""
+(hardening item 10): a closed port, an unknown driver, a missing SQLite folder, not a URL.
+The real process says the same (``tests/e2e/test_cli_run.py``)."""
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,15 +13,9 @@ from pydantic import ValidationError
 
 from bot.__main__ import main
 from bot.config import Settings
-from tests.conftest import CONFIG_YAML, TOKEN
+from tests.conftest import CONFIG_YAML, TOKEN, closed_port
 
 PASSWORD = "S3cret-db-pw"
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:  # bound, never listening: connections are refused
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -113,23 +104,6 @@ def test_import_orders_says_the_same(
     )
     assert code == 2
     assert_one_line(stderr, "sop:***@127.0.0.1", "cannot connect")
-
-
-def test_the_real_process_prints_one_line(tmp_path: Path) -> None:
-    config = tmp_path / "community.yaml"
-    config.write_text(CONFIG_YAML)
-    env = {
-        **os.environ,
-        "BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": "http://127.0.0.1:9",
-        "SOPBOT_CONFIG": str(config),
-        "DATABASE_URL": f"postgresql+asyncpg://sop:{PASSWORD}@127.0.0.1:{closed_port()}/sop",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "run"], capture_output=True, text=True, timeout=60, env=env
-    )
-    assert result.returncode == 2
-    assert_one_line(result.stderr, "sop:***@127.0.0.1", "cannot connect")
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import re
 import types
 import typing
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -144,6 +145,7 @@ def test_every_environment_variable_is_in_the_reference() -> None:
 # -- templates.md: each built-in template's variables ------------------------------------------
 
 
+@cache  # read once per run: 96 parametrised tests ask the same question
 def used_variables() -> dict[str, set[str]]:
     """For each built-in template name, the variables its sources (every locale) use."""
     env = Renderer()._env  # the project's own environment: same syntax, same sandbox
@@ -156,6 +158,7 @@ def used_variables() -> dict[str, set[str]]:
     return used
 
 
+@cache  # read once per run: 96 parametrised tests ask the same question
 def documented_templates() -> dict[str, tuple[set[str], set[str]]]:
     """Template name → (variables, also available), top-level names only."""
     rows = table(page("templates.md"), ["template", "sent", "variables", "also available"])
@@ -174,6 +177,7 @@ def documented_templates() -> dict[str, tuple[set[str], set[str]]]:
     return found
 
 
+@cache  # read once per run: 96 parametrised tests ask the same question
 def passed_names() -> set[str]:
     """Every name the code can pass to a template: string keys of dict literals and keyword
     arguments in ``bot/`` and ``handlers/`` (a loose net; the docs name what goes where)."""
