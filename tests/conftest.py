@@ -242,9 +242,9 @@ def config() -> CommunityConfig:
     return parse_config(CONFIG_YAML, "tests/conftest.py")
 
 
-def closed_port() -> int:
-    """A local port nothing listens on: connections to it are refused."""
-    with socket.socket() as probe:  # bound, never listening
+def unused_port() -> int:
+    """A local port nothing listens on: connecting to it is refused, a server may listen on it."""
+    with socket.socket() as probe:  # bound, never listening, released
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 

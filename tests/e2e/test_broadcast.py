@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import itertools
-import re
 from collections import Counter
-from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 import pytest
@@ -20,7 +18,17 @@ from sandbox import SentMessage, TelegramSandbox
 from sandbox.methods_copy import user_sends_photo
 from sop.clock import ManualClock
 from tests.conftest import CONFIG_YAML, OPERATOR, TEAM_CHAT, settings_for
-from tests.e2e.helpers import settle
+from tests.e2e.helpers import (
+    button,
+    card,
+    copies,
+    draft,
+    has_card,
+    run_clock,
+    seed,
+    settle,
+    until,
+)
 
 FIRST = 70_001
 
@@ -41,111 +49,10 @@ templates: null
     )
 
 
-async def seed(
-    app: SopBot,
-    sandbox: TelegramSandbox,
-    ids: Iterable[int],
-    *,
-    language: str = "en",
-    reachable: bool = True,
-) -> list[int]:
-    """Members who started the bot earlier (in the ledger and allowed by Telegram)."""
-    users = list(ids)
-    now = app.clock.now()
-    async with app.db.transaction() as session:
-        for uid in users:
-            sandbox.add_user(uid, f"M{uid}", language_code=language)
-            if reachable:
-                sandbox.world.dm_allowed.add(uid)
-            session.add(
-                Member(
-                    user_id=uid,
-                    first_name=f"M{uid}",
-                    language_code=language,
-                    first_seen_at=now - timedelta(days=3),
-                    dm_allowed=reachable,
-                    started_at=now - timedelta(days=3),
-                )
-            )
-    return users
-
-
-def copies(sandbox: TelegramSandbox, users: Iterable[int]) -> Counter[int]:
-    wanted = set(users)
-    return Counter(
-        m.chat_id
-        for m in sandbox.sent_messages()
-        if m.chat_id in wanted and m.method in ("copyMessage", "sendMessage")
-    )
-
-
 async def operator_says(
     sandbox: TelegramSandbox, text: str, *, reply_to: int | None = None, chat: int | None = None
 ) -> None:
     sandbox.user_sends(OPERATOR, text, reply_to_message_id=reply_to, chat_id=chat)
-
-
-def card(sandbox: TelegramSandbox, chat: int = OPERATOR) -> SentMessage:
-    cards = [
-        m for m in sandbox.sent_messages(chat) if m.reply_markup and "bc:" in str(m.reply_markup)
-    ]
-    assert cards, f"no broadcast card in {[m.text for m in sandbox.sent_messages(chat)]}"
-    return cards[-1]
-
-
-def button(message: SentMessage, prefix: str) -> str:
-    match = re.search(rf"'({prefix}\d+)'", str(message.reply_markup))
-    assert match, message.reply_markup
-    return match.group(1)
-
-
-async def draft(
-    app: SopBot,
-    sandbox: TelegramSandbox,
-    command: str,
-    text: str = "Big sale tonight!",
-    chat: int | None = None,
-) -> SentMessage:
-    """The operator writes a message, replies to it with ``command``; returns the card."""
-    where = chat or OPERATOR
-    sandbox.user_sends(OPERATOR, text, chat_id=chat)
-    source = max(k[1] for k in sandbox.world.messages if k[0] == where)
-    await settle(app, sandbox)
-    sandbox.user_sends(OPERATOR, command, chat_id=chat, reply_to_message_id=source)
-    await until(app, sandbox, lambda: has_card(sandbox, where))
-    return card(sandbox, where)
-
-
-def has_card(sandbox: TelegramSandbox, chat: int = OPERATOR) -> bool:
-    return any(m.reply_markup and "bc:" in str(m.reply_markup) for m in sandbox.sent_messages(chat))
-
-
-async def until(
-    app: SopBot, sandbox: TelegramSandbox, predicate: Callable[[], bool], seconds: int = 10
-) -> None:
-    """Virtual seconds pass (one private message a second) until ``predicate()``."""
-    await run_clock(app, sandbox, sandbox_clock(app), seconds, until=predicate)
-    assert predicate(), "not reached in virtual time"
-
-
-def sandbox_clock(app: SopBot) -> ManualClock:
-    assert isinstance(app.clock, ManualClock)
-    return app.clock
-
-
-async def run_clock(
-    app: SopBot,
-    sandbox: TelegramSandbox,
-    clock: ManualClock,
-    seconds: int,
-    until: Callable[[], bool] | None = None,
-) -> None:
-    for _ in range(seconds):
-        await settle(app, sandbox)
-        if until is not None and until():
-            return
-        clock.advance(seconds=1)
-    await settle(app, sandbox)
 
 
 async def press(

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from sandbox import TelegramSandbox
-from tests.conftest import CONFIG_YAML, TOKEN, closed_port
+from tests.conftest import CONFIG_YAML, TOKEN, unused_port
 
 
 async def test_sopbot_run_migrates_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
@@ -60,7 +60,7 @@ def test_an_unusable_database_is_one_line_from_the_real_process(tmp_path: Path) 
         "BOT_TOKEN": TOKEN,
         "TELEGRAM_API_URL": "http://127.0.0.1:9",  # never reached
         "SOPBOT_CONFIG": str(config),
-        "DATABASE_URL": f"postgresql+asyncpg://sop:{password}@127.0.0.1:{closed_port()}/sop",
+        "DATABASE_URL": f"postgresql+asyncpg://sop:{password}@127.0.0.1:{unused_port()}/sop",
     }
     result = subprocess.run(
         [sys.executable, "-m", "bot", "run"], capture_output=True, text=True, timeout=60, env=env

@@ -21,8 +21,7 @@ from bot.delivery.sender import TelegramSender
 from sandbox import SentMessage, TelegramSandbox
 from sop.clock import ManualClock
 from tests.conftest import COMMUNITY, CONFIG_YAML, OPERATOR, TOKEN
-from tests.e2e.helpers import settle
-from tests.e2e.test_broadcast import button, copies, draft, run_clock, seed
+from tests.e2e.helpers import button, copies, draft, run_clock, seed, settle
 
 CODE = re.compile(r"[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}")
 TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"

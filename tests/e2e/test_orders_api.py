@@ -4,12 +4,9 @@ duplicates, coupons redeemed by orders; the secret never reaches the log."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
@@ -18,56 +15,14 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import SopBot
-from bot.config import CommunityConfig, Settings
+from bot.config import Settings
 from bot.db.models import GLOBAL_CHAT, Order
 from bot.db.repositories import RollupRepository
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
-from tests.conftest import TOKEN
-from tests.e2e.helpers import settle
+from tests.e2e.helpers import SHOP_SECRET, post, settle, sign
 
-SECRET = "s3cret-for-the-shop-0123456789abcdef"
 CODE = re.compile(r"[2-9A-HJKMNP-Z]{5}-[2-9A-HJKMNP-Z]{5}-[2-9A-HJKMNP-Z]{5}")
-
-
-@pytest.fixture
-async def shop_app(
-    sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock, database_url: str
-) -> AsyncIterator[SopBot]:
-    settings = Settings(
-        bot_token=TOKEN,
-        telegram_api_url=sandbox.url,
-        database_url=database_url,
-        orders_secret=SECRET,
-        orders_listen="127.0.0.1:0",
-    )
-    bot = SopBot(settings, config, clock=clock, polling_timeout=1)
-    await bot.start()
-    assert bot.orders_api is not None
-    await asyncio.wait_for(bot.orders_api.ready.wait(), 10)
-    yield bot
-    await bot.stop()
-
-
-def sign(body: bytes, secret: str = SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-async def post(
-    app: SopBot, body: bytes | dict[str, Any], *, signature: str | bool | None = True
-) -> tuple[int, dict[str, Any]]:
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    headers = {"Content-Type": "application/json"}
-    if signature is True:
-        headers["X-Sopbot-Signature"] = sign(raw)
-    elif isinstance(signature, str):
-        headers["X-Sopbot-Signature"] = signature
-    assert app.orders_api is not None and app.orders_api.url is not None
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(f"{app.orders_api.url}/api/orders", data=raw, headers=headers) as response,
-    ):
-        return response.status, await response.json()
 
 
 async def _orders(app: SopBot) -> list[tuple[str, int | None, int]]:
@@ -188,7 +143,7 @@ async def test_only_post_and_the_secret_stays_out_of_the_log(
         signature="sha256=00",
     )
     await post(shop_app, {"order_id": "SHOP-6", "member_id": 5, "amount": 1, "time": "2026-11-20"})
-    assert SECRET not in caplog.text and "SHOP-6 recorded" in caplog.text
+    assert SHOP_SECRET not in caplog.text and "SHOP-6 recorded" in caplog.text
 
 
 def test_a_weak_or_malformed_setting_is_refused() -> None:

@@ -9,7 +9,6 @@ import asyncio
 import builtins
 import logging
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,36 +18,13 @@ from sqlalchemy import select
 
 import bot.services.commerce.orders as orders_module
 from bot.app import SopBot
-from bot.config import CommunityConfig, Settings
 from bot.db.models import Coupon, Order
 from bot.db.repositories.growth import OrderRepository
 from bot.orders_import import import_orders
 from sandbox import TelegramSandbox
-from sop.clock import ManualClock
-from tests.conftest import TOKEN
-from tests.e2e.helpers import settle
-from tests.e2e.test_orders_api import SECRET, post
+from tests.e2e.helpers import post, settle
 
 CODE = re.compile(r"[2-9A-HJKMNP-Z]{5}-[2-9A-HJKMNP-Z]{5}-[2-9A-HJKMNP-Z]{5}")
-
-
-@pytest.fixture
-async def shop(
-    sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock, database_url: str
-) -> AsyncIterator[SopBot]:
-    settings = Settings(
-        bot_token=TOKEN,
-        telegram_api_url=sandbox.url,
-        database_url=database_url,
-        orders_secret=SECRET,
-        orders_listen="127.0.0.1:0",
-    )
-    bot = SopBot(settings, config, clock=clock, polling_timeout=1)
-    await bot.start()
-    assert bot.orders_api is not None
-    await asyncio.wait_for(bot.orders_api.ready.wait(), 10)
-    yield bot
-    await bot.stop()
 
 
 def _body(**raw: str) -> bytes:
@@ -90,13 +66,13 @@ HOSTILE = [
 
 @pytest.mark.parametrize(("field", "raw"), HOSTILE)
 async def test_hostile_numbers_are_400_naming_the_field(
-    shop: SopBot, caplog: pytest.LogCaptureFixture, field: str, raw: str
+    shop_app: SopBot, caplog: pytest.LogCaptureFixture, field: str, raw: str
 ) -> None:
     caplog.set_level(logging.INFO)
-    status, answer = await post(shop, _body(**{field: raw}))
+    status, answer = await post(shop_app, _body(**{field: raw}))
     assert status == 400, answer
     assert answer["error"].startswith(f"{field}:"), answer
-    assert await _orders(shop) == []
+    assert await _orders(shop_app) == []
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
     assert "Traceback" not in caplog.text
 
@@ -117,7 +93,7 @@ async def test_hostile_numbers_are_400_naming_the_field(
     ],
 )
 async def test_sizes_are_bounded_before_any_conversion(
-    shop: SopBot, monkeypatch: pytest.MonkeyPatch, field: str, raw: str
+    shop_app: SopBot, monkeypatch: pytest.MonkeyPatch, field: str, raw: str
 ) -> None:
     """``int()`` in the order parser only ever sees short text: a huge Decimal (or a long digit
     string) reaching it means the size was checked after the conversion, not before."""
@@ -134,31 +110,30 @@ async def test_sizes_are_bounded_before_any_conversion(
             return real_int(value, *args)
 
     monkeypatch.setattr(orders_module, "int", BoundedInt, raising=False)
-    status, answer = await post(shop, _body(**{field: raw}))
+    status, answer = await post(shop_app, _body(**{field: raw}))
     assert (status, answer["error"].split(":")[0]) == (400, field)
     # the ordinary ones still go through the guarded parser
-    status, answer = await post(shop, _body(time="1763618580", amount='"12.50"'))
+    status, answer = await post(shop_app, _body(time="1763618580", amount='"12.50"'))
     assert (status, answer["status"]) == (200, "recorded")
-    assert [(o.amount_minor, int(o.ordered_at.timestamp())) for o in await _orders(shop)] == [
+    assert [(o.amount_minor, int(o.ordered_at.timestamp())) for o in await _orders(shop_app)] == [
         (1250, 1763618580)
     ]
 
 
 async def test_a_flood_of_bad_signatures_is_a_few_log_lines(
-    shop: SopBot, caplog: pytest.LogCaptureFixture
+    shop_app: SopBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     from bot.orders_api import RefusalLog
 
-    assert shop.orders_api is not None and shop.orders_api.url is not None
+    assert shop_app.orders_api is not None and shop_app.orders_api.url is not None
     now = [1000.0]
-    shop.orders_api.refusals = RefusalLog(
+    shop_app.orders_api.refusals = RefusalLog(
         logging.getLogger("bot.orders_api"), monotonic=lambda: now[0]
     )
     caplog.set_level(logging.WARNING, logger="bot.orders_api")
     body = _body()
     statuses: list[int] = []
-    orders_api = shop.orders_api
-    assert orders_api is not None  # ORDERS_SECRET is set
+    orders_api = shop_app.orders_api  # ORDERS_SECRET is set
     async with aiohttp.ClientSession() as http:
 
         async def one(signature: str | None) -> int:
@@ -183,28 +158,28 @@ async def test_a_flood_of_bad_signatures_is_a_few_log_lines(
     assert len(lines) == 2, lines
     assert "refused a request with a bad or missing signature" in lines[0]
     assert "refused 2500 more requests" in lines[1]
-    shop.orders_api.refusals.flush()  # as at shutdown: the count still held
+    shop_app.orders_api.refusals.flush()  # as at shutdown: the count still held
     lines = [r.getMessage() for r in caplog.records if r.name == "bot.orders_api"]
     assert len(lines) == 3 and "refused 2499 more requests" in lines[2]
-    assert await _orders(shop) == []
+    assert await _orders(shop_app) == []
 
 
-async def _code_of(shop: SopBot, sandbox: TelegramSandbox, user_id: int) -> str:
+async def _code_of(shop_app: SopBot, sandbox: TelegramSandbox, user_id: int) -> str:
     sandbox.add_user(user_id, f"Member{user_id}")
     sandbox.user_sends(user_id, "/start")  # the welcome gift carries a code
     await sandbox.wait_for(lambda: any(CODE.search(m.text) for m in sandbox.sent_messages(user_id)))
-    await settle(shop, sandbox)
+    await settle(shop_app, sandbox)
     return next(
         match.group(0) for m in sandbox.sent_messages(user_id) if (match := CODE.search(m.text))
     )
 
 
 async def test_a_coupon_of_another_member_is_not_redeemed_and_the_order_is_flagged(
-    shop: SopBot, sandbox: TelegramSandbox, tmp_path: Path
+    shop_app: SopBot, sandbox: TelegramSandbox, tmp_path: Path
 ) -> None:
-    owner_code = await _code_of(shop, sandbox, 5201)
+    owner_code = await _code_of(shop_app, sandbox, 5201)
     status, answer = await post(
-        shop,
+        shop_app,
         {
             "order_id": "X-1",
             "member_id": 5202,
@@ -226,22 +201,22 @@ async def test_a_coupon_of_another_member_is_not_redeemed_and_the_order_is_flagg
         f"order_id,member_id,coupon,amount,time\nX-2,5203,{owner_code},5,2026-11-20\n",
         encoding="utf-8",
     )
-    summary = await import_orders(csv, shop.db, shop.config.current, shop.clock.now())
+    summary = await import_orders(csv, shop_app.db, shop_app.config.current, shop_app.clock.now())
     assert dict(summary.coupons) == {"not_owner": 1}
-    async with shop.db.sessions() as session:
+    async with shop_app.db.sessions() as session:
         coupon = (
             await session.execute(select(Coupon).where(Coupon.code == owner_code))
         ).scalar_one()
         flagged = await OrderRepository(session).count_flagged("coupon_not_owner")
     assert coupon.redeemed_at is None and coupon.order_id is None  # the owner can still use it
-    assert [(o.order_id, o.user_id, o.amount_minor, o.flag) for o in await _orders(shop)] == [
+    assert [(o.order_id, o.user_id, o.amount_minor, o.flag) for o in await _orders(shop_app)] == [
         ("X-1", 5202, 3000, "coupon_not_owner"),
         ("X-2", 5203, 500, "coupon_not_owner"),
     ]
     assert flagged == 2
     # the owner's own order still redeems it
     status, answer = await post(
-        shop,
+        shop_app,
         {
             "order_id": "X-3",
             "member_id": 5201,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,22 +23,16 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import SopBot
-from bot.config import CommunityConfig, Settings
+from bot.config import CommunityConfig
 from bot.db.models import Member
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
-from tests.conftest import TOKEN, settings_for
-from tests.e2e.helpers import settle
+from tests.conftest import settings_for
+from tests.e2e.helpers import WEBHOOK_SECRET, settle, webhook_settings
 
 #: SQLite's busy timeout in these tests (the default 30 s would make them slow)
 BUSY_TIMEOUT = 0.3
 HIDDEN = "Secret Text 9f3a"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _hidden_user_forward(update_id: int, chat_id: int) -> dict[str, Any]:
@@ -199,21 +192,12 @@ async def test_a_webhook_post_that_cannot_parse_is_answered_200_and_counted(
 ) -> None:
     """Before: 500, so Telegram posted the same update again and again."""
     caplog.set_level(logging.INFO)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/hook"
-    settings = Settings(
-        bot_token=TOKEN,
-        telegram_api_url=sandbox.url,
-        database_url=database_url,
-        webhook_url=url,
-        webhook_secret="s3cret-token",
-        webhook_listen=f"127.0.0.1:{port}",
-    )
+    settings, url = webhook_settings(sandbox.url, database_url)
     app = SopBot(settings, config, clock=clock)
     await app.start()
     try:
         await sandbox.wait_for(lambda: any(c.method == "setWebhook" for c in sandbox.calls))
-        headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+        headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
         async with aiohttp.ClientSession() as http:
             poison = _hidden_user_forward(700_001, 3201)
             async with http.post(url, json=poison) as forged:  # no secret: still refused
@@ -279,16 +263,7 @@ async def test_a_webhook_update_the_database_could_not_take_is_answered_503(
     sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock, database_url: str
 ) -> None:
     """Before: 200 (the errors router swallowed the error), so Telegram never sent it again."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/hook"
-    settings = Settings(
-        bot_token=TOKEN,
-        telegram_api_url=sandbox.url,
-        database_url=_with_busy_timeout(database_url),
-        webhook_url=url,
-        webhook_secret="s3cret-token",
-        webhook_listen=f"127.0.0.1:{port}",
-    )
+    settings, url = webhook_settings(sandbox.url, _with_busy_timeout(database_url))
     app = SopBot(settings, config, clock=clock)
     await app.start()
     try:
@@ -296,7 +271,7 @@ async def test_a_webhook_update_the_database_could_not_take_is_answered_503(
         sandbox.add_user(3301, "Web", language_code="en")
         sandbox.user_sends(3301, "hi")  # opens the private chat
         start = _start(800_001, 3301, int(clock.now().timestamp()))
-        headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+        headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
         async with aiohttp.ClientSession() as http:
             async with BusyDatabase(database_url) as busy:
                 post = asyncio.ensure_future(http.post(url, json=start, headers=headers))

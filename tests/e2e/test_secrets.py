@@ -11,7 +11,6 @@ import asyncio
 import logging
 import os
 import signal
-import socket
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -33,7 +32,7 @@ from bot.db.session import Database
 from bot.redact import Redactor, install_log_redaction
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
-from tests.conftest import CONFIG_YAML
+from tests.conftest import CONFIG_YAML, unused_port
 
 #: shaped like a real token (the secret part is 35 characters)
 TOKEN = "7212345678:AAHk9mZ3qR5tW8yB1cD4eF7gH0jK2lM5nP8"
@@ -98,12 +97,6 @@ class LoopingApi:
             )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def with_db_password(database_url: str) -> str:
     """PostgreSQL here trusts local connections: a password in the URL is sent to no one."""
     return database_url.replace(
@@ -119,7 +112,7 @@ def secret_environment(api_url: str, database_url: str, config: Path) -> dict[st
         "SOPBOT_CONFIG": str(config),
         "WEBHOOK_SECRET": WEBHOOK_SECRET,
         "ORDERS_SECRET": ORDERS_SECRET,
-        "ORDERS_LISTEN": f"127.0.0.1:{free_port()}",
+        "ORDERS_LISTEN": f"127.0.0.1:{unused_port()}",
         "REDIS_URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:6390/0",
         "SOPBOT_LOG_LEVEL": "INFO",
     }
@@ -196,7 +189,7 @@ async def test_sends_and_get_updates_in_a_redirect_loop_leave_no_secret_behind(
         database_url=database_url,
         webhook_secret=WEBHOOK_SECRET,
         orders_secret=ORDERS_SECRET,
-        orders_listen=f"127.0.0.1:{free_port()}",
+        orders_listen=f"127.0.0.1:{unused_port()}",
         redis_url=f"redis://:{REDIS_PASSWORD}@127.0.0.1:6390/0",
     )
     app = SopBot(settings, config, clock=clock, polling_timeout=1)

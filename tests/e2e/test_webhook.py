@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-import socket
-
 import aiohttp
 
 from bot.app import SopBot
-from bot.config import CommunityConfig, Settings
+from bot.config import CommunityConfig
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
-from tests.conftest import TOKEN
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.e2e.helpers import WEBHOOK_SECRET, webhook_settings
 
 
 async def test_webhook_mode_registers_and_handles_updates(
     sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock, database_url: str
 ) -> None:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/tg/hook"
-    settings = Settings(
-        bot_token=TOKEN,
-        telegram_api_url=sandbox.url,
-        database_url=database_url,
-        webhook_url=url,
-        webhook_secret="s3cret-token",
-        webhook_listen=f"127.0.0.1:{port}",
-    )
+    settings, url = webhook_settings(sandbox.url, database_url, path="/tg/hook")
     app = SopBot(settings, config, clock=clock)
     await app.start()
     try:
@@ -56,7 +39,7 @@ async def test_webhook_mode_registers_and_handles_updates(
         async with aiohttp.ClientSession() as http:
             async with http.post(url, json=start) as forged:  # no secret: refused
                 assert forged.status == 401
-            headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+            headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
             async with http.post(url, json=start, headers=headers) as response:
                 assert response.status == 200
         await sandbox.wait_for(lambda: len(sandbox.sent_messages(2301)) == 1)
@@ -68,15 +51,7 @@ async def test_webhook_mode_registers_and_handles_updates(
 async def test_webhook_without_a_configured_secret_still_refuses_forgeries(
     sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock, database_url: str
 ) -> None:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/hook"
-    settings = Settings(
-        bot_token=TOKEN,
-        telegram_api_url=sandbox.url,
-        database_url=database_url,
-        webhook_url=url,
-        webhook_listen=f"127.0.0.1:{port}",
-    )
+    settings, url = webhook_settings(sandbox.url, database_url, secret=None)
     app = SopBot(settings, config, clock=clock)
     await app.start()
     try:

@@ -8,10 +8,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.app import SopBot
+from bot.config import parse_config
 from bot.db.models import Coupon, Member, Membership
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
-from tests.conftest import COMMUNITY
+from tests.conftest import COMMUNITY, CONFIG_YAML, settings_for
 from tests.e2e.helpers import settle
 
 CODE = re.compile(r"[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}")
@@ -136,35 +137,60 @@ async def test_member_who_started_the_bot_gets_the_gift_when_joining(
     assert len(sandbox.sent_messages(5101)) == 1  # one gift pack per member, ever
 
 
-async def test_thousand_joins_in_ten_minutes_respect_the_group_limit_and_the_sla(
-    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
-) -> None:
-    start = clock.now()
-    uid = 10_000
-    for _ in range(20):  # 20 steps of 30 s: 50 joins each
-        for _ in range(50):
-            uid += 1
-            sandbox.add_user(uid, f"N{uid}")
-            sandbox.user_joins(COMMUNITY, uid)
-        await settle(app, sandbox, timeout=60)
-        clock.advance(seconds=30)
-    for _ in range(60):  # let the backlog drain, a few virtual seconds a step
-        await settle(app, sandbox, timeout=60)
-        clock.advance(seconds=5)
-    await settle(app, sandbox, timeout=60)
+#: the burst of the test below: joins per 30-second step, over 20 steps (ten minutes)
+BURST_STEP = 25
+#: a greeting's mentions in that test (the default is 50: 1,000 joins would give the same shape)
+BURST_MENTIONS = 25
 
-    greetings = sandbox.sent_messages(COMMUNITY)
-    mentioned = [m for g in greetings for m in re.findall(r"tg://user\?id=(\d+)", g.text)]
-    assert sorted(map(int, mentioned)) == list(range(10_001, uid + 1))  # each once
-    assert len(greetings) <= 30
-    times = [g.at for g in greetings]
-    assert max(sum(1 for t in times if s <= t < s + 60) for s in times) <= 20
-    assert sandbox.count_errors(429) == 0
-    async with app.sessions() as session:
-        stints = (await session.execute(select(Membership))).scalars().all()
-    assert len(stints) == 1000
-    assert all(
-        s.welcomed_at is not None and s.welcomed_at - s.joined_at <= timedelta(minutes=30)
-        for s in stints
+
+async def test_a_burst_of_joins_in_ten_minutes_respects_the_group_limit_and_the_sla(
+    sandbox: TelegramSandbox, clock: ManualClock, database_url: str
+) -> None:
+    """500 joins in ten minutes, 25 mentions to a greeting: 20 full greetings, as 1,000 joins
+    with the default 50 make, one full greeting every 30 seconds. One greeting per join would be
+    50 a minute against the group's 20; the batching keeps it to ~20 greetings, each joiner
+    mentioned once, without a 429 and within the SLA.
+
+    Half the scale of the original 1,000 joins (each join is two updates, each handled in its
+    own transaction, and each join commit wakes a welcome planning pass: ~4,000 transactions
+    were 30-60 s of the suite); the shape and the limits it is about are the same.
+    """
+    yaml = CONFIG_YAML.replace(
+        "  group_batch: 2m\n", f"  group_batch: 2m\n  max_mentions: {BURST_MENTIONS}\n"
     )
-    assert clock.now() - start < timedelta(minutes=20)
+    config = parse_config(yaml, "tests/e2e/test_welcome.py")
+    app = SopBot(settings_for(sandbox.url, database_url), config, clock=clock, polling_timeout=1)
+    await app.start()
+    try:
+        start = clock.now()
+        uid = 10_000
+        for _ in range(20):  # 20 steps of 30 s
+            for _ in range(BURST_STEP):
+                uid += 1
+                sandbox.add_user(uid, f"N{uid}")
+                sandbox.user_joins(COMMUNITY, uid)
+            await settle(app, sandbox, timeout=60)
+            clock.advance(seconds=30)
+        for _ in range(60):  # let the backlog drain, a few virtual seconds a step
+            await settle(app, sandbox, timeout=60)
+            clock.advance(seconds=5)
+        await settle(app, sandbox, timeout=60)
+
+        greetings = sandbox.sent_messages(COMMUNITY)
+        mentioned = [m for g in greetings for m in re.findall(r"tg://user\?id=(\d+)", g.text)]
+        assert sorted(map(int, mentioned)) == list(range(10_001, uid + 1))  # each once
+        assert max(len(re.findall(r"tg://user", g.text)) for g in greetings) == BURST_MENTIONS
+        assert len(greetings) <= 30
+        times = [g.at for g in greetings]
+        assert max(sum(1 for t in times if s <= t < s + 60) for s in times) <= 20
+        assert sandbox.count_errors(429) == 0
+        async with app.sessions() as session:
+            stints = (await session.execute(select(Membership))).scalars().all()
+        assert len(stints) == 20 * BURST_STEP
+        assert all(
+            s.welcomed_at is not None and s.welcomed_at - s.joined_at <= timedelta(minutes=30)
+            for s in stints
+        )
+        assert clock.now() - start < timedelta(minutes=20)
+    finally:
+        await app.stop()

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from bot.__main__ import main
 from bot.config import Settings
-from tests.conftest import CONFIG_YAML, TOKEN, closed_port
+from tests.conftest import CONFIG_YAML, TOKEN, unused_port
 
 PASSWORD = "S3cret-db-pw"
 
@@ -53,7 +53,7 @@ def assert_one_line(stderr: str, *expected: str) -> None:
 def test_a_closed_postgresql_port(
     environment: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    port = closed_port()
+    port = unused_port()
     code, stderr = run_with(
         f"postgresql+asyncpg://sop:{PASSWORD}@127.0.0.1:{port}/sop", monkeypatch, capsys
     )
@@ -94,7 +94,7 @@ def test_import_orders_says_the_same(
 ) -> None:
     orders = environment / "orders.csv"
     orders.write_text("order_id,member_id,amount,time\nA1,2101,10,2026-11-20T10:00:00+08:00\n")
-    port = closed_port()
+    port = unused_port()
     code, stderr = run_with(
         f"postgresql+asyncpg://sop:{PASSWORD}@127.0.0.1:{port}/sop",
         monkeypatch,
