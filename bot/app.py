@@ -28,6 +28,7 @@ from bot.delivery.files import FileCleanupHook, StoredFiles
 from bot.delivery.limiter import Limits, RateLimiter
 from bot.delivery.loop import DeliveryLoop
 from bot.delivery.sender import TelegramSender
+from bot.desk_jobs import TEAM_CHAT_CHECK, team_chat_facts
 from bot.errors import SopbotError
 from bot.growth_jobs import GrowthJobs
 from bot.orders_api import OrdersApi
@@ -37,6 +38,8 @@ from bot.rendering import Renderer, build_renderer
 from bot.runtime import ConfigHolder, Runtime, services_for
 from bot.services import BotIdentity
 from bot.services.broadcast_delivery import BroadcastDeliveryHook
+from bot.services.desk import DeskDeliveryHook
+from bot.services.desk.jobs import DESK_POLL
 from bot.services.welcome import WelcomeDeliveryHook
 from bot.ticker import Ticker
 from handlers.filters import OperatorDirectory
@@ -104,6 +107,7 @@ class SopBot:
             hooks=[
                 WelcomeDeliveryHook(self.config),
                 BroadcastDeliveryHook(self._broadcast_progress),
+                DeskDeliveryHook(self.config),
                 FileCleanupHook(),
             ],
         )
@@ -126,6 +130,10 @@ class SopBot:
             Ticker("lifecycle", self.run_lifecycle, self.clock, poll=LIFECYCLE_POLL)
         )
         self._tickers.append(Ticker("reports", self.run_reports, self.clock, poll=REPORTS_POLL))
+        #: issue 12: the service desk's clock, autoclose and team chat check
+        self._desk = Ticker("desk", self.run_desk, self.clock, poll=DESK_POLL)
+        self._tickers.append(self._desk)
+        self._desk_checked: datetime | None = None
         #: issue 4: the daily value-tier pass and the referral check
         self.growth = GrowthJobs(
             self.db, self.clock, self.config, lambda: self.runtime, self.delivery.wake
@@ -276,6 +284,11 @@ class SopBot:
             self._welcome.wake()
         if group_message:  # a question may have opened: its deadline may come first
             self._sop.wake_by(self.clock.now() + self.config.current.first_response.within)
+        else:  # a private conversation may have opened: its deadline may come first
+            current = self.config.current
+            self._desk.wake_by(
+                self.clock.now() + (current.service.within or current.first_response.within)
+            )
 
     async def _receive(self) -> None:
         """Updates by long polling, or by webhook when ``WEBHOOK_URL`` is set."""
@@ -411,6 +424,26 @@ class SopBot:
         self.delivery.wake()
         times = [t for t in wake if t is not None]
         return min(times) if times else None
+
+    async def run_desk(self) -> datetime:
+        """The service desk: what Telegram says of the team chat (hourly, before the
+        transaction), then the first-response clock and autoclose."""
+        assert self.runtime is not None
+        now = self.clock.now()
+        team_chat = self.config.current.team.chat
+        facts = None
+        if team_chat is not None and (
+            self._desk_checked is None or now - self._desk_checked >= TEAM_CHAT_CHECK
+        ):
+            facts = await team_chat_facts(self.bot, team_chat)
+            self._desk_checked = now
+        async with self.db.transaction() as session:
+            jobs = services_for(self.runtime, session).desk_jobs
+            if facts is not None:
+                await jobs.record_team_chat(facts, now)
+            wake = await jobs.tick(now)
+        self.delivery.wake()
+        return wake
 
     async def reload_config(self) -> CommunityConfig:
         """Reads the config file again and swaps it in whole; an invalid file raises

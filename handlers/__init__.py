@@ -9,6 +9,7 @@ from handlers import (
     broadcast,
     buttons,
     console,
+    desk,
     errors,
     members,
     referrals,
@@ -34,6 +35,7 @@ def setup() -> Router:
         coupon_commands,
         console,
         referrals,
+        desk,  # before team: replies in the team chat may be answers to members
         team,
         activity,
         buttons,

@@ -19,6 +19,7 @@ TEAM_COMMANDS: tuple[str, ...] = ("kpi", "sop", "brief", "qa", "broadcast")
 TEAM_COMMANDS += ("tag", "segment")
 TEAM_COMMANDS += ("redeem", "coupon")
 TEAM_COMMANDS += ("audit", "member", "export")
+TEAM_COMMANDS += ("answer", "close", "tickets")  # the service desk (handlers/desk.py)
 
 
 def setup() -> Router:

@@ -15,6 +15,9 @@ from bot.services.broadcasts import BroadcastService
 from bot.services.community import CommunityService
 from bot.services.coupon_admin import CouponAdminService
 from bot.services.coupons import CouponService
+from bot.services.desk import DeskService
+from bot.services.desk.jobs import DeskJobs
+from bot.services.desk.team import DeskTeam
 from bot.services.exports import ExportService
 from bot.services.hooks import HookService
 from bot.services.kpi import KpiService
@@ -62,6 +65,8 @@ class Services:
     audit: AuditService
     member_view: MemberViewService
     exports: ExportService
+    #: the member service desk (bot/services/desk/)
+    desk: DeskService
 
     @classmethod
     def create(
@@ -109,7 +114,19 @@ class Services:
             broadcasts=BroadcastService(
                 session, config, messenger, SegmentService(session, config), engine
             ),
+            desk=DeskService(session, config, engine, messenger, ledger, hooks),
         )
+
+    @property
+    def desk_team(self) -> DeskTeam:
+        """The desk as operators use it (answers through ``team``)."""
+        return DeskTeam(
+            self.desk.session, self.config, self.engine, self.messenger, self.desk, self.team
+        )
+
+    @property
+    def desk_jobs(self) -> DeskJobs:
+        return DeskJobs(self.desk.session, self.config, self.messenger, self.desk)
 
     @property
     def kpi_console(self) -> KpiConsole:

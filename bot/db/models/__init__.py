@@ -64,3 +64,6 @@ __all__ += ["AuditEntry", "OutboxFile", "OutboxFileChunk"]
 from bot.db.models.refusal import RefusalNotice  # noqa: E402
 
 __all__ += ["RefusalNotice"]
+from bot.db.models.desk import DeskRelay, DeskTeamChat, DeskTicket, DeskTopic  # noqa: E402
+
+__all__ += ["DeskRelay", "DeskTeamChat", "DeskTicket", "DeskTopic"]

@@ -31,6 +31,9 @@ class OutboxMessage(Base):
     #: what the message is for (welcome_group, welcome_dm, reply, team, ...); KPIs and effects
     purpose: Mapped[str] = mapped_column(String(32))
     method: Mapped[str] = mapped_column(String(40), default="sendMessage")
+    #: the send lane: 0 service (the desk's relays and answers) goes ahead of 1 (everything
+    #: else: broadcasts, win-back...) when both are due
+    lane: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     due_at: Mapped[datetime]

@@ -30,8 +30,10 @@ class OutboxRepository:
         now: datetime,
         due_at: datetime | None = None,
         method: str = "sendMessage",
+        lane: int = 1,
     ) -> int | None:
-        """Queues one call; returns its id, or ``None`` when that key was queued before."""
+        """Queues one call; returns its id, or ``None`` when that key was queued before.
+        ``lane`` 0 (the service desk) is claimed ahead of lane 1 when both are due."""
         stmt = (
             insert_for(self._session, OutboxMessage)
             .values(
@@ -40,6 +42,7 @@ class OutboxRepository:
                 chat_kind=chat_kind,
                 purpose=purpose,
                 method=method,
+                lane=lane,
                 payload=payload,
                 status=PENDING,
                 due_at=due_at or now,
@@ -65,7 +68,7 @@ class OutboxRepository:
                     (OutboxMessage.status == SENDING) & (OutboxMessage.lease_until <= now),
                 ),
             )
-            .order_by(OutboxMessage.due_at, OutboxMessage.id)
+            .order_by(OutboxMessage.lane, OutboxMessage.due_at, OutboxMessage.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
@@ -80,7 +83,7 @@ class OutboxRepository:
         result = await self._session.execute(
             select(OutboxMessage)
             .where(OutboxMessage.id.in_(ids))
-            .order_by(OutboxMessage.due_at, OutboxMessage.id)
+            .order_by(OutboxMessage.lane, OutboxMessage.due_at, OutboxMessage.id)
             .execution_options(populate_existing=True)
         )
         return result.scalars().all()

@@ -1,0 +1,107 @@
+"""The desk's loop: the first-response clock (a holding reply to the member, once, and a
+reminder in the team chat when the SLA runs out), autoclose of answered tickets whose member
+went quiet, and recording what Telegram says of the team chat (``bot/desk_jobs.py`` asks)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import CommunityConfig, format_duration
+from bot.db.models import Member
+from bot.db.models.desk import AUTOCLOSED, CLOSED
+from bot.services.desk import views
+from bot.services.desk.routing import SERVICE_LANE
+from bot.services.desk.service import DeskService
+from bot.services.messenger import Messenger
+
+log = logging.getLogger(__name__)
+
+#: the loop looks at least this often
+DESK_POLL = timedelta(minutes=5)
+
+
+class DeskJobs:
+    def __init__(
+        self,
+        session: AsyncSession,
+        config: CommunityConfig,
+        messenger: Messenger,
+        desk: DeskService,
+    ) -> None:
+        self._session = session
+        self._config = config
+        self._messenger = messenger
+        self._desk = desk
+
+    async def record_team_chat(self, facts: tuple[bool, bool], now: datetime) -> None:
+        team_chat = self._config.team.chat
+        if team_chat is None:
+            return
+        is_forum, can_manage = facts
+        state = await self._desk.repo.set_team_chat(
+            team_chat, is_forum=is_forum, can_manage_topics=can_manage, now=now
+        )
+        if is_forum and not can_manage and state.told_at is None:
+            state.told_at = now
+            await self._messenger.send(
+                key=f"desk:topics-refused:{team_chat}:{now.isoformat()}",
+                chat_id=team_chat,
+                chat_kind="group",
+                purpose="team",
+                template="desk_topics_refused",
+                locale=self._messenger.renderer.default_locale,
+                context={"reason": "the bot is not an administrator with can_manage_topics"},
+                now=now,
+                lane=SERVICE_LANE,
+            )
+
+    async def tick(self, now: datetime) -> datetime:
+        """Carries out what is due; returns when to look again."""
+        repo = self._desk.repo
+        within = format_duration(self._desk.clock.within)
+        for ticket in await repo.overdue(now):
+            member = await self._session.get(Member, ticket.user_id)
+            locale = self._messenger.renderer.locale_for(member.language_code if member else None)
+            if not ticket.holding_sent:
+                ticket.holding_sent = True
+                await self._messenger.send(
+                    key=f"desk:holding:{ticket.id}",
+                    chat_id=ticket.user_id,
+                    chat_kind="private",
+                    purpose="desk_auto",
+                    template="desk_holding",
+                    locale=locale,
+                    context={"within": within},
+                    now=now,
+                    lane=SERVICE_LANE,
+                )
+            if not ticket.reminded:
+                ticket.reminded = True
+                waited = int((now - (ticket.waiting_since or ticket.opened_at)).total_seconds())
+                await self._desk.routing.note(
+                    ticket.user_id,
+                    "desk_reminder",
+                    {
+                        "ticket": ticket.id,
+                        "who": views.short_name(member, ticket.user_id),
+                        "id": ticket.user_id,
+                        "link": f"tg://user?id={ticket.user_id}",
+                        "waited_minutes": waited // 60,
+                        "within": within,
+                        "role": ticket.role,
+                    },
+                    f"reminder:{ticket.id}:{ticket.reopened}:{ticket.messages}",
+                    now,
+                )
+        autoclose = self._config.service.autoclose
+        for ticket in await repo.silent_answered(now, autoclose):
+            if ticket.last_member_at <= (ticket.answered_at or now):
+                ticket.status, ticket.closed_at, ticket.close_reason = CLOSED, now, AUTOCLOSED
+        wake = [now + DESK_POLL]
+        for at in (await repo.next_deadline(), await repo.next_autoclose(autoclose)):
+            if at is not None:
+                wake.append(max(at, now + timedelta(seconds=1)))
+        return min(wake)

@@ -1,0 +1,235 @@
+"""Where a member's messages go in the team chat, and how much of the team chat they may use.
+
+A plain team chat: a conversation's first message (and the first after a reopen) is preceded by
+the member's card; every message is copied (``copyMessage``, media included) with a button
+naming who wrote it. Operators answer by replying to any of them.
+
+A forum team chat where the bot may manage topics: each member has one topic (created once with
+``createForumTopic``, then reused); the relays go into it. Until Telegram has made the topic the
+member's relays wait (held in the outbox); if it refuses, they go to the general chat instead
+and the team is told once what right the bot lacks.
+
+The team chat is one group for Telegram: 20 messages a minute, shared with alerts, reports and
+escalations. A relay is copied only while its member's ticket stays under
+:data:`RELAY_BURST` copies per :data:`RELAY_WINDOW` (a member flooding the bot costs the team a
+handful of messages and a count, not a flood); the card is left out when the team chat already
+has :data:`CARD_BACKLOG` of the desk's messages waiting (the button on each copy still says who
+wrote).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import CommunityConfig
+from bot.db.models import Member, OutboxMessage
+from bot.db.models.desk import DeskTicket
+from bot.db.models.outbox import PENDING, SENDING
+from bot.db.repositories.desk import DeskRepository
+from bot.services.desk import views
+from bot.services.messenger import Call, Messenger
+
+#: the desk's send lane: ahead of broadcasts and win-back
+SERVICE_LANE = 0
+#: copies per ticket per window; the rest are counted and said in one line
+RELAY_BURST = 5
+RELAY_WINDOW = timedelta(minutes=1)
+#: desk messages waiting for the team chat beyond which cards are left out
+CARD_BACKLOG = 10
+#: relays waiting for their member's topic are held this long at most (then sent without it)
+TOPIC_WAIT = timedelta(minutes=2)
+
+
+def relay_key(user_id: int, what: str) -> str:
+    """Every desk row for the team chat about one member starts ``desk:<user>:`` (the topic's
+    creation releases them by it)."""
+    return f"desk:{user_id}:{what}"
+
+
+class DeskRouting:
+    def __init__(
+        self,
+        session: AsyncSession,
+        config: CommunityConfig,
+        messenger: Messenger,
+        repo: DeskRepository,
+    ) -> None:
+        self._session = session
+        self._config = config
+        self._messenger = messenger
+        self._repo = repo
+
+    async def relay(
+        self,
+        ticket: DeskTicket,
+        member: Member | None,
+        message_id: int,
+        *,
+        with_card: bool,
+        now: datetime,
+    ) -> bool:
+        """Queues the member's message for the team chat (and the card before it); ``False``
+        when it was left out (the flood bound)."""
+        team_chat = self._config.team.chat
+        if team_chat is None:
+            return False
+        if ticket.relay_window_at is None or now - ticket.relay_window_at >= RELAY_WINDOW:
+            ticket.relay_window_at, ticket.relay_window_count = now, 0
+        if ticket.relay_window_count >= RELAY_BURST:
+            ticket.unrelayed += 1
+            return False
+        ticket.relay_window_count += 1
+        thread_id, due_at = await self._target(team_chat, ticket.user_id, member, now)
+        locale = self._messenger.renderer.default_locale
+        label = self._messenger.label("desk_claim_button", locale, fallback="🙋")
+        where: dict[str, Any] = {} if thread_id is None else {"message_thread_id": thread_id}
+        if with_card and await self._backlog(team_chat) < CARD_BACKLOG:
+            await self._messenger.send(
+                key=relay_key(ticket.user_id, f"card:{ticket.id}.{ticket.reopened}.{message_id}"),
+                chat_id=team_chat,
+                chat_kind="group",
+                purpose="desk_card",
+                template="desk_card",
+                locale=locale,
+                context=await views.card(self._session, ticket, member, now, self._config.tz),
+                now=now,
+                due_at=due_at,
+                lane=SERVICE_LANE,
+                reply_markup=views.claim_button(ticket, member, label),
+                extra={
+                    **where,
+                    "_desk": {"ticket": ticket.id, "user": ticket.user_id, "kind": "card"},
+                },
+            )
+        payload: dict[str, Any] = {
+            "from_chat_id": ticket.user_id,
+            "message_id": message_id,
+            "reply_markup": views.claim_button(ticket, member, label),
+            "_desk": {"ticket": ticket.id, "user": ticket.user_id, "kind": "copy"},
+        }
+        if thread_id is not None:
+            payload["message_thread_id"] = thread_id
+        key = relay_key(ticket.user_id, f"copy:{message_id}")
+        await self._messenger.call(
+            Call(key, team_chat, "group", "desk_relay", "copyMessage", payload),
+            now,
+            lane=SERVICE_LANE,
+            due_at=due_at,
+        )
+        return True
+
+    async def note(
+        self,
+        user_id: int,
+        template: str,
+        context: dict[str, Any],
+        key: str,
+        now: datetime,
+        *,
+        reply_to: int | None = None,
+        thread_id: int | None = None,
+    ) -> None:
+        """A line for the team about a member (in their topic when they have one)."""
+        team_chat = self._config.team.chat
+        if team_chat is None:
+            return
+        if thread_id is None:
+            thread_id = await self.thread_of(user_id)
+        await self._messenger.send(
+            key=relay_key(user_id, key),
+            chat_id=team_chat,
+            chat_kind="group",
+            purpose="desk_note",
+            template=template,
+            locale=self._messenger.renderer.default_locale,
+            context=context,
+            now=now,
+            reply_to=reply_to,
+            lane=SERVICE_LANE,
+            extra=None if thread_id is None else {"message_thread_id": thread_id},
+        )
+
+    async def thread_of(self, user_id: int) -> int | None:
+        topic = await self._repo.topic(user_id)
+        return topic.thread_id if topic is not None and topic.state == "ready" else None
+
+    async def _target(
+        self, team_chat: int, user_id: int, member: Member | None, now: datetime
+    ) -> tuple[int | None, datetime | None]:
+        """The member's topic (``None``: the chat itself) and, while it is being made, how
+        long the relay waits for it."""
+        state = await self._repo.team_chat(team_chat)
+        if state is None or not (state.is_forum and state.can_manage_topics):
+            return None, None
+        topic = await self._repo.topic(user_id)
+        if topic is not None:
+            if topic.state == "ready":
+                return topic.thread_id, None
+            if topic.state == "creating":
+                return None, now + TOPIC_WAIT
+            return None, None  # refused: the general chat
+        if await self._repo.claim_topic(user_id, team_chat, now):
+            name = views.short_name(member, user_id)
+            await self._messenger.call(
+                Call(
+                    f"desk:topic:{user_id}",
+                    team_chat,
+                    "group",
+                    "desk_topic",
+                    "createForumTopic",
+                    {"name": f"{name} · {user_id}"[:128], "_desk": {"user": user_id}},
+                ),
+                now,
+                lane=SERVICE_LANE,
+            )
+        return None, now + TOPIC_WAIT
+
+    async def _backlog(self, team_chat: int) -> int:
+        """The desk's messages waiting for the team chat."""
+        return int(
+            (
+                await self._session.execute(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(
+                        OutboxMessage.chat_id == team_chat,
+                        OutboxMessage.status.in_((PENDING, SENDING)),
+                        OutboxMessage.lane == SERVICE_LANE,
+                    )
+                )
+            ).scalar_one()
+        )
+
+
+async def release_held(
+    session: AsyncSession, team_chat: int, user_id: int, thread_id: int | None, now: datetime
+) -> int:
+    """The member's topic is made (``thread_id``) or refused (``None``): the relays that
+    waited for it go now, into it."""
+    rows = (
+        (
+            await session.execute(
+                select(OutboxMessage).where(
+                    OutboxMessage.chat_id == team_chat,
+                    OutboxMessage.status == PENDING,
+                    OutboxMessage.key.like(relay_key(user_id, "%")),
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for row in rows:
+        if thread_id is not None:
+            row.payload = {**row.payload, "message_thread_id": thread_id}
+    if rows:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([row.id for row in rows]), OutboxMessage.due_at > now)
+            .values(due_at=now)
+        )
+    return len(rows)
