@@ -39,8 +39,10 @@ service:
 )
 
 
-def desk_config(extra: str = "") -> CommunityConfig:
-    return parse_config(DESK_YAML + extra, "tests/e2e/desk_support.py")
+def desk_config(extra: str = "", *, team: str = "") -> CommunityConfig:
+    """The desk's config; ``extra`` goes under ``service:``, ``team`` under ``team:``."""
+    text = DESK_YAML.replace("team:\n", "team:\n" + team, 1) + extra
+    return parse_config(text, "tests/e2e/desk_support.py")
 
 
 def copies(sandbox: TelegramSandbox, to: int) -> list[Call]:

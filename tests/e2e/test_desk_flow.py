@@ -12,7 +12,10 @@ from sqlalchemy import select
 from bot.app import SopBot
 from bot.config import CommunityConfig
 from bot.db.models.desk import DeskTicket, DeskTopic
+from bot.db.repositories import TagRepository
 from bot.services.desk.routing import RELAY_BURST
+from bot.services.dto import Person
+from bot.services.ledger import LedgerService
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
 from tests.conftest import COMMUNITY, OPERATOR, TEAM_CHAT, TOKEN
@@ -245,3 +248,57 @@ async def test_a_forum_without_the_right_to_manage_topics(
         assert not [c for c in forum.calls if c.method == "createForumTopic"]
     finally:
         await app.stop()
+
+
+# -- office hours and VIP routing (plain team chat) ------------------------------------------------
+
+
+VIP_CONFIG = desk_config(
+    "  hours: mon-fri 10:00-18:00\n  vip:\n    vip: concierge\n",
+    team=f"  roles:\n    concierge: [{OPERATOR}]\n",
+)
+
+
+async def test_outside_office_hours_and_a_vip_member(
+    plain: TelegramSandbox, clock: ManualClock, database_url: str
+) -> None:
+    """09:00 on a Friday in Shanghai: an hour before the office opens."""
+    from tests.conftest import settings_for
+
+    config = VIP_CONFIG
+    app = SopBot(settings_for(plain.url, database_url), config, clock=clock, polling_timeout=1)
+    await app.start()
+    try:
+        async with app.sessions() as session, session.begin():
+            await LedgerService(session, config.tz).seen(Person(BOB, "Bob"), clock.now())
+            await TagRepository(session).add(BOB, "vip", "test", clock.now())
+        message = await write(app, plain, clock, BOB, "my parcel has not arrived, what now?")
+        assert relay_of(plain, BOB, message["message_id"])  # still relayed
+        [after_hours] = plain.sent_messages(BOB)
+        assert "away" in after_hours.text and "Fri 10:00" in after_hours.text
+        card = next(t for t in team_texts(plain) if "tg://user?id=" in t)
+        assert "concierge" in card
+        clock.advance(minutes=30)  # 09:30: no office time has passed, no holding reply
+        await settle(app, plain)
+        assert len(plain.sent_messages(BOB)) == 1
+        clock.advance(minutes=34)  # 10:04: four office minutes
+        await settle(app, plain)
+        assert len(plain.sent_messages(BOB)) == 1
+        clock.advance(minutes=2)  # 10:06: past the five
+        await settle(app, plain)
+        assert len(plain.sent_messages(BOB)) == 2
+        assert "within 5m" in plain.sent_messages(BOB)[-1].text
+    finally:
+        await app.stop()
+
+
+@pytest.fixture
+async def plain(clock: ManualClock) -> AsyncIterator[TelegramSandbox]:
+    sb = TelegramSandbox(token=TOKEN, clock=clock.timestamp)
+    sb.add_chat(COMMUNITY, "supergroup", "Demo community")
+    sb.add_chat(TEAM_CHAT, "supergroup", "Team")
+    sb.add_user(OPERATOR, "Olga", username="olga", language_code="en")
+    sb.add_user(BOB, "Bob", username="bob_b", language_code="en")
+    await sb.start()
+    yield sb
+    await sb.stop()
