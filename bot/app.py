@@ -39,7 +39,7 @@ from bot.runtime import ConfigHolder, Runtime, services_for
 from bot.services import BotIdentity
 from bot.services.broadcast_delivery import BroadcastDeliveryHook
 from bot.services.desk import DeskDeliveryHook
-from bot.services.desk.jobs import DESK_POLL
+from bot.services.desk.jobs import DESK_POLL, DIGEST_EVERY
 from bot.services.welcome import WelcomeDeliveryHook
 from bot.ticker import Ticker
 from handlers.filters import OperatorDirectory
@@ -286,9 +286,8 @@ class SopBot:
             self._sop.wake_by(self.clock.now() + self.config.current.first_response.within)
         else:  # a private conversation may have opened: its deadline may come first
             current = self.config.current
-            self._desk.wake_by(
-                self.clock.now() + (current.service.within or current.first_response.within)
-            )
+            within = current.service.within or current.first_response.within
+            self._desk.wake_by(self.clock.now() + min(within, DIGEST_EVERY))
 
     async def _receive(self) -> None:
         """Updates by long polling, or by webhook when ``WEBHOOK_URL`` is set."""

@@ -4,6 +4,7 @@ data → one desk call."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from aiogram import Bot, F, Router
@@ -79,14 +80,19 @@ def _team_message(message: Message, bot: Bot, update: Update) -> TeamMessage:
     assert message.from_user is not None
     reply = message.reply_to_message
     from_bot = reply is not None and reply.from_user is not None and reply.from_user.id == bot.id
+    written = (message.text or message.caption or "").lstrip()
+    hint = re.match(r"#(\d{1,18})\b\s*", written)
     return TeamMessage(
         chat_id=message.chat.id,
         message_id=message.message_id,
         person=person(message.from_user),
         reply_to_bot_message=reply.message_id if reply is not None and from_bot else None,
         thread_id=message.message_thread_id if message.is_topic_message else None,
-        is_note=(message.text or message.caption or "").lstrip().startswith("!"),
+        is_note=written.startswith("!"),
         update_id=update.update_id,
+        hint=int(hint.group(1)) if hint else None,
+        rest=written[hint.end() :] if hint else written,
+        is_text=message.text is not None,
     )
 
 

@@ -65,8 +65,9 @@ def last_team_message_id(sandbox: TelegramSandbox) -> int:
 async def write(
     app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, user: int, text: str
 ) -> dict[str, Any]:
-    """``user`` writes to the bot; returns their message once the bot has settled."""
-    clock.advance(seconds=2)
+    """``user`` writes to the bot; returns their message once the bot has settled (4 s after
+    the last: the desk sends the team chat one message per 61/17 s slot)."""
+    clock.advance(seconds=4)
     update = sandbox.user_sends(user, text)
     await settle(app, sandbox)
     message: dict[str, Any] = update["message"]

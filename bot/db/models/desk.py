@@ -57,6 +57,8 @@ class DeskTicket(Base):
     relay_window_at: Mapped[datetime | None]
     relay_window_count: Mapped[int] = mapped_column(Integer, default=0)
     reopened: Mapped[int] = mapped_column(Integer, default=0)
+    #: the team chat's budget ran short: *waiting* to be named in a digest, then *listed*
+    digest_state: Mapped[str | None] = mapped_column(String(8))
     rating: Mapped[int | None] = mapped_column(Integer)
     rated_at: Mapped[datetime | None]
 

@@ -112,6 +112,28 @@ class DeskRepository:
         ).scalar_one_or_none()
         return None if first is None else first + autoclose
 
+    async def digest_waiting(self, limit: int) -> Sequence[DeskTicket]:
+        """Conversations the team chat's budget held back, still to be named in a digest."""
+        result = await self._session.execute(
+            select(DeskTicket)
+            .where(DeskTicket.digest_state == "waiting")
+            .order_by(DeskTicket.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return result.scalars().all()
+
+    async def last_digest_at(self, team_chat: int) -> datetime | None:
+        from bot.db.models import OutboxMessage
+
+        return (
+            await self._session.execute(
+                select(func.max(OutboxMessage.created_at)).where(
+                    OutboxMessage.chat_id == team_chat, OutboxMessage.purpose == "desk_digest"
+                )
+            )
+        ).scalar_one_or_none()
+
     async def not_closed(self, limit: int) -> Sequence[DeskTicket]:
         result = await self._session.execute(
             select(DeskTicket)
@@ -222,6 +244,18 @@ class DeskRepository:
         ).scalar_one_or_none()
 
     # -- the team chat ----------------------------------------------------------------------
+    async def lock_team_chat(self, chat_id: int, now: datetime) -> None:
+        """Takes the team chat's row for this transaction (made if missing): relays to it are
+        given their slots one transaction at a time, on PostgreSQL too."""
+        await self._session.execute(
+            insert_for(self._session, DeskTeamChat)
+            .values(chat_id=chat_id, is_forum=False, can_manage_topics=False, checked_at=now)
+            .on_conflict_do_nothing(index_elements=["chat_id"])
+        )
+        await self._session.execute(
+            select(DeskTeamChat.chat_id).where(DeskTeamChat.chat_id == chat_id).with_for_update()
+        )
+
     async def team_chat(self, chat_id: int) -> DeskTeamChat | None:
         return await self._session.get(DeskTeamChat, chat_id, populate_existing=True)
 

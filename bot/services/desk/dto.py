@@ -38,3 +38,9 @@ class TeamMessage:
     #: an internal note (starts with ``!``): never sent to a member
     is_note: bool
     update_id: int
+    #: ``#N`` at the start of the text or caption: conversation N (a reply to a digest)
+    hint: int | None = None
+    #: the text or caption after ``#N`` (what a reply to a digest sends)
+    rest: str = ""
+    #: a text message (else media: copied with ``rest`` as its caption)
+    is_text: bool = True

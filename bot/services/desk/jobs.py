@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 #: the loop looks at least this often
 DESK_POLL = timedelta(minutes=5)
+#: at most one digest of waiting members this often (each names up to DIGEST_SIZE)
+DIGEST_EVERY = timedelta(seconds=30)
+DIGEST_SIZE = 40
 
 
 class DeskJobs:
@@ -57,6 +60,49 @@ class DeskJobs:
                 now=now,
                 lane=SERVICE_LANE,
             )
+
+    async def _digest(self, now: datetime) -> datetime | None:
+        """One message naming the members the team chat's budget holds back (their copies
+        follow in their slots); returns when to look again while some wait."""
+        team_chat = self._config.team.chat
+        repo = self._desk.repo
+        if team_chat is None:
+            return None
+        last = await repo.last_digest_at(team_chat)
+        if last is not None and now - last < DIGEST_EVERY:
+            return last + DIGEST_EVERY
+        waiting = await repo.digest_waiting(DIGEST_SIZE)
+        if not waiting:
+            return None
+        entries = []
+        for ticket in waiting:
+            member = await self._session.get(Member, ticket.user_id)
+            ticket.digest_state = "listed"
+            entries.append(
+                {
+                    "ticket": ticket.id,
+                    "who": views.short_name(member, ticket.user_id),
+                    "id": ticket.user_id,
+                    "link": f"tg://user?id={ticket.user_id}",
+                    "since": (ticket.waiting_since or ticket.opened_at)
+                    .astimezone(self._config.tz)
+                    .strftime("%H:%M:%S"),
+                    "role": ticket.role,
+                }
+            )
+        await self._messenger.send(
+            key=f"desk:digest:{waiting[0].id}:{int(now.timestamp())}",
+            chat_id=team_chat,
+            chat_kind="group",
+            purpose="desk_digest",
+            template="desk_digest",
+            locale=self._messenger.renderer.default_locale,
+            context={"entries": entries},
+            now=now,
+            lane=SERVICE_LANE,
+            extra={"_desk": {"kind": "digest", "ticket": 0, "user": 0}},
+        )
+        return now + DIGEST_EVERY
 
     async def tick(self, now: datetime) -> datetime:
         """Carries out what is due; returns when to look again."""
@@ -96,11 +142,14 @@ class DeskJobs:
                     f"reminder:{ticket.id}:{ticket.reopened}:{ticket.messages}",
                     now,
                 )
+        digest_wake = await self._digest(now)
         autoclose = self._config.service.autoclose
         for ticket in await repo.silent_answered(now, autoclose):
             if ticket.last_member_at <= (ticket.answered_at or now):
                 ticket.status, ticket.closed_at, ticket.close_reason = CLOSED, now, AUTOCLOSED
         wake = [now + DESK_POLL]
+        if digest_wake is not None:
+            wake.append(digest_wake)
         for at in (await repo.next_deadline(), await repo.next_autoclose(autoclose)):
             if at is not None:
                 wake.append(max(at, now + timedelta(seconds=1)))

@@ -10,11 +10,19 @@ member's relays wait (held in the outbox); if it refuses, they go to the general
 and the team is told once what right the bot lacks.
 
 The team chat is one group for Telegram: 20 messages a minute, shared with alerts, reports and
-escalations. A relay is copied only while its member's ticket stays under
-:data:`RELAY_BURST` copies per :data:`RELAY_WINDOW` (a member flooding the bot costs the team a
-handful of messages and a count, not a flood); the card is left out when the team chat already
-has :data:`CARD_BACKLOG` of the desk's messages waiting (the button on each copy still says who
-wrote).
+escalations. The desk takes at most one message per :data:`SLOT` (17 a minute, leaving the rest
+to the others): each relay is given the next free slot as its due time, so the outbox never
+holds a burst for the team chat that would push a later, more urgent message back.
+
+- A relay is copied only while its member's ticket stays under :data:`RELAY_BURST` copies per
+  :data:`RELAY_WINDOW` (a member flooding the bot costs the team a handful of messages and a
+  count, not a flood).
+- The card goes only when the desk's slots are free now (under load each copy's button still
+  says who wrote).
+- A conversation whose first copy cannot go within :data:`DIGEST_AFTER` is marked for the
+  digest: within a minute one message names everyone waiting (``desk_digest``); replying to it
+  with ``#N …`` answers conversation N at once. Their copies still come, in their slots: nothing
+  is lost, and each can then be answered by reply like any other.
 """
 
 from __future__ import annotations
@@ -35,11 +43,16 @@ from bot.services.messenger import Call, Messenger
 
 #: the desk's send lane: ahead of broadcasts and win-back
 SERVICE_LANE = 0
+#: the lane of relays waiting for their member's topic (not due until it is made; then moved
+#: to the service lane): they take no slot of the team chat meanwhile
+HELD_LANE = -1
 #: copies per ticket per window; the rest are counted and said in one line
 RELAY_BURST = 5
 RELAY_WINDOW = timedelta(minutes=1)
-#: desk messages waiting for the team chat beyond which cards are left out
-CARD_BACKLOG = 10
+#: the desk's share of the team chat: one message per slot (17 of Telegram's 20 a minute)
+SLOT = timedelta(seconds=61 / 17)
+#: a conversation whose first copy cannot go sooner than this is named in the next digest
+DIGEST_AFTER = timedelta(seconds=40)
 #: relays waiting for their member's topic are held this long at most (then sent without it)
 TOPIC_WAIT = timedelta(minutes=2)
 
@@ -83,11 +96,17 @@ class DeskRouting:
             ticket.unrelayed += 1
             return False
         ticket.relay_window_count += 1
-        thread_id, due_at = await self._target(team_chat, ticket.user_id, member, now)
+        await self._repo.lock_team_chat(team_chat, now)  # slots are given one at a time
+        thread_id, held_until = await self._target(team_chat, ticket.user_id, member, now)
+        slot = await self._next_slot(team_chat, now)
+        if with_card and slot - now >= DIGEST_AFTER and ticket.digest_state is None:
+            ticket.digest_state = "waiting"  # the team hears of them in the next digest
+        due_at = slot if held_until is None else held_until
+        lane = SERVICE_LANE if held_until is None else HELD_LANE
         locale = self._messenger.renderer.default_locale
         label = self._messenger.label("desk_claim_button", locale, fallback="🙋")
         where: dict[str, Any] = {} if thread_id is None else {"message_thread_id": thread_id}
-        if with_card and await self._backlog(team_chat) < CARD_BACKLOG:
+        if with_card and slot <= now:
             await self._messenger.send(
                 key=relay_key(ticket.user_id, f"card:{ticket.id}.{ticket.reopened}.{message_id}"),
                 chat_id=team_chat,
@@ -98,13 +117,15 @@ class DeskRouting:
                 context=await views.card(self._session, ticket, member, now, self._config.tz),
                 now=now,
                 due_at=due_at,
-                lane=SERVICE_LANE,
+                lane=lane,
                 reply_markup=views.claim_button(ticket, member, label),
                 extra={
                     **where,
                     "_desk": {"ticket": ticket.id, "user": ticket.user_id, "kind": "card"},
                 },
             )
+            # the copy goes with it: a card is sent only when the desk's slots were free, so
+            # the two fit Telegram's minute (under load there are no cards)
         payload: dict[str, Any] = {
             "from_chat_id": ticket.user_id,
             "message_id": message_id,
@@ -117,7 +138,7 @@ class DeskRouting:
         await self._messenger.call(
             Call(key, team_chat, "group", "desk_relay", "copyMessage", payload),
             now,
-            lane=SERVICE_LANE,
+            lane=lane,
             due_at=due_at,
         )
         return True
@@ -188,21 +209,22 @@ class DeskRouting:
             )
         return None, now + TOPIC_WAIT
 
-    async def _backlog(self, team_chat: int) -> int:
-        """The desk's messages waiting for the team chat."""
-        return int(
-            (
-                await self._session.execute(
-                    select(func.count())
-                    .select_from(OutboxMessage)
-                    .where(
-                        OutboxMessage.chat_id == team_chat,
-                        OutboxMessage.status.in_((PENDING, SENDING)),
-                        OutboxMessage.lane == SERVICE_LANE,
-                    )
+    async def _next_slot(self, team_chat: int, now: datetime) -> datetime:
+        """When the desk's next message for the team chat may go: a slot after the last one
+        taken (the copies waiting for a topic are in their own lane: not counted)."""
+        last = (
+            await self._session.execute(
+                select(func.max(OutboxMessage.due_at)).where(
+                    OutboxMessage.chat_id == team_chat,
+                    OutboxMessage.status.in_((PENDING, SENDING)),
+                    OutboxMessage.lane == SERVICE_LANE,
+                    OutboxMessage.purpose.in_(("desk_relay", "desk_card")),
                 )
-            ).scalar_one()
-        )
+            )
+        ).scalar_one_or_none()
+        if last is None or last + SLOT <= now:
+            return now
+        return last + SLOT
 
 
 async def release_held(
@@ -229,7 +251,7 @@ async def release_held(
     if rows:
         await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_([row.id for row in rows]), OutboxMessage.due_at > now)
-            .values(due_at=now)
+            .where(OutboxMessage.id.in_([row.id for row in rows]), OutboxMessage.lane == HELD_LANE)
+            .values(due_at=now, lane=SERVICE_LANE)
         )
     return len(rows)

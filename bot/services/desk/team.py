@@ -58,6 +58,9 @@ class DeskTeam:
         user_id: int | None = None
         if message.reply_to_bot_message is not None:
             relay = await self._repo.relay(message.chat_id, message.reply_to_bot_message)
+            if relay is not None and relay.kind == "digest":  # "#N …" names the conversation
+                named = await self._repo.get(message.hint) if message.hint else None
+                return None if named is None else await self._repo.latest(named.user_id)
             if relay is not None:
                 user_id = relay.user_id
         if user_id is None and message.thread_id is not None:
@@ -73,18 +76,27 @@ class DeskTeam:
         if message.is_note:
             return "note"
         await self._intro(ticket, message.person, now)
+        payload: dict[str, Any] = {
+            "from_chat_id": message.chat_id,
+            "message_id": message.message_id,
+            "_desk": self._answer_ref(ticket, message),
+        }
+        method = "copyMessage"
+        if await self._via_digest(message):  # without the "#N" that named the conversation
+            if message.is_text:
+                if not message.rest.strip():
+                    return "none"
+                method, payload = "sendMessage", {"text": message.rest, "_desk": payload["_desk"]}
+            else:
+                payload["caption"] = message.rest
         await self._messenger.call(
             Call(
                 f"desk:answer:{message.chat_id}:{message.message_id}",
                 ticket.user_id,
                 "private",
                 "desk_answer",
-                "copyMessage",
-                {
-                    "from_chat_id": message.chat_id,
-                    "message_id": message.message_id,
-                    "_desk": self._answer_ref(ticket, message),
-                },
+                method,
+                payload,
             ),
             now,
             lane=SERVICE_LANE,
@@ -213,6 +225,12 @@ class DeskTeam:
         )
 
     # -- internals --------------------------------------------------------------------------
+    async def _via_digest(self, message: TeamMessage) -> bool:
+        if message.reply_to_bot_message is None:
+            return False
+        relay = await self._repo.relay(message.chat_id, message.reply_to_bot_message)
+        return relay is not None and relay.kind == "digest"
+
     def _answered(self, ticket: DeskTicket, operator_id: int, now: datetime) -> None:
         if ticket.first_response_at is None and ticket.waiting_since is not None:
             waited = self._clock.waited(ticket.waiting_since, now)

@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("relay_window_at", _TIME, nullable=True),
         sa.Column("relay_window_count", sa.Integer(), nullable=False),
         sa.Column("reopened", sa.Integer(), nullable=False),
+        sa.Column("digest_state", sa.String(length=8), nullable=True),
         sa.Column("rating", sa.Integer(), nullable=True),
         sa.Column("rated_at", _TIME, nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_desk_tickets")),
