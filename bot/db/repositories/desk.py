@@ -123,13 +123,14 @@ class DeskRepository:
         )
         return result.scalars().all()
 
-    async def last_digest_at(self, team_chat: int) -> datetime | None:
+    async def last_queued(self, team_chat: int, purpose: str) -> datetime | None:
+        """When the desk last queued a message of ``purpose`` for the team chat."""
         from bot.db.models import OutboxMessage
 
         return (
             await self._session.execute(
                 select(func.max(OutboxMessage.created_at)).where(
-                    OutboxMessage.chat_id == team_chat, OutboxMessage.purpose == "desk_digest"
+                    OutboxMessage.chat_id == team_chat, OutboxMessage.purpose == purpose
                 )
             )
         ).scalar_one_or_none()

@@ -27,7 +27,7 @@ from bot.services.welcome import ConfigHolderLike
 
 log = logging.getLogger(__name__)
 
-RELAYS = ("desk_card", "desk_relay", "desk_note", "desk_digest")
+RELAYS = ("desk_card", "desk_relay", "desk_note", "desk_digest", "desk_reminder")
 #: Telegram's words for a message that cannot be copied
 UNCOPYABLE = ("can't be copied", "message to copy not found")
 

@@ -19,7 +19,8 @@ holds a burst for the team chat that would push a later, more urgent message bac
   count, not a flood).
 - The card goes only when the desk's slots are free now (under load each copy's button still
   says who wrote).
-- A conversation whose first copy cannot go within :data:`DIGEST_AFTER` is marked for the
+- A conversation whose first copy cannot go within :data:`DIGEST_AFTER` (30 s: the rest of the
+  minute is the margin for reports and alerts sharing the chat) is marked for the
   digest: within a minute one message names everyone waiting (``desk_digest``); replying to it
   with ``#N …`` answers conversation N at once. Their copies still come, in their slots: nothing
   is lost, and each can then be answered by reply like any other.
@@ -36,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import CommunityConfig
 from bot.db.models import Member, OutboxMessage
 from bot.db.models.desk import DeskTicket
-from bot.db.models.outbox import PENDING, SENDING
+from bot.db.models.outbox import PENDING
 from bot.db.repositories.desk import DeskRepository
 from bot.services.desk import views
 from bot.services.messenger import Call, Messenger
@@ -52,7 +53,7 @@ RELAY_WINDOW = timedelta(minutes=1)
 #: the desk's share of the team chat: one message per slot (17 of Telegram's 20 a minute)
 SLOT = timedelta(seconds=61 / 17)
 #: a conversation whose first copy cannot go sooner than this is named in the next digest
-DIGEST_AFTER = timedelta(seconds=40)
+DIGEST_AFTER = timedelta(seconds=30)
 #: relays waiting for their member's topic are held this long at most (then sent without it)
 TOPIC_WAIT = timedelta(minutes=2)
 
@@ -124,8 +125,7 @@ class DeskRouting:
                     "_desk": {"ticket": ticket.id, "user": ticket.user_id, "kind": "card"},
                 },
             )
-            # the copy goes with it: a card is sent only when the desk's slots were free, so
-            # the two fit Telegram's minute (under load there are no cards)
+            # the copy goes with it, and the next relay's slot is two slots on
         payload: dict[str, Any] = {
             "from_chat_id": ticket.user_id,
             "message_id": message_id,
@@ -142,37 +142,6 @@ class DeskRouting:
             due_at=due_at,
         )
         return True
-
-    async def note(
-        self,
-        user_id: int,
-        template: str,
-        context: dict[str, Any],
-        key: str,
-        now: datetime,
-        *,
-        reply_to: int | None = None,
-        thread_id: int | None = None,
-    ) -> None:
-        """A line for the team about a member (in their topic when they have one)."""
-        team_chat = self._config.team.chat
-        if team_chat is None:
-            return
-        if thread_id is None:
-            thread_id = await self.thread_of(user_id)
-        await self._messenger.send(
-            key=relay_key(user_id, key),
-            chat_id=team_chat,
-            chat_kind="group",
-            purpose="desk_note",
-            template=template,
-            locale=self._messenger.renderer.default_locale,
-            context=context,
-            now=now,
-            reply_to=reply_to,
-            lane=SERVICE_LANE,
-            extra=None if thread_id is None else {"message_thread_id": thread_id},
-        )
 
     async def thread_of(self, user_id: int) -> int | None:
         topic = await self._repo.topic(user_id)
@@ -210,21 +179,27 @@ class DeskRouting:
         return None, now + TOPIC_WAIT
 
     async def _next_slot(self, team_chat: int, now: datetime) -> datetime:
-        """When the desk's next message for the team chat may go: a slot after the last one
-        taken (the copies waiting for a topic are in their own lane: not counted)."""
+        """When the desk's next message for the team chat may go: as many slots after the
+        last taken time as messages took it (a card and its copy go together); the copies
+        waiting for a topic are in their own lane, not counted."""
         last = (
             await self._session.execute(
-                select(func.max(OutboxMessage.due_at)).where(
+                select(OutboxMessage.due_at, func.count())
+                .where(  # sent or not: a slot taken is taken
                     OutboxMessage.chat_id == team_chat,
-                    OutboxMessage.status.in_((PENDING, SENDING)),
+                    OutboxMessage.due_at > now - RELAY_WINDOW,
                     OutboxMessage.lane == SERVICE_LANE,
                     OutboxMessage.purpose.in_(("desk_relay", "desk_card")),
                 )
+                .group_by(OutboxMessage.due_at)
+                .order_by(OutboxMessage.due_at.desc())
+                .limit(1)
             )
-        ).scalar_one_or_none()
-        if last is None or last + SLOT <= now:
+        ).first()
+        if last is None:
             return now
-        return last + SLOT
+        free = last[0] + SLOT * int(last[1])
+        return now if free <= now else free
 
 
 async def release_held(
