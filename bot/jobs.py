@@ -76,6 +76,8 @@ class JobContext:
         self.runtime: Runtime | None = None
         #: every job's ticker by name (filled by the composition root)
         self.tickers: dict[str, Ticker] = {}
+        #: what a job keeps between its ticks in this process (keyed by the job's name)
+        self.state: dict[str, datetime] = {}
 
     @asynccontextmanager
     async def services(self) -> AsyncIterator[Services]:
@@ -100,3 +102,15 @@ class JobContext:
         except TelegramAPIError as error:
             log.warning("member count of %d unavailable: %s", chat_id, error.message)
             return None
+
+    async def team_chat_facts(self, team_chat: int) -> tuple[bool, bool] | None:
+        """``(is_forum, can_manage_topics)`` of the team chat as Telegram says; ``None``
+        (logged) when it cannot be asked. A network call: make it outside any transaction."""
+        try:
+            chat = await self._bot.get_chat(team_chat)
+            me = await self._bot.get_chat_member(team_chat, self._bot.id)
+        except TelegramAPIError as error:
+            log.warning("the team chat %d could not be checked: %s", team_chat, error.message)
+            return None
+        can = me.status == "creator" or bool(getattr(me, "can_manage_topics", False))
+        return bool(chat.is_forum), can

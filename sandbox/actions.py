@@ -66,12 +66,51 @@ class UserActions:
 
     # -- setup ------------------------------------------------------------------------------
 
-    def add_chat(self, chat_id: int, type: str = "supergroup", title: str = "Community") -> None:
-        """Add a group/supergroup/channel (negative ids) where the bot is an administrator."""
+    def add_chat(
+        self,
+        chat_id: int,
+        type: str = "supergroup",
+        title: str = "Community",
+        *,
+        is_forum: bool = False,
+    ) -> None:
+        """Add a group/supergroup/channel (negative ids) where the bot is an administrator;
+        ``is_forum``: a supergroup with topics."""
         if type == "private":
             raise ValueError("sandbox: private chats come from add_user(); their id is the user's")
-        self.world.chats[chat_id] = {"id": chat_id, "type": type, "title": title}
+        if is_forum and type != "supergroup":
+            raise ValueError("sandbox: only a supergroup can be a forum")
+        chat: dict[str, Any] = {"id": chat_id, "type": type, "title": title}
+        if is_forum:
+            chat["is_forum"] = True
+        self.world.chats[chat_id] = chat
         self.world.members.setdefault(chat_id, {})
+
+    def set_bot_rights(self, chat_id: int, **rights: bool) -> None:
+        """Change the bot's administrator rights in a group (``can_manage_topics=False``...)."""
+        self.world.group(chat_id)
+        self.world.bot_rights.setdefault(chat_id, {}).update(rights)
+
+    def user_deletes(self, chat_id: int, message_id: int) -> None:
+        """The user deletes a message (for everyone): it can no longer be copied or replied to."""
+        if self.world.messages.pop((chat_id, message_id), None) is None:
+            raise ValueError(f"sandbox: no message {message_id} in chat {chat_id}")
+
+    def _reply_and_thread(
+        self, chat: dict[str, Any], reply_to_message_id: int | None, thread_id: int | None
+    ) -> tuple[dict[str, Any] | None, int | None]:
+        """As Telegram: a message in a forum topic that replies to nothing replies to the
+        topic's first message; a reply in a forum is in the replied message's topic."""
+        if reply_to_message_id is None and thread_id is not None:
+            reply_to_message_id = thread_id
+        reply = self.world.reply_target(chat["id"], reply_to_message_id, allow_missing=True)
+        if not chat.get("is_forum"):
+            return reply, None
+        if thread_id is None and reply is not None:
+            thread_id = reply.get("message_thread_id")
+        if thread_id is not None and thread_id not in self.world.topics.get(chat["id"], {}):
+            raise ValueError(f"sandbox: no topic {thread_id} in chat {chat['id']}")
+        return reply, thread_id
 
     def add_user(
         self,
@@ -128,19 +167,47 @@ class UserActions:
         chat_id: int | None = None,
         reply_to_message_id: int | None = None,
         entities: list[dict[str, Any]] | None = None,
+        message_thread_id: int | None = None,
     ) -> dict[str, Any]:
-        """The user writes ``text`` (to the bot when ``chat_id`` is None); return the update."""
+        """The user writes ``text`` (to the bot when ``chat_id`` is None; in a forum topic
+        with ``message_thread_id``); return the update."""
         user = self.world.user(user_id)
         chat = self._chat_of(user_id, chat_id)
-        reply = self.world.reply_target(chat["id"], reply_to_message_id, allow_missing=True)
+        reply, thread = self._reply_and_thread(chat, reply_to_message_id, message_thread_id)
         message = self.world.new_message(
             chat,
             user,
             text=text,
             entities=entities if entities is not None else command_entities(text),
             reply_to_message=reply,
+            message_thread_id=thread,
+            is_topic_message=True if thread is not None else None,
         )
         return self.world.updates.push("message", message)
+
+    def user_sends_media(
+        self,
+        user_id: int,
+        kind: str,
+        caption: str = "",
+        *,
+        chat_id: int | None = None,
+        reply_to_message_id: int | None = None,
+        message_thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        """The user sends a photo, video, voice, audio, document, sticker, animation or video
+        note (see :func:`sandbox.methods_copy.user_sends_media`); return the update."""
+        from .methods_copy import user_sends_media
+
+        return user_sends_media(
+            self,
+            user_id,
+            kind,
+            caption,
+            chat_id=chat_id,
+            reply_to_message_id=reply_to_message_id,
+            message_thread_id=message_thread_id,
+        )
 
     def user_forwards(
         self, user_id: int, origin: dict[str, Any], text: str = "fwd", *, chat_id: int | None = None

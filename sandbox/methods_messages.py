@@ -12,6 +12,7 @@ from typing import Any
 
 from .errors import bad_request
 from .html import HtmlError, Parsed, parse_html
+from .methods_topics import thread_for
 from .params import optional_int, require
 from .records import SentMessage
 from .world import World
@@ -106,13 +107,15 @@ def _deliver(
     markup = check_markup(params.get("reply_markup"))
     reply_id, allow_missing = _reply_to(params)
     reply = world.reply_target(chat["id"], reply_id, allow_missing)
+    thread = thread_for(world, chat, optional_int(params, "message_thread_id"), reply)
     now = world.now()
     world.limiter.check(chat["id"], chat["type"], now)
     message = world.new_message(
         chat,
         world.bot_user,
         reply_to_message=reply,
-        message_thread_id=optional_int(params, "message_thread_id"),
+        message_thread_id=thread,
+        is_topic_message=True if thread is not None else None,
         reply_markup=_inline(markup),
         **content,
     )
@@ -126,6 +129,7 @@ def _deliver(
         reply_to_message_id=reply_id,
         at=now,
         method=method,
+        thread_id=thread,
     )
     world.sent.append(sent)
     world.bot_messages[(chat["id"], message["message_id"])] = sent

@@ -34,6 +34,10 @@ class SentMessage:
     reply_to_message_id: int | None
     at: float
     method: str
+    #: ``(chat_id, message_id)`` of the original, for ``copyMessage``
+    copied_from: tuple[int, int] | None = None
+    #: the forum topic it went to
+    thread_id: int | None = None
 
     def button(self, row: int = 0, column: int = 0) -> dict[str, Any]:
         """The inline keyboard button at ``row``, ``column``; ``LookupError`` without one."""

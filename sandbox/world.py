@@ -78,6 +78,10 @@ class World:
         self.callback_queries: dict[str, dict[str, Any]] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.webhook_url = ""
+        #: forum topics: chat id -> thread id -> name
+        self.topics: dict[int, dict[int, str]] = {}
+        #: the bot's administrator rights that differ from the defaults, per chat
+        self.bot_rights: dict[int, dict[str, bool]] = {}
         self._last_message_id: dict[int, int] = {}
 
     # -- time -------------------------------------------------------------------------------
@@ -170,9 +174,17 @@ class World:
             member["is_anonymous"] = False
         elif status == "administrator":
             member.update(_ADMIN_RIGHTS)
+            if self.chats.get(chat_id, {}).get("is_forum"):
+                member["can_manage_topics"] = True
+            if user_id == self.bot_id:
+                member.update(self.bot_rights.get(chat_id, {}))
         elif status == "kicked":
             member["until_date"] = 0
         return member
+
+    def bot_right(self, chat_id: int, right: str) -> bool:
+        """Whether the bot (an administrator everywhere) holds ``right`` in ``chat_id``."""
+        return bool(self.member(chat_id, self.bot_id).get(right, False))
 
     def member_ids(self, chat_id: int, statuses: tuple[str, ...]) -> list[int]:
         """Users of a group whose status is one of ``statuses`` (the bot included)."""

@@ -21,6 +21,7 @@ from bot.config.fields import CROSS_CHECK_ERROR, Int, Positive, Section, Text, f
 from bot.config.growth import ReferralConfig, TiersConfig
 from bot.config.keys import Loc, dotted_key
 from bot.config.reports import AlertsConfig, ReportsConfig
+from bot.config.service import ServiceConfig
 from bot.config.sop import FaqItem, SopConfig, check_clock
 from bot.config.tags import (
     SegmentConfig,
@@ -49,6 +50,8 @@ class TeamConfig(Section):
 
     operators: frozenset[Positive] = frozenset()
     chat: Int | None = None
+    #: named groups of operators (a role name -> their user ids): who owns VIP tickets, alerts
+    roles: dict[Text, frozenset[Positive]] = Field(default_factory=dict)
 
 
 class CommunityChat(Section):
@@ -195,6 +198,7 @@ class CommunityConfig(Section):
     broadcasts: BroadcastsConfig = Field(default_factory=BroadcastsConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
     #: a folder of the operator's own templates (``<locale>/…/<name>.html.j2``), relative to
     #: this file; a template there replaces the built-in one of the same name
     templates: Text | None = None
@@ -261,6 +265,7 @@ def _cross_problems(config: CommunityConfig) -> list[tuple[Loc, str]]:
                 "use a separate chat for the team",
             )
         )
+    problems += _service_problems(config)
     problems += _duplicate_ids("schedules", [schedule.id for schedule in config.schedules])
     problems += _schedule_problems(config)
     problems += _duplicate_ids("hooks", [hook.id for hook in config.hooks])
@@ -293,6 +298,24 @@ def _cross_problems(config: CommunityConfig) -> list[tuple[Loc, str]]:
             problems.append(
                 (loc, f"no coupon campaign named {name!r} under coupons (known: {known})")
             )
+    return problems
+
+
+def _service_problems(config: CommunityConfig) -> list[tuple[Loc, str]]:
+    """``service.vip`` names roles of ``team.roles``."""
+    problems: list[tuple[Loc, str]] = []
+    for tag, role in config.service.vip.items():
+        if role not in config.team.roles:
+            known = ", ".join(sorted(config.team.roles)) or "none are defined"
+            problems.append(
+                (
+                    ("service", "vip", tag),
+                    f"no role named {role!r} under team.roles (known: {known})",
+                )
+            )
+    for role, members in config.team.roles.items():
+        if not members:
+            problems.append((("team", "roles", role), "a role needs at least one operator id"))
     return problems
 
 

@@ -50,9 +50,28 @@ def describe(config: CommunityConfig) -> str:
             f"{_count(campaign.valid_days, 'day')}, {campaign.per_member} per member"
             f"{budget}"
         )
+    lines.append(_desk(config))
     lines += describe_growth(config.tiers, config.referral)
     lines += describe_tags(config.tags, config.segments, config.winback)
     return "\n".join(lines)
+
+
+def _desk(config: CommunityConfig) -> str:
+    service = config.service
+    if not service.enabled:
+        return "service desk: disabled"
+    if config.team.chat is None:
+        return (
+            "service desk: NEEDS team.chat — members' private messages are answered from the "
+            "FAQ only; nothing can reach a person until team.chat is set"
+        )
+    within = format_duration(service.within or config.first_response.within)
+    hours = f", office hours {service.hours}" if service.hours else ", always open"
+    return (
+        f"service desk: private messages relayed to team chat {config.team.chat}, FAQ answers at "
+        f"similarity ≥ {service.faq_threshold:g}, first response within {within}{hours}, "
+        f"autoclose after {format_duration(service.autoclose)}"
+    )
 
 
 def _welcome(config: CommunityConfig) -> str:

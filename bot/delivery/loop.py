@@ -77,10 +77,20 @@ class Job:
     method: str
     payload: dict[str, Any]
     attempts: int
+    #: the send lane (0: the service desk, dispatched first; 1: the rest)
+    lane: int = 1
 
     @classmethod
     def of(cls, row: OutboxMessage) -> Job:
-        return cls(row.id, row.chat_id, row.chat_kind, row.method, dict(row.payload), row.attempts)
+        return cls(
+            row.id,
+            row.chat_id,
+            row.chat_kind,
+            row.method,
+            dict(row.payload),
+            row.attempts,
+            row.lane,
+        )
 
 
 @dataclass
@@ -203,7 +213,8 @@ class DeliveryLoop:
                 await self._claim(now)
                 now = self._clock.now()  # the claim took a while: judge limits on fresh time
         wake_at: datetime | None = self._next_due
-        for chat_id in list(self._queues):
+        # service rows first: 30 a second in all go to the desk's chats before a broadcast's
+        for chat_id in sorted(self._queues, key=lambda chat: self._queues[chat][0].lane):
             if chat_id in self._inflight:
                 continue
             queue = self._queues[chat_id]
@@ -380,7 +391,9 @@ class DeliveryLoop:
                     error=outcome.reason,
                     attempts=attempts,
                 )
-                retried = Job(job.id, job.chat_id, job.chat_kind, job.method, job.payload, attempts)
+                retried = Job(
+                    job.id, job.chat_id, job.chat_kind, job.method, job.payload, attempts, job.lane
+                )
                 effects.append(lambda: self._retry(retried, until, outcome.reason))
                 return
         if isinstance(outcome, Unreachable):

@@ -22,6 +22,7 @@ from aiogram.exceptions import (
 from aiogram.methods import (
     ApproveChatJoinRequest,
     CopyMessage,
+    CreateForumTopic,
     DeclineChatJoinRequest,
     EditMessageText,
     SendDocument,
@@ -29,7 +30,7 @@ from aiogram.methods import (
     SendPhoto,
     TelegramMethod,
 )
-from aiogram.types import Message, MessageId
+from aiogram.types import ForumTopic, Message, MessageId
 
 from bot.db.models.outbox import ChatKind
 from bot.delivery.files import StoredFiles
@@ -43,6 +44,7 @@ METHODS: dict[str, type[TelegramMethod[Any]]] = {
     "approveChatJoinRequest": ApproveChatJoinRequest,
     "declineChatJoinRequest": DeclineChatJoinRequest,
     "copyMessage": CopyMessage,
+    "createForumTopic": CreateForumTopic,
     "sendDocument": SendDocument,
     "sendPhoto": SendPhoto,
 }
@@ -165,4 +167,6 @@ class TelegramSender:
             return RetryLater(5.0, f"transient: {type(error).__name__}: {text[:150]}")
         except TelegramAPIError as error:
             return Failed(f"{type(error).__name__}: {error.message}")
+        if isinstance(result, ForumTopic):  # the topic's id stands where a message's would
+            return Sent(result.message_thread_id)
         return Sent(result.message_id if isinstance(result, Message | MessageId) else None)

@@ -4,7 +4,17 @@ what a declaration holds; docs/development.md how to add one)."""
 from __future__ import annotations
 
 from bot.feature import Feature
-from bot.features import broadcasts, commerce, console, core, members, records, sop, welcome
+from bot.features import (
+    broadcasts,
+    commerce,
+    console,
+    core,
+    desk,
+    members,
+    records,
+    sop,
+    welcome,
+)
 
 FEATURES: tuple[Feature, ...] = (
     core.FEATURE,
@@ -15,4 +25,5 @@ FEATURES: tuple[Feature, ...] = (
     commerce.FEATURE,
     console.FEATURE,
     records.FEATURE,
+    desk.FEATURE,
 )

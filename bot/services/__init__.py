@@ -17,6 +17,9 @@ from bot.services.console.alerts import AlertService
 from bot.services.console.kpi import KpiService
 from bot.services.console.kpi_console import KpiConsole
 from bot.services.console.reports import ReportService
+from bot.services.desk import DeskService
+from bot.services.desk.team import DeskTeam
+from bot.services.desk.upkeep import DeskJobs
 from bot.services.members.community import CommunityService
 from bot.services.members.ledger import LedgerService
 from bot.services.members.lifecycle import LifecycleService
@@ -62,6 +65,8 @@ class Services:
     audit: AuditService
     member_view: MemberViewService
     exports: ExportService
+    #: the member service desk (bot/services/desk/)
+    desk: DeskService
 
     @classmethod
     def create(
@@ -109,7 +114,19 @@ class Services:
             broadcasts=BroadcastService(
                 session, config, messenger, SegmentService(session, config), engine
             ),
+            desk=DeskService(session, config, engine, messenger, ledger, hooks),
         )
+
+    @property
+    def desk_team(self) -> DeskTeam:
+        """The desk as operators use it (answers through ``team``)."""
+        return DeskTeam(
+            self.desk.session, self.config, self.engine, self.messenger, self.desk, self.team
+        )
+
+    @property
+    def desk_jobs(self) -> DeskJobs:
+        return DeskJobs(self.desk.session, self.config, self.messenger, self.desk)
 
     @property
     def kpi_console(self) -> KpiConsole:

@@ -67,9 +67,12 @@ class Messenger:
         reply_to: int | None = None,
         due_at: datetime | None = None,
         then: Call | None = None,
+        lane: int = 1,
+        extra: Mapping[str, Any] | None = None,
     ) -> int | None:
         """Queues ``template`` rendered for ``chat_id``; ``None`` when already queued under
-        ``key`` or when the template failed (logged, and the team told once)."""
+        ``key`` or when the template failed (logged, and the team told once). ``extra``: more
+        parameters of the call (``message_thread_id``) or ``_``-keys for delivery hooks."""
         try:
             text = self._renderer.render(template, locale, context)
         except TemplateRenderError as error:
@@ -91,6 +94,8 @@ class Messenger:
         if then is not None:  # made by the delivery loop once this message is settled
             payload["_then"] = asdict(then)
         payload["_template"] = template  # for the team notice should Telegram refuse it
+        if extra:
+            payload.update(extra)
         return await self._outbox.enqueue(
             key=key,
             chat_id=chat_id,
@@ -99,6 +104,7 @@ class Messenger:
             payload=payload,
             now=now,
             due_at=due_at,
+            lane=lane,
         )
 
     async def send_file(
@@ -175,9 +181,13 @@ class Messenger:
             log.error("label template %s failed: %s", template, error.reason)
             return fallback
 
-    async def call(self, call: Call, now: datetime) -> int | None:
+    async def call(
+        self, call: Call, now: datetime, *, lane: int = 1, due_at: datetime | None = None
+    ) -> int | None:
         """Queues a Bot API call that is not a rendered message."""
         return await self._outbox.enqueue(
+            lane=lane,
+            due_at=due_at,
             key=call.key,
             chat_id=call.chat_id,
             chat_kind=call.chat_kind,

@@ -4,6 +4,7 @@ from bot.db.base import Base
 from bot.db.models.audit import AuditEntry
 from bot.db.models.broadcast import Broadcast, BroadcastRecipient, BroadcastStatus, RecipientStatus
 from bot.db.models.coupon import Coupon, IssuedBy, Via
+from bot.db.models.desk import DeskRelay, DeskTeamChat, DeskTicket, DeskTopic
 from bot.db.models.files import OutboxFile, OutboxFileChunk
 from bot.db.models.member import Member
 from bot.db.models.membership import ActivityDaily, Membership
@@ -50,6 +51,10 @@ __all__ = [
     "Coupon",
     "DailyPass",
     "DailyRollup",
+    "DeskRelay",
+    "DeskTeamChat",
+    "DeskTicket",
+    "DeskTopic",
     "HookHit",
     "IssuedBy",
     "KpiDay",

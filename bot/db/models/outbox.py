@@ -43,6 +43,17 @@ class Purpose(StrEnum):
     BROADCAST_PROGRESS = "broadcast_progress"
     COUPON_DM = "coupon_dm"
     EXPORT = "export"
+    #: the service desk (bot/services/desk/): answers to members, relays and notes in the team chat
+    DESK_ANSWER = "desk_answer"
+    DESK_AUTO = "desk_auto"
+    DESK_CARD = "desk_card"
+    DESK_DIGEST = "desk_digest"
+    DESK_FAQ = "desk_faq"
+    DESK_NOTE = "desk_note"
+    DESK_RATE = "desk_rate"
+    DESK_RELAY = "desk_relay"
+    DESK_REMINDER = "desk_reminder"
+    DESK_TOPIC = "desk_topic"
     FAQ = "faq"
     HOOK = "hook"
     QA_REMINDER = "qa_reminder"
@@ -73,6 +84,9 @@ class OutboxMessage(Base):
     #: a :class:`Purpose`: what the message is for; KPIs and effects
     purpose: Mapped[str] = mapped_column(String(32))
     method: Mapped[str] = mapped_column(String(40), default="sendMessage")
+    #: the send lane: 0 service (the desk's relays and answers) goes ahead of 1 (everything
+    #: else: broadcasts, win-back...) when both are due
+    lane: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
     due_at: Mapped[datetime]

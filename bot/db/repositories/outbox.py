@@ -30,12 +30,15 @@ class OutboxRepository:
         now: datetime,
         due_at: datetime | None = None,
         method: str = "sendMessage",
+        lane: int = 1,
     ) -> int | None:
         """Queues one call; returns its id, or ``None`` when that key was queued before.
 
         ``purpose`` is a :class:`~bot.db.models.outbox.Purpose` for everything the bot sends
         (only the delivery hooks read it; tests of the loop queue rows under labels of their
-        own)."""
+        own).
+
+        ``lane`` 0 (the service desk) is claimed ahead of lane 1 when both are due."""
         stmt = (
             insert_for(self._session, OutboxMessage)
             .values(
@@ -44,6 +47,7 @@ class OutboxRepository:
                 chat_kind=chat_kind,
                 purpose=purpose,
                 method=method,
+                lane=lane,
                 payload=payload,
                 status=OutboxStatus.PENDING,
                 due_at=due_at or now,
@@ -70,7 +74,7 @@ class OutboxRepository:
                     & (OutboxMessage.lease_until <= now),
                 ),
             )
-            .order_by(OutboxMessage.due_at, OutboxMessage.id)
+            .order_by(OutboxMessage.lane, OutboxMessage.due_at, OutboxMessage.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
@@ -85,7 +89,7 @@ class OutboxRepository:
         result = await self._session.execute(
             select(OutboxMessage)
             .where(OutboxMessage.id.in_(ids))
-            .order_by(OutboxMessage.due_at, OutboxMessage.id)
+            .order_by(OutboxMessage.lane, OutboxMessage.due_at, OutboxMessage.id)
             .execution_options(populate_existing=True)
         )
         return result.scalars().all()

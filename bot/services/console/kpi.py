@@ -4,7 +4,6 @@ nothing here grows with the number of members or the length of the history)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -16,6 +15,7 @@ from bot.config import CommunityConfig
 from bot.config.community import CommunityChat
 from bot.db.models import GLOBAL_CHAT, DailyRollup
 from bot.db.repositories.kpi import KpiRepository, WelcomeCounts
+from bot.services.desk.figures import DeskPeriodFigures, desk_figures, percentile
 
 #: a figure more than this far from the one it is compared with is flagged (the seed's rule)
 DEVIATION = 0.2
@@ -98,6 +98,11 @@ class KpiReport:
     has_avg: bool
     communities: list[CommunityFigures]
     overall: list[Figure]
+    #: the service desk's figures (private conversations opened in the period), against the
+    #: period before: *desk_conversations*, *desk_automatic*, *desk_response_median*,
+    #: *desk_response_p90*, *desk_within_sla*, *desk_resolution_median*, *desk_satisfaction*,
+    #: *desk_ratings*
+    desk: list[Figure] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,7 @@ class _Day:
 
 class KpiService:
     def __init__(self, session: AsyncSession, config: CommunityConfig) -> None:
+        self._session = session
         self._repo = KpiRepository(session)
         self._config = config
 
@@ -178,6 +184,13 @@ class KpiService:
                 )
             )
         overall = days[GLOBAL_CHAT]
+        tz = self._config.tz
+        desk = [
+            await desk_figures(
+                self._session, _day_start(p.first, tz), _day_start(p.last + timedelta(days=1), tz)
+            )
+            for p in (period, prev)
+        ]
         return KpiReport(
             period=period,
             timezone=self._config.timezone,
@@ -188,6 +201,7 @@ class KpiService:
                 [overall[d] for d in _span(prev)],
                 [overall[d] for d in avg_days] if has_avg else None,
             ),
+            desk=_desk_figures(*desk),
         )
 
     async def series(
@@ -316,7 +330,8 @@ def _measure(days: list[_Day], sla: float, *, per_day: bool) -> dict[str, _Measu
     within = sum(1 for t in times if t <= sla)
     w_due = sum(d.welcome.due for d in days)
     w_in = sum(d.welcome.in_time for d in days)
-    median = _percentile(times, 0.5)
+    median = percentile(times, 0.5)
+    p90 = percentile(times, 0.9)
     return {
         "members": snapshot("members"),
         "joins": total("joins"),
@@ -326,6 +341,7 @@ def _measure(days: list[_Day], sla: float, *, per_day: bool) -> dict[str, _Measu
         "messages": total("messages"),
         "questions": total("questions"),
         "response_median": _Measured(None if median is None else median / 60),
+        "response_p90": _Measured(None if p90 is None else p90 / 60),
         "response_within": _Measured(within / fr_due if fr_due else None, f"{within}/{fr_due}"),
         "welcome_sla": _Measured(w_in / w_due if w_due else None, f"{w_in}/{w_due}"),
         "silent": snapshot("silent"),
@@ -342,6 +358,7 @@ _COMMUNITY_FIGURES = (
     ("messages", "count"),
     ("questions", "count"),
     ("response_median", "minutes"),
+    ("response_p90", "minutes"),
     ("response_within", "share"),
     ("welcome_sla", "share"),
     ("silent", "count"),
@@ -397,9 +414,41 @@ def _overall_figures(
     ]
 
 
-def _percentile(sorted_values: list[int], share: float) -> int | None:
-    """Nearest-rank percentile."""
-    if not sorted_values:
-        return None
-    rank = max(1, math.ceil(share * len(sorted_values)))
-    return sorted_values[rank - 1]
+def _desk_figures(now: DeskPeriodFigures, before: DeskPeriodFigures) -> list[Figure]:
+    def minutes(seconds: int | None) -> float | None:
+        return None if seconds is None else seconds / 60
+
+    def share(f: DeskPeriodFigures) -> float | None:
+        return f.within_sla / f.answered if f.answered else None
+
+    return [
+        Figure("desk_conversations", now.conversations, before.conversations),
+        Figure("desk_automatic", now.automatic, before.automatic),
+        Figure(
+            "desk_response_median",
+            minutes(now.response_median),
+            minutes(before.response_median),
+            unit="minutes",
+        ),
+        Figure(
+            "desk_response_p90",
+            minutes(now.response_p90),
+            minutes(before.response_p90),
+            unit="minutes",
+        ),
+        Figure(
+            "desk_within_sla",
+            share(now),
+            share(before),
+            unit="share",
+            detail=f"{now.within_sla}/{now.answered}",
+        ),
+        Figure(
+            "desk_resolution_median",
+            minutes(now.resolution_median),
+            minutes(before.resolution_median),
+            unit="minutes",
+        ),
+        Figure("desk_satisfaction", now.rating_avg, before.rating_avg, unit="score"),
+        Figure("desk_ratings", now.ratings, before.ratings),
+    ]

@@ -23,6 +23,7 @@ from bot.db.models import GLOBAL_CHAT, DailyRollup, Member, MemberTag
 from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.models.tags import MemberStage
 from bot.services.console.kpi_args import EARLIEST
+from bot.services.desk.figures import desk_figures
 from bot.services.dto import Origin, Person
 from bot.services.files import FileRejectedError
 from bot.services.messenger import Messenger
@@ -75,6 +76,20 @@ def parse_range(text: str, today: date) -> DayRange | None:
     if first > last or (last - first).days >= MOST_DAYS or first < EARLIEST:
         return None
     return DayRange(first, last)
+
+
+#: the service desk's columns of /export kpi (on the global row; seconds of office time)
+DESK_COLUMNS = (
+    "desk_conversations",
+    "desk_automatic",
+    "desk_answered",
+    "desk_within_sla",
+    "desk_first_response_median_s",
+    "desk_first_response_p90_s",
+    "desk_resolution_median_s",
+    "desk_rating_avg",
+    "desk_ratings",
+)
 
 
 class ExportService:
@@ -266,7 +281,7 @@ class ExportService:
         snapshots = {c.name for c in columns if c.nullable}
         titles = {c.chat_id: c.title for c in self._config.communities}
         titles[GLOBAL_CHAT] = "(global)"
-        spool = CsvSpool(["day", "chat_id", "community", *counters])
+        spool = CsvSpool(["day", "chat_id", "community", *counters, *DESK_COLUMNS])
         try:
             result = await self._session.stream(
                 select(DailyRollup)
@@ -282,8 +297,24 @@ class ExportService:
             async for batch in result.scalars().partitions():
                 found.update(((row.day, row.chat_id), row) for row in batch)
             day = days.first
+            tz = self._config.tz
             while day <= days.last:  # communities x days: small, complete with zeros
                 rows = []
+                start = datetime.combine(day, time(), tzinfo=tz)
+                desk = await desk_figures(self._session, start, start + timedelta(days=1))
+                # the service desk's figures go on the (global) row: conversations are no
+                # community's
+                desk_cells = [
+                    desk.conversations,
+                    desk.automatic,
+                    desk.answered,
+                    desk.within_sla,
+                    desk.response_median,
+                    desk.response_p90,
+                    desk.resolution_median,
+                    None if desk.rating_avg is None else round(desk.rating_avg, 2),
+                    desk.ratings,
+                ]
                 for chat_id, title in titles.items():
                     row = found.pop((day, chat_id), None)
                     rows.append(
@@ -297,6 +328,7 @@ class ExportService:
                                 else (None if c in snapshots else 0)
                                 for c in counters
                             ],
+                            *(desk_cells if chat_id == GLOBAL_CHAT else [None] * len(desk_cells)),
                         ]
                     )
                 spool.write(rows)

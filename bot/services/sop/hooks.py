@@ -63,6 +63,26 @@ class HookService:
             await self._answer(hook, message, times, now)
         return fired
 
+    async def on_private(self, user_id: int, text: str, now: datetime) -> int:
+        """A member wrote a hook keyword to the bot in private (the service desk asks): the
+        material comes by DM right there. Returns how many hooks fired."""
+        member = await self._members.get(user_id)
+        if member is None or not text:
+            return 0
+        fired = 0
+        for hook_id in self._engine.hooks_in(text):
+            hook = self._hook(hook_id)
+            if hook is None:
+                continue
+            times = await self._hits.hit(hook.id, user_id, now)
+            if hook.once_per_member and times > 1:
+                continue
+            fired += 1
+            if hook.tag:
+                await self._tags.add(user_id, hook.tag, "hook", now)
+            await self._dm(hook, member, f"hook-pm:{hook.id}:{user_id}:{times}", now)
+        return fired
+
     async def on_start(self, hook_id: str, user_id: int, now: datetime) -> bool:
         """``/start hook-<id>`` (after the welcome's part): the member asked for the hook's
         material in private, where a coupon code may go. Once per member."""
