@@ -37,10 +37,12 @@ from bot.rendering import Renderer, build_renderer
 from bot.runtime import ConfigHolder, Runtime, services_for
 from bot.services import BotIdentity
 from bot.services.broadcast_delivery import BroadcastDeliveryHook
+from bot.services.moderation import ModerationDeliveryHook
 from bot.services.welcome import WelcomeDeliveryHook
 from bot.ticker import Ticker
 from handlers.filters import OperatorDirectory
 from handlers.middlewares import UpdateContextMiddleware
+from handlers.moderation import ChatAdmins, ModerationPrefetch
 from sop.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -105,6 +107,7 @@ class SopBot:
                 WelcomeDeliveryHook(self.config),
                 BroadcastDeliveryHook(self._broadcast_progress),
                 FileCleanupHook(),
+                ModerationDeliveryHook(),
             ],
         )
         self.dispatcher = Dispatcher()
@@ -144,6 +147,8 @@ class SopBot:
             else None
         )
         self._tasks: list[asyncio.Task[None]] = []
+        #: what getUpdates asks for; changed in place on a reload (edits once moderation is on)
+        self._allowed_updates = handlers.allowed_updates(config)
         self.runtime: Runtime | None = None
         #: updates that could not be parsed (skipped) or that the infrastructure failed (retried)
         self.update_faults = UpdateFaults()
@@ -175,6 +180,9 @@ class SopBot:
             config_dir=self.settings.sopbot_config.parent,
             after_commit=self._after_commit,
         )
+        admins = ChatAdmins()  # group admins are moderators: asked before the transaction
+        self.dispatcher.update.outer_middleware(ModerationPrefetch(self.config, admins))
+        self.dispatcher["admins"] = admins
         self.dispatcher.update.outer_middleware(UpdateContextMiddleware(self.runtime))
         self.dispatcher.include_router(handlers.setup())
         operators = OperatorDirectory()
@@ -292,7 +300,7 @@ class SopBot:
             self.dispatcher,
             self._polling_stop,
             timeout=self._polling_timeout,
-            allowed_updates=handlers.ALLOWED_UPDATES,
+            allowed_updates=self._allowed_updates,
             concurrency=UPDATE_CONCURRENCY,
             faults=self.update_faults,
         ).run()
@@ -317,7 +325,7 @@ class SopBot:
             log.info("webhook server listening on %s:%s", host, port)
             # listening first: Telegram's first push must find us
             await self.bot.set_webhook(
-                url, allowed_updates=handlers.ALLOWED_UPDATES, secret_token=secret
+                url, allowed_updates=self._allowed_updates, secret_token=secret
             )
             await asyncio.Event().wait()  # until cancelled by stop()
         finally:
@@ -407,7 +415,9 @@ class SopBot:
         except Exception:
             log.exception("the reports failed")
         async with self.db.transaction() as session:
-            wake.append(await services_for(self.runtime, session).alerts.check(now))
+            services = services_for(self.runtime, session)
+            wake.append(await services.alerts.check(now))
+            wake.append(await services.complaints.remind_due(now))
         self.delivery.wake()
         times = [t for t in wake if t is not None]
         return min(times) if times else None
@@ -420,6 +430,7 @@ class SopBot:
             load_config, path, catalog=lambda c: build_renderer(c, path.parent)
         )
         self.config.swap(config, build_renderer(config, path.parent))
+        self._allowed_updates[:] = handlers.allowed_updates(config)
         self._sop.wake()
         self._welcome.wake()
         log.info("config reloaded from %s", path)

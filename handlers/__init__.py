@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
+from bot.config import CommunityConfig
 from handlers import (
     activity,
     broadcast,
@@ -11,6 +12,7 @@ from handlers import (
     console,
     errors,
     members,
+    moderation,
     referrals,
     sop_commands,
     start,
@@ -26,6 +28,7 @@ def setup() -> Router:
     root.message.outer_middleware(AuditMiddleware())  # every team command, however it ends
     for feature in (
         errors,
+        moderation,  # before the commands: a message being deleted goes no further
         start,
         members,
         sop_commands,
@@ -51,3 +54,9 @@ ALLOWED_UPDATES = [
     "my_chat_member",
     "chat_join_request",
 ]
+
+
+def allowed_updates(config: CommunityConfig) -> list[str]:
+    """:data:`ALLOWED_UPDATES`, and ``edited_message`` once moderation or complaint words are
+    configured (an edit can turn a message into spam)."""
+    return [*ALLOWED_UPDATES, *(["edited_message"] if config.watches_messages else [])]

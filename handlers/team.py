@@ -11,6 +11,7 @@ from aiogram.types import ChatMemberUpdated, Message, Update
 
 from bot.config import CommunityConfig
 from bot.services import Services
+from bot.services.moderation import MODERATION_COMMANDS
 from handlers.convert import origin, person
 from handlers.filters import InKnownChat, InTeamPlace, IsOperator, OperatorDirectory, TeamChat
 
@@ -19,6 +20,7 @@ TEAM_COMMANDS: tuple[str, ...] = ("kpi", "sop", "brief", "qa", "broadcast")
 TEAM_COMMANDS += ("tag", "segment")
 TEAM_COMMANDS += ("redeem", "coupon")
 TEAM_COMMANDS += ("audit", "member", "export")
+TEAM_COMMANDS += MODERATION_COMMANDS
 
 
 def setup() -> Router:

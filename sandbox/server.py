@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import methods_chats, methods_copy, methods_files, methods_messages
+from . import methods_chats, methods_copy, methods_files, methods_messages, methods_moderation
 from .errors import ApiError, bad_request
 from .params import normalize, optional_int
 from .records import Call
@@ -58,6 +58,7 @@ HANDLERS: dict[str, Handler] = {
     **methods_chats.HANDLERS,
     **methods_copy.HANDLERS,
     **methods_files.HANDLERS,
+    **methods_moderation.HANDLERS,
 }
 CANONICAL = {name.lower(): name for name in HANDLERS}
 

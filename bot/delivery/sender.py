@@ -21,13 +21,19 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import (
     ApproveChatJoinRequest,
+    BanChatMember,
     CopyMessage,
     DeclineChatJoinRequest,
+    DeleteMessage,
+    DeleteMessages,
     EditMessageText,
+    PinChatMessage,
+    RestrictChatMember,
     SendDocument,
     SendMessage,
     SendPhoto,
     TelegramMethod,
+    UnbanChatMember,
 )
 from aiogram.types import Message, MessageId
 
@@ -44,6 +50,13 @@ METHODS: dict[str, type[TelegramMethod[Any]]] = {
     "copyMessage": CopyMessage,
     "sendDocument": SendDocument,
     "sendPhoto": SendPhoto,
+    # community order (issue 13)
+    "deleteMessage": DeleteMessage,
+    "deleteMessages": DeleteMessages,
+    "restrictChatMember": RestrictChatMember,
+    "banChatMember": BanChatMember,
+    "unbanChatMember": UnbanChatMember,
+    "pinChatMessage": PinChatMessage,
 }
 
 #: seconds an upload may take (a 50 MB document over a slow line)

@@ -23,6 +23,13 @@ from bot.services.ledger import LedgerService
 from bot.services.lifecycle import LifecycleService
 from bot.services.member_view import MemberViewService
 from bot.services.messenger import Messenger
+from bot.services.moderation import (
+    CommunityOrder,
+    ComplaintService,
+    ModerationService,
+    compile_order,
+)
+from bot.services.moderation.console import ModerationConsole
 from bot.services.questions import QuestionService
 from bot.services.referrals import ReferralService
 from bot.services.reports import ReportService
@@ -62,6 +69,9 @@ class Services:
     audit: AuditService
     member_view: MemberViewService
     exports: ExportService
+    moderation: ModerationService
+    complaints: ComplaintService
+    moderation_console: ModerationConsole
 
     @classmethod
     def create(
@@ -72,8 +82,11 @@ class Services:
         renderer: Renderer,
         identity: BotIdentity,
         content_root: Path,
+        *,
+        order: CommunityOrder | None = None,
     ) -> Services:
         messenger = Messenger(session, renderer, config)
+        order = order if order is not None else compile_order(config)
         ledger = LedgerService(session, config.tz)
         coupons = CouponService(session, config)
         welcome = WelcomeService(session, config, messenger, ledger, coupons, identity)
@@ -82,6 +95,8 @@ class Services:
         questions = QuestionService(session, config, engine, messenger)
         lifecycle = LifecycleService(session, config, engine, messenger, coupons)
         segments = SegmentService(session, config)
+        team = TeamService(session, messenger)
+        moderation = ModerationService(session, config, order, messenger)
         return cls(
             config=config,
             engine=engine,
@@ -90,7 +105,7 @@ class Services:
             coupons=coupons,
             welcome=welcome,
             kpi=kpi,
-            team=TeamService(session, messenger),
+            team=team,
             hooks=hooks,
             questions=questions,
             coupon_admin=CouponAdminService(session, config, messenger, coupons),
@@ -109,6 +124,9 @@ class Services:
             broadcasts=BroadcastService(
                 session, config, messenger, SegmentService(session, config), engine
             ),
+            moderation=moderation,
+            complaints=ComplaintService(session, config, order, messenger),
+            moderation_console=ModerationConsole(session, config, team, moderation),
         )
 
     @property

@@ -64,3 +64,6 @@ __all__ += ["AuditEntry", "OutboxFile", "OutboxFileChunk"]
 from bot.db.models.refusal import RefusalNotice  # noqa: E402
 
 __all__ += ["RefusalNotice"]
+from bot.db.models.moderation import ModAction, ModAlert  # noqa: E402
+
+__all__ += ["ModAction", "ModAlert"]

@@ -1,0 +1,42 @@
+"""What moderation does once the outbox settled one of its rows: a short notice to the group
+(to a member the bot cannot DM) deletes itself ``moderation.notice_lasts`` after it went."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import OutboxMessage
+from bot.db.repositories import OutboxRepository
+from bot.services.moderation.service import SELF_DELETING
+
+#: when the config gives no length (the row outlived a reload)
+DEFAULT_LASTS = timedelta(seconds=60)
+
+
+class ModerationDeliveryHook:
+    def __init__(self, lasts: timedelta = DEFAULT_LASTS) -> None:
+        self._lasts = lasts
+
+    async def on_sent(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
+        if row.purpose != SELF_DELETING or row.message_id is None:
+            return
+        await OutboxRepository(session).enqueue(
+            key=f"mod:del:{row.chat_id}:{row.message_id}",
+            chat_id=row.chat_id,
+            chat_kind="api",
+            purpose="moderation",
+            method="deleteMessage",
+            payload={"message_id": row.message_id},
+            now=now,
+            due_at=now + self._lasts,
+        )
+
+    async def on_unreachable(
+        self, session: AsyncSession, row: OutboxMessage, now: datetime
+    ) -> None:
+        return None
+
+    async def on_failed(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
+        return None
