@@ -16,6 +16,7 @@ from bot.config import CommunityConfig
 from bot.config.community import CommunityChat
 from bot.db.models import GLOBAL_CHAT, DailyRollup
 from bot.db.repositories.kpi import KpiRepository, WelcomeCounts
+from bot.db.repositories.moderation import ModActionRepository, ModAlertRepository
 
 #: a figure more than this far from the one it is compared with is flagged (the seed's rule)
 DEVIATION = 0.2
@@ -98,6 +99,11 @@ class KpiReport:
     has_avg: bool
     communities: list[CommunityFigures]
     overall: list[Figure]
+    #: community order in the period (once moderation or complaint words are configured):
+    #: moderation actions by kind (delete, warn, mute, ban, report…) and alerts by level
+    #: (complaint, dispute, incident; an incident counted once) with how many were claimed
+    #: and resolved
+    order: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,7 @@ class _Day:
 class KpiService:
     def __init__(self, session: AsyncSession, config: CommunityConfig) -> None:
         self._repo = KpiRepository(session)
+        self._session = session
         self._config = config
 
     def local_day(self, now: datetime) -> date:
@@ -188,7 +195,19 @@ class KpiService:
                 [overall[d] for d in _span(prev)],
                 [overall[d] for d in avg_days] if has_avg else None,
             ),
+            order=await self._order(period),
         )
+
+    async def _order(self, period: KpiPeriod) -> dict[str, int]:
+        """Moderation actions and alerts of the period (issue 13), counted from their rows."""
+        if not self._config.watches_messages:
+            return {}
+        tz = self._config.tz
+        start = datetime.combine(period.first, time(0), tzinfo=tz)
+        end = datetime.combine(period.last + timedelta(days=1), time(0), tzinfo=tz)
+        counts = await ModActionRepository(self._session).counts(start, end)
+        counts.update(await ModAlertRepository(self._session).counts(start, end))
+        return counts
 
     async def series(
         self, first: date, last: date, communities: Sequence[CommunityChat] | None = None

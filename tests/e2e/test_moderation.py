@@ -155,6 +155,11 @@ async def test_warnings_mute_then_the_member_cannot_post(
         )
     assert actions.count("delete") == 3 and actions.count("warn") == 3
     assert actions.count("mute") == 1
+    # counted in /kpi (and so in the daily report, which renders the same figures)
+    sandbox.user_sends(OPERATOR, "/kpi")
+    await settle(app, sandbox)
+    kpi = sandbox.sent_messages(OPERATOR)[-1].text
+    assert "delete 3" in kpi and "mute 1" in kpi and "warn 3" in kpi
 
 
 async def test_report_mode_deletes_nothing_and_tells_the_team(
