@@ -109,6 +109,7 @@ def setup() -> Router:
     )
     community.register(modlog, Command("modlog"), F.from_user, InTeamPlace(), IsOperator())
     community.register(report, Command("report"), InCommunity(), F.from_user)
+    community.register(rules, Command("rules"), F.from_user)
     community.register(check_message, InCommunity())
     router.edited_message.register(check_edit, InCommunity())
     return router
@@ -278,6 +279,31 @@ async def report(message: Message, services: Services, now: datetime) -> None:
     await services.complaints.report(
         message.chat.id, reply.message_id, person(message.from_user), now
     )
+
+
+async def rules(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    config: CommunityConfig,
+    bot: Bot,
+    operators: OperatorDirectory,
+    now: datetime,
+    event_update: Update,
+) -> None:
+    """``/rules`` for anyone; ``/rules post`` from an operator in a community posts and pins
+    them."""
+    assert message.from_user is not None
+    where = origin(message, event_update)
+    if (
+        (command.args or "").strip().lower() == "post"
+        and config.is_community(message.chat.id)
+        and await operators.is_operator(bot, config, message.from_user.id, message.chat.id)
+    ):
+        await services.rules.post(where, now)
+        return
+    if message.chat.type == "private" or config.is_community(message.chat.id):
+        await services.rules.answer(where, person(message.from_user), now)
 
 
 async def alert_pressed(

@@ -29,6 +29,7 @@ from bot.services.moderation import (
     ModerationService,
     compile_order,
 )
+from bot.services.moderation.community_rules import RulesService
 from bot.services.moderation.console import ModerationConsole
 from bot.services.questions import QuestionService
 from bot.services.referrals import ReferralService
@@ -72,6 +73,7 @@ class Services:
     moderation: ModerationService
     complaints: ComplaintService
     moderation_console: ModerationConsole
+    rules: RulesService
 
     @classmethod
     def create(
@@ -127,6 +129,7 @@ class Services:
             moderation=moderation,
             complaints=ComplaintService(session, config, order, messenger),
             moderation_console=ModerationConsole(session, config, team, moderation),
+            rules=RulesService(session, config, messenger),
         )
 
     @property

@@ -8,8 +8,11 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import ModAction, ModAlert
+from bot.db.models import ModAction, ModAlert, OutboxMessage
 from bot.db.upsert import insert_for
+
+#: the outbox purpose of a rules post (pinned once sent)
+RULES_POST = "rules-pin"
 
 
 class ModActionRepository:
@@ -59,6 +62,22 @@ class ModActionRepository:
             ModAction.user_id == user_id,
             ModAction.action == "told",
             ModAction.rule == about,
+        )
+        if (await self._session.execute(stmt.limit(1))).first() is not None:
+            return False
+        await self.add(chat_id=chat_id, user_id=user_id, action="told", rule=about, at=now)
+        return True
+
+    async def told_since(
+        self, chat_id: int, user_id: int, about: str, since: datetime, now: datetime
+    ) -> bool:
+        """``True`` (and remembered) when the member was not told ``about`` since ``since``."""
+        stmt = select(ModAction.id).where(
+            ModAction.chat_id == chat_id,
+            ModAction.user_id == user_id,
+            ModAction.action == "told",
+            ModAction.rule == about,
+            ModAction.at > since,
         )
         if (await self._session.execute(stmt.limit(1))).first() is not None:
             return False
@@ -235,3 +254,34 @@ class ModAlertRepository:
             out["claimed"] = out.get("claimed", 0) + int(claimed)
             out["resolved"] = out.get("resolved", 0) + int(resolved)
         return out
+
+
+class RulesRepository:
+    """Where each community's rules were last posted (the bot's pinned message)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def pinned_message(self, chat_id: int) -> int | None:
+        """The message id of the last rules post that went out in ``chat_id``."""
+        stmt = (
+            select(OutboxMessage.message_id)
+            .where(
+                OutboxMessage.chat_id == chat_id,
+                OutboxMessage.purpose == RULES_POST,
+                OutboxMessage.message_id.is_not(None),
+            )
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
+        return (await self._session.execute(stmt)).scalar_one_or_none()
+
+    async def pinned_message_link(self, chat_id: int) -> str | None:
+        """``https://t.me/c/…`` of the pinned rules post, or ``None`` before one."""
+        message_id = await self.pinned_message(chat_id)
+        if message_id is None:
+            return None
+        internal = (
+            str(chat_id).removeprefix("-100") if str(chat_id).startswith("-100") else str(-chat_id)
+        )
+        return f"https://t.me/c/{internal}/{message_id}"

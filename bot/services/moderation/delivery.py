@@ -1,5 +1,6 @@
-"""What moderation does once the outbox settled one of its rows: a short notice to the group
-(to a member the bot cannot DM) deletes itself ``moderation.notice_lasts`` after it went."""
+"""What community order does once the outbox settled one of its rows: a short notice to the
+group (to a member the bot cannot DM) deletes itself a minute after it went; a rules post is
+pinned (``pinChatMessage``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import OutboxMessage
 from bot.db.repositories import OutboxRepository
+from bot.db.repositories.moderation import RULES_POST
 from bot.services.moderation.service import SELF_DELETING
 
 #: when the config gives no length (the row outlived a reload)
@@ -20,7 +22,20 @@ class ModerationDeliveryHook:
         self._lasts = lasts
 
     async def on_sent(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
-        if row.purpose != SELF_DELETING or row.message_id is None:
+        if row.message_id is None:
+            return
+        if row.purpose == RULES_POST:
+            await OutboxRepository(session).enqueue(
+                key=f"rules:pin:{row.chat_id}:{row.message_id}",
+                chat_id=row.chat_id,
+                chat_kind="api",
+                purpose="moderation",
+                method="pinChatMessage",
+                payload={"message_id": row.message_id, "disable_notification": True},
+                now=now,
+            )
+            return
+        if row.purpose != SELF_DELETING:
             return
         await OutboxRepository(session).enqueue(
             key=f"mod:del:{row.chat_id}:{row.message_id}",
