@@ -36,9 +36,9 @@ class RulesService:
         """``/rules``: in private, every community's rules; in a community, its rules by DM
         when the member can be messaged, else in the group once an hour."""
         if origin.chat_kind == "private":
-            for index, community in enumerate(self._config.communities):
+            for index, each in enumerate(self._config.communities):
                 await self._send(
-                    community,
+                    each,
                     person.id,
                     "private",
                     f"reply:{origin.update_id}:{index}",
