@@ -20,7 +20,15 @@ from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.methods import AnswerCallbackQuery
-from aiogram.types import CallbackQuery, Message, MessageEntity, TelegramObject, Update
+from aiogram.types import (
+    CallbackQuery,
+    ChatMember,
+    ChatMemberUpdated,
+    Message,
+    MessageEntity,
+    TelegramObject,
+    Update,
+)
 
 from bot.config import CommunityConfig
 from bot.runtime import ConfigHolder
@@ -30,6 +38,7 @@ from bot.services.moderation import MODERATION_COMMANDS
 from bot.services.moderation.complaints import read_press
 from bot.services.moderation.console import Target
 from bot.services.moderation.dto import CheckedMessage
+from bot.services.moderation.service import NEEDED_RIGHTS
 from handlers.convert import origin, person
 from handlers.filters import InCommunity, InTeamPlace, IsOperator, OperatorDirectory
 from sop.moderation import MessageFacts
@@ -112,7 +121,32 @@ def setup() -> Router:
     community.register(rules, Command("rules"), F.from_user)
     community.register(check_message, InCommunity())
     router.edited_message.register(check_edit, InCommunity())
+    router.my_chat_member.register(bot_rights_changed, InCommunity())
     return router
+
+
+def _rights(member: ChatMember) -> dict[str, bool]:
+    if member.status == "creator":
+        return {right: True for right in NEEDED_RIGHTS}
+    if member.status != "administrator":
+        return {}
+    return {right: bool(getattr(member, right, False)) for right in NEEDED_RIGHTS}
+
+
+async def bot_rights_changed(
+    event: ChatMemberUpdated, services: Services, now: datetime, event_update: Update
+) -> None:
+    """The bot removed from a community, or a right it needs taken away: the team is told
+    what stops working; then on to the other routers (the log line)."""
+    await services.bot_rights.changed(
+        event.chat.id,
+        event.new_chat_member.status,
+        _rights(event.new_chat_member),
+        _rights(event.old_chat_member),
+        event_update.update_id,
+        now,
+    )
+    raise SkipHandler()
 
 
 def _facts(message: Message) -> MessageFacts:

@@ -31,6 +31,7 @@ from bot.services.moderation import (
 )
 from bot.services.moderation.community_rules import RulesService
 from bot.services.moderation.console import ModerationConsole
+from bot.services.moderation.service import BotRightsService
 from bot.services.questions import QuestionService
 from bot.services.referrals import ReferralService
 from bot.services.reports import ReportService
@@ -74,6 +75,7 @@ class Services:
     complaints: ComplaintService
     moderation_console: ModerationConsole
     rules: RulesService
+    bot_rights: BotRightsService
 
     @classmethod
     def create(
@@ -130,6 +132,7 @@ class Services:
             complaints=ComplaintService(session, config, order, messenger),
             moderation_console=ModerationConsole(session, config, team, moderation),
             rules=RulesService(session, config, messenger),
+            bot_rights=BotRightsService(config, messenger),
         )
 
     @property

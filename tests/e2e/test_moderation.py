@@ -214,3 +214,23 @@ async def _nowhere_in_the_database(app: SopBot, needles: list[str]) -> None:
                     text = str(value)
                     for needle in needles:
                         assert needle not in text, f"{table.name} keeps {needle!r}"
+
+
+async def test_the_team_is_told_what_stops_when_the_bot_loses_rights(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
+    sandbox.set_bot_rights(
+        COMMUNITY, can_delete_messages=True, can_invite_users=True, can_pin_messages=True
+    )
+    await settle(app, sandbox)
+    [lost] = [m.text for m in sandbox.sent_messages(TEAM_CHAT) if "权限" in m.text]
+    assert "封禁用户" in lost and "删除消息" not in lost
+    await _in_group(sandbox, MEMBER)
+    sandbox.user_sends(MEMBER, "代理赚钱", chat_id=COMMUNITY)
+    await settle(app, sandbox)
+    assert len(deleted_ids(sandbox)) == 1  # deleting still works
+    sandbox.set_bot_rights(COMMUNITY)  # demoted to a member
+    await settle(app, sandbox)
+    told = [m.text for m in sandbox.sent_messages(TEAM_CHAT) if "权限" in m.text]
+    assert len(told) == 2 and "删除消息" in told[1] and "置顶消息" in told[1]
+    assert "封禁用户" not in told[1]  # already said

@@ -358,3 +358,59 @@ class ModerationService:
             context=context,
             now=now,
         )
+
+
+#: the admin rights the bot uses, and what stops without each
+NEEDED_RIGHTS: dict[str, str] = {
+    "can_delete_messages": "delete",
+    "can_restrict_members": "restrict",
+    "can_pin_messages": "pin",
+    "can_invite_users": "invite",
+    "can_manage_topics": "topics",
+}
+
+
+class BotRightsService:
+    """The bot was removed from a community or lost a right it needs: the team is told at
+    once what stops working (a right given back is not news)."""
+
+    def __init__(self, config: CommunityConfig, messenger: Messenger) -> None:
+        self._config = config
+        self._messenger = messenger
+
+    async def changed(
+        self,
+        chat_id: int,
+        status: str,
+        rights: dict[str, bool],
+        before: dict[str, bool],
+        update_id: int,
+        now: datetime,
+    ) -> list[str]:
+        """What was lost (the keys of :data:`NEEDED_RIGHTS`, or ``["removed"]``)."""
+        team_chat = self._config.team.chat
+        community = self._config.community(chat_id)
+        if team_chat is None or community is None:
+            return []
+        if status in ("left", "kicked"):
+            lost = ["removed"]
+        else:
+            lost = [
+                what
+                for right, what in NEEDED_RIGHTS.items()
+                if before.get(right, True) and not rights.get(right, False)
+            ]
+        if not lost:
+            return []
+        await self._messenger.send(
+            key=f"mod:rights:{chat_id}:{update_id}",
+            chat_id=team_chat,
+            chat_kind="group",
+            purpose="alert",
+            template="mod_bot_rights",
+            locale=self._config.default_locale,
+            context={"community": community.title, "lost": lost, "status": status},
+            now=now,
+        )
+        log.warning("bot rights in %d: lost %s (now %s)", chat_id, ", ".join(lost), status)
+        return lost
