@@ -125,10 +125,11 @@ def setup() -> Router:
     return router
 
 
-def _rights(member: ChatMember) -> dict[str, bool]:
-    if member.status == "creator":
+def _rights(member: ChatMember | Any) -> dict[str, bool]:
+    status = getattr(member, "status", "")
+    if status == "creator":
         return {right: True for right in NEEDED_RIGHTS}
-    if member.status != "administrator":
+    if status != "administrator":
         return {}
     return {right: bool(getattr(member, right, False)) for right in NEEDED_RIGHTS}
 
