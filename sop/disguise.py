@@ -33,10 +33,13 @@ _CJK_GAP = re.compile(rf"(?<=[{_CJK}]){_DECOR}+(?=[{_CJK}])")
 #: three or more single letters or digits with one to three decorations between each
 _SPACED = re.compile(rf"(?<![a-z0-9])[a-z0-9](?:{_DECOR}{{1,3}}[a-z0-9](?![a-z0-9])){{2,}}")
 _GAPS = re.compile(_DECOR)
-_ADD_V = re.compile(r"(?:加|\+|➕)\s*(?:v|vx|wx|微信)(?![a-z0-9])")
+#: 加V / +V / +vx, alone or run into the id that follows (``+vlucky_115``)
+_ADD_V = re.compile(r"(?:加|\+|➕)\s*(?:(?:v|vx|wx|微信)(?![a-z0-9])|v(?=[a-z0-9_-]*\d))")
+#: the stand-ins for 微信; ``vx`` / ``wx`` also when run into an id with a digit (``vxkk811``)
 _WECHAT = re.compile(
     r"薇信|威信|徽信|微芯|维信|卫信|v信|微x(?![a-z0-9])|"
-    r"(?<![a-z0-9])(?:vx|wx|wechat|weixin|weix|vchat)(?![a-z0-9])"
+    r"(?<![a-z0-9])(?:vx|wx|wechat|weixin|weix|vchat)(?![a-z0-9])|"
+    r"(?<![a-z0-9])(?:vx|wx)(?=[a-z_-]*\d)"
 )
 _QQ = re.compile(r"扣扣|企鹅号|(?<![a-z0-9])q\s*q(?![a-z0-9])")
 #: characters that can start a disguise: a text with none of them has nothing to fold
