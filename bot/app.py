@@ -38,6 +38,7 @@ from bot.ticker import Ticker
 from bot.webhook import serve_webhook
 from handlers.filters import OperatorDirectory
 from handlers.middlewares import UpdateContextMiddleware
+from handlers.moderation import ChatAdmins, ModerationPrefetch
 from sop.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,8 @@ class SopBot:
             else None
         )
         self._tasks: list[asyncio.Task[None]] = []
+        #: what getUpdates asks for; changed in place on a reload (edits once moderation is on)
+        self._allowed_updates = handlers.allowed_updates(config)
         self.runtime: Runtime | None = None
         #: updates that could not be parsed (skipped) or that the infrastructure failed (retried)
         self.update_faults = UpdateFaults()
@@ -148,6 +151,9 @@ class SopBot:
             after_commit=self._after_commit,
         )
         self.jobs.runtime = self.runtime
+        admins = ChatAdmins()  # group admins are moderators: asked before the transaction
+        self.dispatcher.update.outer_middleware(ModerationPrefetch(self.config, admins))
+        self.dispatcher["admins"] = admins
         self.dispatcher.update.outer_middleware(UpdateContextMiddleware(self.runtime))
         self.dispatcher.include_router(
             handlers.setup(
@@ -236,7 +242,7 @@ class SopBot:
                 self.dispatcher,
                 self.settings,
                 self.settings.webhook_url,
-                handlers.ALLOWED_UPDATES,
+                self._allowed_updates,
                 self.update_faults,
             )
             return
@@ -247,7 +253,7 @@ class SopBot:
             self.dispatcher,
             self._polling_stop,
             timeout=self._polling_timeout,
-            allowed_updates=handlers.ALLOWED_UPDATES,
+            allowed_updates=self._allowed_updates,
             concurrency=UPDATE_CONCURRENCY,
             faults=self.update_faults,
         ).run()
@@ -260,6 +266,7 @@ class SopBot:
             load_config, path, catalog=lambda c: build_renderer(c, path.parent)
         )
         self.config.swap(config, build_renderer(config, path.parent))
+        self._allowed_updates[:] = handlers.allowed_updates(config)
         for job in self._jobs:
             if job.on_reload:
                 self.tickers[job.name].wake()

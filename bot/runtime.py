@@ -12,6 +12,7 @@ from bot.config import CommunityConfig
 from bot.db.session import Database
 from bot.rendering import Renderer
 from bot.services import BotIdentity, Services
+from bot.services.moderation.rules import CommunityOrder, compile_order
 from sop.clock import Clock
 from sop.engine import EngineSpec, SopEngine, hook_specs
 from sop.faq import FaqEntry
@@ -40,6 +41,8 @@ class Loaded:
     config: CommunityConfig
     engine: SopEngine
     renderer: Renderer
+    #: moderation rules and alert words (issue 13)
+    order: CommunityOrder
 
 
 class ConfigHolder:
@@ -47,7 +50,7 @@ class ConfigHolder:
     update keeps the ones it began with."""
 
     def __init__(self, config: CommunityConfig, renderer: Renderer) -> None:
-        self._loaded = Loaded(config, engine_for(config), renderer)
+        self._loaded = Loaded(config, engine_for(config), renderer, compile_order(config))
 
     @property
     def current(self) -> CommunityConfig:
@@ -58,7 +61,8 @@ class ConfigHolder:
         return self._loaded
 
     def swap(self, config: CommunityConfig, renderer: Renderer) -> None:
-        self._loaded = Loaded(config, engine_for(config), renderer)  # built first: all or none
+        # built first: all or none
+        self._loaded = Loaded(config, engine_for(config), renderer, compile_order(config))
 
 
 @dataclass
@@ -81,5 +85,11 @@ def services_for(runtime: Runtime, session: AsyncSession) -> Services:
     """The use cases for one transaction, on the config and engine of this moment."""
     loaded = runtime.config.loaded
     return Services.create(
-        session, loaded.config, loaded.engine, loaded.renderer, runtime.identity, runtime.config_dir
+        session,
+        loaded.config,
+        loaded.engine,
+        loaded.renderer,
+        runtime.identity,
+        runtime.config_dir,
+        order=loaded.order,
     )

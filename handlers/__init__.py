@@ -9,6 +9,7 @@ from collections.abc import Callable, Collection, Iterable
 
 from aiogram import Router
 
+from bot.config import CommunityConfig
 from handlers import buttons, errors, team
 from handlers.audit import AuditMiddleware
 
@@ -43,3 +44,9 @@ ALLOWED_UPDATES = [
     "my_chat_member",
     "chat_join_request",
 ]
+
+
+def allowed_updates(config: CommunityConfig) -> list[str]:
+    """:data:`ALLOWED_UPDATES`, and ``edited_message`` once moderation or complaint words are
+    configured (an edit can turn a message into spam)."""
+    return [*ALLOWED_UPDATES, *(["edited_message"] if config.watches_messages else [])]

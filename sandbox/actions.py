@@ -34,11 +34,13 @@ def member_update(
     new: str,
     invite_link: str | None = None,
     via_join_request: bool = False,
+    actor: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Record a status change and queue its ``chat_member`` update; return the update."""
+    """Record a status change and queue its ``chat_member`` update; return the update.
+    ``actor``: who made the change (the user themselves unless given: the bot for a mute)."""
     payload: dict[str, Any] = {
         "chat": world.group(chat_id),
-        "from": world.user(user_id),
+        "from": actor or world.user(user_id),
         "date": world.date(),
         "old_chat_member": world.member(chat_id, user_id, old),
         "new_chat_member": world.member(chat_id, user_id, new),
@@ -57,6 +59,11 @@ def join_service_message(world: World, chat_id: int, user_id: int) -> dict[str, 
     user = world.user(user_id)
     message = world.new_message(world.group(chat_id), user, new_chat_members=[user])
     return world.updates.push("message", message)
+
+
+class PostingRefused(ValueError):
+    """The user may not post in that group now (muted or banned): Telegram's app would not
+    send it, so no update is queued."""
 
 
 class UserActions:
@@ -85,11 +92,6 @@ class UserActions:
             chat["is_forum"] = True
         self.world.chats[chat_id] = chat
         self.world.members.setdefault(chat_id, {})
-
-    def set_bot_rights(self, chat_id: int, **rights: bool) -> None:
-        """Change the bot's administrator rights in a group (``can_manage_topics=False``...)."""
-        self.world.group(chat_id)
-        self.world.bot_rights.setdefault(chat_id, {}).update(rights)
 
     def user_deletes(self, chat_id: int, message_id: int) -> None:
         """The user deletes a message (for everyone): it can no longer be copied or replied to."""
@@ -155,7 +157,9 @@ class UserActions:
             self.world.dm_allowed.add(user_id)
             return self.world.private_chat(user_id)
         chat = self.world.group(chat_id)
-        if self.world.status(chat_id, user_id) in ("left", "kicked"):
+        if not self.world.may_post(chat_id, user_id):
+            raise PostingRefused(f"sandbox: user {user_id} may not post in {chat_id} now")
+        if self.world.status(chat_id, user_id) == "left":
             self.world.set_status(chat_id, user_id, "member")
         return chat
 
@@ -168,20 +172,34 @@ class UserActions:
         reply_to_message_id: int | None = None,
         entities: list[dict[str, Any]] | None = None,
         message_thread_id: int | None = None,
+        caption: bool = False,
     ) -> dict[str, Any]:
         """The user writes ``text`` (to the bot when ``chat_id`` is None; in a forum topic
-        with ``message_thread_id``); return the update."""
+        with ``message_thread_id``); return the update. ``caption``: a photo with ``text`` as
+        its caption (``entities`` as its ``caption_entities``). Raises :class:`PostingRefused`
+        where the user is muted or banned."""
         user = self.world.user(user_id)
         chat = self._chat_of(user_id, chat_id)
         reply, thread = self._reply_and_thread(chat, reply_to_message_id, message_thread_id)
+        fields: dict[str, Any]
+        if caption:
+            photo = {
+                "file_id": f"AgAC{secrets.token_hex(8)}",
+                "file_unique_id": secrets.token_hex(6),
+                "width": 800,
+                "height": 600,
+            }
+            fields = {"photo": [photo], "caption": text, "caption_entities": entities}
+        else:
+            entities = entities if entities is not None else command_entities(text)
+            fields = {"text": text, "entities": entities}
         message = self.world.new_message(
             chat,
             user,
-            text=text,
-            entities=entities if entities is not None else command_entities(text),
             reply_to_message=reply,
             message_thread_id=thread,
             is_topic_message=True if thread is not None else None,
+            **fields,
         )
         return self.world.updates.push("message", message)
 
@@ -208,6 +226,64 @@ class UserActions:
             reply_to_message_id=reply_to_message_id,
             message_thread_id=message_thread_id,
         )
+
+    def channel_posts(
+        self,
+        chat_id: int,
+        channel_id: int,
+        text: str,
+        *,
+        automatic_forward: bool = False,
+        title: str = "Channel",
+    ) -> dict[str, Any]:
+        """A message in a group sent on behalf of a chat: a channel (``channel_id`` another
+        chat's id), the group's anonymous admins (``channel_id == chat_id``) or, with
+        ``automatic_forward``, the linked channel's post forwarded into its discussion group.
+        ``from`` is Telegram's service users, as it sends them. Return the update."""
+        chat = self.world.group(chat_id)
+        if channel_id == chat_id:
+            sender_chat = chat
+            sender = {
+                "id": 1087968824,
+                "is_bot": True,
+                "first_name": "Group",
+                "username": "GroupAnonymousBot",
+            }
+        else:
+            sender_chat = {"id": channel_id, "type": "channel", "title": title}
+            sender = {
+                "id": 136817688,
+                "is_bot": True,
+                "first_name": "Channel",
+                "username": "Channel_Bot",
+            }
+        fields: dict[str, Any] = {"text": text, "sender_chat": sender_chat}
+        if automatic_forward:
+            sender = {"id": 777000, "is_bot": False, "first_name": "Telegram"}
+            fields["is_automatic_forward"] = True
+            fields["forward_origin"] = {
+                "type": "channel",
+                "chat": sender_chat,
+                "message_id": 1,
+                "date": self.world.date(),
+            }
+        message = self.world.new_message(chat, sender, **fields)
+        return self.world.updates.push("message", message)
+
+    def set_bot_rights(self, chat_id: int, **rights: bool) -> dict[str, Any]:
+        """The bot's admin rights in a group change (none given: demoted to a member); queues
+        the ``my_chat_member`` update. Return the update."""
+        old = self.world.member(chat_id, self.world.bot_id)
+        self.world.bot_rights[chat_id] = {k: v for k, v in rights.items() if v} if rights else {}
+        new = self.world.member(chat_id, self.world.bot_id)
+        payload = {
+            "chat": self.world.group(chat_id),
+            "from": next(iter(self.world.users.values()), self.world.bot_user),
+            "date": self.world.date(),
+            "old_chat_member": old,
+            "new_chat_member": new,
+        }
+        return self.world.updates.push("my_chat_member", payload)
 
     def user_forwards(
         self, user_id: int, origin: dict[str, Any], text: str = "fwd", *, chat_id: int | None = None
@@ -249,6 +325,8 @@ class UserActions:
         message = self.world.message(chat_id, message_id)
         if message is None or message["from"]["id"] != user_id:
             raise ValueError(f"sandbox: user {user_id} has no message {message_id} in {chat_id}")
+        if chat_id != user_id and not self.world.may_post(chat_id, user_id):
+            raise PostingRefused(f"sandbox: user {user_id} may not edit in {chat_id} now")
         message.update(text=new_text, edit_date=self.world.date())
         message.pop("entities", None)
         if entities := command_entities(new_text):

@@ -20,6 +20,21 @@ from .world import World
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
+#: answerCallbackQuery: the notification shows 0-200 characters
+MAX_CALLBACK_TEXT = 200
+#: an inline keyboard button needs exactly one of these besides its text
+BUTTON_ACTIONS = (
+    "url",
+    "callback_data",
+    "web_app",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "copy_text",
+    "callback_game",
+    "pay",
+)
 _PARSE_MODES = ("html", "markdown", "markdownv2")
 _CHAT_ACTIONS = frozenset(
     {
@@ -72,10 +87,15 @@ def check_markup(markup: Any) -> dict[str, Any] | None:
         )
     for button in (button for row in rows for button in row):
         if not isinstance(button, dict) or not button.get("text"):
+            raise bad_request("can't parse inline keyboard button: Can't find field \"text\"")
+        actions = [key for key in BUTTON_ACTIONS if button.get(key) not in (None, False)]
+        if not actions:
             raise bad_request(
                 "can't parse inline keyboard button: Text buttons are unallowed "
                 "in the inline keyboard"
             )
+        if len(actions) > 1:
+            raise bad_request("BUTTON_TYPE_INVALID")
         data = button.get("callback_data")
         if data is not None and not 0 < len(str(data).encode("utf-8")) <= MAX_CALLBACK_DATA:
             raise bad_request("BUTTON_DATA_INVALID")
@@ -227,21 +247,14 @@ def _set(message: dict[str, Any], key: str, value: Any) -> None:
         message[key] = value
 
 
-def delete_message(world: World, params: dict[str, Any]) -> bool:
-    """``deleteMessage``."""
-    chat = world.chat(require(params, "chat_id"))
-    message_id = require(params, "message_id", "message identifier is not specified")
-    if world.messages.pop((chat["id"], message_id), None) is None:
-        raise bad_request("message to delete not found")
-    world.bot_messages.pop((chat["id"], message_id), None)
-    return True
-
-
 def answer_callback_query(world: World, params: dict[str, Any]) -> bool:
     """``answerCallbackQuery``: each query can be answered once."""
     query = world.callback_queries.get(str(params.get("callback_query_id")))
     if query is None or query["answered"]:
         raise bad_request("query is too old and response timeout expired or query ID is invalid")
+    text = params.get("text")
+    if text is not None and len(str(text)) > MAX_CALLBACK_TEXT:
+        raise bad_request("MESSAGE_TOO_LONG")
     query["answered"] = True
     query["answer"] = {key: params.get(key) for key in ("text", "show_alert", "url")}
     return True
@@ -259,7 +272,6 @@ HANDLERS = {
     "sendMessage": send_message,
     "editMessageText": edit_message_text,
     "editMessageReplyMarkup": edit_message_reply_markup,
-    "deleteMessage": delete_message,
     "answerCallbackQuery": answer_callback_query,
     "sendChatAction": send_chat_action,
 }

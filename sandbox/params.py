@@ -25,6 +25,8 @@ JSON_FIELDS = frozenset(
         "commands",
         "scope",
         "media",
+        "message_ids",
+        "permissions",
     }
 )
 INT_FIELDS = frozenset(
@@ -59,6 +61,8 @@ BOOL_FIELDS = frozenset(
         "disable_content_type_detection",
         "show_caption_above_media",
         "allow_paid_broadcast",
+        "only_if_banned",
+        "use_independent_chat_permissions",
     }
 )
 _JSON_ERRORS = {

@@ -17,7 +17,14 @@ from typing import Any
 
 from aiohttp import web
 
-from . import methods_chats, methods_copy, methods_files, methods_messages, methods_topics
+from . import (
+    methods_chats,
+    methods_copy,
+    methods_files,
+    methods_messages,
+    methods_moderation,
+    methods_topics,
+)
 from .errors import ApiError, bad_request
 from .params import normalize, optional_int
 from .records import Call
@@ -59,6 +66,7 @@ HANDLERS: dict[str, Handler] = {
     **methods_copy.HANDLERS,
     **methods_files.HANDLERS,
     **methods_topics.HANDLERS,
+    **methods_moderation.HANDLERS,
 }
 CANONICAL = {name.lower(): name for name in HANDLERS}
 

@@ -35,6 +35,27 @@ _ADMIN_RIGHTS = {
     "can_pin_messages": True,
 }
 MEMBER_STATUSES = ("creator", "administrator", "member", "restricted", "left", "kicked")
+#: what a member may do (ChatPermissions); a restriction sets some of them to false
+PERMISSIONS = (
+    "can_send_messages",
+    "can_send_audios",
+    "can_send_documents",
+    "can_send_photos",
+    "can_send_videos",
+    "can_send_video_notes",
+    "can_send_voice_notes",
+    "can_send_polls",
+    "can_send_other_messages",
+    "can_add_web_page_previews",
+    "can_react_to_messages",
+    "can_edit_tag",
+    "can_change_info",
+    "can_invite_users",
+    "can_pin_messages",
+    "can_manage_topics",
+)
+#: a bot may delete others' messages in a group for this long after they were sent (seconds)
+DELETE_WINDOW = 48 * 3600
 
 
 class World:
@@ -80,9 +101,17 @@ class World:
         self.webhook_url = ""
         #: forum topics: chat id -> thread id -> name
         self.topics: dict[int, dict[int, str]] = {}
-        #: the bot's administrator rights that differ from the defaults, per chat
-        self.bot_rights: dict[int, dict[str, bool]] = {}
         self._last_message_id: dict[int, int] = {}
+        #: the bot's admin rights per chat where they differ from full rights (``set_bot_rights``)
+        self.bot_rights: dict[int, dict[str, bool]] = {}
+        #: (chat, user) → {"permissions": {...}, "until": epoch seconds, 0 = forever}
+        self.restrictions: dict[tuple[int, int], dict[str, Any]] = {}
+        #: (chat, user) → ban end (epoch seconds, 0 = forever)
+        self.bans: dict[tuple[int, int], int] = {}
+        #: pinned message ids per chat, the latest last
+        self.pinned: dict[int, list[int]] = {}
+        #: ``(chat_id, message_id, at)`` of every message the bot deleted
+        self.deleted: list[tuple[int, int, float]] = []
 
     # -- time -------------------------------------------------------------------------------
 
@@ -155,10 +184,41 @@ class World:
     # -- membership -------------------------------------------------------------------------
 
     def status(self, chat_id: int, user_id: int) -> str:
-        """A user's status in a group (the bot is an administrator everywhere)."""
+        """A user's status in a group (the bot is an administrator everywhere, unless
+        ``bot_rights`` says it was demoted: then a member). A restriction or ban whose
+        ``until_date`` has passed is over."""
         if user_id == self.bot_id:
-            return "administrator"
-        return self.members.get(chat_id, {}).get(user_id, "left")
+            rights = self.bot_rights.get(chat_id)
+            return "member" if rights is not None and not rights else "administrator"
+        status = self.members.get(chat_id, {}).get(user_id, "left")
+        if status == "restricted":
+            until = self.restrictions.get((chat_id, user_id), {}).get("until", 0)
+            if until and until <= self.now():
+                self.restrictions.pop((chat_id, user_id), None)
+                self.members[chat_id][user_id] = status = "member"
+        elif status == "kicked":
+            until = self.bans.get((chat_id, user_id), 0)
+            if until and until <= self.now():
+                self.bans.pop((chat_id, user_id), None)
+                self.members[chat_id][user_id] = status = "left"
+        return status
+
+    def bot_can(self, chat_id: int, right: str) -> bool:
+        """Whether the bot holds an admin right in a group."""
+        rights = self.bot_rights.get(chat_id)
+        if rights is None:
+            return bool(_ADMIN_RIGHTS.get(right))
+        return bool(rights.get(right))
+
+    def may_post(self, chat_id: int, user_id: int) -> bool:
+        """Whether a user may send a text message in a group now."""
+        status = self.status(chat_id, user_id)
+        if status == "kicked":
+            return False
+        if status == "restricted":
+            permissions = self.restrictions.get((chat_id, user_id), {}).get("permissions", {})
+            return bool(permissions.get("can_send_messages", True))
+        return True
 
     def set_status(self, chat_id: int, user_id: int, status: str) -> None:
         if status not in MEMBER_STATUSES:
@@ -176,10 +236,21 @@ class World:
             member.update(_ADMIN_RIGHTS)
             if self.chats.get(chat_id, {}).get("is_forum"):
                 member["can_manage_topics"] = True
-            if user_id == self.bot_id:
-                member.update(self.bot_rights.get(chat_id, {}))
+            if user_id == self.bot_id and chat_id in self.bot_rights:
+                member.update({k: bool(self.bot_rights[chat_id].get(k)) for k in _ADMIN_RIGHTS})
+                if "can_manage_topics" in member:  # a forum's right, given like the others
+                    member["can_manage_topics"] = bool(
+                        self.bot_rights[chat_id].get("can_manage_topics")
+                    )
+                member["can_be_edited"] = False
         elif status == "kicked":
-            member["until_date"] = 0
+            member["until_date"] = self.bans.get((chat_id, user_id), 0)
+        elif status == "restricted":
+            restriction = self.restrictions.get((chat_id, user_id), {})
+            permissions = restriction.get("permissions", {})
+            member["is_member"] = True
+            member.update({k: bool(permissions.get(k, True)) for k in PERMISSIONS})
+            member["until_date"] = restriction.get("until", 0)
         return member
 
     def bot_right(self, chat_id: int, right: str) -> bool:

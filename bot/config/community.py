@@ -20,6 +20,7 @@ from bot.config.durations import Duration
 from bot.config.fields import CROSS_CHECK_ERROR, Int, Positive, Section, Text, fail
 from bot.config.growth import ReferralConfig, TiersConfig
 from bot.config.keys import Loc, dotted_key
+from bot.config.moderation import ModerationConfig, merged
 from bot.config.reports import AlertsConfig, ReportsConfig
 from bot.config.service import ServiceConfig
 from bot.config.sop import FaqItem, SopConfig, check_clock
@@ -59,6 +60,10 @@ class CommunityChat(Section):
 
     chat_id: Int
     title: Text
+    #: this community's own moderation keys, over the top-level ``moderation``
+    moderation: ModerationConfig | None = None
+    #: the rules template of this community (``/rules``, ``/rules post``)
+    rules: Text | None = None
 
     @field_validator("chat_id")
     @classmethod
@@ -199,6 +204,8 @@ class CommunityConfig(Section):
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
+    #: community order (issue 13); a community may override it
+    moderation: ModerationConfig | None = None
     #: a folder of the operator's own templates (``<locale>/…/<name>.html.j2``), relative to
     #: this file; a template there replaces the built-in one of the same name
     templates: Text | None = None
@@ -241,6 +248,21 @@ class CommunityConfig(Section):
     def is_community(self, chat_id: int) -> bool:
         """Whether the bot runs SOPs in this chat."""
         return self.community(chat_id) is not None
+
+    def moderation_for(self, chat_id: int) -> ModerationConfig | None:
+        """The moderation of a community (its own keys over the top-level ones); ``None``
+        when neither is configured."""
+        chat = self.community(chat_id)
+        return None if chat is None else merged(self.moderation, chat.moderation)
+
+    @property
+    def watches_messages(self) -> bool:
+        """Moderation or complaint words are configured: edits are asked for too."""
+        return (
+            self.moderation is not None
+            or any(c.moderation is not None for c in self.communities)
+            or bool(self.alerts.keywords)
+        )
 
 
 def _cross_problems(config: CommunityConfig) -> list[tuple[Loc, str]]:

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 
 from bot.config.durations import Duration
 from bot.config.fields import Int, Section, Text
+from bot.config.moderation import AlertKeywords
 from bot.config.sop import check_clock
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -88,3 +89,15 @@ class AlertsConfig(Section):
     repeat_after: Duration = timedelta(hours=6)
     #: how often the conditions are looked at
     check_every: Duration = Field(default=timedelta(minutes=5), ge=timedelta(minutes=1))
+    #: complaint and crisis words: a plain list is the level complaint; a mapping
+    #: ``complaint`` / ``dispute`` / ``incident`` → words
+    keywords: AlertKeywords = Field(default_factory=dict)
+    #: complaints from this many different members in one community within
+    #: ``incident_window`` are one incident (one alert, not many)
+    incident_members: Int = Field(default=3, ge=2)
+    incident_window: Duration = timedelta(minutes=10)
+    #: the time to resolve (complaint, dispute) or answer (incident); unclaimed past half of
+    #: it, the team is told again
+    complaint_within: Duration = timedelta(hours=2)
+    dispute_within: Duration = timedelta(hours=2)
+    incident_within: Duration = timedelta(hours=1)

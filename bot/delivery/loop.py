@@ -67,6 +67,16 @@ Outcome = Sent | SentUnknown | RetryLater | Unreachable | Failed
 UNEXPECTED_RETRY = 5.0
 
 
+#: a chat's calls go one at a time, in order, in one of two lanes: its messages, and the calls
+#: that send no message (``chat_kind`` "api": deletions, restrictions, approvals). A deletion
+#: does not wait behind greetings held back by the group's 20 messages a minute.
+Lane = tuple[int, bool]
+
+
+def lane(chat_id: int, chat_kind: str) -> Lane:
+    return chat_id, chat_kind == "api"
+
+
 @dataclass(frozen=True)
 class Job:
     """What the loop keeps in memory of a claimed row (never an ORM object across sessions)."""
@@ -124,9 +134,9 @@ class DeliveryLoop:
         self._lease = lease
         self._batch = batch
         self._max_attempts = max_attempts
-        self._queues: dict[int, deque[Job]] = {}
-        self._inflight: dict[int, asyncio.Task[None]] = {}
-        self._inflight_ids: dict[int, int] = {}
+        self._queues: dict[Lane, deque[Job]] = {}
+        self._inflight: dict[Lane, asyncio.Task[None]] = {}
+        self._inflight_ids: dict[Lane, int] = {}
         self._wake = asyncio.Event()
         self._lease_renewed_at: datetime | None = None
         self._next_due: datetime | None = None
@@ -183,7 +193,7 @@ class DeliveryLoop:
         if self._inflight or self._claiming is not None:
             return False
         now = self._clock.now()
-        for chat_id, queue in self._queues.items():
+        for (chat_id, _), queue in self._queues.items():
             if self._limiter.next_allowed(chat_id, queue[0].chat_kind, now) <= now:
                 return False
         async with self._db.sessions() as session:
@@ -214,10 +224,11 @@ class DeliveryLoop:
                 now = self._clock.now()  # the claim took a while: judge limits on fresh time
         wake_at: datetime | None = self._next_due
         # service rows first: 30 a second in all go to the desk's chats before a broadcast's
-        for chat_id in sorted(self._queues, key=lambda chat: self._queues[chat][0].lane):
-            if chat_id in self._inflight:
+        for key in sorted(self._queues, key=lambda k: self._queues[k][0].lane):
+            if key in self._inflight:
                 continue
-            queue = self._queues[chat_id]
+            chat_id = key[0]
+            queue = self._queues[key]
             job = queue[0]
             at = self._limiter.next_allowed(chat_id, job.chat_kind, now)
             if at > now:
@@ -225,12 +236,10 @@ class DeliveryLoop:
                 continue
             queue.popleft()
             if not queue:
-                del self._queues[chat_id]
+                del self._queues[key]
             self._limiter.dispatch(chat_id, job.chat_kind)
-            self._inflight_ids[chat_id] = job.id
-            self._inflight[chat_id] = asyncio.create_task(
-                self._deliver(job), name=f"deliver-{job.id}"
-            )
+            self._inflight_ids[key] = job.id
+            self._inflight[key] = asyncio.create_task(self._deliver(job), name=f"deliver-{job.id}")
         # another instance may have queued rows without waking us: look again now and then
         fallback = now + POLL_FALLBACK
         wake_at = fallback if wake_at is None else min(wake_at, fallback)
@@ -252,7 +261,9 @@ class DeliveryLoop:
         held = self._held_ids()
         for row in rows:
             if row.id not in held:  # ours already (its lease ran out while the clock jumped)
-                self._queues.setdefault(row.chat_id, deque()).append(Job.of(row))
+                self._queues.setdefault(lane(row.chat_id, row.chat_kind), deque()).append(
+                    Job.of(row)
+                )
         if rows:
             self._lease_renewed_at = now
             log.debug("claimed %d outbox rows", len(rows))
@@ -297,8 +308,8 @@ class DeliveryLoop:
         except Exception:  # a bug must not kill the loop: the lease returns the row later
             log.exception("settling outbox row %d failed unexpectedly", job.id)
         finally:
-            self._inflight.pop(job.chat_id, None)
-            self._inflight_ids.pop(job.chat_id, None)
+            self._inflight.pop(lane(job.chat_id, job.chat_kind), None)
+            self._inflight_ids.pop(lane(job.chat_id, job.chat_kind), None)
             self._wake.set()
 
     async def _settled(self, job: Job, outcome: Outcome) -> None:
@@ -398,7 +409,7 @@ class DeliveryLoop:
                 return
         if isinstance(outcome, Unreachable):
             row = await repo.mark_failed(job.id, outcome.reason)
-            dropped = {other.id for other in self._queues.get(job.chat_id, ())}
+            dropped = {other.id for other in self._queues.get(lane(job.chat_id, job.chat_kind), ())}
             for other_id in dropped:
                 await repo.mark_failed(other_id, f"member unreachable: {outcome.reason}")
             await repo.fail_pending_for_chat(job.chat_id, f"member unreachable: {outcome.reason}")
@@ -419,18 +430,19 @@ class DeliveryLoop:
         """Back at the head of its chat's queue (order in the chat is kept), not before
         ``until``."""
         self._limiter.penalize(job.chat_id, until)
-        self._queues.setdefault(job.chat_id, deque()).appendleft(job)
+        self._queues.setdefault(lane(job.chat_id, job.chat_kind), deque()).appendleft(job)
         log.info("outbox row %d: %s", job.id, reason)
 
     def _drop(self, chat_id: int, dropped: set[int], reason: str) -> None:
         """The chat is unreachable: what was queued for it is settled as failed."""
-        queue = self._queues.get(chat_id)
+        key = lane(chat_id, "private")
+        queue = self._queues.get(key)
         if queue is not None:
             kept = deque(job for job in queue if job.id not in dropped)
             if kept:
-                self._queues[chat_id] = kept
+                self._queues[key] = kept
             else:
-                del self._queues[chat_id]
+                del self._queues[key]
         log.info("chat %d unreachable: %s", chat_id, reason)
 
     async def _follow_up(self, repo: OutboxRepository, job: Job, now: datetime) -> None:

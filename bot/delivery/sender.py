@@ -21,14 +21,20 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import (
     ApproveChatJoinRequest,
+    BanChatMember,
     CopyMessage,
     CreateForumTopic,
     DeclineChatJoinRequest,
+    DeleteMessage,
+    DeleteMessages,
     EditMessageText,
+    PinChatMessage,
+    RestrictChatMember,
     SendDocument,
     SendMessage,
     SendPhoto,
     TelegramMethod,
+    UnbanChatMember,
 )
 from aiogram.types import ForumTopic, Message, MessageId
 
@@ -47,6 +53,13 @@ METHODS: dict[str, type[TelegramMethod[Any]]] = {
     "createForumTopic": CreateForumTopic,
     "sendDocument": SendDocument,
     "sendPhoto": SendPhoto,
+    # community order (issue 13)
+    "deleteMessage": DeleteMessage,
+    "deleteMessages": DeleteMessages,
+    "restrictChatMember": RestrictChatMember,
+    "banChatMember": BanChatMember,
+    "unbanChatMember": UnbanChatMember,
+    "pinChatMessage": PinChatMessage,
 }
 
 #: seconds an upload may take (a 50 MB document over a slow line)

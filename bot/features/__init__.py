@@ -11,6 +11,7 @@ from bot.features import (
     core,
     desk,
     members,
+    moderation,
     records,
     sop,
     welcome,
@@ -18,6 +19,7 @@ from bot.features import (
 
 FEATURES: tuple[Feature, ...] = (
     core.FEATURE,
+    moderation.FEATURE,
     welcome.FEATURE,
     sop.FEATURE,
     members.FEATURE,

@@ -26,6 +26,15 @@ from bot.services.members.lifecycle import LifecycleService
 from bot.services.members.segments import SegmentService
 from bot.services.members.tag_admin import TagAdminService
 from bot.services.messenger import Messenger
+from bot.services.moderation import (
+    CommunityOrder,
+    ComplaintService,
+    ModerationService,
+    compile_order,
+)
+from bot.services.moderation.community_rules import RulesService
+from bot.services.moderation.console import ModerationConsole
+from bot.services.moderation.service import BotRightsService
 from bot.services.records.audit import AuditService
 from bot.services.records.exports import ExportService
 from bot.services.records.member_view import MemberViewService
@@ -67,6 +76,11 @@ class Services:
     exports: ExportService
     #: the member service desk (bot/services/desk/)
     desk: DeskService
+    moderation: ModerationService
+    complaints: ComplaintService
+    moderation_console: ModerationConsole
+    rules: RulesService
+    bot_rights: BotRightsService
 
     @classmethod
     def create(
@@ -77,8 +91,11 @@ class Services:
         renderer: Renderer,
         identity: BotIdentity,
         content_root: Path,
+        *,
+        order: CommunityOrder | None = None,
     ) -> Services:
         messenger = Messenger(session, renderer, config)
+        order = order if order is not None else compile_order(config)
         ledger = LedgerService(session, config.tz)
         coupons = CouponService(session, config)
         welcome = WelcomeService(session, config, messenger, ledger, coupons, identity)
@@ -87,6 +104,8 @@ class Services:
         questions = QuestionService(session, config, engine, messenger)
         lifecycle = LifecycleService(session, config, engine, messenger, coupons)
         segments = SegmentService(session, config)
+        team = TeamService(session, messenger)
+        moderation = ModerationService(session, config, order, messenger)
         return cls(
             config=config,
             engine=engine,
@@ -95,7 +114,7 @@ class Services:
             coupons=coupons,
             welcome=welcome,
             kpi=kpi,
-            team=TeamService(session, messenger),
+            team=team,
             hooks=hooks,
             questions=questions,
             coupon_admin=CouponAdminService(session, config, messenger, coupons),
@@ -115,6 +134,11 @@ class Services:
                 session, config, messenger, SegmentService(session, config), engine
             ),
             desk=DeskService(session, config, engine, messenger, ledger, hooks),
+            moderation=moderation,
+            complaints=ComplaintService(session, config, order, messenger),
+            moderation_console=ModerationConsole(session, config, team, moderation),
+            rules=RulesService(session, config, messenger),
+            bot_rights=BotRightsService(config, messenger),
         )
 
     @property

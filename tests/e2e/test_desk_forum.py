@@ -81,7 +81,10 @@ async def test_a_forum_team_chat_gets_one_topic_per_member(
 async def test_a_forum_without_the_right_to_manage_topics(
     forum: TelegramSandbox, config: CommunityConfig, clock: ManualClock, database_url: str
 ) -> None:
-    forum.set_bot_rights(TEAM_CHAT, can_manage_topics=False)
+    # every right but can_manage_topics
+    forum.set_bot_rights(
+        TEAM_CHAT, can_manage_chat=True, can_delete_messages=True, can_pin_messages=True
+    )
     app = SopBot(settings_for(forum.url, database_url), config, clock=clock, polling_timeout=1)
     await app.start()
     try:

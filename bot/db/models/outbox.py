@@ -56,6 +56,12 @@ class Purpose(StrEnum):
     DESK_TOPIC = "desk_topic"
     FAQ = "faq"
     HOOK = "hook"
+    #: community order (bot/services/moderation/): deletions, restrictions, notices, rules
+    MODERATION = "moderation"
+    #: a short group notice of moderation that deletes itself once sent
+    MOD_NOTICE = "mod-notice"
+    #: the rules posted by /rules post: pinned once sent
+    RULES_POST = "rules-pin"
     QA_REMINDER = "qa_reminder"
     REFERRAL_REWARD = "referral_reward"
     REPLY = "reply"

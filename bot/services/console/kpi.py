@@ -15,6 +15,7 @@ from bot.config import CommunityConfig
 from bot.config.community import CommunityChat
 from bot.db.models import GLOBAL_CHAT, DailyRollup
 from bot.db.repositories.kpi import KpiRepository, WelcomeCounts
+from bot.db.repositories.moderation import ModActionRepository, ModAlertRepository
 from bot.services.desk.figures import DeskPeriodFigures, desk_figures, percentile
 
 #: a figure more than this far from the one it is compared with is flagged (the seed's rule)
@@ -103,6 +104,11 @@ class KpiReport:
     #: *desk_response_p90*, *desk_within_sla*, *desk_resolution_median*, *desk_satisfaction*,
     #: *desk_ratings*
     desk: list[Figure] = field(default_factory=list)
+    #: community order in the period (once moderation or complaint words are configured):
+    #: moderation actions by kind (delete, warn, mute, ban, report…) and alerts by level
+    #: (complaint, dispute, incident; an incident counted once) with how many were claimed
+    #: and resolved
+    order: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,7 @@ class KpiService:
     def __init__(self, session: AsyncSession, config: CommunityConfig) -> None:
         self._session = session
         self._repo = KpiRepository(session)
+        self._session = session
         self._config = config
 
     def local_day(self, now: datetime) -> date:
@@ -202,7 +209,19 @@ class KpiService:
                 [overall[d] for d in avg_days] if has_avg else None,
             ),
             desk=_desk_figures(*desk),
+            order=await self._order(period),
         )
+
+    async def _order(self, period: KpiPeriod) -> dict[str, int]:
+        """Moderation actions and alerts of the period (issue 13), counted from their rows."""
+        if not self._config.watches_messages:
+            return {}
+        tz = self._config.tz
+        start = datetime.combine(period.first, time(0), tzinfo=tz)
+        end = datetime.combine(period.last + timedelta(days=1), time(0), tzinfo=tz)
+        counts = await ModActionRepository(self._session).counts(start, end)
+        counts.update(await ModAlertRepository(self._session).counts(start, end))
+        return counts
 
     async def series(
         self, first: date, last: date, communities: Sequence[CommunityChat] | None = None

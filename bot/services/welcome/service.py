@@ -13,6 +13,7 @@ from bot.config import CommunityChat, CommunityConfig
 from bot.db.models import GLOBAL_CHAT, Coupon, IssuedBy, Member, Membership, OutboxMessage
 from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import MemberRepository, MembershipRepository, RollupRepository
+from bot.db.repositories.moderation import RulesRepository
 from bot.errors import CouponError, TemplateRenderError
 from bot.rendering import Renderer
 from bot.services.commerce.coupons import CouponService
@@ -237,6 +238,10 @@ class WelcomeService:
                 if m is not None
             ],
             "gift_url": gift_url,
+            # the pinned rules post (``/rules post``), or None: the greeting links to it
+            "rules_link": await RulesRepository(self._session).pinned_message_link(
+                community.chat_id
+            ),
         }
         locale = self._messenger.renderer.default_locale
         button = self._messenger.label("claim_button", locale, fallback="🎁")
