@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import textwrap
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +26,32 @@ from tests.unit.conftest import EXAMPLE_CONFIG
 
 #: the shared spec sits beside the checkout (``../shared`` from the repository root)
 REPOSITORY = Path(__file__).resolve().parents[2]
-SHARED_EXAMPLE = REPOSITORY.parent / "shared" / "spec" / "community.example.yaml"
+SPEC = Path("shared") / "spec" / "community.example.yaml"
+
+
+def _shared_example() -> Path:
+    """``../shared`` beside the checkout; for a clone (CI checks out a clean clone of main),
+    beside the repository it was cloned from when that is a local path."""
+    here = REPOSITORY.parent / SPEC
+    if here.exists():
+        return here
+    try:
+        origin = subprocess.run(
+            ["git", "-C", str(REPOSITORY), "remote", "get-url", "origin"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return here
+    source = Path(origin.removeprefix("file://"))
+    if origin and source.is_absolute() and (source.parent / SPEC).exists():
+        return source.parent / SPEC
+    return here
+
+
+SHARED_EXAMPLE = _shared_example()
 
 MINIMAL = textwrap.dedent("""\
     timezone: UTC
