@@ -28,7 +28,13 @@ from bot.services.welcome.service import ConfigHolderLike
 
 log = logging.getLogger(__name__)
 
-RELAYS = ("desk_card", "desk_relay", "desk_note", "desk_digest", "desk_reminder")
+RELAYS = (
+    Purpose.DESK_CARD,
+    Purpose.DESK_RELAY,
+    Purpose.DESK_NOTE,
+    Purpose.DESK_DIGEST,
+    Purpose.DESK_REMINDER,
+)
 #: Telegram's words for a message that cannot be copied
 UNCOPYABLE = ("can't be copied", "message to copy not found")
 
@@ -60,7 +66,7 @@ class DeskDeliveryHook:
                 str(ref["kind"]),
                 now,
             )
-        elif row.purpose == "desk_topic" and row.message_id is not None:
+        elif row.purpose == Purpose.DESK_TOPIC and row.message_id is not None:
             user_id = int(ref["user"])
             await repo.set_topic(user_id, row.message_id, "ready")
             await release_held(session, row.chat_id, user_id, row.message_id, now)
@@ -69,7 +75,7 @@ class DeskDeliveryHook:
         self, session: AsyncSession, row: OutboxMessage, now: datetime
     ) -> None:
         ref = _ref(row)
-        if ref is None or row.purpose != "desk_answer":
+        if ref is None or row.purpose != Purpose.DESK_ANSWER:
             return
         ticket = await DeskRepository(session).get(int(ref["ticket"]))
         if ticket is not None and ticket.status != CLOSED:
@@ -82,14 +88,14 @@ class DeskDeliveryHook:
         if ref is None:
             return
         reason = row.last_error or ""
-        if row.purpose == "desk_answer":
+        if row.purpose == Purpose.DESK_ANSWER:
             uncopyable = any(marker in reason for marker in UNCOPYABLE)
             await self._not_delivered(
                 session, row, ref, "uncopyable" if uncopyable else reason, now
             )
-        elif row.purpose == "desk_relay":
+        elif row.purpose == Purpose.DESK_RELAY:
             await self._relay_failed(session, row, ref, reason, now)
-        elif row.purpose == "desk_topic":
+        elif row.purpose == Purpose.DESK_TOPIC:
             await self._topic_refused(session, row, int(ref["user"]), reason, now)
 
     async def _not_delivered(

@@ -189,7 +189,7 @@ class DeskRouting:
                     OutboxMessage.chat_id == team_chat,
                     OutboxMessage.due_at > now - RELAY_WINDOW,
                     OutboxMessage.lane == SERVICE_LANE,
-                    OutboxMessage.purpose.in_(("desk_relay", "desk_card")),
+                    OutboxMessage.purpose.in_((Purpose.DESK_RELAY, Purpose.DESK_CARD)),
                 )
                 .group_by(OutboxMessage.due_at)
                 .order_by(OutboxMessage.due_at.desc())
