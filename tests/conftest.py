@@ -102,7 +102,15 @@ def _pg_scratch(suffix: str) -> Iterator[str]:
     name = f"sopbot_test_{run}_{_worker()}{suffix}"
     drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
     try:
-        _run_async(_pg_admin(drop, f'CREATE DATABASE "{name}"'))
+        # a test database need not survive a crash of the server: commits do not wait for the
+        # WAL to reach the disk (what is committed, and when, is the same; only fsync is spared)
+        _run_async(
+            _pg_admin(
+                drop,
+                f'CREATE DATABASE "{name}"',
+                f'ALTER DATABASE "{name}" SET synchronous_commit = off',
+            )
+        )
     except Exception as error:
         pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is not usable: {error}")
     yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"

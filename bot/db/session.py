@@ -23,6 +23,10 @@ from bot.errors import DatabaseUnavailableError, SopbotError
 
 log = logging.getLogger(__name__)
 
+#: PostgreSQL connections kept open (SQLAlchemy's default of 5 is below the bot's loops and
+#: delivery ticking at once; connections beyond the pool, up to 10 more, are closed after use)
+PG_POOL_SIZE = 20
+
 #: seconds between two looks at the SQLite file (one stat() each)
 FILE_CHECK_EVERY = 10.0
 
@@ -82,6 +86,9 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # every loop, the delivery and the updates of several chats hold a connection at once: a
+    # pool smaller than that opens (and closes again) a connection for each one beyond it
+    kwargs.setdefault("pool_size", PG_POOL_SIZE)
     return create_async_engine(database_url, **kwargs)
 
 

@@ -90,11 +90,12 @@ async def test_sopbot_run_exits_non_zero_with_the_error(tmp_path: Path) -> None:
         "SOPBOT_CONFIG": str(config),
         "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
     }
+    # the real process, looking at the file every 0.2 s instead of every 10 s
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        "-m",
-        "bot",
-        "run",
+        "-c",
+        "import sys, bot.db.session as s; s.FILE_CHECK_EVERY = 0.2; "
+        "from bot.__main__ import main; sys.exit(main(['run']))",
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

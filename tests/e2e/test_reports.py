@@ -26,6 +26,10 @@ alerts:
 )
 
 
+#: how far the clock moves between two looks (the loops wake at each)
+STEP = timedelta(hours=4)
+
+
 @pytest.fixture
 def config() -> CommunityConfig:
     return parse_config(REPORTS_YAML, "tests/e2e/test_reports.py")
@@ -36,9 +40,11 @@ def _team(sandbox: TelegramSandbox) -> list[str]:
 
 
 async def _to(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, at: datetime) -> None:
-    """Moves the virtual clock to ``at`` an hour at a time (each loop wakes on its way)."""
+    """Moves the virtual clock to ``at`` a few hours at a time: each loop wakes on its way, and
+    every report's time is passed within its grace (12 h), as it would be by a bot that was
+    busy or down for a while."""
     while clock.now() < at:
-        clock.advance(min(timedelta(hours=1), at - clock.now()))
+        clock.advance(min(STEP, at - clock.now()))
         await settle(app, sandbox)
 
 

@@ -79,19 +79,20 @@ async def test_schedules_fire_at_their_local_time_once(
 ) -> None:
     # 09:00 Shanghai at start: weekly_tip (09:30) is next, then evening_qa at 12:00
     await settle(app, sandbox)
-    await _until(app, sandbox, clock, minutes=29)
+    await _until(app, sandbox, clock, minutes=29, step=timedelta(minutes=29))  # 09:29
     assert _texts(sandbox, COMMUNITY) == []
-    await _until(app, sandbox, clock, minutes=2)
+    await _until(app, sandbox, clock, minutes=2)  # a minute at a time over 09:30
     assert len(_texts(sandbox, COMMUNITY)) == 1 and "指南" in _texts(sandbox, COMMUNITY)[0]
-    await _until(app, sandbox, clock, hours=1)
+    await _until(app, sandbox, clock, hours=1, step=timedelta(minutes=15))
     assert len(_texts(sandbox, COMMUNITY)) == 1  # not twice
 
 
 async def test_briefing_without_content_is_skipped_and_the_team_told(
     app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
 ) -> None:
-    # from 09:00 to 08:01 the next day: the briefing at 08:00 has no items
-    await _until(app, sandbox, clock, hours=23, minutes=1, step=timedelta(minutes=30))
+    # from 09:00 to 08:01 the next day: the briefing at 08:00 has no items (the day's other
+    # schedules pass on the way, a few hours at a time)
+    await _until(app, sandbox, clock, hours=23, minutes=1, step=timedelta(hours=4))
     team = _texts(sandbox, TEAM_CHAT)
     assert any("morning_briefing" in t and "/brief add" in t for t in team)
     assert not any("Morning briefing" in t or "早报" in t for t in _texts(sandbox, COMMUNITY))
@@ -110,7 +111,7 @@ async def test_brief_add_then_the_briefing_carries_the_items(
     sandbox.user_sends(OPERATOR, "/brief add 行业新闻：A 公司发布新品 <b>")
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(OPERATOR)) == 1)
     assert "2026-11-21" in sandbox.sent_messages(OPERATOR)[0].text
-    await _until(app, sandbox, clock, hours=23, minutes=1, step=timedelta(minutes=30))
+    await _until(app, sandbox, clock, hours=23, minutes=1, step=timedelta(hours=4))
     briefing = [t for t in _texts(sandbox, COMMUNITY) if "早报" in t]
     assert len(briefing) == 1 and "A 公司发布新品 &lt;b&gt;" in briefing[0]
 
@@ -332,10 +333,12 @@ async def test_a_resumed_schedule_owes_nothing_for_the_paused_time(
 ) -> None:
     sandbox.user_sends(OPERATOR, "/sop pause weekly_tip")
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(OPERATOR)) == 1)
-    await _until(app, sandbox, clock, minutes=45)  # 09:30 passes while paused
+    await _until(
+        app, sandbox, clock, minutes=45, step=timedelta(minutes=15)
+    )  # 09:30 passes while paused
     sandbox.user_sends(OPERATOR, "/sop resume weekly_tip")
     await sandbox.wait_for(lambda: len(sandbox.sent_messages(OPERATOR)) == 2)
-    await _until(app, sandbox, clock, minutes=90)  # well past the grace window
+    await _until(app, sandbox, clock, minutes=90, step=timedelta(minutes=15))  # past the grace
     assert _texts(sandbox, COMMUNITY) == []  # the 09:30 tip is not sent late
     assert _texts(sandbox, TEAM_CHAT) == []  # nor reported as missed
 

@@ -94,7 +94,7 @@ async def _hours(
 
 
 async def _days(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, days: int) -> None:
-    await _hours(app, sandbox, clock, days * 24, step=6)
+    await _hours(app, sandbox, clock, days * 24, step=12)
 
 
 def _winbacks(sandbox: TelegramSandbox, user: int) -> list[str]:
@@ -158,10 +158,10 @@ async def test_silent_member_is_won_back_within_caps_and_reactivated(
 ) -> None:
     await _member(app, sandbox, 7301, "Sam", says="hi all")
     await _member(app, sandbox, 7302, "Una", started=False, says="hi")  # may not be DMed
-    await _hours(app, sandbox, clock, 22)  # 07:00 the next day: the daily pass
+    await _hours(app, sandbox, clock, 22, step=11)  # 07:00 the next day: the daily pass
     await _days(app, sandbox, clock, 6)  # day 7, 07:00: 6 days 22 hours of silence
     assert _winbacks(sandbox, 7301) == []
-    await _hours(app, sandbox, clock, 24)  # day 8, 07:00: silent; the DM waits to 08:00
+    await _hours(app, sandbox, clock, 24, step=12)  # day 8, 07:00: silent; the DM waits to 08:00
     async with app.sessions() as session:
         stages = dict((await session.execute(select(MemberStage.user_id, MemberStage.stage))).all())
     assert stages[7301] == "silent" and stages[7302] == "silent"
