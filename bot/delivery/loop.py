@@ -222,7 +222,10 @@ class DeliveryLoop:
             else:
                 await self._claim(now)
                 now = self._clock.now()  # the claim took a while: judge limits on fresh time
-        wake_at: datetime | None = self._next_due
+        # the next row's due time matters only while one could be claimed: with the batch full
+        # (or a claim running) a send's answer, or the claim's end, wakes the loop; looking at
+        # a due time already past would only spin
+        wake_at = self._next_due if self._claiming is None and self.held < self._batch else None
         # service rows first: 30 a second in all go to the desk's chats before a broadcast's
         for key in sorted(self._queues, key=lambda k: self._queues[k][0].lane):
             if key in self._inflight:
