@@ -87,7 +87,9 @@ class SopBot:
         )
         self._jobs = [job for feature in features for job in feature.jobs]
         self.tickers = {
-            job.name: Ticker(job.name, partial(job.tick, self.jobs), self.clock, poll=job.poll)
+            job.name: Ticker(
+                job.name, partial(job.tick, self.jobs), self.clock, poll=job.poll, linger=job.linger
+            )
             for job in self._jobs
         }
         self.jobs.tickers = self.tickers

@@ -54,6 +54,9 @@ class Job:
     after_update: Callable[[Ticker, Committed], None] | None = None
     #: a config reload wakes it (it plans from the config)
     on_reload: bool = False
+    #: seconds (real time) a wake waits for the wakes right behind it, so that a burst of
+    #: updates makes one tick, not one each
+    linger: float = 0.0
 
 
 class JobContext:

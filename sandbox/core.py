@@ -216,10 +216,23 @@ class TelegramSandbox(UserActions):
         name = canonical(method)
         self._server.garbles[name] = self._server.garbles.get(name, 0) + times
 
-    def delay(self, method: str, seconds: float) -> None:
-        """Answer ``method`` only after ``seconds`` of real time (0 removes the delay).
+    def delay(
+        self,
+        method: str,
+        seconds: float,
+        *,
+        only: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
+        """Answer ``method`` only after ``seconds`` of real time (0 removes the delay); with
+        ``only``, just the calls whose parameters it accepts (e.g. the poll that confirms an
+        update: ``only=lambda p: int(p.get("offset") or 0) > update_id``).
 
         The method runs after the wait; if the client has gone by then, nothing happens
         (a message is not sent) and the call is recorded as not ok.
         """
-        self._server.delays[canonical(method)] = seconds
+        name = canonical(method)
+        self._server.delays[name] = seconds
+        if only is None:
+            self._server.delay_only.pop(name, None)
+        else:
+            self._server.delay_only[name] = only

@@ -84,6 +84,8 @@ class ApiServer:
         self.calls: list[Call] = []
         self.faults: dict[str, list[ApiError]] = {}
         self.delays: dict[str, float] = {}
+        #: which calls of a method a delay applies to (all when absent)
+        self.delay_only: dict[str, Callable[[dict[str, Any]], bool]] = {}
         #: calls still to garble per method: performed, then answered with an unreadable result
         self.garbles: dict[str, int] = {}
         # room for a 50 MB document plus the multipart framing; the methods check the file
@@ -151,7 +153,8 @@ class ApiServer:
                 raise bad_request("can't parse JSON object") from None
             params = normalize(raw, files)
             self._fault(method)
-            if self.delays.get(method):
+            only = self.delay_only.get(method)
+            if self.delays.get(method) and (only is None or only(params)):
                 await asyncio.sleep(self.delays[method])
                 if request.transport is None or request.transport.is_closing():
                     self._record(method, params, self.world.now(), description=_DISCONNECTED)
