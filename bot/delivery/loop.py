@@ -189,13 +189,16 @@ class DeliveryLoop:
 
     async def is_idle(self) -> bool:
         """Nothing in flight, nothing sendable now (the demo waits for this before moving
-        time): held rows waiting for a limit or a ``retry_after`` do not count."""
+        time): held rows waiting for a limit or a ``retry_after`` do not count, nor rows due
+        beyond a full batch (they wait for those)."""
         if self._inflight or self._claiming is not None:
             return False
         now = self._clock.now()
         for (chat_id, _), queue in self._queues.items():
             if self._limiter.next_allowed(chat_id, queue[0].chat_kind, now) <= now:
                 return False
+        if self.held >= self._batch:  # what is due beyond the batch waits for the held rows
+            return True
         async with self._db.sessions() as session:
             next_due = await OutboxRepository(session).next_due_at()
         return next_due is None or next_due > self._clock.now()
