@@ -12,6 +12,7 @@ from bot.rendering import Renderer
 from bot.services.broadcasts.service import BroadcastService
 from bot.services.commerce.coupon_admin import CouponAdminService
 from bot.services.commerce.coupons import CouponService
+from bot.services.commerce.member_coupons import MemberCouponsService
 from bot.services.commerce.referrals import ReferralService
 from bot.services.console.alerts import AlertService
 from bot.services.console.kpi import KpiService
@@ -64,6 +65,8 @@ class Services:
     sop_admin: SopAdminService
     segments: SegmentService
     coupon_admin: CouponAdminService
+    #: ``/mycoupons``: a member's own codes
+    member_coupons: MemberCouponsService
     referrals: ReferralService
     lifecycle: LifecycleService
     tag_admin: TagAdminService
@@ -118,6 +121,7 @@ class Services:
             hooks=hooks,
             questions=questions,
             coupon_admin=CouponAdminService(session, config, messenger, coupons),
+            member_coupons=MemberCouponsService(session, config, messenger, identity),
             referrals=ReferralService(session, config, messenger, coupons, engine),
             community=CommunityService(session, ledger, hooks, questions, lifecycle),
             schedules=ScheduleService(session, config, engine, messenger, content_root),
