@@ -19,6 +19,7 @@ from bot.services.console.kpi import KpiService
 from bot.services.console.kpi_console import KpiConsole
 from bot.services.console.reports import ReportService
 from bot.services.desk import DeskService
+from bot.services.desk.menus import DeskMenus
 from bot.services.desk.team import DeskTeam
 from bot.services.desk.upkeep import DeskJobs
 from bot.services.members.community import CommunityService
@@ -151,6 +152,11 @@ class Services:
         return DeskTeam(
             self.desk.session, self.config, self.engine, self.messenger, self.desk, self.team
         )
+
+    @property
+    def desk_menus(self) -> DeskMenus:
+        """The command menus the bot should have (``setMyCommands`` per scope)."""
+        return DeskMenus(self.desk.session, self.config, self.messenger.renderer)
 
     @property
     def desk_jobs(self) -> DeskJobs:

@@ -1,17 +1,28 @@
-"""The desk's loop (declared in ``bot/features/desk.py``): what Telegram says of the team chat,
-asked hourly outside the transaction, then :class:`~bot.services.desk.upkeep.DeskJobs` — the
-first-response clock, reminders, digests and autoclose."""
+"""The desk's loops (declared in ``bot/features/desk.py``): ``desk`` — what Telegram says of the
+team chat, asked hourly outside the transaction, then :class:`~bot.services.desk.upkeep.DeskJobs`
+(the first-response clock, reminders, digests and autoclose); ``menus`` — the command menus
+(:class:`~bot.services.desk.menus.DeskMenus`) set at start, on reloads and when the team
+changes."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from bot.jobs import Committed, JobContext
 from bot.services.desk.delivery import DeskDeliveryHook
+from bot.services.desk.menus import Menu, MenuScope
 from bot.services.desk.upkeep import DESK_POLL, DIGEST_EVERY
 from bot.ticker import Ticker
 
-__all__ = ["DESK_POLL", "run_desk"]
+__all__ = ["DESK_POLL", "MENUS_POLL", "publish_menus", "run_desk"]
+
+log = logging.getLogger(__name__)
+
+#: how often the menus loop looks whether the team changed (reloads wake it at once)
+MENUS_POLL = timedelta(minutes=10)
+#: a menu Telegram could not take now (429, network, 5xx) is tried again after this
+MENUS_RETRY = timedelta(minutes=1)
 
 #: how often Telegram is asked what the team chat is (a forum? may the bot make topics?)
 TEAM_CHAT_CHECK = timedelta(hours=1)
@@ -33,6 +44,31 @@ async def run_desk(jobs: JobContext) -> datetime:
         wake = await services.desk_jobs.tick(now)
     jobs.wake_delivery()
     return wake
+
+
+async def publish_menus(jobs: JobContext) -> datetime:
+    """Sets the menus that changed since this process last set them and deletes the ones no
+    longer wanted (an operator who left the team falls back to the members' menu). A failure
+    is logged and tried again later: it never holds anything up."""
+    async with jobs.services() as services:
+        wanted = await services.desk_menus.wanted()
+    published: dict[MenuScope, Menu] = jobs.menus
+    again = False
+    for scope, menu in wanted.items():
+        if published.get(scope) == menu:
+            continue
+        done = await jobs.set_commands(scope.kind, scope.chat_id, scope.language_code, menu)
+        if done is None:
+            again = True
+            continue
+        published[scope] = menu  # set, or refused for good (logged): not asked again as is
+    for scope in [scope for scope in published if scope not in wanted]:
+        if await jobs.set_commands(scope.kind, scope.chat_id, scope.language_code, ()) is None:
+            again = True
+            continue
+        del published[scope]
+    log.debug("command menus: %d set", len(published))
+    return jobs.clock.now() + (MENUS_RETRY if again else MENUS_POLL)
 
 
 def wake_on_private(ticker: Ticker, update: Committed) -> None:
