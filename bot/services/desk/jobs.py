@@ -53,22 +53,21 @@ async def publish_menus(jobs: JobContext) -> datetime:
     async with jobs.services() as services:
         wanted = await services.desk_menus.wanted()
     published: dict[MenuScope, Menu] = jobs.menus
-    again = False
-    for scope, menu in wanted.items():
-        if published.get(scope) == menu:
-            continue
+    changes: list[tuple[MenuScope, Menu]] = [
+        *((scope, menu) for scope, menu in wanted.items() if published.get(scope) != menu),
+        *((scope, ()) for scope in published if scope not in wanted),
+    ]
+    for scope, menu in changes:
         done = await jobs.set_commands(scope.kind, scope.chat_id, scope.language_code, menu)
-        if done is None:
-            again = True
-            continue
-        published[scope] = menu  # set, or refused for good (logged): not asked again as is
-    for scope in [scope for scope in published if scope not in wanted]:
-        if await jobs.set_commands(scope.kind, scope.chat_id, scope.language_code, ()) is None:
-            again = True
-            continue
-        del published[scope]
-    log.debug("command menus: %d set", len(published))
-    return jobs.clock.now() + (MENUS_RETRY if again else MENUS_POLL)
+        if done is None:  # 429, network, 5xx: the rest waits too (they would fail alike)
+            return jobs.clock.now() + MENUS_RETRY
+        if menu:
+            published[scope] = menu  # set, or refused for good (logged): not asked again as is
+        else:
+            published.pop(scope, None)
+    if changes:
+        log.info("command menus: %d changed, %d set", len(changes), len(published))
+    return jobs.clock.now() + MENUS_POLL
 
 
 def wake_on_private(ticker: Ticker, update: Committed) -> None:
