@@ -39,8 +39,14 @@ def config() -> CommunityConfig:
     discount: "¥30"
     valid_days: 30
     per_member: 3
+  long:
+    title: "LONG_TITLE"
+    discount: "LONG_DISCOUNT"
+    valid_days: 30
+    per_member: 30
 """
     )
+    text = text.replace("LONG_TITLE", "L" * 300).replace("LONG_DISCOUNT", "¥" * 100)
     return parse_config(text, "tests/e2e/test_my_coupons.py")
 
 
@@ -169,3 +175,29 @@ async def test_help_lists_mycoupons(
     await settle(app, sandbox)
     [answer] = sandbox.sent_messages(ANN)
     assert "/mycoupons" in answer.text
+
+
+async def test_many_codes_with_long_titles_fit_one_message(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
+    """25 codes of a campaign with a 300-character title: the 20 soonest to expire are listed
+    (titles cut), the rest counted, in one message Telegram takes."""
+    await seed(app, sandbox, [CID])
+    now = app.clock.now()
+    async with app.db.transaction() as session:
+        for n in range(25):
+            session.add(
+                Coupon(
+                    code=f"LNG{n:02d}-KKKKK-MMMMM",
+                    campaign="long",
+                    user_id=CID,
+                    issued_by=IssuedBy.HOOK,
+                    issued_at=now - timedelta(days=1),
+                    expires_at=now + timedelta(days=1 + n),
+                )
+            )
+    await _ask(app, sandbox, clock, CID)
+    [answer] = sandbox.sent_messages(CID)
+    shown = [n for n in range(25) if f"LNG{n:02d}-" in answer.text]
+    assert shown == list(range(20))
+    assert "… and 5 older code(s)" in answer.text and "L" * 63 + "…" in answer.text

@@ -21,8 +21,14 @@ from bot.services.messenger import Messenger
 from bot.services.team import REFUSAL_NOTICE_EVERY
 from bot.services.welcome.service import BotIdentity
 
-#: codes listed in one answer (the rest are counted)
+#: codes listed in one answer (the rest are counted); with titles and discounts cut to
+#: :data:`TITLE_CUT` and :data:`DISCOUNT_CUT` they stay well inside one message (4096)
 MOST_SHOWN = 20
+TITLE_CUT, DISCOUNT_CUT = 64, 24
+
+
+def _cut(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 class CouponStatus(StrEnum):
@@ -118,8 +124,8 @@ class MemberCouponsService:
         return {
             "code": coupon.code,
             "campaign": coupon.campaign,
-            "title": spec.title if spec else coupon.campaign,
-            "discount": spec.discount if spec else "",
+            "title": _cut(spec.title if spec else coupon.campaign, TITLE_CUT),
+            "discount": _cut(spec.discount, DISCOUNT_CUT) if spec else "",
             "status": str(status),
             "expires": coupon.expires_at.astimezone(tz).strftime("%Y-%m-%d"),
             "redeemed": coupon.redeemed_at.astimezone(tz).strftime("%Y-%m-%d")
