@@ -122,8 +122,9 @@ async def test_a_failing_set_my_commands_holds_nothing_up(
 async def test_a_refused_menu_is_logged_and_the_others_are_set(
     sandbox: TelegramSandbox, clock: ManualClock, database_url: str, config_file: Path
 ) -> None:
-    """The team chat Telegram does not know (the bot was never added): that menu is refused
-    ("chat not found"), the members' menus are set all the same and nothing is retried."""
+    """The team chat Telegram does not know (the bot was not added yet): that menu is refused
+    ("chat not found"), the members' menus are set all the same; the refused one is not asked
+    again at each pass, but is after 6 hours (the chat may exist by then)."""
     unknown = CONFIG_YAML.replace(f"chat: {TEAM_CHAT}", "chat: -1009999")
     await asyncio.to_thread(config_file.write_text, unknown)
     settings = settings_for(sandbox.url, database_url).model_copy(
@@ -141,6 +142,10 @@ async def test_a_refused_menu_is_logged_and_the_others_are_set(
         await run_clock(app, sandbox, clock, 90)
         again = [c for c in sandbox.calls if c.method == "setMyCommands" and not c.ok]
         assert len(again) == len(refused)
+        sandbox.add_chat(-1009999, "supergroup", "Team at last")
+        clock.advance(hours=6, minutes=5)
+        await settle(app, sandbox)
+        assert names(sandbox.commands["chat:-1009999:"])[0] == "kpi"
     finally:
         await app.stop()
 

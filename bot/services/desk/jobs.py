@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 MENUS_POLL = timedelta(minutes=10)
 #: a menu Telegram could not take now (429, network, 5xx) is tried again after this
 MENUS_RETRY = timedelta(minutes=1)
+#: a menu Telegram refused (chat not found…) is asked again after this, unless it changes
+MENUS_REFUSED_AGAIN = timedelta(hours=6)
 
 #: how often Telegram is asked what the team chat is (a forum? may the bot make topics?)
 TEAM_CHAT_CHECK = timedelta(hours=1)
@@ -50,24 +52,38 @@ async def publish_menus(jobs: JobContext) -> datetime:
     """Sets the menus that changed since this process last set them and deletes the ones no
     longer wanted (an operator who left the team falls back to the members' menu). A failure
     is logged and tried again later: it never holds anything up."""
+    now = jobs.clock.now()
     async with jobs.services() as services:
         wanted = await services.desk_menus.wanted()
-    published: dict[MenuScope, Menu] = jobs.menus
+    #: scope → (the menu sent, when Telegram refused it; None when it took it)
+    published: dict[MenuScope, tuple[Menu, datetime | None]] = jobs.menus
     changes: list[tuple[MenuScope, Menu]] = [
-        *((scope, menu) for scope, menu in wanted.items() if published.get(scope) != menu),
+        *(
+            (scope, menu)
+            for scope, menu in wanted.items()
+            if _stale(published.get(scope), menu, now)
+        ),
         *((scope, ()) for scope in published if scope not in wanted),
     ]
     for scope, menu in changes:
         done = await jobs.set_commands(scope.kind, scope.chat_id, scope.language_code, menu)
         if done is None:  # 429, network, 5xx: the rest waits too (they would fail alike)
-            return jobs.clock.now() + MENUS_RETRY
+            return now + MENUS_RETRY
         if menu:
-            published[scope] = menu  # set, or refused for good (logged): not asked again as is
+            published[scope] = (menu, None if done else now)
         else:
             published.pop(scope, None)
     if changes:
         log.info("command menus: %d changed, %d set", len(changes), len(published))
-    return jobs.clock.now() + MENUS_POLL
+    return now + MENUS_POLL
+
+
+def _stale(sent: tuple[Menu, datetime | None] | None, menu: Menu, now: datetime) -> bool:
+    """Whether a menu is to be sent: never sent, changed, or refused over
+    :data:`MENUS_REFUSED_AGAIN` ago (the bot may have been added to the chat since)."""
+    if sent is None or sent[0] != menu:
+        return True
+    return sent[1] is not None and now - sent[1] >= MENUS_REFUSED_AGAIN
 
 
 def wake_on_private(ticker: Ticker, update: Committed) -> None:
