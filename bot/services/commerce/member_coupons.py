@@ -16,6 +16,7 @@ from bot.db.models import Coupon
 from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import CouponRepository, MemberRepository
 from bot.db.repositories.refusals import RefusalNoticeRepository
+from bot.services.desk.routing import SERVICE_LANE
 from bot.services.dto import Origin, Person
 from bot.services.messenger import Messenger
 from bot.services.team import REFUSAL_NOTICE_EVERY
@@ -95,6 +96,7 @@ class MemberCouponsService:
             locale=locale,
             context=await self.listing(person, now),
             now=now,
+            lane=SERVICE_LANE,  # a service answer: ahead of broadcasts and win-back
         )
 
     async def listing(self, person: Person, now: datetime) -> dict[str, Any]:
