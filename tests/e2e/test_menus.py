@@ -170,3 +170,36 @@ async def test_the_team_as_it_changes(
     await settle(menus_app, sandbox)
     assert f"chat:{mate}:" not in sandbox.commands
     assert names(sandbox.visible_commands(mate, mate, "zh"))[:2] == ["start", "mycoupons"]
+
+
+async def test_an_operator_dropped_while_the_bot_was_stopped_gets_the_members_menu(
+    sandbox: TelegramSandbox, clock: ManualClock, database_url: str, config_file: Path
+) -> None:
+    settings = settings_for(sandbox.url, database_url).model_copy(
+        update={"sopbot_config": config_file}
+    )
+    first = SopBot(settings, load_config(config_file), clock=clock, polling_timeout=1)
+    await first.start()
+    try:
+        sandbox.user_sends(OPERATOR, "/start")
+        await settle(first, sandbox)
+        await first.reload_config()
+        clock.advance(seconds=2)
+        sandbox.user_sends(OPERATOR, "/kpi")  # in the audit log as an operator's
+        await settle(first, sandbox)
+        assert names(sandbox.visible_commands(OPERATOR, OPERATOR, "en"))[0] == "kpi"
+    finally:
+        await first.stop()
+    dropped = CONFIG_YAML.replace(f"operators: [{OPERATOR}]", "operators: []")
+    await asyncio.to_thread(config_file.write_text, dropped)
+    second = SopBot(settings, load_config(config_file), clock=clock, polling_timeout=1)
+    await second.start()
+    try:
+        await settle(second, sandbox)
+        assert f"chat:{OPERATOR}:" not in sandbox.commands
+        assert names(sandbox.visible_commands(OPERATOR, OPERATOR, "en"))[:2] == [
+            "start",
+            "mycoupons",
+        ]
+    finally:
+        await second.stop()

@@ -53,17 +53,23 @@ async def publish_menus(jobs: JobContext) -> datetime:
     longer wanted (an operator who left the team falls back to the members' menu). A failure
     is logged and tried again later: it never holds anything up."""
     now = jobs.clock.now()
+    first = "menus" not in jobs.state  # this process's first pass (until one completes)
     async with jobs.services() as services:
         wanted = await services.desk_menus.wanted()
+        operators = [s.chat_id for s in wanted if s.chat_id is not None and s.chat_id > 0]
+        former = await services.desk_menus.former_operators(operators) if first else []
     #: scope → (the menu sent, when Telegram refused it; None when it took it)
     published: dict[MenuScope, tuple[Menu, datetime | None]] = jobs.menus
+    gone = [scope for scope in published if scope not in wanted]
     changes: list[tuple[MenuScope, Menu]] = [
         *(
             (scope, menu)
             for scope, menu in wanted.items()
             if _stale(published.get(scope), menu, now)
         ),
-        *((scope, ()) for scope in published if scope not in wanted),
+        *((scope, ()) for scope in gone),
+        # dropped from the team while no process ran: the members' menu again
+        *((MenuScope("chat", uid), ()) for uid in former if MenuScope("chat", uid) not in gone),
     ]
     for scope, menu in changes:
         done = await jobs.set_commands(scope.kind, scope.chat_id, scope.language_code, menu)
@@ -73,6 +79,7 @@ async def publish_menus(jobs: JobContext) -> datetime:
             published[scope] = (menu, None if done else now)
         else:
             published.pop(scope, None)
+    jobs.state["menus"] = now
     if changes:
         log.info("command menus: %d changed, %d set", len(changes), len(published))
     return now + MENUS_POLL

@@ -9,14 +9,15 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
-from bot.db.models import Member
+from bot.db.models import AuditEntry, Member, TagEvent
 from bot.db.repositories import TagRepository
 from bot.errors import TemplateRenderError
 from bot.rendering import Renderer
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 _LINE = re.compile(r"^/?([a-z0-9_]{1,32})\s+[—–-]+\s+(.{1,256})$")
 #: what Telegram takes as a menu's ``language_code`` (ISO 639-1)
 _LANGUAGE = re.compile(r"[a-z]{2}")
+
+#: audit results of a team command an operator gave (not ``refused`` nor ``ignored``)
+OPERATOR_RESULTS = ("ok", "usage", "elsewhere", "error")
 
 #: ``(command, description)`` pairs, in menu order
 Menu = tuple[tuple[str, str], ...]
@@ -86,6 +90,26 @@ class DeskMenus:
                 {"place": "private"},
             )
         return menus
+
+    async def former_operators(self, now_operators: Collection[int]) -> list[int]:
+        """People who may hold the team's menu from an earlier run (a process stopped before
+        it could take it back) and are no operators now: anyone who ever had the ``team`` tag
+        or used a team command as an operator (the audit log), whom the bot may write to."""
+        ever = union(
+            select(TagEvent.user_id).where(TagEvent.tag == TEAM_TAG),
+            select(AuditEntry.user_id).where(AuditEntry.result.in_(OPERATOR_RESULTS)),
+        ).subquery()
+        result = await self._session.execute(
+            select(Member.user_id)
+            .where(
+                Member.user_id.in_(select(ever.c.user_id)),
+                Member.dm_allowed.is_(True),
+                Member.unreachable_at.is_(None),
+            )
+            .order_by(Member.user_id)
+        )
+        current = set(now_operators)
+        return [uid for uid in result.scalars() if uid not in current]
 
     async def _operators(self) -> list[Member]:
         """``team.operators`` and the people seen in the team chat (the ``team`` tag), whom
