@@ -22,6 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
+from . import methods_commands
 from .actions import UserActions
 from .errors import ApiError
 from .limits import Limits
@@ -146,8 +147,17 @@ class TelegramSandbox(UserActions):
 
     @property
     def commands(self) -> dict[str, list[dict[str, Any]]]:
-        """Commands set by ``setMyCommands``, keyed ``"<scope type>:<language code>"``."""
-        return dict(self.world.commands)
+        """Menus set by ``setMyCommands``, keyed by scope and language
+        (:func:`sandbox.methods_commands.scope_key`: ``"default:"``, ``"all_private_chats:zh"``,
+        ``"chat:-1002001:"``, ``"chat_member:-1002001:101:en"``)."""
+        return {key: [dict(c) for c in menu] for key, menu in self.world.commands.items()}
+
+    def visible_commands(
+        self, chat_id: int, user_id: int, language_code: str = ""
+    ) -> list[dict[str, Any]]:
+        """The menu ``user_id`` (whose app speaks ``language_code``) sees in ``chat_id``, as
+        Telegram picks it: the narrowest scope set, the user's language before none."""
+        return methods_commands.visible_commands(self.world, chat_id, user_id, language_code)
 
     def pending_updates(self) -> int:
         """Updates queued but not yet delivered through ``getUpdates``."""

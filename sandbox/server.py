@@ -19,6 +19,7 @@ from aiohttp import web
 
 from . import (
     methods_chats,
+    methods_commands,
     methods_copy,
     methods_files,
     methods_messages,
@@ -63,6 +64,7 @@ HANDLERS: dict[str, Handler] = {
     "getUpdates": get_updates,
     **methods_messages.HANDLERS,
     **methods_chats.HANDLERS,
+    **methods_commands.HANDLERS,
     **methods_copy.HANDLERS,
     **methods_files.HANDLERS,
     **methods_topics.HANDLERS,

@@ -12,12 +12,14 @@ from bot.rendering import Renderer
 from bot.services.broadcasts.service import BroadcastService
 from bot.services.commerce.coupon_admin import CouponAdminService
 from bot.services.commerce.coupons import CouponService
+from bot.services.commerce.member_coupons import MemberCouponsService
 from bot.services.commerce.referrals import ReferralService
 from bot.services.console.alerts import AlertService
 from bot.services.console.kpi import KpiService
 from bot.services.console.kpi_console import KpiConsole
 from bot.services.console.reports import ReportService
 from bot.services.desk import DeskService
+from bot.services.desk.menus import DeskMenus
 from bot.services.desk.team import DeskTeam
 from bot.services.desk.upkeep import DeskJobs
 from bot.services.members.community import CommunityService
@@ -64,6 +66,8 @@ class Services:
     sop_admin: SopAdminService
     segments: SegmentService
     coupon_admin: CouponAdminService
+    #: ``/mycoupons``: a member's own codes
+    member_coupons: MemberCouponsService
     referrals: ReferralService
     lifecycle: LifecycleService
     tag_admin: TagAdminService
@@ -118,6 +122,7 @@ class Services:
             hooks=hooks,
             questions=questions,
             coupon_admin=CouponAdminService(session, config, messenger, coupons),
+            member_coupons=MemberCouponsService(session, config, messenger, identity),
             referrals=ReferralService(session, config, messenger, coupons, engine),
             community=CommunityService(session, ledger, hooks, questions, lifecycle),
             schedules=ScheduleService(session, config, engine, messenger, content_root),
@@ -147,6 +152,11 @@ class Services:
         return DeskTeam(
             self.desk.session, self.config, self.engine, self.messenger, self.desk, self.team
         )
+
+    @property
+    def desk_menus(self) -> DeskMenus:
+        """The command menus the bot should have (``setMyCommands`` per scope)."""
+        return DeskMenus(self.desk.session, self.config, self.messenger.renderer)
 
     @property
     def desk_jobs(self) -> DeskJobs:
