@@ -34,6 +34,7 @@ from bot.services.moderation import (
 )
 from bot.services.moderation.community_rules import RulesService
 from bot.services.moderation.console import ModerationConsole
+from bot.services.moderation.counters import FloodCounters
 from bot.services.moderation.service import BotRightsService
 from bot.services.records.audit import AuditService
 from bot.services.records.exports import ExportService
@@ -93,6 +94,7 @@ class Services:
         content_root: Path,
         *,
         order: CommunityOrder | None = None,
+        counters: FloodCounters | None = None,
     ) -> Services:
         messenger = Messenger(session, renderer, config)
         order = order if order is not None else compile_order(config)
@@ -105,7 +107,7 @@ class Services:
         lifecycle = LifecycleService(session, config, engine, messenger, coupons)
         segments = SegmentService(session, config)
         team = TeamService(session, messenger)
-        moderation = ModerationService(session, config, order, messenger)
+        moderation = ModerationService(session, config, order, messenger, counters)
         return cls(
             config=config,
             engine=engine,
