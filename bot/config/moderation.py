@@ -148,7 +148,7 @@ class ModerationConfig(Section):
         }
         delete = True
         if isinstance(own, RuleSteps):
-            chosen.update({key: getattr(own, key) for key in own.model_fields_set})
+            chosen.update({key: getattr(own, key) for key in own.model_fields_set - {"delete"}})
             delete = own.delete
         return Steps(delete=delete, **chosen)
 

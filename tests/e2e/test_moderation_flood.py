@@ -164,3 +164,48 @@ async def test_report_mode_deletes_no_flood_and_tells_the_team_once(
         assert len(told) == 2  # the flood once, the wave once
         assert any("5 条消息" in t and "flood" in t for t in told)
         assert any("3 个账号" in t and "wave" in t for t in told)
+
+
+async def test_each_content_rule_brings_its_own_steps(
+    sandbox: TelegramSandbox, clock: ManualClock, database_url: str
+) -> None:
+    steps = """
+moderation:
+  banned_words: [代理赚钱]
+  newcomer_links: 1d
+  actions:
+    banned_words: {mute_after: 1, mute_for: 2h}
+    contacts: {warn: false}
+    links: {delete: false}
+"""
+    config = parse_config(CONFIG_YAML + steps, "tests/e2e/test_moderation_flood.py")
+    _in_group(sandbox, FLOODER, CALM)
+    async with SopBot(
+        settings_for(sandbox.url, database_url), config, clock=clock, polling_timeout=1
+    ) as app:
+        sandbox.add_user(ADMIN, "New", language_code="zh")
+        sandbox.user_joins(COMMUNITY, ADMIN)  # a newcomer (and no administrator here)
+        await settle(app, sandbox)
+        word = _sends(sandbox, FLOODER, "代理赚钱 日结")
+        contact = _sends(sandbox, CALM, "有事加我微信 abc_1234")
+        url = [{"type": "url", "offset": 3, "length": 21}]
+        link = sandbox.user_sends(
+            ADMIN, "看看 https://a.example/x", chat_id=COMMUNITY, entities=url
+        )["message"]["message_id"]
+        await settle(app, sandbox)
+        gone = _gone(sandbox)
+        assert {word, contact} <= gone
+        assert link not in gone  # links: delete false
+        [mute] = [c for c in sandbox.calls if c.method == "restrictChatMember"]
+        assert mute.params["user_id"] == FLOODER  # banned_words: muted at the first warning
+        assert mute.params["until_date"] == pytest.approx(clock.timestamp() + 7200, abs=30)
+        async with app.sessions() as session:
+            warned = {
+                (uid, rule)
+                for uid, rule in (
+                    await session.execute(
+                        select(ModAction.user_id, ModAction.rule).where(ModAction.action == "warn")
+                    )
+                ).all()
+            }
+        assert warned == {(FLOODER, "banned_word"), (ADMIN, "link")}  # contacts: warn false
