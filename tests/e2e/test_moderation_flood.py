@@ -10,7 +10,9 @@ from sqlalchemy import select
 
 from bot.app import SopBot
 from bot.config import CommunityConfig, parse_config
-from bot.db.models import ModAction
+from bot.db.models import ChatKind, ModAction, OutboxMessage
+from bot.db.models.outbox import OutboxStatus, Purpose
+from bot.db.repositories import OutboxRepository
 from sandbox import TelegramSandbox
 from sandbox.actions import PostingRefused
 from sop.clock import ManualClock
@@ -127,6 +129,8 @@ async def test_a_spam_wave_from_five_accounts_is_deleted_to_the_first_copy(
 
     gone = _gone(sandbox)
     assert set(copies) | {late} <= gone
+    batched = [c for c in sandbox.calls if c.method == "deleteMessages"]
+    assert any(len(c.params["message_ids"]) >= 3 for c in batched)  # the wave's first copies
     assert by_operator not in gone
     assert not set(thanks) & gone
     # actions.wave: warn false: deleted, nobody warned or muted
@@ -209,3 +213,51 @@ moderation:
                 ).all()
             }
         assert warned == {(FLOODER, "banned_word"), (ADMIN, "link")}  # contacts: warn false
+
+
+async def test_many_deletions_in_a_chat_go_out_as_deletemessages_calls_of_at_most_100(
+    sandbox: TelegramSandbox, clock: ManualClock, database_url: str
+) -> None:
+    config = parse_config(CONFIG_YAML, "tests/e2e/test_moderation_flood.py")
+    _in_group(sandbox, FLOODER)
+    chat, user = sandbox.world.chat(COMMUNITY), sandbox.world.user(FLOODER)
+    ids = [sandbox.world.new_message(chat, user, text=f"m{n}")["message_id"] for n in range(250)]
+    async with SopBot(
+        settings_for(sandbox.url, database_url), config, clock=clock, polling_timeout=1
+    ) as app:
+        async with app.db.transaction() as session:
+            outbox = OutboxRepository(session)
+            for message_id in ids:
+                await outbox.enqueue(
+                    key=f"mod:del:{COMMUNITY}:{message_id}",
+                    chat_id=COMMUNITY,
+                    chat_kind=ChatKind.API,
+                    purpose=Purpose.MODERATION,
+                    method="deleteMessage",
+                    payload={"message_id": message_id},
+                    now=clock.now(),
+                )
+            for n in range(3):  # the group's messages go beside them, in their own lane
+                await outbox.enqueue(
+                    key=f"hello:{n}",
+                    chat_id=COMMUNITY,
+                    chat_kind=ChatKind.GROUP,
+                    purpose=Purpose.REPLY,
+                    payload={"text": f"hello {n}"},
+                    now=clock.now(),
+                )
+        app.delivery.wake()
+        await settle(app, sandbox)
+        assert _gone(sandbox) == set(ids)
+        calls = [c for c in sandbox.calls if c.method in ("deleteMessage", "deleteMessages")]
+        assert all(c.ok for c in calls)
+        assert all(len(c.params.get("message_ids", [0])) <= 100 for c in calls)
+        assert len(calls) <= 10  # a few batches, not 250 calls
+        assert len([m for m in sandbox.sent_messages(COMMUNITY) if "hello" in m.text]) == 3
+        async with app.sessions() as session:
+            statuses = (
+                await session.execute(
+                    select(OutboxMessage.status).where(OutboxMessage.method == "deleteMessage")
+                )
+            ).scalars()
+            assert set(statuses) == {OutboxStatus.SENT}
