@@ -1,6 +1,7 @@
 """Community order: the moderation check's cost per message and its quality on the labelled set.
 
-    .venv/bin/python bench/bench_moderation.py [--quick] [--messages N] [--words N] [--seed S]
+    .venv/bin/python bench/bench_moderation.py [--quick] [--pg [URL]] [--messages N] [--words N]
+        [--seed S] [--wave N]
 
 **Quality** (``tests/fixtures/moderation_set.jsonl``, written and split into a development and
 a held-out half by ``tests/fixtures/make_moderation_set.py`` before anything was measured on
@@ -18,10 +19,16 @@ trigger word), plus ``has_link`` and ``AlertWords.level`` — the whole per-mess
 the hook matcher (``KeywordMatcher.match``, 500 hooks as in ``bench_matching.py``) in the same
 run, on the same messages (the labelled set's texts and ``bench_matching``'s synthetic chatter).
 Each message is timed on its own, the fastest of a few passes (GC off while timing).
+
+**Spam wave** (``bench/_wave.py``, method in its docstring): 500 copies from 500 accounts in 60 s
+through the real bot and the sandbox, with joins and FAQ questions among them: all deleted,
+delete latency p50/p99, deletions batched (``deleteMessages``), no call over the sandbox's limits,
+greetings and answers not starved. ``--wave 0`` skips it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import statistics
@@ -30,6 +37,7 @@ import time
 from pathlib import Path
 
 import _common as c
+import _wave
 import bench_matching as m
 
 from bot.config import CommunityConfig, parse_config
@@ -170,6 +178,7 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=None)
     parser.add_argument("--words", type=int, default=WORDS)
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--wave", type=int, default=None, help="spam copies (500; quick 100)")
     args = parser.parse_args()
     print(f"bench_moderation · {c.machine()}")
     quality()
@@ -177,6 +186,12 @@ def main() -> int:
     whole = speed(wanted, args.words, args.seed)
     verdict = "under" if whole < TARGET_US else "OVER"
     print(f"\nwhole check: mean {whole:.1f} µs per message, {verdict} the 100 µs target")
+    copies = args.wave if args.wave is not None else (100 if args.quick else 500)
+    if copies:
+        c.quiet_logging()
+        for backend in c.backends(args.pg):
+            for burst in (1, 25):
+                asyncio.run(_wave.run(backend, args.pg, copies, max(1, copies // 25), burst))
     return 0 if whole < TARGET_US else 1
 
 

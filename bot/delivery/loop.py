@@ -498,23 +498,32 @@ class DeliveryLoop:
 
 
 def _take(queue: deque[Job]) -> Job:
-    """The head of a lane's queue, or, when it is a ``deleteMessage`` with more of them behind
-    it (a spam wave being cleaned up), one ``deleteMessages`` for up to :data:`DELETE_BATCH`
-    of them: the chat's deletions go in one call instead of one call each."""
-    head = queue.popleft()
-    if head.method != "deleteMessage" or not queue or queue[0].method != "deleteMessage":
-        return head
-    parts = [head]
-    while queue and queue[0].method == "deleteMessage" and len(parts) < DELETE_BATCH:
-        parts.append(queue.popleft())
+    """The next call of a lane. In a chat's call lane, its queued ``deleteMessage`` rows go
+    first (spam being cleaned up matters more than the bans and mutes that follow it), up to
+    :data:`DELETE_BATCH` of them as one ``deleteMessages``; the other rows keep their order."""
+    head = queue[0]
+    if head.chat_kind != "api" or not any(job.method == "deleteMessage" for job in queue):
+        return queue.popleft()
+    parts: list[Job] = []
+    kept: list[Job] = []
+    for job in queue:
+        if job.method == "deleteMessage" and len(parts) < DELETE_BATCH:
+            parts.append(job)
+        else:
+            kept.append(job)
+    queue.clear()
+    queue.extend(kept)
+    if len(parts) == 1:
+        return parts[0]
     ids = list(dict.fromkeys(part.payload.get("message_id") for part in parts))
+    first = parts[0]
     return Job(
-        head.id,
-        head.chat_id,
-        head.chat_kind,
+        first.id,
+        first.chat_id,
+        first.chat_kind,
         "deleteMessages",
         {"message_ids": ids},
         max(part.attempts for part in parts),
-        head.lane,
+        first.lane,
         tuple(parts),
     )

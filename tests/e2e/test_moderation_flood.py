@@ -215,11 +215,11 @@ moderation:
         assert warned == {(FLOODER, "banned_word"), (ADMIN, "link")}  # contacts: warn false
 
 
-async def test_many_deletions_in_a_chat_go_out_as_deletemessages_calls_of_at_most_100(
+async def test_many_deletions_go_first_as_deletemessages_calls_of_at_most_100(
     sandbox: TelegramSandbox, clock: ManualClock, database_url: str
 ) -> None:
     config = parse_config(CONFIG_YAML, "tests/e2e/test_moderation_flood.py")
-    _in_group(sandbox, FLOODER)
+    _in_group(sandbox, FLOODER, *SPAMMERS)
     chat, user = sandbox.world.chat(COMMUNITY), sandbox.world.user(FLOODER)
     ids = [sandbox.world.new_message(chat, user, text=f"m{n}")["message_id"] for n in range(250)]
     async with SopBot(
@@ -227,6 +227,16 @@ async def test_many_deletions_in_a_chat_go_out_as_deletemessages_calls_of_at_mos
     ) as app:
         async with app.db.transaction() as session:
             outbox = OutboxRepository(session)
+            for spammer in SPAMMERS:  # bans queued first, in the same call lane
+                await outbox.enqueue(
+                    key=f"ban:{spammer}",
+                    chat_id=COMMUNITY,
+                    chat_kind=ChatKind.API,
+                    purpose=Purpose.MODERATION,
+                    method="banChatMember",
+                    payload={"user_id": spammer},
+                    now=clock.now(),
+                )
             for message_id in ids:
                 await outbox.enqueue(
                     key=f"mod:del:{COMMUNITY}:{message_id}",
@@ -253,6 +263,9 @@ async def test_many_deletions_in_a_chat_go_out_as_deletemessages_calls_of_at_mos
         assert all(c.ok for c in calls)
         assert all(len(c.params.get("message_ids", [0])) <= 100 for c in calls)
         assert len(calls) <= 10  # a few batches, not 250 calls
+        methods = [c.method for c in sandbox.calls]
+        assert methods.index("deleteMessages") < methods.index("banChatMember")  # spam first
+        assert methods.count("banChatMember") == len(SPAMMERS)
         assert len([m for m in sandbox.sent_messages(COMMUNITY) if "hello" in m.text]) == 3
         async with app.sessions() as session:
             statuses = (
