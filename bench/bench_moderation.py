@@ -29,6 +29,7 @@ greetings and answers not starved. ``--wave 0`` skips it.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import random
 import statistics
@@ -42,6 +43,7 @@ import bench_matching as m
 
 from bot.config import CommunityConfig, parse_config
 from bot.services.moderation.rules import compile_order
+from sop.flood import RateWindows, WaveWindows, wave_key
 from sop.keywords import KeywordMatcher, normalize
 from sop.moderation import AlertWords, ContentRules, MessageFacts, has_link
 
@@ -51,6 +53,7 @@ EXAMPLE = ROOT / "tests" / "fixtures" / "community.example.yaml"
 STARTER = ROOT / "tests" / "fixtures" / "moderation.example.yaml"
 #: the issue's target: under 0.1 ms per message with 2,000 banned words and every pattern on
 TARGET_US = 100.0
+COMMUNITY = c.COMMUNITY
 WORDS, HOOKS, MESSAGES, QUICK_MESSAGES = 2000, 500, 5000, 1000
 SEED = 20261203
 
@@ -143,11 +146,29 @@ def speed(messages_wanted: int, word_count: int, seed: int) -> float:
     def check(text: str) -> object:
         return (rules.check(text), has_link(text, facts), alert_words.level(text))
 
+    clock = itertools.count()
+    floods, waves = RateWindows("flood"), WaveWindows()
+
+    def windows(text: str) -> object:
+        """What ``MemoryFloodCounters.note`` does per message: a flood window (200 senders),
+        the text's digest and its wave window; ten messages a second."""
+        tick = next(clock)
+        sender, now = tick % 200, tick / 10
+        burst = floods.note(COMMUNITY, sender, tick, now, 8, 10)
+        key = wave_key(text, 8)
+        if key is not None:
+            burst = waves.note(COMMUNITY, key, sender, tick, now, 3, 300.0) or burst
+        if tick % 600 == 0:
+            floods.sweep(now, 300.0)
+            waves.sweep(now, 300.0)
+        return burst
+
     stages = {
         "baseline: normalize": normalize,
         "hooks: KeywordMatcher.match": matcher.match,
         "banned words + disguises + contacts": rules.check,
         "whole check (+ links, alert words)": check,
+        "flood + wave windows (in memory)": windows,
     }
     print(
         f"\n{len(messages)} messages ({len(labelled)} labelled, the rest synthetic chatter), "

@@ -69,6 +69,8 @@ class _Rate:
 @dataclass
 class _Wave:
     seen: deque[tuple[float, int, int]] = field(default_factory=deque)
+    #: the message ids in ``seen`` (a wave may hold thousands: no scan per copy)
+    ids: set[int] = field(default_factory=set)
     burst_key: str | None = None
     acted: set[int] = field(default_factory=set)
 
@@ -133,13 +135,14 @@ class WaveWindows:
         window = self._windows.setdefault((chat_id, text_key), _Wave())
         seen = window.seen
         while seen and seen[0][0] <= now - within:
-            seen.popleft()
+            window.ids.discard(seen.popleft()[2])
         if not seen:
             window.burst_key = None  # nothing for ``within``: the wave is over
             window.acted.clear()
-        if any(mid == message_id for _, _, mid in seen):
+        if message_id in window.ids:
             return None
         seen.append((now, sender, message_id))
+        window.ids.add(message_id)
         if window.burst_key is not None:
             offenders = () if sender in window.acted else (sender,)
             window.acted.add(sender)
