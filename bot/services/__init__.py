@@ -36,6 +36,7 @@ from bot.services.moderation import (
 )
 from bot.services.moderation.community_rules import RulesService
 from bot.services.moderation.console import ModerationConsole
+from bot.services.moderation.counters import FloodCounters
 from bot.services.moderation.service import BotRightsService
 from bot.services.records.audit import AuditService
 from bot.services.records.exports import ExportService
@@ -97,6 +98,7 @@ class Services:
         content_root: Path,
         *,
         order: CommunityOrder | None = None,
+        counters: FloodCounters | None = None,
     ) -> Services:
         messenger = Messenger(session, renderer, config)
         order = order if order is not None else compile_order(config)
@@ -109,7 +111,7 @@ class Services:
         lifecycle = LifecycleService(session, config, engine, messenger, coupons)
         segments = SegmentService(session, config)
         team = TeamService(session, messenger)
-        moderation = ModerationService(session, config, order, messenger)
+        moderation = ModerationService(session, config, order, messenger, counters)
         return cls(
             config=config,
             engine=engine,
