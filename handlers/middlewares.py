@@ -86,7 +86,7 @@ def _is_group_message(update: Update) -> bool:
 
 
 def _is_join(update: Update) -> bool:
-    if update.chat_member is not None:
+    if update.chat_member is not None or update.chat_join_request is not None:
         return True
     return update.message is not None and bool(update.message.new_chat_members)
 
