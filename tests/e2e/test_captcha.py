@@ -17,7 +17,7 @@ from bot.db.models import Captcha, Member, ModAction
 from sandbox import SentMessage, TelegramSandbox
 from sandbox.actions import PostingRefused
 from sop.clock import ManualClock
-from tests.conftest import COMMUNITY, CONFIG_YAML, settings_for
+from tests.conftest import COMMUNITY, CONFIG_YAML, OPERATOR, settings_for
 from tests.e2e.helpers import settle
 
 REQUESTER, JOINER, OTHER = 6101, 6102, 6103
@@ -96,6 +96,9 @@ async def test_a_join_request_that_passes_gets_the_gift_then_the_approval(
     assert sandbox.declined_requests == []
     assert (_answer(sandbox, press) or {}).get("text", "").startswith("✅")
     assert (REQUESTER, "captcha_pass", "request") in await _actions(app)
+    sandbox.user_sends(OPERATOR, "/kpi")
+    await settle(app, sandbox)
+    assert "captcha_pass 1" in sandbox.sent_messages(OPERATOR)[-1].text
 
 
 async def test_a_wrong_press_declines_the_request(app: SopBot, sandbox: TelegramSandbox) -> None:
@@ -227,6 +230,29 @@ async def test_a_plain_joiner_who_does_not_press_is_removed_and_the_challenge_de
     actions = await _actions(app)
     assert (JOINER, "captcha_fail", "timeout") in actions
     assert (JOINER, "remove", "captcha") in actions
+    # counted in /kpi (and so in the daily report, which renders the same figures)
+    sandbox.user_sends(OPERATOR, "/kpi")
+    await settle(app, sandbox)
+    kpi = sandbox.sent_messages(OPERATOR)[-1].text
+    assert "captcha_fail 1" in kpi and "remove 1" in kpi
+
+
+async def test_a_joiner_who_leaves_before_the_time_is_not_removed(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
+    await _joins(app, sandbox, clock, JOINER)
+    sandbox.user_leaves(COMMUNITY, JOINER)
+    await settle(app, sandbox)
+    clock.advance(minutes=2, seconds=1)
+    await settle(app, sandbox)
+    challenge = sandbox.sent_messages(COMMUNITY)[0]
+    await sandbox.wait_for(
+        lambda: (COMMUNITY, challenge.message_id) in {(c, m) for c, m, _ in sandbox.world.deleted}
+    )
+    assert not _calls(sandbox, "banChatMember")
+    async with app.sessions() as session:
+        row = (await session.execute(select(Captcha))).scalar_one()
+    assert (row.status, row.outcome) == ("failed", "left")
 
 
 async def test_another_members_press_changes_nothing(

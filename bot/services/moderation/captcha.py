@@ -26,7 +26,7 @@ from bot.config.durations import format_duration
 from bot.config.moderation import CaptchaConfig
 from bot.db.models import Captcha, OutboxMessage
 from bot.db.models.outbox import ChatKind, Purpose
-from bot.db.repositories import MemberRepository, OutboxRepository
+from bot.db.repositories import MemberRepository, MembershipRepository, OutboxRepository
 from bot.db.repositories.captcha import FAILED, JOIN, PASSED, PENDING, REQUEST, CaptchaRepository
 from bot.db.repositories.moderation import ModActionRepository
 from bot.services.dto import Person
@@ -76,6 +76,7 @@ class CaptchaService:
         self._captchas = CaptchaRepository(session)
         self._actions = ModActionRepository(session)
         self._members = MemberRepository(session)
+        self._stints = MembershipRepository(session)
 
     # -- arrivals -----------------------------------------------------------------------------
 
@@ -223,7 +224,11 @@ class CaptchaService:
         """Runs out the challenges past their time, then posts the group challenges that are
         due; returns when to look again."""
         for row in await self._captchas.due(now):
-            if await self._captchas.settle(row.id, FAILED, "timeout", now):
+            if row.kind == JOIN and await self._stints.open_stint(row.chat_id, row.user_id) is None:
+                # gone before the time ran out: nobody to remove
+                if await self._captchas.settle(row.id, FAILED, "left", now):
+                    await self._drop_challenge_when_done(row, now)
+            elif await self._captchas.settle(row.id, FAILED, "timeout", now):
                 await self._failed(row, "timeout", now)
         wake = await self._captchas.next_deadline()
         for community in self._config.communities:

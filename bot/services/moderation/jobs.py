@@ -29,8 +29,7 @@ async def remind_complaints(jobs: JobContext) -> datetime | None:
 async def run_captcha(jobs: JobContext) -> datetime | None:
     """Challenges past their time: declined or removed; group challenges that are due: posted.
     Returns the next deadline or batch."""
-    if not jobs.config.current.guards_joins:
-        return None
+    # no guard on the config: challenges pending when captcha was taken out still run out
     async with jobs.services() as services:
         wake = await services.captcha.tick(jobs.clock.now())
     jobs.wake_delivery()
