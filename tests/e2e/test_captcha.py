@@ -306,3 +306,25 @@ async def test_the_timer_survives_a_restart(
         assert dm.message_id  # the DM went before the restart
     finally:
         await second.stop()
+
+
+async def test_without_the_right_to_restrict_nothing_breaks(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
+    """Telegram refuses the restriction ("not enough rights to restrict/unrestrict chat
+    member"): the joiner can write, is still challenged, and is greeted once they press."""
+    sandbox.set_bot_rights(COMMUNITY, can_delete_messages=True, can_invite_users=True)
+    await settle(app, sandbox)
+    await _joins(app, sandbox, clock, JOINER)
+    refused = [c for c in sandbox.calls if c.method == "restrictChatMember" and not c.ok]
+    assert refused and "not enough rights to restrict/unrestrict" in (refused[0].description or "")
+    sandbox.user_sends(JOINER, "hello", chat_id=COMMUNITY)  # never restricted
+    challenge = sandbox.sent_messages(COMMUNITY)[0]
+    sandbox.press_button(
+        JOINER, challenge.message_id, COMMUNITY, challenge.button()["callback_data"]
+    )
+    await settle(app, sandbox)
+    clock.advance(minutes=2)
+    await sandbox.wait_for(
+        lambda: any("Demo community" in m.text for m in sandbox.sent_messages(COMMUNITY)[1:])
+    )

@@ -417,6 +417,8 @@ def test_captcha_is_per_community_and_off_unless_configured() -> None:
     captcha = config.captcha_for(-100)
     assert captcha is not None and captcha.within == timedelta(minutes=2)
     assert config.guards_joins and config.captcha_for(-200) is None
+    assert "join protection: a challenge answered within 2m" in describe(config)
+    assert "join protection" not in describe(parse_config(MINIMAL))
 
 
 def test_captcha_within_is_at_most_five_minutes_and_the_error_names_the_key() -> None:
