@@ -328,3 +328,38 @@ async def test_without_the_right_to_restrict_nothing_breaks(
     await sandbox.wait_for(
         lambda: any("Demo community" in m.text for m in sandbox.sent_messages(COMMUNITY)[1:])
     )
+
+
+async def test_a_wave_of_plain_joins_shares_challenges_within_the_group_limit(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
+    """40 joins in 40 s (10 every 10 s): each joiner is mentioned in one challenge, the
+    challenges share messages (captcha.group_batch, max_mentions), the group never gets more
+    than 20 messages a minute, and nobody who stays silent is left in the group."""
+    uid = 20_000
+    for _ in range(4):
+        for _ in range(10):
+            uid += 1
+            sandbox.add_user(uid, f"W{uid}")
+            sandbox.user_joins(COMMUNITY, uid)
+        await settle(app, sandbox, timeout=60)
+        clock.advance(seconds=10)
+    await settle(app, sandbox, timeout=60)
+    challenges = sandbox.sent_messages(COMMUNITY)
+    mentioned = [int(m) for c in challenges for m in re.findall(r"tg://user\?id=(\d+)", c.text)]
+    assert sorted(mentioned) == list(range(20_001, uid + 1))  # each once
+    assert len(challenges) <= 5
+    times = [c.at for c in challenges]
+    assert max(sum(1 for t in times if s <= t < s + 60) for s in times) <= 20
+    assert all(sandbox.world.status(COMMUNITY, u) == "restricted" for u in range(20_001, uid + 1))
+
+    clock.advance(minutes=2, seconds=1)
+    for _ in range(20):  # 120 calls at 29 a second: a few virtual seconds
+        await settle(app, sandbox, timeout=60)
+        if all(sandbox.world.status(COMMUNITY, u) == "left" for u in range(20_001, uid + 1)):
+            break
+        clock.advance(seconds=1)
+    await settle(app, sandbox, timeout=60)
+    assert all(sandbox.world.status(COMMUNITY, u) == "left" for u in range(20_001, uid + 1))
+    deleted = {m for c, m, _ in sandbox.world.deleted if c == COMMUNITY}
+    assert {c.message_id for c in challenges} <= deleted
