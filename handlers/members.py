@@ -1,4 +1,6 @@
-"""Arrivals and departures in the communities: join requests, joins, leaves."""
+"""Arrivals and departures in the communities: join requests, joins, leaves. Arrivals go
+through join protection (``services.captcha``), which hands them to the welcome SOP at once
+where a community has none."""
 
 from __future__ import annotations
 
@@ -32,13 +34,13 @@ def setup() -> Router:
 
 
 async def join_requested(request: ChatJoinRequest, services: Services, now: datetime) -> None:
-    await services.welcome.on_join_request(
+    await services.captcha.on_join_request(
         request.chat.id, person(request.from_user), link_source(request.invite_link), now
     )
 
 
 async def joined(event: ChatMemberUpdated, services: Services, now: datetime) -> None:
-    await services.welcome.on_join(
+    await services.captcha.on_join(
         event.chat.id,
         person(event.new_chat_member.user),
         link_source(event.invite_link),
@@ -56,7 +58,7 @@ async def left(event: ChatMemberUpdated, services: Services, now: datetime) -> N
 
 async def joined_by_message(message: Message, services: Services, now: datetime) -> None:
     for user in message.new_chat_members or []:
-        await services.welcome.on_join(message.chat.id, person(user), None, now, at=message.date)
+        await services.captcha.on_join(message.chat.id, person(user), None, now, at=message.date)
 
 
 async def left_by_message(message: Message, services: Services, now: datetime) -> None:

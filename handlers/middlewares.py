@@ -19,6 +19,7 @@ from aiogram.types import TelegramObject, Update
 
 from bot.db.repositories import UpdateRepository
 from bot.runtime import Runtime, services_for
+from bot.services.moderation.captcha import JOIN_PREFIX
 from handlers.filters import OperatorDirectory
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,12 @@ def _is_group_message(update: Update) -> bool:
 
 
 def _is_join(update: Update) -> bool:
-    if update.chat_member is not None:
+    """A join, a join request, or a joiner's press on a group challenge (join protection: the
+    greeting may follow now)."""
+    if update.chat_member is not None or update.chat_join_request is not None:
+        return True
+    query = update.callback_query
+    if query is not None and (query.data or "").startswith(JOIN_PREFIX):
         return True
     return update.message is not None and bool(update.message.new_chat_members)
 

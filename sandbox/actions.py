@@ -11,6 +11,8 @@ from typing import Any
 
 from .world import World
 
+#: how long the bot may write to a join requester who never started it (while it is pending)
+REQUESTER_WINDOW = 5 * 60
 _COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]+)?")
 
 
@@ -383,7 +385,8 @@ class UserActions:
     def join_request(
         self, chat_id: int, user_id: int, *, invite_link: str | None = None
     ) -> dict[str, Any]:
-        """The user asks to join; the bot may DM them from now on. Return the update."""
+        """The user asks to join; the bot may DM them for five minutes, until the request is
+        handled (unless they started the bot). Return the update."""
         payload: dict[str, Any] = {
             "chat": self.world.group(chat_id),
             "from": self.world.user(user_id),
@@ -394,7 +397,8 @@ class UserActions:
         if link is not None:
             payload["invite_link"] = link
         self.world.join_requests[(chat_id, user_id)] = invite_link
-        self.world.dm_allowed.add(user_id)
+        # the bot may write to the requester for five minutes, until the request is handled
+        self.world.requester_window[user_id] = self.world.now() + REQUESTER_WINDOW
         return self.world.updates.push("chat_join_request", payload)
 
     def _my_chat_member(self, user_id: int, old: str, new: str) -> dict[str, Any]:

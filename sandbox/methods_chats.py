@@ -1,6 +1,11 @@
 """Bot API methods about the bot itself and its chats: identity, webhook, members, invite links
 and join requests (the command menus: :mod:`sandbox.methods_commands`). Same contract as
 :mod:`sandbox.methods_messages`.
+
+Join requests: ``approveChatJoinRequest`` / ``declineChatJoinRequest`` need the bot's *invite
+users* right ("CHAT_ADMIN_REQUIRED") and a request still pending ("HIDE_REQUESTER_MISSING" once
+it was handled); the bot may write to a requester who never started it for five minutes, until
+the request is handled (:meth:`World.may_write_requester`).
 """
 
 from __future__ import annotations
@@ -140,6 +145,8 @@ def revoke_chat_invite_link(world: World, params: dict[str, Any]) -> dict[str, A
 def _pending_request(world: World, params: dict[str, Any]) -> tuple[int, int, str | None]:
     chat = world.group_for_admin(params.get("chat_id"))
     user_id = require(params, "user_id")
+    if not world.bot_can(chat["id"], "can_invite_users"):
+        raise bad_request("CHAT_ADMIN_REQUIRED")  # handling requests needs "invite users"
     key = (chat["id"], user_id)
     if key not in world.join_requests:
         raise bad_request("HIDE_REQUESTER_MISSING")

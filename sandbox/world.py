@@ -94,6 +94,8 @@ class World:
         self.files: list[SentFile] = []
         self.invite_links: list[dict[str, Any]] = []
         self.join_requests: dict[tuple[int, int], str | None] = {}
+        #: a requester who never started the bot may be written to until then (epoch seconds)
+        self.requester_window: dict[int, float] = {}
         self.approved: list[tuple[int, int]] = []
         self.declined: list[tuple[int, int]] = []
         self.callback_queries: dict[str, dict[str, Any]] = {}
@@ -168,9 +170,16 @@ class World:
                 raise forbidden("bot can't send messages to bots")
             if raw_chat_id in self.blocked:
                 raise forbidden("bot was blocked by the user")
-            if raw_chat_id not in self.dm_allowed:
+            if raw_chat_id not in self.dm_allowed and not self.may_write_requester(raw_chat_id):
                 raise forbidden("bot can't initiate conversation with a user")
         return chat
+
+    def may_write_requester(self, user_id: int) -> bool:
+        """A user who only sent a join request may be written to for five minutes, until the
+        request is handled (``user_chat_id`` in Telegram's ``ChatJoinRequest``)."""
+        until = self.requester_window.get(user_id, 0.0)
+        pending = any(user == user_id for _, user in self.join_requests)
+        return pending and self.now() < until
 
     def group_for_admin(self, raw_chat_id: Any) -> dict[str, Any]:
         """A group for an admin-only method (invite links, join requests)."""

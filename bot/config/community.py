@@ -20,7 +20,7 @@ from bot.config.durations import Duration
 from bot.config.fields import CROSS_CHECK_ERROR, Int, Positive, Section, Text, fail
 from bot.config.growth import ReferralConfig, TiersConfig
 from bot.config.keys import Loc, dotted_key
-from bot.config.moderation import ModerationConfig, merged
+from bot.config.moderation import CaptchaConfig, ModerationConfig, merged
 from bot.config.reports import AlertsConfig, ReportsConfig
 from bot.config.service import ServiceConfig
 from bot.config.sop import FaqItem, SopConfig, check_clock
@@ -64,6 +64,8 @@ class CommunityChat(Section):
     moderation: ModerationConfig | None = None
     #: the rules template of this community (``/rules``, ``/rules post``)
     rules: Text | None = None
+    #: join protection (a challenge for every join request and plain join); off when absent
+    captcha: CaptchaConfig | None = None
 
     @field_validator("chat_id")
     @classmethod
@@ -254,6 +256,16 @@ class CommunityConfig(Section):
         when neither is configured."""
         chat = self.community(chat_id)
         return None if chat is None else merged(self.moderation, chat.moderation)
+
+    def captcha_for(self, chat_id: int) -> CaptchaConfig | None:
+        """The join protection of a community; ``None`` when it has none."""
+        chat = self.community(chat_id)
+        return None if chat is None else chat.captcha
+
+    @property
+    def guards_joins(self) -> bool:
+        """Some community has join protection (its figures belong in ``/kpi``)."""
+        return any(c.captcha is not None for c in self.communities)
 
     @property
     def watches_messages(self) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 
 from bot.config.durations import Duration
 from bot.config.fields import Int, Section, Text, fail
@@ -151,6 +151,50 @@ class ModerationConfig(Section):
             chosen.update({key: getattr(own, key) for key in own.model_fields_set - {"delete"}})
             delete = own.delete
         return Steps(delete=delete, **chosen)
+
+
+#: Telegram lets a bot message a join requester only until the request is handled, and for five
+#: minutes at most: a challenge cannot wait longer
+LONGEST_CAPTCHA = timedelta(minutes=5)
+
+
+class CaptchaConfig(Section):
+    """Join protection of a community (off unless configured): a join request is asked by DM,
+    a plain joiner is restricted and asked in the group; no right answer within ``within``
+    declines the request or removes the member."""
+
+    #: how long a newcomer has to answer (at most 5 minutes)
+    within: Duration = timedelta(minutes=2)
+    #: the group challenges of plain joins are batched like greetings: a challenge waits at most
+    #: this long for others to share its message (the group's 20 messages a minute)
+    group_batch: Duration = Field(default=timedelta(seconds=10), validate_default=True)
+    #: newcomers mentioned in one group challenge
+    max_mentions: Int = Field(default=20, ge=1, le=50)
+    #: how many buttons the DM challenge of a join request shows (one of them is right)
+    choices: Int = Field(default=4, ge=2, le=8)
+
+    @field_validator("within")
+    @classmethod
+    def _within_five_minutes(cls, value: timedelta) -> timedelta:
+        if value > LONGEST_CAPTCHA:
+            raise fail(
+                "captcha_within",
+                "captcha.within must be at most 5m: Telegram lets the bot message a join "
+                "requester only for five minutes",
+            )
+        return value
+
+    @field_validator("group_batch")
+    @classmethod
+    def _batch_inside_within(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        within = info.data.get("within")
+        if within is not None and value >= within:
+            raise fail(
+                "captcha_group_batch",
+                "captcha.group_batch must be shorter than captcha.within, or a newcomer "
+                "would be removed before their challenge was posted",
+            )
+        return value
 
 
 def merged(top: ModerationConfig | None, own: ModerationConfig | None) -> ModerationConfig | None:

@@ -21,7 +21,21 @@ def describe(config: CommunityConfig) -> str:
         f"team: {operators}, {team_chat}",
         f"communities: {len(config.communities)}",
     ]
-    lines += [f"  - {chat.chat_id}: {chat.title}" for chat in config.communities]
+    for chat in config.communities:
+        lines.append(f"  - {chat.chat_id}: {chat.title}")
+        if chat.captcha is not None:
+            lines.append(
+                f"    join protection: a challenge answered within "
+                f"{format_duration(chat.captcha.within)} (join requests by DM, plain joins "
+                "restricted and asked in the group); needs the rights to ban users and to "
+                "invite users"
+                + (
+                    ""
+                    if str(chat.chat_id).startswith("-100")
+                    else "; NEEDS a supergroup (a basic group's id has no -100: it cannot "
+                    "restrict members)"
+                )
+            )
     lines.append(_welcome(config))
     lines.append(f"first response: within {format_duration(config.first_response.within)}")
     lines.append(f"schedules: {len(config.schedules)}")

@@ -34,6 +34,7 @@ from bot.services.moderation import (
     ModerationService,
     compile_order,
 )
+from bot.services.moderation.captcha import CaptchaService
 from bot.services.moderation.community_rules import RulesService
 from bot.services.moderation.console import ModerationConsole
 from bot.services.moderation.counters import FloodCounters
@@ -86,6 +87,8 @@ class Services:
     moderation_console: ModerationConsole
     rules: RulesService
     bot_rights: BotRightsService
+    #: join protection: the entry of every join request and join (bot/services/moderation/)
+    captcha: CaptchaService
 
     @classmethod
     def create(
@@ -146,6 +149,7 @@ class Services:
             moderation_console=ModerationConsole(session, config, team, moderation),
             rules=RulesService(session, config, messenger),
             bot_rights=BotRightsService(config, messenger),
+            captcha=CaptchaService(session, config, messenger, ledger, welcome),
         )
 
     @property

@@ -410,6 +410,34 @@ def test_group_batch_must_be_shorter_than_the_sla() -> None:
     assert (error.key, error.line) == ("welcome.group_batch", line_of(text, "welcome:"))
 
 
+def test_captcha_is_per_community_and_off_unless_configured() -> None:
+    assert parse_config(MINIMAL).captcha_for(-100) is None
+    text = MINIMAL.replace("    title: Only\n", "    title: Only\n    captcha: {}\n")
+    config = parse_config(text)
+    captcha = config.captcha_for(-100)
+    assert captcha is not None and captcha.within == timedelta(minutes=2)
+    assert config.guards_joins and config.captcha_for(-200) is None
+    assert "join protection: a challenge answered within 2m" in describe(config)
+    assert "join protection" not in describe(parse_config(MINIMAL))
+
+
+def test_captcha_within_is_at_most_five_minutes_and_the_error_names_the_key() -> None:
+    text = MINIMAL.replace("    title: Only\n", "    title: Only\n    captcha:\n      within: 6m\n")
+    error = config_error(text)
+    assert error.key == "communities[0].captcha.within"
+    assert error.line == line_of(text, "within: 6m")
+    assert "captcha.within must be at most 5m" in error.message
+    five = MINIMAL.replace("    title: Only\n", "    title: Only\n    captcha:\n      within: 5m\n")
+    assert parse_config(five).captcha_for(-100) is not None
+
+
+def test_captcha_group_batch_must_be_shorter_than_within() -> None:
+    text = MINIMAL.replace("    title: Only\n", "    title: Only\n    captcha:\n      within: 5s\n")
+    error = config_error(text)
+    assert error.key == "communities[0].captcha.group_batch"
+    assert "shorter than captcha.within" in error.message
+
+
 @pytest.mark.parametrize(
     ("value", "words"),
     [(0, "at least 1"), (51, "at most 50"), ("many", "whole number"), ("true", "whole number")],

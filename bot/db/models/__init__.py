@@ -8,7 +8,7 @@ from bot.db.models.desk import DeskRelay, DeskTeamChat, DeskTicket, DeskTopic
 from bot.db.models.files import OutboxFile, OutboxFileChunk
 from bot.db.models.member import Member
 from bot.db.models.membership import ActivityDaily, Membership
-from bot.db.models.moderation import ModAction, ModAlert
+from bot.db.models.moderation import Captcha, ModAction, ModAlert
 from bot.db.models.order import Order
 from bot.db.models.outbox import ChatKind, OutboxMessage, OutboxStatus, Purpose
 from bot.db.models.referral import Referral, ReferralLink, ReferralStatus
@@ -48,6 +48,7 @@ __all__ = [
     "Broadcast",
     "BroadcastRecipient",
     "BroadcastStatus",
+    "Captcha",
     "ChatKind",
     "Coupon",
     "DailyPass",

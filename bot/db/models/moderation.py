@@ -61,3 +61,39 @@ class ModAlert(Base):
     resolved_by: Mapped[int | None]
     resolved_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
+
+
+class Captcha(Base):
+    """Join protection: one challenge of a newcomer (``kind`` ``request``: a join request asked
+    by DM; ``join``: a plain joiner restricted and asked in the group). The timer is
+    ``deadline``; a pending challenge past it is failed by the captcha loop, so a restart keeps
+    it. ``token`` is in the buttons' callback data: random, so a press cannot be forged, and
+    the press counts only from ``user_id`` in ``chat_id``."""
+
+    __tablename__ = "captchas"
+    __table_args__ = (
+        Index("ix_captchas_status_deadline", "status", "deadline"),
+        Index("ix_captchas_member", "chat_id", "user_id", "status"),
+        Index("ix_captchas_token", "token"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    chat_id: Mapped[int]
+    user_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(8))
+    token: Mapped[str] = mapped_column(String(24))
+    #: the right button of a DM challenge (its index); 0 for a group challenge (one button)
+    answer: Mapped[int]
+    #: pending, passed, failed
+    status: Mapped[str] = mapped_column(String(8))
+    #: how it ended: right, wrong, timeout, left (the joiner left or the request was handled)
+    outcome: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime]
+    deadline: Mapped[datetime]
+    settled_at: Mapped[datetime | None]
+    #: a plain join's stint: its greeting waits until the challenge is passed
+    stint_id: Mapped[int | None]
+    #: the group challenge that mentions this joiner (set when its batch is planned), and the
+    #: message it became (deleted when the joiner is removed)
+    challenge_outbox_id: Mapped[int | None]
+    message_id: Mapped[int | None]

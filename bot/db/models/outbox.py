@@ -41,6 +41,10 @@ class Purpose(StrEnum):
     APPROVE = "approve"
     BROADCAST = "broadcast"
     BROADCAST_PROGRESS = "broadcast_progress"
+    #: join protection (bot/services/moderation/captcha.py): a DM challenge and its calls
+    #: (restrict, decline, remove), and a group challenge (its joiners' time starts once sent)
+    CAPTCHA = "captcha"
+    CAPTCHA_GROUP = "captcha_group"
     COUPON_DM = "coupon_dm"
     EXPORT = "export"
     #: the service desk (bot/services/desk/): answers to members, relays and notes in the team chat

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Member, Membership
+from bot.db.models import Captcha, Member, Membership
 from bot.db.upsert import insert_for
 
 
@@ -116,6 +116,10 @@ class MembershipRepository:
                 Membership.greeting_outbox_id.is_(None),
                 Membership.welcomed_at.is_(None),
                 Membership.left_at.is_(None),
+                # join protection: greeted once the challenge is passed, never before
+                ~select(Captcha.id)
+                .where(Captcha.stint_id == Membership.id, Captcha.status != "passed")
+                .exists(),
             )
             .order_by(Membership.joined_at, Membership.id)
             .limit(limit)

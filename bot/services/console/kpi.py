@@ -105,7 +105,8 @@ class KpiReport:
     #: *desk_ratings*
     desk: list[Figure] = field(default_factory=list)
     #: community order in the period (once moderation or complaint words are configured):
-    #: moderation actions by kind (delete, warn, mute, ban, report…) and alerts by level
+    #: moderation actions by kind (delete, warn, mute, ban, report…; join protection's
+    #: captcha_pass, captcha_fail, decline, remove) and alerts by level
     #: (complaint, dispute, incident; an incident counted once) with how many were claimed
     #: and resolved
     order: dict[str, int] = field(default_factory=dict)
@@ -214,7 +215,7 @@ class KpiService:
 
     async def _order(self, period: KpiPeriod) -> dict[str, int]:
         """Moderation actions and alerts of the period (issue 13), counted from their rows."""
-        if not self._config.watches_messages:
+        if not (self._config.watches_messages or self._config.guards_joins):
             return {}
         tz = self._config.tz
         start = datetime.combine(period.first, time(0), tzinfo=tz)

@@ -103,19 +103,25 @@ class WelcomeService:
         self, chat_id: int, person: Person, invite_link: str | None, now: datetime
     ) -> None:
         """DM the gift pack while we may (until the request is processed), then approve."""
-        member = await self._ledger.record_join_request(person, invite_link, now)
+        await self._ledger.record_join_request(person, invite_link, now)
+        await self.admit_request(chat_id, person.id, now)
+
+    async def admit_request(self, chat_id: int, user_id: int, now: datetime) -> None:
+        """The gift pack by DM (once per member), then the approval of the join request (made by
+        the delivery loop once the DM is settled: the DM may only go before it)."""
+        member = await self._members.get(user_id)
         approve = None
         if self._config.welcome.approve_join_requests:
             approve = Call(
-                key=f"approve:{chat_id}:{person.id}:{int(now.timestamp())}",
+                key=f"approve:{chat_id}:{user_id}:{int(now.timestamp())}",
                 chat_id=chat_id,
                 chat_kind=ChatKind.API,
                 purpose=Purpose.APPROVE,
                 method="approveChatJoinRequest",
-                payload={"user_id": person.id},
+                payload={"user_id": user_id},
             )
         queued = None
-        if member.gift_sent_at is None and self._config.welcome.enabled:
+        if member is not None and member.gift_sent_at is None and self._config.welcome.enabled:
             queued = await self.send_gift(member, now, then=approve)
         if queued is None and approve is not None:
             await self._messenger.call(approve, now)
@@ -129,10 +135,13 @@ class WelcomeService:
         *,
         via_join_request: bool = False,
         at: datetime | None = None,
-    ) -> None:
-        """Someone joined at ``at`` (Telegram's time; ``now`` when unknown)."""
+        held: bool = False,
+    ) -> Membership | None:
+        """Someone joined at ``at`` (Telegram's time; ``now`` when unknown); the new stint, or
+        ``None`` (a join already known, a bot). ``held``: join protection challenges the
+        member first; the gift waits for :meth:`send_gift_if_owed`."""
         if person.is_bot:
-            return
+            return None
         stint = await self._ledger.record_join(
             chat_id,
             person,
@@ -142,8 +151,14 @@ class WelcomeService:
             at=at,
         )
         if stint is None:
-            return
-        member = await self._members.get(person.id)
+            return None
+        if not held:
+            await self.send_gift_if_owed(person.id, now)
+        return stint
+
+    async def send_gift_if_owed(self, user_id: int, now: datetime) -> None:
+        """The gift pack to a member who joined, when they can be messaged and have none."""
+        member = await self._members.get(user_id)
         if (
             member is not None
             and member.reachable
