@@ -28,13 +28,13 @@ from bot.feature import Feature, team_commands
 from bot.features import FEATURES
 from bot.jobs import Committed, JobContext
 from bot.orders_api import OrdersApi
-from bot.receiving import Poller, UpdateFaults
+from bot.receiving import receive
 from bot.redact import Redactor, install_log_redaction
 from bot.rendering import Renderer, build_renderer
 from bot.runtime import ConfigHolder, Runtime, services_for
 from bot.services import BotIdentity
 from bot.ticker import Ticker
-from bot.webhook import serve_webhook
+from bot.updates import UpdateFaults
 from handlers.filters import OperatorDirectory
 from handlers.middlewares import UpdateContextMiddleware
 from handlers.moderation import ChatAdmins, ModerationPrefetch
@@ -104,17 +104,7 @@ class SopBot:
         self._polling_timeout = polling_timeout
         self._polling_stop = asyncio.Event()
         #: POST /api/orders for shops, when ORDERS_SECRET is set (polling and webhook mode)
-        self.orders_api = (
-            OrdersApi(
-                settings.orders_secret.get_secret_value(),
-                settings.orders_listen,
-                self.db,
-                self.clock,
-                self.config,
-            )
-            if settings.orders_secret is not None
-            else None
-        )
+        self.orders_api = OrdersApi.from_settings(settings, self.db, self.clock, self.config)
         self._tasks: list[asyncio.Task[None]] = []
         #: what getUpdates asks for; changed in place on a reload (edits once moderation is on)
         self._allowed_updates = handlers.allowed_updates(config)
@@ -234,28 +224,16 @@ class SopBot:
                 job.after_update(self.tickers[job.name], update)
 
     async def _receive(self) -> None:
-        """Updates by long polling, or by webhook when ``WEBHOOK_URL`` is set."""
-        if self.settings.webhook_url:
-            await serve_webhook(
-                self.bot,
-                self.dispatcher,
-                self.settings,
-                self.settings.webhook_url,
-                self._allowed_updates,
-                self.update_faults,
-            )
-            return
-        await self.bot.delete_webhook(drop_pending_updates=False)  # getUpdates refuses otherwise
-        # long polling that confirms an update only once it is done (bot.receiving)
-        await Poller(
+        await receive(
             self.bot,
             self.dispatcher,
+            self.settings,
             self._polling_stop,
+            self._allowed_updates,
+            self.update_faults,
             timeout=self._polling_timeout,
-            allowed_updates=self._allowed_updates,
             concurrency=UPDATE_CONCURRENCY,
-            faults=self.update_faults,
-        ).run()
+        )
 
     async def reload_config(self) -> CommunityConfig:
         """Reads the config file again and swaps it in whole; an invalid file raises

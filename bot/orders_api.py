@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from bot.config import CommunityConfig
+from bot.config import CommunityConfig, Settings
 from bot.db.models import Via
 from bot.db.session import Database
 from bot.services.commerce.orders import OrderInputError, OrderService, parse_order
@@ -116,6 +116,17 @@ class OrdersApi:
         self.url: str | None = None
         self.ready = asyncio.Event()
         self.refusals = RefusalLog(log)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, db: Database, clock: Clock, config: ConfigSource
+    ) -> OrdersApi | None:
+        """The endpoint, when ``ORDERS_SECRET`` is set (in polling and webhook mode alike)."""
+        if settings.orders_secret is None:
+            return None
+        return cls(
+            settings.orders_secret.get_secret_value(), settings.orders_listen, db, clock, config
+        )
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)

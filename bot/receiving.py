@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -33,26 +32,16 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import TelegramMethod
 from aiogram.types import Update
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
-from aiohttp import web
-from pydantic import ValidationError
 
+from bot.config import Settings
 from bot.failures import describe, is_infrastructure_error
+from bot.updates import UpdateFaults, chat_of, parse_update, update_id_of
+from bot.webhook import serve_webhook
 
 log = logging.getLogger(__name__)
 
 #: the longest wait before asking again (real time: the network and the database are real)
 BACKOFF_CAP = 30.0
-
-
-@dataclass
-class UpdateFaults:
-    """What the receiving side could not take in, since the start."""
-
-    #: updates skipped because they could not be parsed (each counted once)
-    unparsable: int = 0
-    #: updates that failed for the infrastructure and were left to come again (each attempt)
-    infrastructure: int = 0
 
 
 class GetRawUpdates(TelegramMethod[list[Any]]):
@@ -72,37 +61,6 @@ class GetRawUpdates(TelegramMethod[list[Any]]):
 def backoff(attempt: int) -> float:
     """Seconds to wait after the ``attempt``-th failure in a row: 1, 2, 4 … up to 30."""
     return min(2.0 ** max(attempt - 1, 0), BACKOFF_CAP)
-
-
-def parse_update(raw: Any, bot: Bot) -> Update | None:
-    """The update, or ``None`` (logged) when it cannot be parsed."""
-    try:
-        return Update.model_validate(raw, context={"bot": bot})
-    except ValidationError as error:
-        where = "; ".join(
-            f"{'.'.join(str(part) for part in e['loc'])} {e['type']}"
-            for e in error.errors(include_url=False, include_context=False, include_input=False)[:3]
-        )
-        log.error(
-            "update %s (%s) could not be parsed; skipped: %s",
-            update_id_of(raw),
-            kind_of(raw),
-            where,
-        )
-        return None
-
-
-def update_id_of(raw: Any) -> int | None:
-    update_id = raw.get("update_id") if isinstance(raw, dict) else None
-    return update_id if isinstance(update_id, int) and not isinstance(update_id, bool) else None
-
-
-def kind_of(raw: Any) -> str:
-    """The update's type (its key such as ``message``), only if it is one of the Bot API's."""
-    if not isinstance(raw, dict):
-        return "not an object"
-    kinds = [key for key in raw if key != "update_id" and key in Update.model_fields]
-    return ",".join(kinds) or "unknown type"
 
 
 class Poller:
@@ -246,62 +204,31 @@ class Poller:
             await asyncio.wait_for(self._stop.wait(), seconds)
 
 
-class GuardedRequestHandler(SimpleRequestHandler):
-    """The webhook: a body that can never parse as an Update is answered 200 (Telegram would
-    post it again and again), counted and logged by id and type; an update the infrastructure
-    failed is answered 503, so Telegram posts it again. The secret is checked first, as by
-    aiogram (a wrong one is 401)."""
-
-    def __init__(
-        self, dispatcher: Dispatcher, bot: Bot, *, secret_token: str, faults: UpdateFaults
-    ) -> None:
-        # handled before the answer goes back: a crash mid-update makes Telegram send it again
-        super().__init__(dispatcher, bot, secret_token=secret_token, handle_in_background=False)
-        self._faults = faults
-
-    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
-        try:
-            raw = await request.json(loads=bot.session.json_loads)
-        except ValueError:
-            self._faults.unparsable += 1
-            log.error(
-                "a webhook body that is not JSON (%d bytes); skipped", request.content_length or 0
-            )
-            return web.json_response({})
-        update = parse_update(raw, bot)
-        if update is None:
-            self._faults.unparsable += 1
-            return web.json_response({})
-        try:
-            result: TelegramMethod[Any] | None = await self.dispatcher.feed_webhook_update(
-                bot, update, **self.data
-            )
-        except Exception as error:
-            if not is_infrastructure_error(error):
-                raise
-            self._faults.infrastructure += 1
-            log.warning(
-                "update %d: the infrastructure failed (%s); answered 503 for Telegram "
-                "to send it again",
-                update.update_id,
-                describe(error),
-            )
-            return web.Response(status=503, text="Service Unavailable")
-        return web.Response(body=self._build_response_writer(bot=bot, result=result))
-
-
-def chat_of(update: Update) -> int:
-    """The chat an update belongs to (its own id when it has none: no ordering needed)."""
-    event = (
-        update.message
-        or update.edited_message
-        or update.chat_member
-        or update.my_chat_member
-        or update.chat_join_request
-    )
-    if event is not None:
-        return event.chat.id
-    query = update.callback_query
-    if query is not None and query.message is not None:
-        return query.message.chat.id
-    return -update.update_id - 10**15
+async def receive(
+    bot: Bot,
+    dispatcher: Dispatcher,
+    settings: Settings,
+    stop: asyncio.Event,
+    allowed_updates: list[str],
+    faults: UpdateFaults,
+    *,
+    timeout: int,  # noqa: ASYNC109 (getUpdates' long-poll seconds, passed to Telegram)
+    concurrency: int,
+) -> None:
+    """Updates by webhook when ``WEBHOOK_URL`` is set (until cancelled), else by long polling
+    (until ``stop``)."""
+    if settings.webhook_url:
+        await serve_webhook(
+            bot, dispatcher, settings, settings.webhook_url, allowed_updates, faults
+        )
+        return
+    await bot.delete_webhook(drop_pending_updates=False)  # getUpdates refuses otherwise
+    await Poller(
+        bot,
+        dispatcher,
+        stop,
+        timeout=timeout,
+        allowed_updates=allowed_updates,
+        concurrency=concurrency,
+        faults=faults,
+    ).run()

@@ -51,6 +51,8 @@ COMPOSITION = (
     "bot.features",
     "bot.receiving",
     "bot.webhook",
+    "bot.updates",
+    "bot.api_session",
     "bot.idle",
 )
 SERVICES = ROOT / "bot" / "services"
