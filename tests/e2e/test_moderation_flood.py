@@ -122,6 +122,8 @@ async def test_a_spam_wave_from_five_accounts_is_deleted_to_the_first_copy(
     by_operator = _sends(sandbox, OPERATOR, WAVE_TEXT)
     # a short reply from everyone is no wave
     thanks = [_sends(sandbox, user, "谢谢老师！") for user in (*SPAMMERS[:3], CALM)]
+    # nor the same question from several members
+    thanks += [_sends(sandbox, user, "请问今天的直播几点开始？") for user in (*SPAMMERS[:3], CALM)]
     await settle(app, sandbox)
     clock.advance(seconds=30)
     late = _sends(sandbox, SPAMMERS[0], WAVE_TEXT)  # the wave is still on: deleted as it comes
