@@ -479,6 +479,7 @@ class ModerationService:
             "ban_after": steps.ban_after,
             "community": community.title if community else "",
             "hours": int(steps.mute_for.total_seconds() // 3600),
+            "minutes": int(steps.mute_for.total_seconds() // 60),
             "deleted": steps.delete,
         }
         member = await self._members.get(person.id)
