@@ -168,8 +168,8 @@ async def test_report_mode_deletes_no_flood_and_tells_the_team_once(
         assert not any(c.method == "restrictChatMember" for c in sandbox.calls)
         told = [m.text for m in sandbox.sent_messages(TEAM_CHAT) if "试运行" in m.text]
         assert len(told) == 2  # the flood once, the wave once
-        assert any("5 条消息" in t and "flood" in t for t in told)
-        assert any("3 个账号" in t and "wave" in t for t in told)
+        assert any("5 条消息" in t and "刷屏" in t for t in told)
+        assert any("3 个账号" in t and "多账号群发" in t for t in told)
 
 
 async def test_each_content_rule_brings_its_own_steps(
