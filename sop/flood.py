@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from sop.disguise import fold
 from sop.keywords import normalize
+from sop.questions import is_question
 
 __all__ = ["Burst", "RateWindows", "WaveWindows", "wave_key"]
 
@@ -35,8 +36,10 @@ _NOT_WORD = re.compile(r"[\W_]+")
 
 def wave_key(text: str, min_length: int) -> str | None:
     """A digest of ``text`` normalised (NFKC, case, disguises, spacing and punctuation undone),
-    or ``None`` when too little is left to be a wave (好的, +1, an emoji)."""
-    if not text:
+    or ``None`` when it is no wave's: too little is left (好的, +1, an emoji), or it asks
+    something (three members asking 今天直播几点开始？ within minutes are not spam; a spam
+    question is left to the banned words and contact rules)."""
+    if not text or is_question(text):
         return None
     plain = _NOT_WORD.sub("", fold(normalize(text)))
     if len(plain) < min_length:

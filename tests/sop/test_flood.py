@@ -60,4 +60,6 @@ def test_wave_keys_see_through_disguises_and_skip_short_replies() -> None:
     assert wave_key(wide, 8) == wave_key("free coins at spam dot com!", 8)
     assert wave_key("谢谢老师！", 8) is None
     assert wave_key("+1", 8) is None
+    assert wave_key("今天的直播几点开始？", 8) is None  # the same question from many: no wave
+    assert wave_key("Where do I send my homework?", 8) is None
     assert wave_key(text, 8) != wave_key("限时福利！加群领取付费课程资料", 8)

@@ -444,6 +444,7 @@ class ModerationService:
                 "word": detail,
                 "would": would,
                 "count": count,
+                "deleted": steps.delete,
                 "accounts": accounts,
                 "link": message_link(message.chat_id, message.message_id),
             },
@@ -478,6 +479,8 @@ class ModerationService:
             "ban_after": steps.ban_after,
             "community": community.title if community else "",
             "hours": int(steps.mute_for.total_seconds() // 3600),
+            "minutes": int(steps.mute_for.total_seconds() // 60),
+            "deleted": steps.delete,
         }
         member = await self._members.get(person.id)
         if member is not None and member.reachable:
