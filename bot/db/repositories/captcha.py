@@ -131,3 +131,10 @@ class CaptchaRepository:
             Captcha.challenge_outbox_id == outbox_id, Captcha.status == PENDING
         )
         return (await self._session.execute(stmt.limit(1))).first() is not None
+
+    async def challenge_message(self, outbox_id: int) -> int | None:
+        """The message a group challenge became, read afresh: the delivery hook records it in
+        a transaction of its own, maybe while a press is being handled."""
+        stmt = select(func.max(Captcha.message_id)).where(Captcha.challenge_outbox_id == outbox_id)
+        value: int | None = (await self._session.execute(stmt)).scalar_one_or_none()
+        return value

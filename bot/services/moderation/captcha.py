@@ -326,12 +326,14 @@ class CaptchaService:
         )
 
     async def _drop_challenge_when_done(self, row: Captcha, now: datetime) -> None:
-        if (
-            row.challenge_outbox_id is not None
-            and row.message_id is not None
-            and not await self._captchas.any_pending(row.challenge_outbox_id)
-        ):
-            await self._delete(row.chat_id, row.message_id, now)
+        """Deletes the group challenge once nobody it mentions is still to answer. Called after
+        ``row`` was settled (its row written, so locked until commit): the delivery hook, which
+        writes the message id into the same rows before it looks, cannot miss it as well."""
+        if row.challenge_outbox_id is None:
+            return
+        message_id = await self._captchas.challenge_message(row.challenge_outbox_id)
+        if message_id is not None and not await self._captchas.any_pending(row.challenge_outbox_id):
+            await self._delete(row.chat_id, message_id, now)
 
     async def _delete(self, chat_id: int, message_id: int, now: datetime) -> None:
         await self._call(
