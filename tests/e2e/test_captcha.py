@@ -83,6 +83,14 @@ async def test_a_join_request_that_passes_gets_the_gift_then_the_approval(
 ) -> None:
     dm = await _challenge_dm(app, sandbox, REQUESTER)
     assert "press" in dm.text and sandbox.approved_requests == []  # nothing before the answer
+    # someone else sending the right button's data (forged) changes nothing
+    sandbox.add_user(OTHER, "Oz", language_code="en")
+    stolen = sandbox.press_button(OTHER, dm.message_id, REQUESTER, _right_button(dm))
+    forged = sandbox.press_button(REQUESTER, dm.message_id, REQUESTER, "cap:forged:0")
+    await settle(app, sandbox)
+    assert (_answer(sandbox, stolen) or {}).get("show_alert")
+    assert (_answer(sandbox, forged) or {}).get("show_alert")
+    assert sandbox.approved_requests == [] and sandbox.declined_requests == []
     press = sandbox.press_button(REQUESTER, dm.message_id, REQUESTER, _right_button(dm))
     await settle(app, sandbox)
     clock.advance(seconds=2)  # a private chat's next message waits a second
@@ -235,6 +243,13 @@ async def test_a_plain_joiner_who_does_not_press_is_removed_and_the_challenge_de
     await settle(app, sandbox)
     kpi = sandbox.sent_messages(OPERATOR)[-1].text
     assert "captcha_fail 1" in kpi and "remove 1" in kpi
+    # and each removal is in the moderation log
+    sandbox.user_sends(OPERATOR, "/modlog")
+    await settle(app, sandbox)
+    clock.advance(seconds=2)  # the operator's private chat: a message a second
+    await settle(app, sandbox)
+    modlog = sandbox.sent_messages(OPERATOR)[-1].text
+    assert "remove (captcha)" in modlog and str(JOINER) in modlog
 
 
 async def test_a_joiner_who_leaves_before_the_time_is_not_removed(
