@@ -378,3 +378,23 @@ async def test_a_wave_of_plain_joins_shares_challenges_within_the_group_limit(
     assert all(sandbox.world.status(COMMUNITY, u) == "left" for u in range(20_001, uid + 1))
     deleted = {m for c, m, _ in sandbox.world.deleted if c == COMMUNITY}
     assert {c.message_id for c in challenges} <= deleted
+
+
+async def test_a_late_challenge_dm_gives_the_requester_their_whole_time(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
+    """Telegram held the DM back (429, retry after 60 s): the requester's two minutes count
+    from when it went, not from the request (and never past Telegram's five minutes)."""
+    sandbox.add_user(REQUESTER, "Rae", language_code="en")
+    sandbox.fail_next("sendMessage", 429, "Too Many Requests: retry after 60", retry_after=60)
+    sandbox.join_request(COMMUNITY, REQUESTER)
+    await settle(app, sandbox)
+    assert sandbox.sent_messages(REQUESTER) == []
+    clock.advance(seconds=61)
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(REQUESTER)) == 1)
+    await settle(app, sandbox)
+    clock.advance(seconds=100)  # 2m41s after the request, 1m39s after the DM
+    await settle(app, sandbox)
+    assert sandbox.declined_requests == []
+    clock.advance(seconds=30)
+    await sandbox.wait_for(lambda: sandbox.declined_requests == [(COMMUNITY, REQUESTER)])

@@ -49,6 +49,9 @@ class CaptchaRepository:
         await self._session.flush()
         return row
 
+    async def get(self, captcha_id: int) -> Captcha | None:
+        return await self._session.get(Captcha, captcha_id)
+
     async def pending(self, chat_id: int, user_id: int, kind: str) -> Captcha | None:
         stmt = select(Captcha).where(
             Captcha.chat_id == chat_id,

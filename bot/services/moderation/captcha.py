@@ -127,6 +127,7 @@ class CaptchaService:
                 "inline_keyboard": [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
             },
             lane=0,
+            extra={"_captcha": row.id},  # its time counts from when it went (the hook)
         )
 
     async def on_join(

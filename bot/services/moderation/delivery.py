@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config.moderation import CaptchaConfig
+from bot.config.moderation import LONGEST_CAPTCHA, CaptchaConfig
 from bot.db.models import OutboxMessage
 from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import OutboxRepository
@@ -71,10 +71,19 @@ class CaptchaDeliveryHook:
         self._holder = holder
 
     async def on_sent(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
+        captchas = CaptchaRepository(session)
+        challenge = row.payload.get("_captcha")
+        if isinstance(challenge, int):  # a join request's DM: the requester's time from now,
+            # within the five minutes Telegram lets the bot write to them
+            sent = await captchas.get(challenge)
+            if sent is not None and sent.status == "pending":
+                captcha = self._holder.loaded.config.captcha_for(sent.chat_id) or CaptchaConfig()
+                latest = sent.created_at + LONGEST_CAPTCHA
+                sent.deadline = max(sent.deadline, min(now + captcha.within, latest))
+            return
         if row.purpose != Purpose.CAPTCHA_GROUP:
             return
         captcha = self._holder.loaded.config.captcha_for(row.chat_id) or CaptchaConfig()
-        captchas = CaptchaRepository(session)
         await captchas.challenge_sent(row.id, row.message_id, now + captcha.within)
         if row.message_id is not None and not await captchas.any_pending(row.id):
             await OutboxRepository(session).enqueue(
