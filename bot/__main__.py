@@ -118,8 +118,6 @@ def check_config(path: Path) -> int:
 
 
 def run() -> int:
-    # aiogram is imported here, not at the top: it takes seconds, and check-config needs none of it
-    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
     from pydantic import ValidationError
 
     from bot.config import Settings, load_config
@@ -144,6 +142,15 @@ def run() -> int:
     if settings.bot_token is None:
         print("error: BOT_TOKEN is not set (get one from @BotFather)", file=sys.stderr)
         return EXIT_CONFIG
+    # the database first, and only then aiogram (its import takes seconds; check-config needs
+    # none of it): an unusable DATABASE_URL is one line at once
+    try:
+        asyncio.run(_check_database(settings.database_url))
+    except DatabaseUnavailableError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
     try:
         asyncio.run(_serve(settings, config, build_renderer(config, path.parent)))
     except DatabaseUnavailableError as error:
@@ -159,6 +166,16 @@ def run() -> int:
         log.error("cannot reach the Bot API at %s: %s", settings.telegram_api_url, error.message)
         return 1
     return 0
+
+
+async def _check_database(database_url: str) -> None:
+    from bot.db.session import Database
+
+    database = Database(database_url)
+    try:
+        await database.check()
+    finally:
+        await database.dispose()
 
 
 async def _serve(settings: Settings, config: CommunityConfig, renderer: Renderer) -> None:

@@ -13,10 +13,9 @@ from collections.abc import Callable
 from functools import partial
 
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 
 import handlers
+from bot.api_session import BotApiSession
 from bot.config import CommunityConfig, Settings, load_config
 from bot.db.migrate import upgrade
 from bot.db.session import Database
@@ -73,9 +72,7 @@ class SopBot:
         self.sessions = self.db.sessions
         self.bot = Bot(
             settings.bot_token.get_secret_value(),
-            session=AiohttpSession(
-                api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/"))
-            ),
+            session=BotApiSession(settings.telegram_api_url),
         )
         self.limiter = RateLimiter(limits)
         #: the secrets of these settings, kept out of the logs (while started) and stored errors
@@ -87,7 +84,9 @@ class SopBot:
         )
         self._jobs = [job for feature in features for job in feature.jobs]
         self.tickers = {
-            job.name: Ticker(job.name, partial(job.tick, self.jobs), self.clock, poll=job.poll)
+            job.name: Ticker(
+                job.name, partial(job.tick, self.jobs), self.clock, poll=job.poll, linger=job.linger
+            )
             for job in self._jobs
         }
         self.jobs.tickers = self.tickers

@@ -11,13 +11,20 @@ the app's clock.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 
 from bot.config import CommunityConfig
 from bot.db.session import Database
@@ -54,6 +61,9 @@ class Job:
     after_update: Callable[[Ticker, Committed], None] | None = None
     #: a config reload wakes it (it plans from the config)
     on_reload: bool = False
+    #: seconds (real time) a wake waits for the wakes right behind it, so that a burst of
+    #: updates makes one tick, not one each
+    linger: float = 0.0
 
 
 class JobContext:
@@ -78,6 +88,8 @@ class JobContext:
         self.tickers: dict[str, Ticker] = {}
         #: what a job keeps between its ticks in this process (keyed by the job's name)
         self.state: dict[str, datetime] = {}
+        #: the command menus this process set, by scope (the desk's ``menus`` loop)
+        self.menus: dict[Any, Any] = {}
 
     @asynccontextmanager
     async def services(self) -> AsyncIterator[Services]:
@@ -102,6 +114,47 @@ class JobContext:
         except TelegramAPIError as error:
             log.warning("member count of %d unavailable: %s", chat_id, error.message)
             return None
+
+    async def set_commands(
+        self,
+        scope: str,
+        chat_id: int | None,
+        language_code: str,
+        commands: Sequence[tuple[str, str]],
+    ) -> bool | None:
+        """``setMyCommands`` (``deleteMyCommands`` when ``commands`` is empty) for the scope
+        ``all_private_chats`` or ``chat`` (``chat_id``). ``True`` when done, ``False`` when
+        Telegram refused it for good, ``None`` when it is worth trying again later (429, a
+        network or server error); refusals and failures are logged. A network call: make it
+        outside any transaction."""
+        chosen = (
+            BotCommandScopeChat(chat_id=chat_id)
+            if scope == "chat" and chat_id is not None
+            else BotCommandScopeAllPrivateChats()
+        )
+        try:
+            if commands:
+                await self._bot.set_my_commands(
+                    [BotCommand(command=name, description=text) for name, text in commands],
+                    scope=chosen,
+                    language_code=language_code or None,
+                    request_timeout=10,
+                )
+            else:
+                await self._bot.delete_my_commands(
+                    scope=chosen, language_code=language_code or None, request_timeout=10
+                )
+        except (TelegramRetryAfter, TelegramNetworkError, TelegramServerError) as error:
+            log.warning(
+                "command menu %s %s %s: try later: %s", scope, chat_id, language_code, error
+            )
+            return None
+        except TelegramAPIError as error:
+            log.warning(
+                "command menu %s %s %s refused: %s", scope, chat_id, language_code, error.message
+            )
+            return False
+        return True
 
     async def team_chat_facts(self, team_chat: int) -> tuple[bool, bool] | None:
         """``(is_forum, can_manage_topics)`` of the team chat as Telegram says; ``None``

@@ -12,6 +12,7 @@ from bot.config import CommunityConfig
 from bot.db.session import Database
 from bot.rendering import Renderer
 from bot.services import BotIdentity, Services
+from bot.services.moderation.counters import FloodCounters, MemoryFloodCounters
 from bot.services.moderation.rules import CommunityOrder, compile_order
 from sop.clock import Clock
 from sop.engine import EngineSpec, SopEngine, hook_specs
@@ -79,6 +80,9 @@ class Runtime:
     after_commit: Callable[[bool, bool], None] = field(default=lambda joined, group: None)
     #: updates being handled right now (the demo and tests wait for zero)
     updates_in_flight: int = 0
+    #: flood and spam-wave windows, kept across updates and reloads (in memory: see
+    #: ``bot/services/moderation/counters.py`` for what a shared version needs)
+    counters: FloodCounters = field(default_factory=MemoryFloodCounters)
 
 
 def services_for(runtime: Runtime, session: AsyncSession) -> Services:
@@ -92,4 +96,5 @@ def services_for(runtime: Runtime, session: AsyncSession) -> Services:
         runtime.identity,
         runtime.config_dir,
         order=loaded.order,
+        counters=runtime.counters,
     )

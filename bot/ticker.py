@@ -21,8 +21,10 @@ class Ticker:
         clock: Clock,
         *,
         poll: timedelta,
+        linger: float = 0.0,
     ) -> None:
         self.name = name
+        self._linger = linger
         self._tick = tick
         self._clock = clock
         self._poll = poll
@@ -57,7 +59,12 @@ class Ticker:
         )
 
     async def run(self) -> None:
+        woken = False
         while not self._stopping:
+            if woken and self._linger:
+                # woken by an event (a join): the ones right behind it come in the same tick
+                # (busy meanwhile: the wake stays set)
+                await asyncio.sleep(self._linger)
             self._wake.clear()
             self._running = True
             try:
@@ -81,3 +88,4 @@ class Ticker:
                     break
                 self._wake.clear()  # only an earlier time to wake at: sleep again
                 self._reschedule_only = False
+            woken = self._wake.is_set() and not self._reschedule_only

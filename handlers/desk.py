@@ -1,6 +1,6 @@
 """The member service desk: a member's private messages (conversations), operators' replies in
-the team chat (answers), the desk's team commands and buttons. Thin: aiogram objects → plain
-data → one desk call."""
+the team chat (answers), the desk's team commands and buttons, members' ``/help`` and
+``/mycoupons``. Thin: aiogram objects → plain data → one service call."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from bot.services.desk import MemberMessage, TeamMessage
 from bot.services.desk.dto import MEDIA_KINDS
 from bot.services.desk.views import CLAIM, HUMAN, RATE
 from handlers.convert import origin, person
-from handlers.filters import InTeamPlace, IsOperator, OperatorDirectory, TeamChat
+from handlers.filters import InCommunity, InTeamPlace, IsOperator, OperatorDirectory, TeamChat
 
 #: the desk's team commands (refused to anyone else by handlers/team.py)
 DESK_COMMANDS = ("answer", "close", "tickets")
@@ -32,6 +32,9 @@ def setup() -> Router:
     router = Router(name="desk")
     router.message.filter(F.from_user, F.from_user.is_bot.is_(False))
     router.message.register(member_help, Command("help"), F.chat.type == "private", ~IsOperator())
+    # a member's own codes: by DM only (in a community, a DM or a pointer to the private chat)
+    router.message.register(my_coupons, Command("mycoupons"), F.chat.type == "private")
+    router.message.register(my_coupons, Command("mycoupons"), InCommunity())
     router.message.register(answer, Command("answer"), TeamChat(), IsOperator())
     router.message.register(close, Command("close"), TeamChat(), IsOperator())
     router.message.register(tickets, Command("tickets"), IsOperator(), InTeamPlace())
@@ -147,6 +150,15 @@ async def member_help(
 ) -> None:
     assert message.from_user is not None
     await services.desk.help(origin(message, event_update), person(message.from_user), now)
+
+
+async def my_coupons(
+    message: Message, services: Services, now: datetime, event_update: Update
+) -> None:
+    assert message.from_user is not None
+    await services.member_coupons.answer(
+        origin(message, event_update), person(message.from_user), now
+    )
 
 
 async def claim(query: CallbackQuery, services: Services, now: datetime) -> AnswerCallbackQuery:

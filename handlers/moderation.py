@@ -156,6 +156,7 @@ def _facts(message: Message) -> MessageFacts:
     return MessageFacts(
         link_entity=any(e.type in LINK_ENTITIES for e in entities),
         forwarded_from_chat=origin_type in ("channel", "chat"),
+        sticker=message.sticker is not None or message.animation is not None,
     )
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
+from . import methods_commands
 from .actions import UserActions
 from .errors import ApiError
 from .limits import Limits
@@ -146,8 +147,17 @@ class TelegramSandbox(UserActions):
 
     @property
     def commands(self) -> dict[str, list[dict[str, Any]]]:
-        """Commands set by ``setMyCommands``, keyed ``"<scope type>:<language code>"``."""
-        return dict(self.world.commands)
+        """Menus set by ``setMyCommands``, keyed by scope and language
+        (:func:`sandbox.methods_commands.scope_key`: ``"default:"``, ``"all_private_chats:zh"``,
+        ``"chat:-1002001:"``, ``"chat_member:-1002001:101:en"``)."""
+        return {key: [dict(c) for c in menu] for key, menu in self.world.commands.items()}
+
+    def visible_commands(
+        self, chat_id: int, user_id: int, language_code: str = ""
+    ) -> list[dict[str, Any]]:
+        """The menu ``user_id`` (whose app speaks ``language_code``) sees in ``chat_id``, as
+        Telegram picks it: the narrowest scope set, the user's language before none."""
+        return methods_commands.visible_commands(self.world, chat_id, user_id, language_code)
 
     def pending_updates(self) -> int:
         """Updates queued but not yet delivered through ``getUpdates``."""
@@ -216,10 +226,23 @@ class TelegramSandbox(UserActions):
         name = canonical(method)
         self._server.garbles[name] = self._server.garbles.get(name, 0) + times
 
-    def delay(self, method: str, seconds: float) -> None:
-        """Answer ``method`` only after ``seconds`` of real time (0 removes the delay).
+    def delay(
+        self,
+        method: str,
+        seconds: float,
+        *,
+        only: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
+        """Answer ``method`` only after ``seconds`` of real time (0 removes the delay); with
+        ``only``, just the calls whose parameters it accepts (e.g. the poll that confirms an
+        update: ``only=lambda p: int(p.get("offset") or 0) > update_id``).
 
         The method runs after the wait; if the client has gone by then, nothing happens
         (a message is not sent) and the call is recorded as not ok.
         """
-        self._server.delays[canonical(method)] = seconds
+        name = canonical(method)
+        self._server.delays[name] = seconds
+        if only is None:
+            self._server.delay_only.pop(name, None)
+        else:
+            self._server.delay_only[name] = only

@@ -1,5 +1,6 @@
-"""Bot API methods about the bot itself and its chats: identity, webhook, commands, members,
-invite links and join requests. Same contract as :mod:`sandbox.methods_messages`.
+"""Bot API methods about the bot itself and its chats: identity, webhook, members, invite links
+and join requests (the command menus: :mod:`sandbox.methods_commands`). Same contract as
+:mod:`sandbox.methods_messages`.
 
 Join requests: ``approveChatJoinRequest`` / ``declineChatJoinRequest`` need the bot's *invite
 users* right ("CHAT_ADMIN_REQUIRED") and a request still pending ("HIDE_REQUESTER_MISSING" once
@@ -9,7 +10,6 @@ the request is handled (:meth:`World.may_write_requester`).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from .actions import join_service_message, member_update
@@ -17,7 +17,6 @@ from .errors import bad_request
 from .params import optional_int, require
 from .world import World
 
-_COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 _PRESENT = ("creator", "administrator", "member", "restricted")
 
 
@@ -54,37 +53,6 @@ def get_webhook_info(world: World, params: dict[str, Any]) -> dict[str, Any]:
         "has_custom_certificate": False,
         "pending_update_count": world.updates.pending(),
     }
-
-
-def _commands_key(params: dict[str, Any]) -> str:
-    raw = params.get("scope")
-    scope: dict[str, Any] = raw if isinstance(raw, dict) else {}
-    return f"{scope.get('type', 'default')}:{params.get('language_code') or ''}"
-
-
-def set_my_commands(world: World, params: dict[str, Any]) -> bool:
-    """``setMyCommands``: command 1-32 of ``[a-z0-9_]``, description 1-256 characters."""
-    commands = params.get("commands")
-    if not isinstance(commands, list) or len(commands) > 100:
-        raise bad_request("can't parse commands JSON object")
-    for command in commands:
-        if not isinstance(command, dict) or not _COMMAND.fullmatch(str(command.get("command"))):
-            raise bad_request("BOT_COMMAND_INVALID")
-        if not 1 <= len(str(command.get("description") or "")) <= 256:
-            raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
-    world.commands[_commands_key(params)] = commands
-    return True
-
-
-def delete_my_commands(world: World, params: dict[str, Any]) -> bool:
-    """``deleteMyCommands``."""
-    world.commands.pop(_commands_key(params), None)
-    return True
-
-
-def get_my_commands(world: World, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """``getMyCommands``."""
-    return world.commands.get(_commands_key(params), [])
 
 
 def get_chat(world: World, params: dict[str, Any]) -> dict[str, Any]:
@@ -216,9 +184,6 @@ HANDLERS = {
     "setWebhook": set_webhook,
     "deleteWebhook": delete_webhook,
     "getWebhookInfo": get_webhook_info,
-    "setMyCommands": set_my_commands,
-    "deleteMyCommands": delete_my_commands,
-    "getMyCommands": get_my_commands,
     "getChat": get_chat,
     "getChatMember": get_chat_member,
     "getChatAdministrators": get_chat_administrators,

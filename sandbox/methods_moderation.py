@@ -5,7 +5,9 @@ The model the sandbox enforces (Telegram publishes no rate limit for these calls
 
 - ``deleteMessage`` / ``deleteMessages`` need ``can_delete_messages`` in a group (the bot's own
   messages excepted) and a message under 48 hours old; ``deleteMessages`` takes 1-100 ids,
-  skips those it cannot delete and fails only when it deleted none. Neither counts against the
+  skips those it cannot delete and fails only when it deleted none (with "message can't be
+  deleted" when one was refused for rights or age, else "message to delete not found"); an
+  empty list is "message identifiers are not specified". Neither counts against the
   per-chat message limits; both count against the global 30 requests a second, like any call
   (checked by :mod:`sandbox.limits` for messages only, so not here).
 - ``restrictChatMember`` / ``banChatMember`` / ``unbanChatMember`` need ``can_restrict_members``,
@@ -79,12 +81,17 @@ def delete_messages(world: World, params: dict[str, Any]) -> bool:
     if len(ids) > MAX_DELETE:
         raise bad_request("too many message identifiers specified")
     deleted = 0
+    refused: list[str] = []
     for message_id in dict.fromkeys(ids):
-        if _deletable(world, chat, message_id) is None:
+        reason = _deletable(world, chat, message_id)
+        if reason is None:
             _delete(world, chat["id"], message_id)
             deleted += 1
-    if not deleted:
-        raise bad_request("message to delete not found")
+        else:
+            refused.append(reason)
+    if not deleted:  # none went: the reason of a single deleteMessage, a refusal first
+        cannot = "message can't be deleted"
+        raise bad_request(cannot if cannot in refused else "message to delete not found")
     return True
 
 

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from . import (
     methods_chats,
+    methods_commands,
     methods_copy,
     methods_files,
     methods_messages,
@@ -63,6 +64,7 @@ HANDLERS: dict[str, Handler] = {
     "getUpdates": get_updates,
     **methods_messages.HANDLERS,
     **methods_chats.HANDLERS,
+    **methods_commands.HANDLERS,
     **methods_copy.HANDLERS,
     **methods_files.HANDLERS,
     **methods_topics.HANDLERS,
@@ -84,6 +86,8 @@ class ApiServer:
         self.calls: list[Call] = []
         self.faults: dict[str, list[ApiError]] = {}
         self.delays: dict[str, float] = {}
+        #: which calls of a method a delay applies to (all when absent)
+        self.delay_only: dict[str, Callable[[dict[str, Any]], bool]] = {}
         #: calls still to garble per method: performed, then answered with an unreadable result
         self.garbles: dict[str, int] = {}
         # room for a 50 MB document plus the multipart framing; the methods check the file
@@ -151,7 +155,8 @@ class ApiServer:
                 raise bad_request("can't parse JSON object") from None
             params = normalize(raw, files)
             self._fault(method)
-            if self.delays.get(method):
+            only = self.delay_only.get(method)
+            if self.delays.get(method) and (only is None or only(params)):
                 await asyncio.sleep(self.delays[method])
                 if request.transport is None or request.transport.is_closing():
                     self._record(method, params, self.world.now(), description=_DISCONNECTED)

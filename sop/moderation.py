@@ -84,6 +84,8 @@ class MessageFacts:
     link_entity: bool = False
     #: forwarded from a channel or another chat
     forwarded_from_chat: bool = False
+    #: a sticker or a GIF (``animation``): counted by ``moderation.stickers`` when set
+    sticker: bool = False
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ complaint words of ``alerts.keywords``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -34,6 +35,74 @@ def _levels(value: Any) -> Any:
 AlertKeywords = Annotated[dict[AlertLevel, list[Text]], BeforeValidator(_levels)]
 
 
+#: the rules whose steps ``moderation.actions`` may set, by the name findings carry
+RULE_KEYS: dict[str, str] = {
+    "banned_word": "banned_words",
+    "contact": "contacts",
+    "link": "links",
+    "flood": "flood",
+    "stickers": "stickers",
+    "wave": "wave",
+}
+
+
+class RuleSteps(Section):
+    """What follows when one rule is broken; a key not given keeps the top-level value of
+    ``moderation`` (``warn``, ``mute_after``, ``mute_for``, ``ban_after``)."""
+
+    #: ``false``: the message stays (the warning and what follows it still count)
+    delete: bool = True
+    warn: bool = True
+    mute_after: Int = Field(default=3, ge=0)
+    mute_for: Duration = timedelta(days=1)
+    ban_after: Int = Field(default=5, ge=0)
+
+
+class RuleActions(Section):
+    """``moderation.actions``: each rule's own steps."""
+
+    banned_words: RuleSteps | None = None
+    contacts: RuleSteps | None = None
+    links: RuleSteps | None = None
+    flood: RuleSteps | None = None
+    stickers: RuleSteps | None = None
+    wave: RuleSteps | None = None
+
+
+class FloodConfig(Section):
+    """``messages`` messages within ``seconds`` seconds from one member is a flood."""
+
+    messages: Int = Field(ge=2, le=100)
+    seconds: Int = Field(ge=1, le=3600)
+
+
+class WaveConfig(Section):
+    """The same text (normalised) from ``accounts`` accounts within ``within`` is a spam wave."""
+
+    accounts: Int = Field(ge=2, le=100)
+    within: Duration
+    #: shorter texts (letters and digits, once normalised) are never a wave: 好的, +1, 收到
+    min_length: Int = Field(default=8, ge=1, le=1000)
+
+    @field_validator("within")
+    @classmethod
+    def _bounded(cls, value: timedelta) -> timedelta:
+        if value > timedelta(hours=1):
+            raise fail("wave_within", "at most 1h (the copies are kept in memory that long)")
+        return value
+
+
+@dataclass(frozen=True)
+class Steps:
+    """One rule's steps, resolved: its own keys over the top-level ones."""
+
+    delete: bool
+    warn: bool
+    mute_after: int
+    mute_for: timedelta
+    ban_after: int
+
+
 class ModerationConfig(Section):
     """What is deleted in a community, and what follows for the sender. Non-operators only;
     group administrators, anonymous admins and the linked channel are never touched."""
@@ -60,6 +129,28 @@ class ModerationConfig(Section):
     #: that deletes itself after ``notice_lasts``)
     tell_member: bool = True
     notice_lasts: Duration = timedelta(seconds=60)
+    #: N messages within T seconds from one member (``{messages: N, seconds: T}``); off if unset
+    flood: FloodConfig | None = None
+    #: stickers and GIFs: their own N within T (then they do not count in ``flood``)
+    stickers: FloodConfig | None = None
+    #: the same text from several accounts within a few minutes; off if unset
+    wave: WaveConfig | None = None
+    #: each rule's own steps, over the top-level ``warn``, ``mute_after``, ``mute_for``,
+    #: ``ban_after``
+    actions: RuleActions = Field(default_factory=RuleActions)
+
+    def steps_for(self, rule: str) -> Steps:
+        """The steps of a rule (a finding's name: ``banned_word``, ``flood``…); any other
+        name (an operator's ``/warn``) gets the top-level ones."""
+        own = getattr(self.actions, RULE_KEYS.get(rule, ""), None)
+        chosen = {
+            key: getattr(self, key) for key in ("warn", "mute_after", "mute_for", "ban_after")
+        }
+        delete = True
+        if isinstance(own, RuleSteps):
+            chosen.update({key: getattr(own, key) for key in own.model_fields_set - {"delete"}})
+            delete = own.delete
+        return Steps(delete=delete, **chosen)
 
 
 #: Telegram lets a bot message a join requester only until the request is handled, and for five
@@ -112,4 +203,10 @@ def merged(top: ModerationConfig | None, own: ModerationConfig | None) -> Modera
         return top
     if top is None:
         return own
-    return top.model_copy(update={key: getattr(own, key) for key in own.model_fields_set})
+    update = {key: getattr(own, key) for key in own.model_fields_set}
+    if "actions" in update:  # rule by rule: a community's steps for one rule keep the others
+        actions = own.actions
+        update["actions"] = top.actions.model_copy(
+            update={key: getattr(actions, key) for key in actions.model_fields_set}
+        )
+    return top.model_copy(update=update)

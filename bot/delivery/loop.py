@@ -43,6 +43,9 @@ LIMITER_SWEEP = timedelta(minutes=5)
 SETTLE_LINGER = 0.05
 #: the most answers settled in one transaction
 SETTLE_BATCH = 100
+#: most ids in one ``deleteMessages`` (Telegram's bound): a chat's queued ``deleteMessage`` rows
+#: go out together, up to this many per call
+DELETE_BATCH = 100
 #: the longest wait between two tries after network or server faults; with the default of 20
 #: attempts a row survives an outage of about 70 minutes (plus each try's own timeout)
 MAX_BACKOFF = timedelta(minutes=5)
@@ -89,6 +92,13 @@ class Job:
     attempts: int
     #: the send lane (0: the service desk, dispatched first; 1: the rest)
     lane: int = 1
+    #: a call standing for several rows (``deleteMessages`` for queued ``deleteMessage`` rows):
+    #: each is settled with its outcome
+    parts: tuple[Job, ...] = ()
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        return tuple(part.id for part in self.parts) if self.parts else (self.id,)
 
     @classmethod
     def of(cls, row: OutboxMessage) -> Job:
@@ -136,7 +146,7 @@ class DeliveryLoop:
         self._max_attempts = max_attempts
         self._queues: dict[Lane, deque[Job]] = {}
         self._inflight: dict[Lane, asyncio.Task[None]] = {}
-        self._inflight_ids: dict[Lane, int] = {}
+        self._inflight_ids: dict[Lane, tuple[int, ...]] = {}
         self._wake = asyncio.Event()
         self._lease_renewed_at: datetime | None = None
         self._next_due: datetime | None = None
@@ -189,13 +199,16 @@ class DeliveryLoop:
 
     async def is_idle(self) -> bool:
         """Nothing in flight, nothing sendable now (the demo waits for this before moving
-        time): held rows waiting for a limit or a ``retry_after`` do not count."""
+        time): held rows waiting for a limit or a ``retry_after`` do not count, nor rows due
+        beyond a full batch (they wait for those)."""
         if self._inflight or self._claiming is not None:
             return False
         now = self._clock.now()
         for (chat_id, _), queue in self._queues.items():
             if self._limiter.next_allowed(chat_id, queue[0].chat_kind, now) <= now:
                 return False
+        if self.held >= self._batch:  # what is due beyond the batch waits for the held rows
+            return True
         async with self._db.sessions() as session:
             next_due = await OutboxRepository(session).next_due_at()
         return next_due is None or next_due > self._clock.now()
@@ -237,11 +250,11 @@ class DeliveryLoop:
             if at > now:
                 wake_at = at if wake_at is None else min(wake_at, at)
                 continue
-            queue.popleft()
+            job = _take(queue)
             if not queue:
                 del self._queues[key]
             self._limiter.dispatch(chat_id, job.chat_kind)
-            self._inflight_ids[key] = job.id
+            self._inflight_ids[key] = job.ids
             self._inflight[key] = asyncio.create_task(self._deliver(job), name=f"deliver-{job.id}")
         # another instance may have queued rows without waking us: look again now and then
         fallback = now + POLL_FALLBACK
@@ -288,7 +301,8 @@ class DeliveryLoop:
 
     def _held_ids(self) -> set[int]:
         ids = {job.id for queue in self._queues.values() for job in queue}
-        ids.update(self._inflight_ids.values())
+        for inflight in self._inflight_ids.values():
+            ids.update(inflight)
         return ids
 
     async def _deliver(self, job: Job) -> None:
@@ -305,7 +319,10 @@ class DeliveryLoop:
                 )
             finally:  # Telegram counted it somewhere between dispatch and now
                 self._limiter.complete(job.chat_id, job.chat_kind, self._clock.now())
-            await self._settled(job, outcome)
+            if job.parts:  # one answer for every row the call stood for
+                await asyncio.gather(*(self._settled(part, outcome) for part in job.parts))
+            else:
+                await self._settled(job, outcome)
         except asyncio.CancelledError:
             raise
         except Exception:  # a bug must not kill the loop: the lease returns the row later
@@ -481,3 +498,35 @@ class DeliveryLoop:
             with contextlib.suppress(Exception):
                 async with self._db.transaction() as session:
                     await OutboxRepository(session).release(ids)
+
+
+def _take(queue: deque[Job]) -> Job:
+    """The next call of a lane. In a chat's call lane, its queued ``deleteMessage`` rows go
+    first (spam being cleaned up matters more than the bans and mutes that follow it), up to
+    :data:`DELETE_BATCH` of them as one ``deleteMessages``; the other rows keep their order."""
+    head = queue[0]
+    if head.chat_kind != "api" or not any(job.method == "deleteMessage" for job in queue):
+        return queue.popleft()
+    parts: list[Job] = []
+    kept: list[Job] = []
+    for job in queue:
+        if job.method == "deleteMessage" and len(parts) < DELETE_BATCH:
+            parts.append(job)
+        else:
+            kept.append(job)
+    queue.clear()
+    queue.extend(kept)
+    if len(parts) == 1:
+        return parts[0]
+    ids = list(dict.fromkeys(part.payload.get("message_id") for part in parts))
+    first = parts[0]
+    return Job(
+        first.id,
+        first.chat_id,
+        first.chat_kind,
+        "deleteMessages",
+        {"message_ids": ids},
+        max(part.attempts for part in parts),
+        first.lane,
+        tuple(parts),
+    )

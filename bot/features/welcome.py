@@ -16,6 +16,7 @@ FEATURE = Feature(
             poll=jobs.WELCOME_POLL,
             after_update=jobs.wake_on_join,
             on_reload=True,
+            linger=jobs.JOIN_LINGER,
         ),
     ),
     delivery_hooks=(jobs.delivery_hook,),

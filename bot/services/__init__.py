@@ -12,12 +12,14 @@ from bot.rendering import Renderer
 from bot.services.broadcasts.service import BroadcastService
 from bot.services.commerce.coupon_admin import CouponAdminService
 from bot.services.commerce.coupons import CouponService
+from bot.services.commerce.member_coupons import MemberCouponsService
 from bot.services.commerce.referrals import ReferralService
 from bot.services.console.alerts import AlertService
 from bot.services.console.kpi import KpiService
 from bot.services.console.kpi_console import KpiConsole
 from bot.services.console.reports import ReportService
 from bot.services.desk import DeskService
+from bot.services.desk.menus import DeskMenus
 from bot.services.desk.team import DeskTeam
 from bot.services.desk.upkeep import DeskJobs
 from bot.services.members.community import CommunityService
@@ -35,6 +37,7 @@ from bot.services.moderation import (
 from bot.services.moderation.captcha import CaptchaService
 from bot.services.moderation.community_rules import RulesService
 from bot.services.moderation.console import ModerationConsole
+from bot.services.moderation.counters import FloodCounters
 from bot.services.moderation.service import BotRightsService
 from bot.services.records.audit import AuditService
 from bot.services.records.exports import ExportService
@@ -65,6 +68,8 @@ class Services:
     sop_admin: SopAdminService
     segments: SegmentService
     coupon_admin: CouponAdminService
+    #: ``/mycoupons``: a member's own codes
+    member_coupons: MemberCouponsService
     referrals: ReferralService
     lifecycle: LifecycleService
     tag_admin: TagAdminService
@@ -96,6 +101,7 @@ class Services:
         content_root: Path,
         *,
         order: CommunityOrder | None = None,
+        counters: FloodCounters | None = None,
     ) -> Services:
         messenger = Messenger(session, renderer, config)
         order = order if order is not None else compile_order(config)
@@ -108,7 +114,7 @@ class Services:
         lifecycle = LifecycleService(session, config, engine, messenger, coupons)
         segments = SegmentService(session, config)
         team = TeamService(session, messenger)
-        moderation = ModerationService(session, config, order, messenger)
+        moderation = ModerationService(session, config, order, messenger, counters)
         return cls(
             config=config,
             engine=engine,
@@ -121,6 +127,7 @@ class Services:
             hooks=hooks,
             questions=questions,
             coupon_admin=CouponAdminService(session, config, messenger, coupons),
+            member_coupons=MemberCouponsService(session, config, messenger, identity),
             referrals=ReferralService(session, config, messenger, coupons, engine),
             community=CommunityService(session, ledger, hooks, questions, lifecycle),
             schedules=ScheduleService(session, config, engine, messenger, content_root),
@@ -151,6 +158,11 @@ class Services:
         return DeskTeam(
             self.desk.session, self.config, self.engine, self.messenger, self.desk, self.team
         )
+
+    @property
+    def desk_menus(self) -> DeskMenus:
+        """The command menus the bot should have (``setMyCommands`` per scope)."""
+        return DeskMenus(self.desk.session, self.config, self.messenger.renderer)
 
     @property
     def desk_jobs(self) -> DeskJobs:

@@ -4,8 +4,6 @@ messages a second in all), so what went before the relay is counted in seconds o
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from bot.app import SopBot
@@ -16,6 +14,7 @@ from sandbox import SentMessage, TelegramSandbox
 from sop.clock import ManualClock
 from tests.conftest import OPERATOR, TEAM_CHAT
 from tests.e2e.desk_support import desk_config
+from tests.e2e.helpers import settle
 
 BACKLOG = 1000
 FIRST = 800_000
@@ -31,21 +30,13 @@ def bulk(sandbox: TelegramSandbox) -> list[SentMessage]:
     return [m for m in sandbox.sent_messages() if m.chat_id >= FIRST]
 
 
-async def _quiet(sandbox: TelegramSandbox) -> None:
-    """Until the bot has done what the virtual clock lets it (no new call for 0.15 s of real
-    time, nothing queued): the clock then moves, so what is measured is virtual time."""
-    seen = -1
-    while seen != len(sandbox.calls) or sandbox.pending_updates():
-        seen = len(sandbox.calls)
-        await asyncio.sleep(0.15)
-
-
-async def _until(sandbox: TelegramSandbox, clock: ManualClock, found: object) -> None:
-    """Moves the virtual clock a second at a time, each once the bot is quiet, until
-    ``found()`` is true (at most 40 s)."""
+async def _until(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, found: object) -> None:
+    """Moves the virtual clock a second at a time, each once the bot has done what the clock
+    lets it (``settle``: what is held waits for a limit), until ``found()`` is true (at most
+    40 s)."""
     assert callable(found)
     for _ in range(40):
-        await _quiet(sandbox)
+        await settle(app, sandbox)
         if found():
             return
         clock.advance(seconds=1)
@@ -73,7 +64,7 @@ async def test_desk_messages_overtake_a_backlog_of_1000(
     app.delivery.wake()
     await sandbox.wait_for(lambda: len(bulk(sandbox)) >= 25)  # the first second's worth
     question = sandbox.user_sends(ANN, "my parcel has not arrived, what now?")["message"]
-    await _quiet(sandbox)  # handled while the virtual clock stands still
+    await settle(app, sandbox)  # handled while the virtual clock stands still
     sent_before = len(bulk(sandbox))
 
     def relayed() -> SentMessage | None:
@@ -86,7 +77,7 @@ async def test_desk_messages_overtake_a_backlog_of_1000(
             None,
         )
 
-    await _until(sandbox, clock, lambda: relayed() is not None)
+    await _until(app, sandbox, clock, lambda: relayed() is not None)
     relay = relayed()
     assert relay is not None
     # ahead of the backlog (34 s of it at 29 a second), not behind it: within a virtual second
@@ -102,5 +93,5 @@ async def test_desk_messages_overtake_a_backlog_of_1000(
             m.copied_from == (TEAM_CHAT, answer["message_id"]) for m in sandbox.sent_messages(ANN)
         )
 
-    await _until(sandbox, clock, answered)
+    await _until(app, sandbox, clock, answered)
     assert len(bulk(sandbox)) < BACKLOG // 2  # the answer, too, went before the backlog's end

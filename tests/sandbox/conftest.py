@@ -7,9 +7,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 
+from bot.api_session import BotApiSession
 from sandbox import Limits, TelegramSandbox
 
 TOKEN = "123456:TEST"
@@ -32,7 +31,7 @@ class ManualClock:
 
 
 def make_bot(sb: TelegramSandbox, token: str = TOKEN) -> Bot:
-    return Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(sb.url)))
+    return Bot(token, session=BotApiSession(sb.url))
 
 
 @pytest.fixture

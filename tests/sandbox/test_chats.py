@@ -34,8 +34,6 @@ async def test_chat_and_admins(sb: TelegramSandbox, bot: Bot) -> None:
 async def test_commands_and_revoked_link(sb: TelegramSandbox, bot: Bot) -> None:
     assert await bot.set_my_commands([BotCommand(command="start", description="Begin")])
     assert sb.commands == {"default:": [{"command": "start", "description": "Begin"}]}
-    with pytest.raises(TelegramBadRequest, match="BOT_COMMAND_INVALID"):
-        await bot.set_my_commands([BotCommand(command="Bad Command", description="x")])
     link = await bot.create_chat_invite_link(GROUP)
     revoked = await bot.revoke_chat_invite_link(GROUP, link.invite_link)
     assert revoked.is_revoked and sb.invite_links[0]["is_revoked"]

@@ -55,6 +55,24 @@ async def test_delete_messages_takes_1_to_100_ids_and_skips_what_it_cannot(
         await bot.delete_messages(GROUP, [9998, 9999])
 
 
+async def test_delete_messages_keeps_the_48_hour_and_rights_rules_per_id(
+    sb: TelegramSandbox, bot: Bot, clock: ManualClock
+) -> None:
+    old = sb.user_sends(BOB, "old", chat_id=GROUP)["message"]["message_id"]
+    clock.advance(48 * 3600 + 1)
+    fresh = sb.user_sends(BOB, "fresh", chat_id=GROUP)["message"]["message_id"]
+    assert await bot.delete_messages(GROUP, [old, fresh])  # the old one is skipped
+    assert [d[1] for d in sb.world.deleted] == [fresh]
+    with pytest.raises(TelegramBadRequest, match="message can't be deleted"):
+        await bot.delete_messages(GROUP, [old])
+    other = sb.user_sends(BOB, "other", chat_id=GROUP)["message"]["message_id"]
+    sb.set_bot_rights(GROUP, can_restrict_members=True)  # no can_delete_messages
+    with pytest.raises(TelegramBadRequest, match="message can't be deleted"):
+        await bot.delete_messages(GROUP, [other, 9999])
+    with pytest.raises(TelegramBadRequest, match="message identifiers are not specified"):
+        await bot.delete_messages(GROUP, [])
+
+
 async def test_restrict_mutes_until_the_date_and_posting_is_refused(
     sb: TelegramSandbox, bot: Bot, clock: ManualClock
 ) -> None:

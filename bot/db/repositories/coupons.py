@@ -38,6 +38,14 @@ class CouponRepository:
         )
         return list(result.scalars().all())
 
+    async def of_member(self, user_id: int, limit: int = 1000) -> list[Coupon]:
+        """Every code issued to ``user_id`` (the newest ``limit``), newest first; nobody
+        else's."""
+        result = await self._session.execute(
+            select(Coupon).where(Coupon.user_id == user_id).order_by(Coupon.id.desc()).limit(limit)
+        )
+        return list(result.scalars().all())
+
     async def lock_member(self, user_id: int) -> None:
         """Holds the member's row until the transaction ends (PostgreSQL): two issues to one
         member at once take turns, so the per-member cap holds."""

@@ -12,14 +12,16 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
-from bot.config.moderation import ModerationConfig
+from bot.config.moderation import ModerationConfig, Steps
 from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import MemberRepository, MembershipRepository
 from bot.db.repositories.moderation import ModActionRepository
 from bot.services.dto import Person, message_link
 from bot.services.messenger import Call, Messenger
+from bot.services.moderation.counters import FloodCounters, MemoryFloodCounters, noted
 from bot.services.moderation.dto import MUTED, UNMUTED, CheckedMessage
 from bot.services.moderation.rules import CommunityOrder
+from sop.flood import Burst
 from sop.moderation import Finding, has_link
 
 log = logging.getLogger(__name__)
@@ -44,10 +46,12 @@ class ModerationService:
         config: CommunityConfig,
         order: CommunityOrder,
         messenger: Messenger,
+        counters: FloodCounters | None = None,
     ) -> None:
         self._config = config
         self._order = order
         self._messenger = messenger
+        self._counters: FloodCounters = counters if counters is not None else MemoryFloodCounters()
         self._actions = ModActionRepository(session)
         self._members = MemberRepository(session)
         self._stints = MembershipRepository(session)
@@ -62,6 +66,20 @@ class ModerationService:
         if compiled is None or message.from_moderator:
             return False
         moderation, rules = compiled
+        bursts: list[Burst] = []
+        if not message.edited and (moderation.flood or moderation.stickers or moderation.wave):
+            bursts = await self._counters.note(
+                noted(
+                    message.chat_id,
+                    message.person.id,
+                    message.message_id,
+                    message.text,
+                    sticker=message.facts.sticker,
+                    moderation=moderation,
+                    at=now,
+                ),
+                moderation,
+            )
         finding = rules.check(message.text)
         if (
             finding is None
@@ -70,34 +88,106 @@ class ModerationService:
             and await self._is_newcomer(message, moderation.newcomer_links, now)
         ):
             finding = Finding("link")
-        if finding is None:
-            return False
+        deleting = False
+        if finding is not None:
+            deleting = await self._act(message, finding, moderation, now)
+        for burst in bursts:
+            deleting = await self._act_on_burst(message, burst, moderation, now) or deleting
+        return deleting
+
+    async def _act(
+        self, message: CheckedMessage, finding: Finding, moderation: ModerationConfig, now: datetime
+    ) -> bool:
+        """One message against one rule: deleted (unless the rule keeps it), then its steps."""
+        steps = moderation.steps_for(finding.rule)
         if moderation.mode == "report":
             await self._report(message, finding, moderation, now)
             return False
-        if await self._actions.done_to_message(message.chat_id, message.message_id, "delete"):
-            return True  # an edit of a message already being deleted
-        await self.delete(message.chat_id, message.message_id, now)
+        done = "delete" if steps.delete else "flag"
+        if await self._actions.done_to_message(message.chat_id, message.message_id, done):
+            return steps.delete  # an edit of a message already acted on
+        if steps.delete:
+            await self.delete(message.chat_id, message.message_id, now)
         await self._actions.add(
             chat_id=message.chat_id,
             user_id=message.person.id,
             message_id=message.message_id,
-            action="delete",
+            action=done,
             rule=finding.rule,
             at=now,
         )
         log.info(
-            "moderation: message %d in %d from %d deleted (%s)",
+            "moderation: message %d in %d from %d %s (%s)",
             message.message_id,
             message.chat_id,
             message.person.id,
+            "deleted" if steps.delete else "flagged",
             finding.rule,
         )
-        if moderation.warn and not message.as_channel:
-            await self.warn(message.chat_id, message.person, finding.rule, moderation, now, by=None)
-        elif moderation.tell_member and not message.as_channel:
-            await self._tell(message.chat_id, message.person, finding.rule, "delete", 0, now)
-        return True
+        if not message.as_channel:
+            await self._steps(message.chat_id, message.person, finding.rule, steps, moderation, now)
+        return steps.delete
+
+    async def _act_on_burst(
+        self, message: CheckedMessage, burst: Burst, moderation: ModerationConfig, now: datetime
+    ) -> bool:
+        """A flood or a wave: every message of it deleted (the earlier ones too, once it is
+        recognised), each sender's steps once per burst; in report mode the team is told once."""
+        steps = moderation.steps_for(burst.rule)
+        if moderation.mode == "report":
+            if burst.started:
+                await self._report_burst(message, burst, moderation, now)
+            return False
+        for sender, message_id in burst.messages:
+            if not steps.delete or await self._actions.done_to_message(
+                message.chat_id, message_id, "delete"
+            ):
+                continue
+            await self.delete(message.chat_id, message_id, now)
+            await self._actions.add(
+                chat_id=message.chat_id,
+                user_id=sender,
+                message_id=message_id,
+                action="delete",
+                rule=burst.rule,
+                at=now,
+            )
+        if burst.started:
+            log.info(
+                "moderation: %s in %d (%d messages, %d senders)",
+                burst.rule,
+                message.chat_id,
+                len(burst.messages),
+                len(burst.offenders),
+            )
+        for sender in burst.offenders:
+            if sender < 0:
+                continue  # a channel posting in the group: nothing to warn, mute or ban
+            who = message.person if sender == message.person.id else await self._person(sender)
+            await self._steps(message.chat_id, who, burst.rule, steps, moderation, now)
+        return steps.delete
+
+    async def _steps(
+        self,
+        chat_id: int,
+        person: Person,
+        rule: str,
+        steps: Steps,
+        moderation: ModerationConfig,
+        now: datetime,
+    ) -> None:
+        if steps.warn:
+            await self.warn(chat_id, person, rule, moderation, now, by=None, steps=steps)
+        elif moderation.tell_member:
+            await self._tell(chat_id, person, rule, "delete", 0, now)
+
+    async def _person(self, user_id: int) -> Person:
+        member = await self._members.get(user_id)
+        if member is None:
+            return Person(id=user_id, first_name="")
+        return Person(
+            id=user_id, first_name=member.first_name or "", language_code=member.language_code
+        )
 
     async def delete(self, chat_id: int, message_id: int, now: datetime) -> None:
         await self._messenger.call(
@@ -121,23 +211,26 @@ class ModerationService:
         now: datetime,
         *,
         by: int | None,
+        steps: Steps | None = None,
     ) -> int:
         """A warning; at ``mute_after`` warnings (not expired) a mute, at ``ban_after`` a
-        ban. Returns the warnings that count now."""
+        ban — the rule's own steps, else the top-level ones. Returns the warnings that count
+        now (every rule's)."""
+        steps = steps or moderation.steps_for(rule)
         await self._actions.add(
             chat_id=chat_id, user_id=person.id, action="warn", rule=rule, at=now, by_user_id=by
         )
         count = await self._actions.warnings(chat_id, person.id, now - moderation.warnings_expire)
-        if moderation.ban_after and count >= moderation.ban_after:
+        if steps.ban_after and count >= steps.ban_after:
             await self.ban(chat_id, person.id, rule, now, by=None)
             step = "ban"
-        elif moderation.mute_after and count >= moderation.mute_after:
-            await self.mute(chat_id, person.id, moderation.mute_for, rule, now, by=None)
+        elif steps.mute_after and count >= steps.mute_after:
+            await self.mute(chat_id, person.id, steps.mute_for, rule, now, by=None)
             step = "mute"
         else:
             step = "warn"
         if moderation.tell_member:
-            await self._tell(chat_id, person, rule, step, count, now, moderation)
+            await self._tell(chat_id, person, rule, step, count, now, moderation, steps)
         return count
 
     async def mute(
@@ -274,23 +367,70 @@ class ModerationService:
             rule=finding.rule,
             at=now,
         )
+        await self._tell_team(
+            message,
+            finding.rule,
+            finding.detail,
+            moderation,
+            now,
+            key=f"{message.chat_id}:{message.message_id}",
+        )
+
+    async def _report_burst(
+        self, message: CheckedMessage, burst: Burst, moderation: ModerationConfig, now: datetime
+    ) -> None:
+        """Report mode: a flood or a wave is told once, when it is recognised (a wave of 500
+        copies must not spend the team chat's 20 messages a minute)."""
+        for sender, message_id in burst.messages:
+            await self._actions.add(
+                chat_id=message.chat_id,
+                user_id=sender,
+                message_id=message_id,
+                action="report",
+                rule=burst.rule,
+                at=now,
+            )
+        await self._tell_team(
+            message,
+            burst.rule,
+            "",
+            moderation,
+            now,
+            key=burst.key,
+            count=len(burst.messages),
+            accounts=len(burst.offenders),
+        )
+
+    async def _tell_team(
+        self,
+        message: CheckedMessage,
+        rule: str,
+        detail: str,
+        moderation: ModerationConfig,
+        now: datetime,
+        *,
+        key: str,
+        count: int = 1,
+        accounts: int = 1,
+    ) -> None:
         team_chat = self._config.team.chat
         if team_chat is None:
             return
-        count = await self._actions.warnings(
+        steps = moderation.steps_for(rule)
+        warnings = await self._actions.warnings(
             message.chat_id, message.person.id, now - moderation.warnings_expire
         )
         would = "delete"
-        if moderation.warn and not message.as_channel:
-            if moderation.ban_after and count + 1 >= moderation.ban_after:
+        if steps.warn and not message.as_channel:
+            if steps.ban_after and warnings + 1 >= steps.ban_after:
                 would = "ban"
-            elif moderation.mute_after and count + 1 >= moderation.mute_after:
+            elif steps.mute_after and warnings + 1 >= steps.mute_after:
                 would = "mute"
             else:
                 would = "warn"
         community = self._config.community(message.chat_id)
         await self._messenger.send(
-            key=f"mod:report:{message.chat_id}:{message.message_id}",
+            key=f"mod:report:{key}",
             chat_id=team_chat,
             chat_kind=ChatKind.GROUP,
             purpose=Purpose.MODERATION,
@@ -300,9 +440,11 @@ class ModerationService:
                 "name": message.person.first_name,
                 "user_id": message.person.id,
                 "community": community.title if community else str(message.chat_id),
-                "rule": finding.rule,
-                "word": finding.detail,
+                "rule": rule,
+                "word": detail,
                 "would": would,
+                "count": count,
+                "accounts": accounts,
                 "link": message_link(message.chat_id, message.message_id),
             },
             now=now,
@@ -317,10 +459,12 @@ class ModerationService:
         warnings: int,
         now: datetime,
         moderation: ModerationConfig | None = None,
+        steps: Steps | None = None,
     ) -> None:
         """Why, once per rule (and once per mute or ban): by DM when the member can be
         messaged, else a short notice in the group that deletes itself."""
         moderation = moderation or self._config.moderation_for(chat_id) or ModerationConfig()
+        steps = steps or moderation.steps_for(rule)
         once = rule if step in ("warn", "delete") else f"{step}:{warnings}"
         if not await self._actions.first_notice(chat_id, person.id, once[:32], now):
             return
@@ -330,10 +474,10 @@ class ModerationService:
             "rule": rule,
             "step": step,
             "warnings": warnings,
-            "mute_after": moderation.mute_after,
-            "ban_after": moderation.ban_after,
+            "mute_after": steps.mute_after,
+            "ban_after": steps.ban_after,
             "community": community.title if community else "",
-            "hours": int(moderation.mute_for.total_seconds() // 3600),
+            "hours": int(steps.mute_for.total_seconds() // 3600),
         }
         member = await self._members.get(person.id)
         if member is not None and member.reachable:

@@ -11,6 +11,9 @@ from bot.ticker import Ticker
 
 #: the welcome loop looks at least this often, even when nothing woke it
 WELCOME_POLL = timedelta(minutes=5)
+#: a join waits this long (real time) for the joins right behind it: a burst of 500 joins
+#: makes a few planning passes, not 500
+JOIN_LINGER = 0.05
 
 
 async def plan_greetings(jobs: JobContext) -> datetime | None:
