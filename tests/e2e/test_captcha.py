@@ -83,6 +83,14 @@ async def test_a_join_request_that_passes_gets_the_gift_then_the_approval(
 ) -> None:
     dm = await _challenge_dm(app, sandbox, REQUESTER)
     assert "press" in dm.text and sandbox.approved_requests == []  # nothing before the answer
+    # someone else sending the right button's data (forged) changes nothing
+    sandbox.add_user(OTHER, "Oz", language_code="en")
+    stolen = sandbox.press_button(OTHER, dm.message_id, REQUESTER, _right_button(dm))
+    forged = sandbox.press_button(REQUESTER, dm.message_id, REQUESTER, "cap:forged:0")
+    await settle(app, sandbox)
+    assert (_answer(sandbox, stolen) or {}).get("show_alert")
+    assert (_answer(sandbox, forged) or {}).get("show_alert")
+    assert sandbox.approved_requests == [] and sandbox.declined_requests == []
     press = sandbox.press_button(REQUESTER, dm.message_id, REQUESTER, _right_button(dm))
     await settle(app, sandbox)
     clock.advance(seconds=2)  # a private chat's next message waits a second
@@ -235,6 +243,13 @@ async def test_a_plain_joiner_who_does_not_press_is_removed_and_the_challenge_de
     await settle(app, sandbox)
     kpi = sandbox.sent_messages(OPERATOR)[-1].text
     assert "captcha_fail 1" in kpi and "remove 1" in kpi
+    # and each removal is in the moderation log
+    sandbox.user_sends(OPERATOR, "/modlog")
+    await settle(app, sandbox)
+    clock.advance(seconds=2)  # the operator's private chat: a message a second
+    await settle(app, sandbox)
+    modlog = sandbox.sent_messages(OPERATOR)[-1].text
+    assert "remove (captcha)" in modlog and str(JOINER) in modlog
 
 
 async def test_a_joiner_who_leaves_before_the_time_is_not_removed(
@@ -363,3 +378,23 @@ async def test_a_wave_of_plain_joins_shares_challenges_within_the_group_limit(
     assert all(sandbox.world.status(COMMUNITY, u) == "left" for u in range(20_001, uid + 1))
     deleted = {m for c, m, _ in sandbox.world.deleted if c == COMMUNITY}
     assert {c.message_id for c in challenges} <= deleted
+
+
+async def test_a_late_challenge_dm_gives_the_requester_their_whole_time(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
+    """Telegram held the DM back (429, retry after 60 s): the requester's two minutes count
+    from when it went, not from the request (and never past Telegram's five minutes)."""
+    sandbox.add_user(REQUESTER, "Rae", language_code="en")
+    sandbox.fail_next("sendMessage", 429, "Too Many Requests: retry after 60", retry_after=60)
+    sandbox.join_request(COMMUNITY, REQUESTER)
+    await settle(app, sandbox)
+    assert sandbox.sent_messages(REQUESTER) == []
+    clock.advance(seconds=61)
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(REQUESTER)) == 1)
+    await settle(app, sandbox)
+    clock.advance(seconds=100)  # 2m41s after the request, 1m39s after the DM
+    await settle(app, sandbox)
+    assert sandbox.declined_requests == []
+    clock.advance(seconds=30)
+    await sandbox.wait_for(lambda: sandbox.declined_requests == [(COMMUNITY, REQUESTER)])

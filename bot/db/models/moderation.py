@@ -75,6 +75,9 @@ class Captcha(Base):
         Index("ix_captchas_status_deadline", "status", "deadline"),
         Index("ix_captchas_member", "chat_id", "user_id", "status"),
         Index("ix_captchas_token", "token"),
+        # the greeting's hold (memberships awaiting greeting) and a group challenge's joiners
+        Index("ix_captchas_stint", "stint_id"),
+        Index("ix_captchas_challenge", "challenge_outbox_id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

@@ -49,6 +49,9 @@ class CaptchaRepository:
         await self._session.flush()
         return row
 
+    async def get(self, captcha_id: int) -> Captcha | None:
+        return await self._session.get(Captcha, captcha_id)
+
     async def pending(self, chat_id: int, user_id: int, kind: str) -> Captcha | None:
         stmt = select(Captcha).where(
             Captcha.chat_id == chat_id,
@@ -131,3 +134,10 @@ class CaptchaRepository:
             Captcha.challenge_outbox_id == outbox_id, Captcha.status == PENDING
         )
         return (await self._session.execute(stmt.limit(1))).first() is not None
+
+    async def challenge_message(self, outbox_id: int) -> int | None:
+        """The message a group challenge became, read afresh: the delivery hook records it in
+        a transaction of its own, maybe while a press is being handled."""
+        stmt = select(func.max(Captcha.message_id)).where(Captcha.challenge_outbox_id == outbox_id)
+        value: int | None = (await self._session.execute(stmt)).scalar_one_or_none()
+        return value

@@ -9,8 +9,9 @@
   otherwise the member is removed (ban, then unban) and the challenge deleted.
 
 The timer is the challenge's ``deadline`` in the database, run out by the captcha loop
-(``jobs.py``): a restart keeps it. A button's callback data carries a random token: a forged
-one matches nothing, and a press counts only from the member it was made for."""
+(``jobs.py``): a restart keeps it; a group challenge's time counts from when it was sent
+(``CaptchaDeliveryHook`` in ``delivery.py``). A button's callback data carries a random token:
+a forged one matches nothing, and a press counts only from the member it was made for."""
 
 from __future__ import annotations
 
@@ -24,16 +25,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import CommunityConfig
 from bot.config.durations import format_duration
 from bot.config.moderation import CaptchaConfig
-from bot.db.models import Captcha, OutboxMessage
+from bot.db.models import Captcha
 from bot.db.models.outbox import ChatKind, Purpose
-from bot.db.repositories import MemberRepository, MembershipRepository, OutboxRepository
+from bot.db.repositories import MemberRepository, MembershipRepository
 from bot.db.repositories.captcha import FAILED, JOIN, PASSED, PENDING, REQUEST, CaptchaRepository
 from bot.db.repositories.moderation import ModActionRepository
 from bot.services.dto import Person
 from bot.services.members.ledger import LedgerService
 from bot.services.messenger import Call, Messenger
 from bot.services.moderation.dto import MUTED, UNMUTED
-from bot.services.welcome.service import ConfigHolderLike, WelcomeService
+from bot.services.welcome.service import WelcomeService
 from sop.welcome import Joiner, plan_greetings
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,7 @@ class CaptchaService:
                 "inline_keyboard": [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
             },
             lane=0,
+            extra={"_captcha": row.id},  # its time counts from when it went (the hook)
         )
 
     async def on_join(
@@ -326,12 +328,14 @@ class CaptchaService:
         )
 
     async def _drop_challenge_when_done(self, row: Captcha, now: datetime) -> None:
-        if (
-            row.challenge_outbox_id is not None
-            and row.message_id is not None
-            and not await self._captchas.any_pending(row.challenge_outbox_id)
-        ):
-            await self._delete(row.chat_id, row.message_id, now)
+        """Deletes the group challenge once nobody it mentions is still to answer. Called after
+        ``row`` was settled (its row written, so locked until commit): the delivery hook, which
+        writes the message id into the same rows before it looks, cannot miss it as well."""
+        if row.challenge_outbox_id is None:
+            return
+        message_id = await self._captchas.challenge_message(row.challenge_outbox_id)
+        if message_id is not None and not await self._captchas.any_pending(row.challenge_outbox_id):
+            await self._delete(row.chat_id, message_id, now)
 
     async def _delete(self, chat_id: int, message_id: int, now: datetime) -> None:
         await self._call(
@@ -363,38 +367,3 @@ def _pictures(count: int) -> list[str]:
     """``count`` different pictures in a random order."""
     pool = list(EMOJI)
     return [pool.pop(secrets.randbelow(len(pool))) for _ in range(count)]
-
-
-class CaptchaDeliveryHook:
-    """A group challenge went: its joiners have ``captcha.within`` from now at least (a backlog
-    of the group's messages does not eat their time), and the message id is kept to delete it;
-    one whose joiners all settled meanwhile is deleted at once."""
-
-    def __init__(self, holder: ConfigHolderLike) -> None:
-        self._holder = holder
-
-    async def on_sent(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
-        if row.purpose != Purpose.CAPTCHA_GROUP:
-            return
-        captcha = self._holder.loaded.config.captcha_for(row.chat_id) or CaptchaConfig()
-        captchas = CaptchaRepository(session)
-        await captchas.challenge_sent(row.id, row.message_id, now + captcha.within)
-        if row.message_id is not None and not await captchas.any_pending(row.id):
-            await OutboxRepository(session).enqueue(
-                key=f"captcha:del:{row.chat_id}:{row.message_id}",
-                chat_id=row.chat_id,
-                chat_kind=ChatKind.API,
-                purpose=Purpose.CAPTCHA,
-                method="deleteMessage",
-                payload={"message_id": row.message_id},
-                now=now,
-                lane=0,
-            )
-
-    async def on_unreachable(
-        self, session: AsyncSession, row: OutboxMessage, now: datetime
-    ) -> None:
-        return None
-
-    async def on_failed(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
-        return None

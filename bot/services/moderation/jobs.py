@@ -7,8 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.jobs import Committed, JobContext
-from bot.services.moderation.captcha import CaptchaDeliveryHook
-from bot.services.moderation.delivery import ModerationDeliveryHook
+from bot.services.moderation.delivery import CaptchaDeliveryHook, ModerationDeliveryHook
 from bot.ticker import Ticker
 
 #: the loop looks at least this often (half a complaint's SLA is an hour)

@@ -40,9 +40,13 @@ def upgrade() -> None:
     op.create_index("ix_captchas_status_deadline", "captchas", ["status", "deadline"])
     op.create_index("ix_captchas_member", "captchas", ["chat_id", "user_id", "status"])
     op.create_index("ix_captchas_token", "captchas", ["token"])
+    op.create_index("ix_captchas_stint", "captchas", ["stint_id"])
+    op.create_index("ix_captchas_challenge", "captchas", ["challenge_outbox_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_captchas_challenge", table_name="captchas")
+    op.drop_index("ix_captchas_stint", table_name="captchas")
     op.drop_index("ix_captchas_token", table_name="captchas")
     op.drop_index("ix_captchas_member", table_name="captchas")
     op.drop_index("ix_captchas_status_deadline", table_name="captchas")
