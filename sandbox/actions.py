@@ -9,7 +9,7 @@ import re
 import secrets
 from typing import Any
 
-from .world import World
+from .world import PERMISSIONS, World
 
 #: how long the bot may write to a join requester who never started it (while it is pending)
 REQUESTER_WINDOW = 5 * 60
@@ -271,6 +271,14 @@ class UserActions:
             }
         message = self.world.new_message(chat, sender, **fields)
         return self.world.updates.push("message", message)
+
+    def set_chat_permissions(self, chat_id: int, **permissions: bool) -> None:
+        """The owner changes the group's default member permissions (those not given stay
+        true); a restriction lifted later falls back to these."""
+        unknown = [key for key in permissions if key not in PERMISSIONS]
+        if unknown:
+            raise ValueError(f"sandbox: unknown permission {unknown[0]!r}")
+        self.world.chat_permissions[chat_id] = dict(permissions)
 
     def set_bot_rights(self, chat_id: int, **rights: bool) -> dict[str, Any]:
         """The bot's admin rights in a group change (none given: demoted to a member); queues

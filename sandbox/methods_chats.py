@@ -58,8 +58,12 @@ def get_webhook_info(world: World, params: dict[str, Any]) -> dict[str, Any]:
 def get_chat(world: World, params: dict[str, Any]) -> dict[str, Any]:
     """``getChat``: a ``ChatFullInfo``."""
     chat = world.chat(_chat_id(world, params))
+    extra = (
+        {} if chat["type"] == "private" else {"permissions": world.default_permissions(chat["id"])}
+    )
     return {
         **chat,
+        **extra,
         "accent_color_id": 0,
         "max_reaction_count": 11,
         "accepted_gift_types": {

@@ -10,6 +10,9 @@ The model the sandbox enforces (Telegram publishes no rate limit for these calls
   empty list is "message identifiers are not specified". Neither counts against the
   per-chat message limits; both count against the global 30 requests a second, like any call
   (checked by :mod:`sandbox.limits` for messages only, so not here).
+- ``restrictChatMember`` with every sending permission true lifts a restriction: the member is
+  a plain member again, bound by the group's default permissions (``getChat``'s
+  ``permissions``, :meth:`UserActions.set_chat_permissions`).
 - ``restrictChatMember`` / ``banChatMember`` / ``unbanChatMember`` need ``can_restrict_members``,
   refuse administrators and the owner, queue the ``chat_member`` update the change causes and
   take ``until_date``: under 30 seconds or over 366 days from now means forever. A muted or

@@ -94,6 +94,9 @@ class World:
         self.files: list[SentFile] = []
         self.invite_links: list[dict[str, Any]] = []
         self.join_requests: dict[tuple[int, int], str | None] = {}
+        #: a group's default permissions (``getChat``'s ``permissions``; all true unless the
+        #: owner set them): what a member who is not restricted may do
+        self.chat_permissions: dict[int, dict[str, bool]] = {}
         #: a requester who never started the bot may be written to until then (epoch seconds)
         self.requester_window: dict[int, float] = {}
         self.approved: list[tuple[int, int]] = []
@@ -227,7 +230,14 @@ class World:
         if status == "restricted":
             permissions = self.restrictions.get((chat_id, user_id), {}).get("permissions", {})
             return bool(permissions.get("can_send_messages", True))
+        if status == "member":  # the group's defaults bind every plain member
+            return self.default_permissions(chat_id)["can_send_messages"]
         return True
+
+    def default_permissions(self, chat_id: int) -> dict[str, bool]:
+        """A group's default member permissions (all true unless the owner changed them)."""
+        given = self.chat_permissions.get(chat_id, {})
+        return {key: bool(given.get(key, True)) for key in PERMISSIONS}
 
     def set_status(self, chat_id: int, user_id: int, status: str) -> None:
         if status not in MEMBER_STATUSES:

@@ -114,3 +114,22 @@ async def test_a_callback_answer_may_be_an_alert_once(sb: TelegramSandbox, bot: 
     }
     with pytest.raises(TelegramBadRequest, match="query is too old"):
         await bot.answer_callback_query(query_id, text="again")
+
+
+async def test_a_lifted_restriction_falls_back_to_the_groups_default_permissions(
+    sb: TelegramSandbox, bot: Bot
+) -> None:
+    """Every permission given back lifts the restriction: the member is a plain member again,
+    bound by the group's defaults (``getChat``'s ``permissions``), not granted everything."""
+    chat = await bot.get_chat(GROUP)
+    assert chat.permissions is not None and chat.permissions.can_send_messages
+    sb.user_joins(GROUP, ANN)
+    await bot.restrict_chat_member(GROUP, ANN, NOTHING, use_independent_chat_permissions=True)
+    sb.set_chat_permissions(GROUP, can_send_messages=False)  # the owner makes it read-only
+    assert (await bot.get_chat(GROUP)).permissions.can_send_messages is False  # type: ignore[union-attr]
+    await bot.restrict_chat_member(GROUP, ANN, EVERYTHING, use_independent_chat_permissions=True)
+    assert (await bot.get_chat_member(GROUP, ANN)).status == "member"
+    with pytest.raises(PostingRefused):
+        sb.user_sends(ANN, "the group is read-only", chat_id=GROUP)
+    sb.set_chat_permissions(GROUP)
+    sb.user_sends(ANN, "open again", chat_id=GROUP)
