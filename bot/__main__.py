@@ -57,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="first day, YYYY-MM-DD (default: today in the config's timezone)",
     )
+    commands.add_parser(
+        "doctor",
+        help="check the token, the bot's rights in each community and the team chat, the "
+        "webhook, the database and Redis (settings from the environment); exit 1 on a failure",
+    )
     demo = commands.add_parser("demo", help="an offline day of a simulated community")
     demo.add_argument("--members", type=int, default=200)
     demo.add_argument("--seed", type=int, default=7)
@@ -71,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "check-config":
         return check_config(args.path)
+    if args.command == "doctor":
+        return doctor()
     if args.command == "simulate":
         return simulate_command(args.config, args.days, args.start)
     if args.command == "import-orders":
@@ -117,7 +124,10 @@ def check_config(path: Path) -> int:
     return 0
 
 
-def run() -> int:
+def _environment() -> tuple[Settings, CommunityConfig] | None:
+    """The settings and the config ``run`` and ``doctor`` start from (the log redaction
+    installed for the whole process: aiohttp's errors name the URL with the token, whoever
+    logs them); ``None`` when one is unusable, said on stderr."""
     from pydantic import ValidationError
 
     from bot.config import Settings, load_config
@@ -129,8 +139,7 @@ def run() -> int:
     except ValidationError as error:
         for problem in error.errors():
             print(f"error: environment: {problem['msg']}", file=sys.stderr)
-        return EXIT_CONFIG
-    # for the whole process: aiohttp's errors name the URL with the token, whoever logs them
+        return None
     install_log_redaction(Redactor.from_settings(settings))
     configure_logging(settings.log_level)
     path = settings.sopbot_config
@@ -138,10 +147,30 @@ def run() -> int:
         config = load_config(path, catalog=lambda c: build_renderer(c, path.parent))
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
-        return EXIT_CONFIG
+        return None
     if settings.bot_token is None:
         print("error: BOT_TOKEN is not set (get one from @BotFather)", file=sys.stderr)
+        return None
+    return settings, config
+
+
+def doctor() -> int:
+    loaded = _environment()
+    if loaded is None:
         return EXIT_CONFIG
+    from bot.doctor import diagnose, report
+
+    return report(asyncio.run(diagnose(*loaded)))
+
+
+def run() -> int:
+    from bot.rendering import build_renderer
+
+    loaded = _environment()
+    if loaded is None:
+        return EXIT_CONFIG
+    settings, config = loaded
+    path = settings.sopbot_config
     # the database first, and only then aiogram (its import takes seconds; check-config needs
     # none of it): an unusable DATABASE_URL is one line at once
     try:
