@@ -26,6 +26,7 @@ from bot.delivery.sender import TelegramSender
 from bot.errors import SopbotError
 from bot.feature import Feature, team_commands
 from bot.features import FEATURES
+from bot.health import Health, Metrics, serve_metrics
 from bot.jobs import Committed, JobContext
 from bot.orders_api import OrdersApi
 from bot.receiving import receive
@@ -75,6 +76,11 @@ class SopBot:
             session=BotApiSession(settings.telegram_api_url),
         )
         self.limiter = RateLimiter(limits)
+        #: GET /metrics (METRICS_LISTEN) and GET /healthz (there and on WEBHOOK_LISTEN)
+        self.metrics = Metrics(held=lambda: self.delivery.held)
+        self.health = Health(
+            self.db, settings.redis_url, lambda: {t.get_name(): t for t in self._tasks}
+        )
         #: the secrets of these settings, kept out of the logs (while started) and stored errors
         self.redactor = Redactor.from_settings(settings)
         self._undo_redaction: Callable[[], None] = lambda: None
@@ -95,6 +101,8 @@ class SopBot:
             TelegramSender(self.bot, files=StoredFiles(self.db), redactor=self.redactor),
             self.clock,
             self.limiter,
+            observe=lambda result: self.metrics.sends.labels(result).inc(),
+            observe_wait=self.metrics.limiter_waits.inc,
             hooks=[
                 *(make(self.jobs) for feature in features for make in feature.delivery_hooks),
                 FileCleanupHook(),
@@ -175,6 +183,15 @@ class SopBot:
             self._tasks.append(
                 asyncio.create_task(self.db.watch_file(self._polling_stop), name="database file")
             )
+        if self.settings.metrics_listen:  # ends when stop() sets _polling_stop
+            self._tasks.append(
+                asyncio.create_task(
+                    serve_metrics(
+                        self.settings.metrics_listen, self.metrics, self.health, self._polling_stop
+                    ),
+                    name="metrics",
+                )
+            )
         if self.orders_api is not None:  # ends when stop() sets _polling_stop
             self._tasks.append(
                 asyncio.create_task(self.orders_api.serve(self._polling_stop), name="orders api")
@@ -207,6 +224,7 @@ class SopBot:
                 await task
         self._tasks = []
         await self.bot.session.close()
+        await self.health.close()
         await self.db.dispose()
         self._undo_redaction()
 
@@ -231,6 +249,8 @@ class SopBot:
             self._polling_stop,
             self._allowed_updates,
             self.update_faults,
+            self.metrics,
+            self.health,
             timeout=self._polling_timeout,
             concurrency=UPDATE_CONCURRENCY,
         )

@@ -35,6 +35,7 @@ from aiogram.types import Update
 
 from bot.config import Settings
 from bot.failures import describe, is_infrastructure_error
+from bot.health import Health, Metrics
 from bot.updates import UpdateFaults, chat_of, parse_update, update_id_of
 from bot.webhook import serve_webhook
 
@@ -78,8 +79,10 @@ class Poller:
         allowed_updates: list[str],
         concurrency: int,
         faults: UpdateFaults,
+        metrics: Metrics,
     ) -> None:
         self._bot = bot
+        self._metrics = metrics
         self._dispatcher = dispatcher
         self._stop = stop
         self._timeout = timeout
@@ -185,7 +188,8 @@ class Poller:
     async def _handle(self, update: Update) -> bool:
         """``False`` when the infrastructure failed it (it must come again)."""
         try:
-            await self._dispatcher.feed_update(self._bot, update)
+            with self._metrics.timing_update():
+                await self._dispatcher.feed_update(self._bot, update)
         except Exception as error:
             if is_infrastructure_error(error):
                 self._faults.infrastructure += 1
@@ -211,6 +215,8 @@ async def receive(
     stop: asyncio.Event,
     allowed_updates: list[str],
     faults: UpdateFaults,
+    metrics: Metrics,
+    health: Health,
     *,
     timeout: int,  # noqa: ASYNC109 (getUpdates' long-poll seconds, passed to Telegram)
     concurrency: int,
@@ -219,7 +225,14 @@ async def receive(
     (until ``stop``)."""
     if settings.webhook_url:
         await serve_webhook(
-            bot, dispatcher, settings, settings.webhook_url, allowed_updates, faults
+            bot,
+            dispatcher,
+            settings,
+            settings.webhook_url,
+            allowed_updates,
+            faults,
+            metrics,
+            health,
         )
         return
     await bot.delete_webhook(drop_pending_updates=False)  # getUpdates refuses otherwise
@@ -231,4 +244,5 @@ async def receive(
         allowed_updates=allowed_updates,
         concurrency=concurrency,
         faults=faults,
+        metrics=metrics,
     ).run()

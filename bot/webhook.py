@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.failures import describe, is_infrastructure_error
+from bot.health import Health, Metrics, add_health_route
 from bot.updates import UpdateFaults, parse_update
 
 log = logging.getLogger(__name__)
@@ -28,11 +29,18 @@ class GuardedRequestHandler(SimpleRequestHandler):
     aiogram (a wrong one is 401)."""
 
     def __init__(
-        self, dispatcher: Dispatcher, bot: Bot, *, secret_token: str, faults: UpdateFaults
+        self,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        *,
+        secret_token: str,
+        faults: UpdateFaults,
+        metrics: Metrics,
     ) -> None:
         # handled before the answer goes back: a crash mid-update makes Telegram send it again
         super().__init__(dispatcher, bot, secret_token=secret_token, handle_in_background=False)
         self._faults = faults
+        self._metrics = metrics
 
     async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
         try:
@@ -48,9 +56,10 @@ class GuardedRequestHandler(SimpleRequestHandler):
             self._faults.unparsable += 1
             return web.json_response({})
         try:
-            result: TelegramMethod[Any] | None = await self.dispatcher.feed_webhook_update(
-                bot, update, **self.data
-            )
+            with self._metrics.timing_update():
+                result: TelegramMethod[Any] | None = await self.dispatcher.feed_webhook_update(
+                    bot, update, **self.data
+                )
         except Exception as error:
             if not is_infrastructure_error(error):
                 raise
@@ -72,6 +81,8 @@ async def serve_webhook(
     url: str,
     allowed_updates: list[str],
     faults: UpdateFaults,
+    metrics: Metrics,
+    health: Health,
 ) -> None:
     """Listens on ``WEBHOOK_LISTEN``, then tells Telegram the URL; runs until cancelled."""
     # Without a secret anyone who finds the URL could post forged updates (a /kpi "from" an
@@ -83,9 +94,10 @@ async def serve_webhook(
     )
     host, _, port = settings.webhook_listen.rpartition(":")
     server = web.Application()
-    GuardedRequestHandler(dispatcher, bot, secret_token=secret, faults=faults).register(
-        server, path=urlsplit(url).path or "/"
-    )
+    GuardedRequestHandler(
+        dispatcher, bot, secret_token=secret, faults=faults, metrics=metrics
+    ).register(server, path=urlsplit(url).path or "/")
+    add_health_route(server, health)  # GET /healthz for the load balancer
     runner = web.AppRunner(server, access_log=None)
     await runner.setup()
     try:

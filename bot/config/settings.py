@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     #: ORDERS_SECRET: set → POST /api/orders is served (HMAC-SHA256 of the body with it)
     orders_secret: SecretStr | None = None
     orders_listen: str = "127.0.0.1:8081"  # ORDERS_LISTEN: host:port of the orders endpoint
+    #: METRICS_LISTEN: set → GET /metrics (Prometheus) and GET /healthz are served there
+    metrics_listen: str | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -76,6 +76,19 @@ UNEXPECTED_RETRY = 5.0
 Lane = tuple[int, bool]
 
 
+def result_name(outcome: Outcome) -> str:
+    """A call's result as the metrics name it (``flood``: a 429)."""
+    if isinstance(outcome, RetryLater):
+        return "flood" if outcome.flood else "retry"
+    names: dict[type, str] = {
+        Sent: "sent",
+        SentUnknown: "sent_unknown",
+        Unreachable: "unreachable",
+        Failed: "failed",
+    }
+    return names[type(outcome)]
+
+
 def lane(chat_id: int, chat_kind: str) -> Lane:
     return chat_id, chat_kind == "api"
 
@@ -135,6 +148,8 @@ class DeliveryLoop:
         lease: timedelta = timedelta(seconds=90),
         batch: int = 200,
         max_attempts: int = 20,
+        observe: Callable[[str], None] = lambda _result: None,
+        observe_wait: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
         self._sender = sender
@@ -158,6 +173,10 @@ class DeliveryLoop:
         self._claiming: asyncio.Task[None] | None = None
         self._answers: list[Answer] = []
         self._settler: asyncio.Task[None] | None = None
+        #: each call's result (``sent``, ``flood``…) and each row a limit held back, for metrics
+        self._observe = observe
+        self._observe_wait = observe_wait
+        self._waited: set[int] = set()
 
     # -- public -------------------------------------------------------------------------------
     def wake(self) -> None:
@@ -249,7 +268,11 @@ class DeliveryLoop:
             at = self._limiter.next_allowed(chat_id, job.chat_kind, now)
             if at > now:
                 wake_at = at if wake_at is None else min(wake_at, at)
+                if job.id not in self._waited:  # counted once per row, however long it waits
+                    self._waited.add(job.id)
+                    self._observe_wait()
                 continue
+            self._waited.discard(job.id)
             job = _take(queue)
             if not queue:
                 del self._queues[key]
@@ -319,6 +342,7 @@ class DeliveryLoop:
                 )
             finally:  # Telegram counted it somewhere between dispatch and now
                 self._limiter.complete(job.chat_id, job.chat_kind, self._clock.now())
+            self._observe(result_name(outcome))
             if job.parts:  # one answer for every row the call stood for
                 await asyncio.gather(*(self._settled(part, outcome) for part in job.parts))
             else:
