@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -87,6 +89,34 @@ async def test_a_database_at_the_head_is_not_migrated_again(
             await upgrade(engine, "0001")  # any other target still runs Alembic
     finally:
         await engine.dispose()
+
+
+async def test_three_processes_starting_at_once_migrate_once(
+    blank_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three engines (three processes' pools) upgrade a blank database at the same moment: one
+    runs Alembic, the others wait on the advisory lock (PostgreSQL) or the file's write lock
+    (SQLite) and find the schema at the head."""
+    engines = [create_engine(blank_database_url) for _ in range(3)]
+    runs: list[str] = []
+    real = command.upgrade
+
+    def counted(config: object, revision: str, **kwargs: object) -> None:
+        runs.append(revision)
+        real(config, revision, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(command, "upgrade", counted)
+    try:
+        await asyncio.gather(*(upgrade(engine) for engine in engines))
+        async with engines[0].connect() as connection:
+            current = await connection.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_heads()
+            )
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert current == (head_revision(),)
+    assert runs == ["head"]
 
 
 async def test_each_test_gets_a_migrated_database_with_empty_tables(database_url: str) -> None:
