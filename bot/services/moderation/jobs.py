@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from bot.jobs import Committed, JobContext
 from bot.services.moderation.captcha import CaptchaDeliveryHook
+from bot.services.moderation.cleanup import CleanupDeliveryHook
 from bot.services.moderation.delivery import ModerationDeliveryHook
 from bot.ticker import Ticker
 
@@ -50,3 +51,8 @@ def delivery_hook(_jobs: JobContext) -> ModerationDeliveryHook:
 def captcha_hook(jobs: JobContext) -> CaptchaDeliveryHook:
     """A group challenge sent: its joiners' time counts from then; its message id kept."""
     return CaptchaDeliveryHook(jobs.config)
+
+
+def cleanup_hook(jobs: JobContext) -> CleanupDeliveryHook:
+    """A removal's ban and unban settled: counted, audited; the operator told after the last."""
+    return CleanupDeliveryHook(jobs.config)

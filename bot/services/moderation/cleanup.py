@@ -1,0 +1,382 @@
+"""``/cleanup``: an operator removes a community's silent members (``silent 90d``: nothing
+posted there for 90 days, or never since joining that long ago) or a segment's, after a preview
+(the count, the community, some names) and a confirm button bound to that operator and that
+preview. The removals go through the outbox at :data:`REMOVAL_EVERY` (``banChatMember`` then
+``unbanChatMember`` with ``only_if_banned``: they may join again), never operators, group
+administrators or the bot; ``dm`` first sends each reachable one a last word (after quiet
+hours). Each removal is a ``mod_actions`` row (``cleanup``, counted in ``/kpi``) and an audit
+entry; the operator is told once the last one is settled (:class:`CleanupDeliveryHook`)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import CommunityConfig
+from bot.config.durations import DurationError, format_duration, parse_duration
+from bot.db.models import OutboxMessage
+from bot.db.models.cleanup import Cleanup, CleanupStatus, TargetStatus
+from bot.db.models.outbox import ChatKind, Purpose
+from bot.db.repositories.audit import AuditRepository
+from bot.db.repositories.cleanup import CleanupRepository, in_community, silent_in
+from bot.db.repositories.moderation import ModActionRepository
+from bot.services.dto import Origin, Person
+from bot.services.members.segments import SegmentError, SegmentService
+from bot.services.messenger import Call, Messenger
+from bot.services.team import TeamService
+from bot.services.welcome.service import ConfigHolderLike
+from sop.engine import SopEngine
+
+log = logging.getLogger(__name__)
+
+USAGE = (
+    "/cleanup silent DURATION [dm] [CHAT_ID] · /cleanup segment NAME [dm] [CHAT_ID] "
+    "(DURATION at least 7d, like 90d)"
+)
+#: a shorter silence is more likely a typo than a wish (``silent 9h`` would empty the group)
+SHORTEST_SILENCE = timedelta(days=7)
+#: names shown in a preview, at most
+PREVIEW_NAMES = 10
+#: a preview's button works this long, then does nothing
+PREVIEW_LASTS = timedelta(minutes=15)
+#: one member removed per this (two calls: ban, unban); Telegram publishes no limit for bans
+REMOVAL_EVERY = timedelta(seconds=1)
+#: with ``dm``: the removals begin this long after the last words may go
+DM_LEAD = timedelta(minutes=2)
+BUTTON = re.compile(r"^cl:(go|no):(\d{1,18}):([0-9a-f]{16})$")
+
+
+@dataclass(frozen=True)
+class CleanupArgs:
+    kind: str  # "silent" or "segment"
+    arg: str  # the duration as typed, or the segment's name
+    chat_id: int
+    dm: bool = False
+    silence: timedelta | None = None
+
+
+def read_args(args: str, config: CommunityConfig) -> CleanupArgs | None:
+    """``silent 90d [dm] [CHAT_ID]`` or ``segment NAME [dm] [CHAT_ID]``; ``None`` when written
+    otherwise (the community: the first configured unless named by its chat id)."""
+    words = args.split()
+    if len(words) < 2 or words[0].lower() not in ("silent", "segment"):
+        return None
+    kind, arg, rest = words[0].lower(), words[1], words[2:]
+    dm = bool(rest) and rest[0].lower() == "dm"
+    rest = rest[1:] if dm else rest
+    chat_id = config.communities[0].chat_id
+    if rest:
+        if len(rest) > 1 or not re.fullmatch(r"-\d{1,18}", rest[0]):
+            return None
+        chat_id = int(rest[0])
+        if not config.is_community(chat_id):
+            return None
+    silence = None
+    if kind == "silent":
+        try:
+            silence = parse_duration(arg)
+        except DurationError:
+            return None
+        if silence < SHORTEST_SILENCE:
+            return None
+    return CleanupArgs(kind, arg, chat_id, dm, silence)
+
+
+def read_press(data: str) -> tuple[str, int, str] | None:
+    """``(go|no, cleanup id, token)`` of a cleanup button's data."""
+    match = BUTTON.fullmatch(data)
+    return (match.group(1), int(match.group(2)), match.group(3)) if match else None
+
+
+class CleanupService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        config: CommunityConfig,
+        engine: SopEngine,
+        messenger: Messenger,
+        team: TeamService,
+        segments: SegmentService,
+    ) -> None:
+        self._config = config
+        self._engine = engine
+        self._messenger = messenger
+        self._team = team
+        self._segments = segments
+        self._repo = CleanupRepository(session)
+
+    async def preview(
+        self,
+        origin: Origin,
+        operator: Person,
+        args: CleanupArgs,
+        spared: frozenset[int],
+        now: datetime,
+    ) -> None:
+        """Counts who would go (less ``spared``: the group's administrators and the bot, and
+        the team) and answers with the count, the community, some names and the buttons."""
+        if args.silence is not None:
+            since = now - args.silence
+            members = silent_in(args.chat_id, since, since.astimezone(self._config.tz).date())
+        else:
+            try:
+                members = self._segments.user_ids(args.arg, now)
+            except SegmentError:
+                await self._team.answer_unknown(
+                    origin, operator, "cleanup segment", args.arg, self._segments.names(), now
+                )
+                return
+            members = members.where(in_community(args.chat_id))
+        await self._repo.drop_drafts(operator.id)
+        cleanup = Cleanup(
+            chat_id=args.chat_id,
+            operator_id=operator.id,
+            kind=args.kind,
+            arg=args.arg[:64],
+            dm=args.dm,
+            token=secrets.token_hex(8),
+            status=CleanupStatus.DRAFT,
+            removed=0,
+            failed=0,
+            reasons={},
+            answer_chat_id=origin.chat_id,
+            answer_chat_kind=origin.chat_kind,
+            locale=self._messenger.renderer.locale_for(operator.language_code),
+            created_at=now,
+        )
+        total = await self._repo.create(cleanup, members, spared | self._config.team.operators)
+        context: dict[str, object] = {
+            "count": total,
+            "community": self._title(args.chat_id),
+            "kind": args.kind,
+            "arg": args.arg,
+            "dm": args.dm,
+        }
+        if not total:
+            cleanup.status = CleanupStatus.DROPPED
+            await self._team.reply(origin, operator, "cleanup_none", context, now)
+            return
+        context["names"] = await self._repo.names(cleanup.id, PREVIEW_NAMES)
+        context["minutes"] = max(1, round(total * REMOVAL_EVERY.total_seconds() / 60))
+        locale = cleanup.locale
+        data = f"{cleanup.id}:{cleanup.token}"
+        buttons = {
+            "inline_keyboard": [
+                [
+                    {
+                        "text": self._messenger.label(
+                            "cleanup_confirm_button", locale, fallback="Remove"
+                        ),
+                        "callback_data": f"cl:go:{data}",
+                    },
+                    {
+                        "text": self._messenger.label(
+                            "cleanup_cancel_button", locale, fallback="Cancel"
+                        ),
+                        "callback_data": f"cl:no:{data}",
+                    },
+                ]
+            ]
+        }
+        await self._team.reply(
+            origin, operator, "cleanup_preview", context, now, reply_markup=buttons
+        )
+        log.info(
+            "cleanup %d previewed by %d: %d members of %d (%s %s)",
+            cleanup.id,
+            operator.id,
+            total,
+            args.chat_id,
+            args.kind,
+            args.arg,
+        )
+
+    async def press(
+        self, action: str, cleanup_id: int, token: str, presser: Person, now: datetime
+    ) -> str:
+        """The label a press is answered with. Only the operator who asked, on a preview still
+        in date, with its own token, starts (or cancels) anything."""
+        cleanup = await self._repo.lock(cleanup_id)
+        if (
+            cleanup is None
+            or not secrets.compare_digest(cleanup.token, token)
+            or cleanup.operator_id != presser.id
+        ):
+            log.warning("cleanup %d: press by %d refused", cleanup_id, presser.id)
+            return "cleanup_press_invalid"
+        if cleanup.status != CleanupStatus.DRAFT:
+            return "cleanup_press_already"
+        if now - cleanup.created_at > PREVIEW_LASTS:
+            cleanup.status = CleanupStatus.DROPPED
+            return "cleanup_press_stale"
+        if action == "no":
+            cleanup.status, cleanup.finished_at = CleanupStatus.DROPPED, now
+            return "cleanup_press_cancelled"
+        cleanup.status, cleanup.confirmed_at = CleanupStatus.RUNNING, now
+        await self._queue(cleanup, now)
+        log.info("cleanup %d confirmed by %d: %d members", cleanup.id, presser.id, cleanup.total)
+        return "cleanup_press_started"
+
+    async def _queue(self, cleanup: Cleanup, now: datetime) -> None:
+        start = now
+        targets = await self._repo.targets(cleanup.id)
+        if cleanup.dm:
+            dm_at = self._engine.dm_time(now)
+            title = self._title(cleanup.chat_id)
+            for user_id, name, language, reachable in targets:
+                if not reachable:
+                    continue
+                await self._messenger.send(
+                    key=f"cleanup:{cleanup.id}:{user_id}:dm",
+                    chat_id=user_id,
+                    chat_kind=ChatKind.PRIVATE,
+                    purpose=Purpose.WINBACK,
+                    template="cleanup_farewell",
+                    locale=self._messenger.renderer.locale_for(language),
+                    context={"name": name, "community": title},
+                    now=now,
+                    due_at=dm_at,
+                )
+            start = dm_at + DM_LEAD
+        for i, (user_id, *_rest) in enumerate(targets):
+            due = start + i * REMOVAL_EVERY
+            for step, method, payload in (
+                ("ban", "banChatMember", {"user_id": user_id}),
+                ("unban", "unbanChatMember", {"user_id": user_id, "only_if_banned": True}),
+            ):
+                await self._messenger.call(
+                    Call(
+                        key=f"cleanup:{cleanup.id}:{user_id}:{step}",
+                        chat_id=cleanup.chat_id,
+                        chat_kind=ChatKind.API,
+                        purpose=Purpose.CLEANUP,
+                        method=method,
+                        payload={**payload, "_cleanup": [cleanup.id, step]},
+                    ),
+                    now,
+                    due_at=due,
+                )
+
+    def _title(self, chat_id: int) -> str:
+        community = self._config.community(chat_id)
+        return community.title if community else str(chat_id)
+
+
+class CleanupDeliveryHook:
+    """A removal's ban and unban settled: the member counts as removed (or failed, with
+    Telegram's reason), audited and counted; after the last one the operator is told."""
+
+    def __init__(self, holder: ConfigHolderLike) -> None:
+        self._holder = holder
+
+    async def on_sent(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
+        await self._settled(session, row, now, None)
+
+    async def on_unreachable(
+        self, session: AsyncSession, row: OutboxMessage, now: datetime
+    ) -> None:
+        return None
+
+    async def on_failed(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
+        await self._settled(session, row, now, (row.last_error or "failed")[:120])
+
+    async def _settled(
+        self, session: AsyncSession, row: OutboxMessage, now: datetime, error: str | None
+    ) -> None:
+        if row.purpose != Purpose.CLEANUP:
+            return
+        cleanup_id, step = row.payload["_cleanup"]
+        user_id = int(row.payload["user_id"])
+        repo = CleanupRepository(session)
+        cleanup = await repo.lock(int(cleanup_id))
+        if cleanup is None:
+            return
+        if step == "ban":
+            after = TargetStatus.BANNED if error is None else TargetStatus.FAILED
+            if not await repo.move(cleanup.id, user_id, TargetStatus.PENDING, after, error):
+                return
+        else:
+            after = TargetStatus.REMOVED if error is None else TargetStatus.FAILED
+            if not await repo.move(cleanup.id, user_id, TargetStatus.BANNED, after, error):
+                return  # its ban failed: already counted
+        if after == TargetStatus.REMOVED:
+            cleanup.removed += 1
+        elif after == TargetStatus.FAILED:
+            cleanup.failed += 1
+            reason = _reason(error or "", step)
+            cleanup.reasons = {**cleanup.reasons, reason: int(cleanup.reasons.get(reason, 0)) + 1}
+        if after != TargetStatus.BANNED:
+            await self._record(session, cleanup, user_id, after, error, row, now)
+        if not await repo.count(cleanup.id, TargetStatus.PENDING, TargetStatus.BANNED):
+            await self._finish(session, cleanup, now)
+
+    async def _record(
+        self,
+        session: AsyncSession,
+        cleanup: Cleanup,
+        user_id: int,
+        status: str,
+        error: str | None,
+        row: OutboxMessage,
+        now: datetime,
+    ) -> None:
+        if status == TargetStatus.REMOVED:
+            await ModActionRepository(session).add(
+                chat_id=cleanup.chat_id,
+                user_id=user_id,
+                action="cleanup",
+                rule=cleanup.kind,
+                at=now,
+                by_user_id=cleanup.operator_id,
+            )
+        # not an update of its own: the entry is known by minus its outbox row's id (Telegram's
+        # update ids are positive), one per removal
+        await AuditRepository(session).add(
+            update_id=-row.id,
+            at=now,
+            user_id=cleanup.operator_id,
+            user_name=f"cleanup #{cleanup.id}",
+            chat_id=cleanup.chat_id,
+            chat_kind=ChatKind.GROUP,
+            command="cleanup",
+            args=f"remove {user_id}" + (f": {error}" if error else ""),
+            result="ok" if status == TargetStatus.REMOVED else "error",
+        )
+
+    async def _finish(self, session: AsyncSession, cleanup: Cleanup, now: datetime) -> None:
+        cleanup.status, cleanup.finished_at = CleanupStatus.DONE, now
+        config = self._holder.loaded.config
+        renderer = self._holder.loaded.renderer
+        community = config.community(cleanup.chat_id)
+        messenger = Messenger(session, renderer, config)
+        await messenger.send(
+            key=f"cleanup:{cleanup.id}:done",
+            chat_id=cleanup.answer_chat_id,
+            chat_kind=ChatKind(cleanup.answer_chat_kind),
+            purpose=Purpose.TEAM,
+            template="cleanup_done",
+            locale=cleanup.locale,
+            context={
+                "community": community.title if community else str(cleanup.chat_id),
+                "removed": cleanup.removed,
+                "failed": cleanup.failed,
+                "reasons": sorted(cleanup.reasons.items(), key=lambda kv: -int(kv[1])),
+                "took": format_duration(now - (cleanup.confirmed_at or now)),
+            },
+            now=now,
+        )
+        log.info(
+            "cleanup %d done: %d removed, %d failed", cleanup.id, cleanup.removed, cleanup.failed
+        )
+
+
+def _reason(error: str, step: str) -> str:
+    """Telegram's description, short: ``400 Bad Request: user is an administrator of the
+    chat`` → ``user is an administrator of the chat``."""
+    text = error.split("Bad Request:", 1)[-1].strip() or error
+    return (text if step == "ban" else f"unban: {text}")[:80]
