@@ -299,3 +299,20 @@ async def test_two_hundred_members_removed_within_the_limits(
     stamps = sorted(c.at for c in sandbox.calls if c.method in ("banChatMember", "unbanChatMember"))
     busiest = max(sum(1 for t in stamps[i:] if t - start < 1.0) for i, start in enumerate(stamps))
     assert busiest <= sandbox.limits.global_per_second
+
+
+async def test_who_spoke_or_left_since_the_preview_is_spared(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
+    await _setup_community(app, sandbox)
+    preview = await _preview(app, sandbox, "/cleanup silent 90d")
+    assert "<b>5</b>" in preview.text
+    sandbox.user_sends(SILENT[0], "我还在！", chat_id=COMMUNITY)
+    sandbox.user_leaves(COMMUNITY, SILENT[1])
+    await settle(app, sandbox)
+    sandbox.press_button(OPERATOR, preview.message_id, OPERATOR, _buttons(preview)[0])
+    await settle(app, sandbox)
+    await _run_out(app, sandbox, clock, 15)
+    assert sorted(p["user_id"] for p in _calls(sandbox, "banChatMember")) == SILENT[2:]
+    assert sandbox.world.status(COMMUNITY, SILENT[0]) == "member"
+    assert "3 removed, 0 failed" in _replies(sandbox)[-1].text

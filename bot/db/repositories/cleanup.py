@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, insert, literal, select, update
+from sqlalchemy import Select, delete, exists, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import UtcDateTime
@@ -92,6 +92,17 @@ class CleanupRepository:
             .order_by(Member.user_id)
         )
         return [(int(u), n or "", lang, bool(r)) for u, n, lang, r in result.all()]
+
+    async def keep_only(self, cleanup_id: int, still: Select[Any]) -> int:
+        """Forgets the members no longer in ``still`` (they spoke, left or changed segment
+        since the preview); returns how many are left."""
+        await self._session.execute(
+            delete(CleanupTarget).where(
+                CleanupTarget.cleanup_id == cleanup_id,
+                CleanupTarget.user_id.not_in(still.scalar_subquery()),
+            )
+        )
+        return await self.count(cleanup_id)
 
     async def lock(self, cleanup_id: int) -> Cleanup | None:
         """The cleanup, its row locked until the transaction ends (two presses at once are

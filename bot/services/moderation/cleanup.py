@@ -14,7 +14,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
@@ -120,18 +122,13 @@ class CleanupService:
     ) -> None:
         """Counts who would go (less ``spared``: the group's administrators and the bot, and
         the team) and answers with the count, the community, some names and the buttons."""
-        if args.silence is not None:
-            since = now - args.silence
-            members = silent_in(args.chat_id, since, since.astimezone(self._config.tz).date())
-        else:
-            try:
-                members = self._segments.user_ids(args.arg, now)
-            except SegmentError:
-                await self._team.answer_unknown(
-                    origin, operator, "cleanup segment", args.arg, self._segments.names(), now
-                )
-                return
-            members = members.where(in_community(args.chat_id))
+        try:
+            members = self._members(args.chat_id, args.kind, args.arg, now)
+        except SegmentError:
+            await self._team.answer_unknown(
+                origin, operator, "cleanup segment", args.arg, self._segments.names(), now
+            )
+            return
         await self._repo.drop_drafts(operator.id)
         cleanup = Cleanup(
             chat_id=args.chat_id,
@@ -218,6 +215,14 @@ class CleanupService:
             cleanup.status, cleanup.finished_at = CleanupStatus.DROPPED, now
             return "cleanup_press_cancelled"
         cleanup.status, cleanup.confirmed_at = CleanupStatus.RUNNING, now
+        try:  # who spoke, left or changed segment since the preview is spared
+            still = self._members(cleanup.chat_id, cleanup.kind, cleanup.arg, now)
+        except (SegmentError, DurationError):  # the config was reloaded without the segment
+            still = None
+        cleanup.total = await self._repo.keep_only(cleanup.id, still) if still is not None else 0
+        if not cleanup.total:
+            await tell_done(self._messenger, self._config, cleanup, now)
+            return "cleanup_press_started"
         await self._queue(cleanup, now)
         log.info("cleanup %d confirmed by %d: %d members", cleanup.id, presser.id, cleanup.total)
         return "cleanup_press_started"
@@ -261,6 +266,14 @@ class CleanupService:
                     now,
                     due_at=due,
                 )
+
+    def _members(self, chat_id: int, kind: str, arg: str, now: datetime) -> Select[Any]:
+        """``SELECT user_id`` of whom a cleanup is about at ``now`` (before the spared are
+        taken out); :class:`SegmentError` for an unknown segment."""
+        if kind == "silent":
+            since = now - parse_duration(arg)
+            return silent_in(chat_id, since, since.astimezone(self._config.tz).date())
+        return self._segments.user_ids(arg, now).where(in_community(chat_id))
 
     def _title(self, chat_id: int) -> str:
         community = self._config.community(chat_id)
@@ -349,30 +362,34 @@ class CleanupDeliveryHook:
         )
 
     async def _finish(self, session: AsyncSession, cleanup: Cleanup, now: datetime) -> None:
-        cleanup.status, cleanup.finished_at = CleanupStatus.DONE, now
         config = self._holder.loaded.config
-        renderer = self._holder.loaded.renderer
-        community = config.community(cleanup.chat_id)
-        messenger = Messenger(session, renderer, config)
-        await messenger.send(
-            key=f"cleanup:{cleanup.id}:done",
-            chat_id=cleanup.answer_chat_id,
-            chat_kind=ChatKind(cleanup.answer_chat_kind),
-            purpose=Purpose.TEAM,
-            template="cleanup_done",
-            locale=cleanup.locale,
-            context={
-                "community": community.title if community else str(cleanup.chat_id),
-                "removed": cleanup.removed,
-                "failed": cleanup.failed,
-                "reasons": sorted(cleanup.reasons.items(), key=lambda kv: -int(kv[1])),
-                "took": format_duration(now - (cleanup.confirmed_at or now)),
-            },
-            now=now,
-        )
-        log.info(
-            "cleanup %d done: %d removed, %d failed", cleanup.id, cleanup.removed, cleanup.failed
-        )
+        messenger = Messenger(session, self._holder.loaded.renderer, config)
+        await tell_done(messenger, config, cleanup, now)
+
+
+async def tell_done(
+    messenger: Messenger, config: CommunityConfig, cleanup: Cleanup, now: datetime
+) -> None:
+    """The cleanup is over: the operator is told, in one line, where they asked."""
+    cleanup.status, cleanup.finished_at = CleanupStatus.DONE, now
+    community = config.community(cleanup.chat_id)
+    await messenger.send(
+        key=f"cleanup:{cleanup.id}:done",
+        chat_id=cleanup.answer_chat_id,
+        chat_kind=ChatKind(cleanup.answer_chat_kind),
+        purpose=Purpose.TEAM,
+        template="cleanup_done",
+        locale=cleanup.locale,
+        context={
+            "community": community.title if community else str(cleanup.chat_id),
+            "removed": cleanup.removed,
+            "failed": cleanup.failed,
+            "reasons": sorted(cleanup.reasons.items(), key=lambda kv: -int(kv[1])),
+            "took": format_duration(now - (cleanup.confirmed_at or now)),
+        },
+        now=now,
+    )
+    log.info("cleanup %d done: %d removed, %d failed", cleanup.id, cleanup.removed, cleanup.failed)
 
 
 def _reason(error: str, step: str) -> str:
