@@ -19,7 +19,7 @@ from bot.config import CommunityConfig
 from bot.services import Services
 from bot.services.moderation.cleanup import USAGE, read_args, read_press
 from handlers.buttons import answer
-from handlers.convert import origin, person
+from handlers.convert import origin, person, pressed_on
 from handlers.filters import InTeamPlace, IsOperator
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ async def cleanup(
 async def pressed(query: CallbackQuery, services: Services, now: datetime) -> AnswerCallbackQuery:
     press = read_press(query.data or "")
     assert press is not None
-    label = await services.cleanup.press(*press, person(query.from_user), now)
+    label = await services.cleanup.press(*press, person(query.from_user), pressed_on(query), now)
     return answer(query, services, label, alert=label != "cleanup_press_started")
 
 

@@ -149,6 +149,8 @@ async def test_preview_counts_the_silent_and_confirm_removes_them(
     await settle(app, sandbox)
     await _run_out(app, sandbox, clock, 15)
     assert _answer(sandbox, update) is not None
+    card = sandbox.get_message(OPERATOR, preview.message_id)
+    assert card is not None and not card.reply_markup  # the buttons are gone once pressed
     banned = [p["user_id"] for p in _calls(sandbox, "banChatMember")]
     unbanned = [p for p in _calls(sandbox, "unbanChatMember")]
     assert sorted(banned) == SILENT

@@ -27,7 +27,7 @@ from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories.audit import AuditRepository
 from bot.db.repositories.cleanup import CleanupRepository, in_community, silent_in
 from bot.db.repositories.moderation import ModActionRepository
-from bot.services.dto import Origin, Person
+from bot.services.dto import MessageRef, Origin, Person
 from bot.services.members.segments import SegmentError, SegmentService
 from bot.services.messenger import Call, Messenger
 from bot.services.team import TeamService
@@ -194,10 +194,17 @@ class CleanupService:
         )
 
     async def press(
-        self, action: str, cleanup_id: int, token: str, presser: Person, now: datetime
+        self,
+        action: str,
+        cleanup_id: int,
+        token: str,
+        presser: Person,
+        card: MessageRef | None,
+        now: datetime,
     ) -> str:
         """The label a press is answered with. Only the operator who asked, on a preview still
-        in date, with its own token, starts (or cancels) anything."""
+        in date, with its own token, starts (or cancels) anything; its buttons are then taken
+        off the card pressed."""
         cleanup = await self._repo.lock(cleanup_id)
         if (
             cleanup is None
@@ -211,6 +218,18 @@ class CleanupService:
         if now - cleanup.created_at > PREVIEW_LASTS:
             cleanup.status = CleanupStatus.DROPPED
             return "cleanup_press_stale"
+        if card is not None:
+            await self._messenger.call(
+                Call(
+                    key=f"cleanup:{cleanup.id}:card",
+                    chat_id=card.chat_id,
+                    chat_kind=ChatKind(cleanup.answer_chat_kind),
+                    purpose=Purpose.REPLY,
+                    method="editMessageReplyMarkup",
+                    payload={"message_id": card.message_id},
+                ),
+                now,
+            )
         if action == "no":
             cleanup.status, cleanup.finished_at = CleanupStatus.DROPPED, now
             return "cleanup_press_cancelled"
