@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from bot.jobs import Committed, JobContext
 from bot.services.moderation.captcha import CaptchaDeliveryHook
-from bot.services.moderation.cleanup import CleanupDeliveryHook
+from bot.services.moderation.cleanup_delivery import CleanupDeliveryHook
 from bot.services.moderation.delivery import ModerationDeliveryHook
 from bot.ticker import Ticker
 
