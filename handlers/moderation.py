@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 #: how long a community's administrator list is believed (seconds)
 ADMINS_TTL = 600.0
 LINK_ENTITIES = {"url", "text_link"}
-REPLY_COMMANDS = tuple(c for c in MODERATION_COMMANDS if c != "modlog")
+REPLY_COMMANDS = tuple(c for c in MODERATION_COMMANDS if c not in ("modlog", "cleanup"))
 
 
 class ChatAdmins:

@@ -68,6 +68,11 @@ class PostingRefused(ValueError):
     send it, so no update is queued."""
 
 
+class JoinRefused(ValueError):
+    """The user is banned from that group (until ``unbanChatMember`` or the ban's end):
+    Telegram's app would not let them join, so no update is queued."""
+
+
 class UserActions:
     """World setup and user-side actions (``user_sends``, ``user_joins``...)."""
 
@@ -366,8 +371,11 @@ class UserActions:
     def user_joins(
         self, chat_id: int, user_id: int, *, invite_link: str | None = None
     ) -> dict[str, Any]:
-        """The user joins a group: ``chat_member`` (returned) plus the service message."""
+        """The user joins a group: ``chat_member`` (returned) plus the service message;
+        :class:`JoinRefused` while they are banned from it."""
         old = self.world.status(chat_id, user_id)
+        if old == "kicked":
+            raise JoinRefused(f"sandbox: user {user_id} is banned from {chat_id}")
         update = member_update(
             self.world,
             chat_id,

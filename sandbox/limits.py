@@ -101,6 +101,17 @@ class RateLimiter:
             self._penalty_until[chat_id] = now + retry_after
             raise too_many_requests(retry_after)
 
+    def check_global(self, now: float) -> None:
+        """A call that sends no message but counts against the bot's requests a second
+        (``restrictChatMember``, ``banChatMember``, ``unbanChatMember``): a 429 when the second
+        is full; no chat is put in a penalty. Call :meth:`take_global` once it succeeded."""
+        wait = self._global.wait(now)
+        if wait > 0:
+            raise too_many_requests(_whole_seconds(wait))
+
+    def take_global(self, now: float) -> None:
+        self._global.take(now)
+
     def take(self, chat_id: int, chat_type: str, now: float, *, is_global: bool = True) -> None:
         """Count an accepted request."""
         self._window(chat_id, chat_type).take(now)

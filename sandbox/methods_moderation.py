@@ -16,12 +16,18 @@ The model the sandbox enforces (Telegram publishes no rate limit for these calls
 - ``restrictChatMember`` / ``banChatMember`` / ``unbanChatMember`` need ``can_restrict_members``,
   refuse administrators and the owner, queue the ``chat_member`` update the change causes and
   take ``until_date``: under 30 seconds or over 366 days from now means forever. A muted or
-  banned member's user-side ``sendMessage`` is refused (:meth:`UserActions.user_sends`).
+  banned member's user-side ``sendMessage`` is refused (:meth:`UserActions.user_sends`), and a
+  banned user cannot join (:meth:`UserActions.user_joins` raises ``JoinRefused``) until
+  ``unbanChatMember``. ``unbanChatMember`` with ``only_if_banned`` leaves a member who is not
+  banned where they are; without it, a member is removed. These three count against the bot's
+  30 requests a second (:meth:`RateLimiter.check_global`: a 429 past it), not against the
+  chat's message limits.
 - ``pinChatMessage`` needs ``can_pin_messages``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .actions import member_update
@@ -32,6 +38,7 @@ from .world import DELETE_WINDOW, PERMISSIONS, World
 MAX_DELETE = 100
 RESTRICT_RIGHTS = "not enough rights to restrict/unrestrict chat member"
 FOREVER_UNDER, FOREVER_OVER = 30, 366 * 86400
+Handler = Callable[[World, dict[str, Any]], bool]
 
 
 def _group(world: World, params: dict[str, Any]) -> dict[str, Any]:
@@ -120,7 +127,19 @@ def _target(world: World, params: dict[str, Any]) -> tuple[dict[str, Any], int]:
         raise bad_request("can't remove chat owner")
     if status == "administrator":
         raise bad_request("user is an administrator of the chat")
+    world.limiter.check_global(world.now())
     return chat, user_id
+
+
+def _counted(handler: Handler) -> Handler:
+    """The call takes a slot of the bot's requests a second once it succeeded."""
+
+    def counted(world: World, params: dict[str, Any]) -> bool:
+        result = handler(world, params)
+        world.limiter.take_global(world.now())
+        return result
+
+    return counted
 
 
 def restrict_chat_member(world: World, params: dict[str, Any]) -> bool:
@@ -192,8 +211,8 @@ def pin_chat_message(world: World, params: dict[str, Any]) -> bool:
 HANDLERS = {
     "deleteMessage": delete_message,
     "deleteMessages": delete_messages,
-    "restrictChatMember": restrict_chat_member,
-    "banChatMember": ban_chat_member,
-    "unbanChatMember": unban_chat_member,
+    "restrictChatMember": _counted(restrict_chat_member),
+    "banChatMember": _counted(ban_chat_member),
+    "unbanChatMember": _counted(unban_chat_member),
     "pinChatMessage": pin_chat_message,
 }

@@ -27,6 +27,7 @@ from aiogram.methods import (
     DeclineChatJoinRequest,
     DeleteMessage,
     DeleteMessages,
+    EditMessageReplyMarkup,
     EditMessageText,
     PinChatMessage,
     RestrictChatMember,
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 METHODS: dict[str, type[TelegramMethod[Any]]] = {
     "sendMessage": SendMessage,
     "editMessageText": EditMessageText,
+    "editMessageReplyMarkup": EditMessageReplyMarkup,
     "approveChatJoinRequest": ApproveChatJoinRequest,
     "declineChatJoinRequest": DeclineChatJoinRequest,
     "copyMessage": CopyMessage,

@@ -35,6 +35,7 @@ from bot.services.moderation import (
     compile_order,
 )
 from bot.services.moderation.captcha import CaptchaService
+from bot.services.moderation.cleanup import CleanupService
 from bot.services.moderation.community_rules import RulesService
 from bot.services.moderation.console import ModerationConsole
 from bot.services.moderation.counters import FloodCounters
@@ -89,6 +90,8 @@ class Services:
     bot_rights: BotRightsService
     #: join protection: the entry of every join request and join (bot/services/moderation/)
     captcha: CaptchaService
+    #: /cleanup: silent members (or a segment's) removed after a preview
+    cleanup: CleanupService
 
     @classmethod
     def create(
@@ -150,6 +153,7 @@ class Services:
             rules=RulesService(session, config, messenger),
             bot_rights=BotRightsService(config, messenger),
             captcha=CaptchaService(session, config, messenger, ledger, welcome),
+            cleanup=CleanupService(session, config, engine, messenger, team, segments),
         )
 
     @property

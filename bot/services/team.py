@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -108,13 +109,16 @@ class TeamService:
         now: datetime,
         *,
         part: int = 0,
+        reply_markup: dict[str, Any] | None = None,
     ) -> None:
         """Answers a team command with ``template`` where it was asked; ``part`` numbers the
         further messages of a long answer (each is its own outbox row)."""
         if self.outcome is None:
             # the commands' own "unknown subcommand" answers (kpi_unknown…) are usage errors
             self.outcome = "usage" if template.endswith("_unknown") else "ok"
-        await self._reply(origin, person, template, context, now, part=part)
+        await self._reply(
+            origin, person, template, context, now, part=part, reply_markup=reply_markup
+        )
 
     async def _reply(
         self,
@@ -125,6 +129,7 @@ class TeamService:
         now: datetime,
         *,
         part: int = 0,
+        reply_markup: dict[str, Any] | None = None,
     ) -> None:
         locale = self._messenger.renderer.locale_for(person.language_code)
         key = f"reply:{origin.update_id}" if not part else f"reply:{origin.update_id}:{part}"
@@ -138,4 +143,5 @@ class TeamService:
             context=context,
             now=now,
             reply_to=origin.message_id if origin.chat_kind != ChatKind.PRIVATE else None,
+            reply_markup=reply_markup,
         )

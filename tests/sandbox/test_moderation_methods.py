@@ -166,3 +166,42 @@ async def test_callback_answer_text_is_at_most_200_characters(
     with pytest.raises(TelegramBadRequest, match="MESSAGE_TOO_LONG"):
         await bot.answer_callback_query(query_id, text="x" * 201)
     assert await bot.answer_callback_query(query_id, text="x" * 200)
+
+
+async def test_only_if_banned_spares_a_member_and_a_ban_keeps_them_out_until_unbanned(
+    sb: TelegramSandbox, bot: Bot
+) -> None:
+    from sandbox.actions import JoinRefused
+
+    sb.user_sends(ANN, "hi", chat_id=GROUP)
+    assert await bot.unban_chat_member(GROUP, ANN, only_if_banned=True)
+    assert (await bot.get_chat_member(GROUP, ANN)).status == "member"
+    assert await bot.ban_chat_member(GROUP, ANN)
+    with pytest.raises(JoinRefused):
+        sb.user_joins(GROUP, ANN)
+    assert await bot.unban_chat_member(GROUP, ANN, only_if_banned=True)
+    sb.user_joins(GROUP, ANN)  # removed, not banned: they may come back
+    assert (await bot.get_chat_member(GROUP, ANN)).status == "member"
+    assert await bot.unban_chat_member(GROUP, ANN)  # without only_if_banned: removed
+    assert (await bot.get_chat_member(GROUP, ANN)).status == "left"
+
+
+async def test_bans_count_against_the_bots_requests_a_second(
+    sb: TelegramSandbox, bot: Bot, clock: ManualClock
+) -> None:
+    from aiogram.exceptions import TelegramRetryAfter
+
+    users = list(range(9001, 9032))
+    for uid in users:
+        sb.add_user(uid, f"U{uid}")
+        sb.world.set_status(GROUP, uid, "member")
+    for uid in users[:30]:
+        assert await bot.ban_chat_member(GROUP, uid)
+    with pytest.raises(TelegramRetryAfter):
+        await bot.ban_chat_member(GROUP, users[30])
+    with pytest.raises(TelegramBadRequest, match="user is an administrator"):
+        sb.set_admin(GROUP, BOB)
+        await bot.ban_chat_member(GROUP, BOB)  # refused before the limit: no slot either way
+    clock.advance(1.0)
+    assert await bot.ban_chat_member(GROUP, users[30])
+    assert sb.world.status(GROUP, users[30]) == "kicked"

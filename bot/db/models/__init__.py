@@ -3,6 +3,7 @@
 from bot.db.base import Base
 from bot.db.models.audit import AuditEntry
 from bot.db.models.broadcast import Broadcast, BroadcastRecipient, BroadcastStatus, RecipientStatus
+from bot.db.models.cleanup import Cleanup, CleanupStatus, CleanupTarget, TargetStatus
 from bot.db.models.coupon import Coupon, IssuedBy, Via
 from bot.db.models.desk import DeskRelay, DeskTeamChat, DeskTicket, DeskTopic
 from bot.db.models.files import OutboxFile, OutboxFileChunk
@@ -50,6 +51,9 @@ __all__ = [
     "BroadcastStatus",
     "Captcha",
     "ChatKind",
+    "Cleanup",
+    "CleanupStatus",
+    "CleanupTarget",
     "Coupon",
     "DailyPass",
     "DailyRollup",
@@ -91,5 +95,6 @@ __all__ = [
     "SopState",
     "SourceJoins",
     "TagEvent",
+    "TargetStatus",
     "Via",
 ]

@@ -45,6 +45,8 @@ class Purpose(StrEnum):
     #: (restrict, decline, remove), and a group challenge (its joiners' time starts once sent)
     CAPTCHA = "captcha"
     CAPTCHA_GROUP = "captcha_group"
+    #: /cleanup (bot/services/moderation/cleanup.py): a removal's ban and unban
+    CLEANUP = "cleanup"
     COUPON_DM = "coupon_dm"
     EXPORT = "export"
     #: the service desk (bot/services/desk/): answers to members, relays and notes in the team chat

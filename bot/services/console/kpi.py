@@ -215,8 +215,7 @@ class KpiService:
 
     async def _order(self, period: KpiPeriod) -> dict[str, int]:
         """Moderation actions and alerts of the period (issue 13), counted from their rows."""
-        if not (self._config.watches_messages or self._config.guards_joins):
-            return {}
+        # no guard on the config: /cleanup's removals count without moderation configured
         tz = self._config.tz
         start = datetime.combine(period.first, time(0), tzinfo=tz)
         end = datetime.combine(period.last + timedelta(days=1), time(0), tzinfo=tz)

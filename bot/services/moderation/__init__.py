@@ -20,6 +20,7 @@ MODERATION_COMMANDS: tuple[str, ...] = (
     "unban",
     "del",
     "modlog",
+    "cleanup",
 )
 
 __all__ = [

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.jobs import Committed, JobContext
+from bot.services.moderation.cleanup_delivery import CleanupDeliveryHook
 from bot.services.moderation.delivery import CaptchaDeliveryHook, ModerationDeliveryHook
 from bot.ticker import Ticker
 
@@ -49,3 +50,8 @@ def delivery_hook(_jobs: JobContext) -> ModerationDeliveryHook:
 def captcha_hook(jobs: JobContext) -> CaptchaDeliveryHook:
     """A group challenge sent: its joiners' time counts from then; its message id kept."""
     return CaptchaDeliveryHook(jobs.config)
+
+
+def cleanup_hook(jobs: JobContext) -> CleanupDeliveryHook:
+    """A removal's ban and unban settled: counted, audited; the operator told after the last."""
+    return CleanupDeliveryHook(jobs.config)
