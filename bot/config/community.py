@@ -21,6 +21,7 @@ from bot.config.fields import CROSS_CHECK_ERROR, Int, Positive, Section, Text, f
 from bot.config.growth import ReferralConfig, TiersConfig
 from bot.config.keys import Loc, dotted_key
 from bot.config.moderation import ModerationConfig, merged
+from bot.config.privacy import PrivacyConfig
 from bot.config.reports import AlertsConfig, ReportsConfig
 from bot.config.service import ServiceConfig
 from bot.config.sop import FaqItem, SopConfig, check_clock
@@ -206,6 +207,8 @@ class CommunityConfig(Section):
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     #: community order (issue 13); a community may override it
     moderation: ModerationConfig | None = None
+    #: notice, consent, opt-outs, retention, the copy review (issue 15)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     #: a folder of the operator's own templates (``<locale>/…/<name>.html.j2``), relative to
     #: this file; a template there replaces the built-in one of the same name
     templates: Text | None = None

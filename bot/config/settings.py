@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     #: ORDERS_SECRET: set → POST /api/orders is served (HMAC-SHA256 of the body with it)
     orders_secret: SecretStr | None = None
     orders_listen: str = "127.0.0.1:8081"  # ORDERS_LISTEN: host:port of the orders endpoint
+    #: PRIVACY_KEY: the key of the erased members' suppression hashes (unset: derived from
+    #: BOT_TOKEN, see docs/security.md)
+    privacy_key: SecretStr | None = None
 
     @model_validator(mode="before")
     @classmethod

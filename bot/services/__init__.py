@@ -35,6 +35,7 @@ from bot.services.moderation import (
 from bot.services.moderation.community_rules import RulesService
 from bot.services.moderation.console import ModerationConsole
 from bot.services.moderation.service import BotRightsService
+from bot.services.privacy.service import PrivacyService
 from bot.services.records.audit import AuditService
 from bot.services.records.exports import ExportService
 from bot.services.records.member_view import MemberViewService
@@ -81,6 +82,8 @@ class Services:
     moderation_console: ModerationConsole
     rules: RulesService
     bot_rights: BotRightsService
+    #: notice, consent, a member's rights, erasure (bot/services/privacy/)
+    privacy: PrivacyService
 
     @classmethod
     def create(
@@ -139,6 +142,7 @@ class Services:
             moderation_console=ModerationConsole(session, config, team, moderation),
             rules=RulesService(session, config, messenger),
             bot_rights=BotRightsService(config, messenger),
+            privacy=PrivacyService(session, config, messenger, identity.privacy_key),
         )
 
     @property

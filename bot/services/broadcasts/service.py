@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
@@ -21,6 +22,7 @@ from bot.db.models.broadcast import Broadcast, BroadcastStatus, RecipientStatus
 from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import OutboxRepository
 from bot.db.repositories.broadcasts import BroadcastRepository, Chunk, Tally, card_key
+from bot.db.repositories.privacy import PrivacyRepository, marketing_allowed
 from bot.errors import TemplateRenderError
 from bot.services.broadcasts.view import cancel_button, preview_buttons, progress_context
 from bot.services.dto import MessageRef, Origin, Person
@@ -56,6 +58,7 @@ class BroadcastService:
         engine: SopEngine,
     ) -> None:
         self._repo = BroadcastRepository(session)
+        self._privacy = PrivacyRepository(session)
         self._outbox = OutboxRepository(session)
         self._config = config
         self._messenger = messenger
@@ -83,7 +86,7 @@ class BroadcastService:
         give instead when there is nothing to preview (unknown segment or template)."""
         locale = self._locale(person)
         try:
-            segment_ids = self._segments.user_ids(segment, now)
+            segment_ids = self._audience(segment, now)
         except SegmentError:
             return "broadcast_unknown_segment", {
                 "segment": segment[:64],
@@ -154,7 +157,7 @@ class BroadcastService:
             return "broadcast_variant_mismatch", {}
         broadcast.b_source_message_id, broadcast.b_template = content.message_id, content.template
         try:
-            audience = await self._repo.audience(self._segments.user_ids(broadcast.segment, now))
+            audience = await self._repo.audience(self._audience(broadcast.segment, now))
         except SegmentError:
             audience = 0
         failure = await self._preview(broadcast, "b", content, person, now)
@@ -186,7 +189,7 @@ class BroadcastService:
         if broadcast.ab and not (broadcast.b_source_message_id or broadcast.b_template):
             return "broadcast_needs_b"
         try:
-            segment = self._segments.user_ids(broadcast.segment, now)
+            segment = self._audience(broadcast.segment, now)
         except SegmentError:  # the config was reloaded without it
             return "broadcast_segment_gone"
         broadcast.status, broadcast.started_at, broadcast.started_by = (
@@ -300,7 +303,21 @@ class BroadcastService:
         for one (its template failed in their language) fails that recipient alone."""
         rows: list[dict[str, Any]] = []
         failed = 0
-        for member in await self._repo.next_chunk(broadcast.id, limit):
+        chunk = await self._repo.next_chunk(broadcast.id, limit)
+        refused = await self._privacy.refused(
+            [m.user_id for m in chunk], self._config.privacy.require_consent
+        )
+        for member in chunk:
+            if member.user_id in refused:  # sent /stop (or was erased) since the start
+                await self._repo.settle(
+                    broadcast.id,
+                    member.user_id,
+                    RecipientStatus.DROPPED,
+                    now,
+                    was=RecipientStatus.WAITING,
+                )
+                failed += 1
+                continue
             payload = self._payload(broadcast, member, now)
             if payload is None:
                 await self._repo.settle(
@@ -316,6 +333,13 @@ class BroadcastService:
             rows.append({"user_id": member.user_id, "method": method, "payload": body})
         await self._repo.enqueue(broadcast.id, rows, now)
         return len(rows), failed
+
+    def _audience(self, segment: str, now: datetime) -> Select[Any]:
+        """The segment's members a broadcast may reach: not opted out (``/stop``), not
+        erased, and agreed when ``privacy.require_consent`` (issue 15)."""
+        return self._segments.user_ids(segment, now).where(
+            marketing_allowed(self._config.privacy.require_consent)
+        )
 
     def _payload(
         self, broadcast: Broadcast, member: Chunk, now: datetime

@@ -1,0 +1,23 @@
+"""Config section ``privacy:`` (issue 15): the notice, consent and retention."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from bot.config.durations import Duration
+from bot.config.fields import Int, Section
+
+
+class PrivacyConfig(Section):
+    """What members are told, what waits for their consent, how long identities are kept."""
+
+    #: the first DM a member gets carries the short notice (``privacy_notice``) pointing to
+    #: ``/privacy``
+    notice: bool = True
+    #: raise it when the ``/privacy`` text changes materially: members are told again
+    notice_version: Int = Field(default=1, ge=1)
+    #: marketing DMs (the gift pack, win-back, broadcasts, a schedule's DMs to a segment, Q&A
+    #: reminders, coupons sent by operators) wait until the member presses "Agree"
+    require_consent: bool = False
+    #: members gone or silent longer than this are pseudonymised by the daily pass (unset: kept)
+    retention: Duration | None = None
