@@ -287,12 +287,47 @@ async def test_retention_pseudonymises_members_silent_longer(
             assert member is not None
             member.first_seen_at = member.last_seen_at = clock.now() - timedelta(days=40)
     await _say(app, sandbox, clock, ANN, "/start")
-    clock.advance(days=1, seconds=5)
-    await run_clock(app, sandbox, clock, 3)
+    # the pass ran at start, then runs a day later; the next morning's (09:00) report counts it
+    until = clock.now() + timedelta(days=2, hours=1)
+    while clock.now() < until:
+        clock.advance(min(timedelta(hours=4), until - clock.now()))
+        await settle(app, sandbox)
     async with app.sessions() as session:
         gone = [await session.get(Member, uid) for uid in old]
         ann = await session.get(Member, ANN)
         events = (await session.execute(select(PrivacyEvent.event))).scalars().all()
     assert all(m is not None and m.erased_at is not None and m.first_name == "" for m in gone)
     assert ann is not None and ann.erased_at is None and ann.first_name == "Ann"
+    reports = [m.text for m in sandbox.sent_messages(TEAM_CHAT) if "匿名化" in m.text]
+    assert reports and "匿名化 2 人" in reports[0], reports
     assert list(events).count("pseudonymised") == 2
+
+
+async def test_mydata_with_ten_thousand_tag_events_is_complete(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, people: tuple[int, int]
+) -> None:
+    await _say(app, sandbox, clock, ANN, "/start")
+    async with app.db.transaction() as session:
+        now = clock.now()
+        session.add_all(
+            TagEvent(user_id=ANN, tag=f"t{i % 50}", action="added", at=now, by="test")
+            for i in range(10_000)
+        )
+    clock.advance(seconds=2)
+    sandbox.user_sends(ANN, "/mydata")
+    await run_clock(app, sandbox, clock, 3)
+    [document] = sandbox.sent_files(ANN)
+    assert document.data is not None and len(document.data) < 5_000_000
+    assert len(json.loads(document.data)["tag_history"]) == 10_000
+
+
+async def test_a_forget_button_from_before_a_start_does_nothing(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, people: tuple[int, int]
+) -> None:
+    await _say(app, sandbox, clock, ANN, "/start")
+    [confirm] = await _say(app, sandbox, clock, ANN, "/forget")
+    await _say(app, sandbox, clock, ANN, "/start")
+    assert "expired" in await _press(app, sandbox, ANN, confirm, _data(confirm, "pv:forget:"))
+    async with app.sessions() as session:
+        ann = await session.get(Member, ANN)
+    assert ann is not None and ann.erased_at is None and ann.first_name == "Ann"

@@ -213,7 +213,7 @@ class PrivacyService:
                     f"privacy:topic:{chat_id}:{thread_id}",
                     chat_id,
                     ChatKind.API,
-                    Purpose.DESK_TOPIC,
+                    Purpose.PRIVACY,
                     "editForumTopic",
                     {"message_thread_id": thread_id, "name": ERASED_TOPIC},
                 ),
