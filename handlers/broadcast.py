@@ -53,7 +53,9 @@ def _content(message: Message) -> Content | None:
     reply = message.reply_to_message
     if reply is None or not any(getattr(reply, kind, None) for kind in COPYABLE):
         return None
-    return Content(chat_id=reply.chat.id, message_id=reply.message_id)
+    return Content(
+        chat_id=reply.chat.id, message_id=reply.message_id, text=reply.text or reply.caption
+    )
 
 
 async def broadcast(

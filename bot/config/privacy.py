@@ -1,11 +1,12 @@
-"""Config section ``privacy:`` (issue 15): the notice, consent and retention."""
+"""Config section ``privacy:`` (issue 15): the notice, consent, retention, the copy review."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
 from bot.config.durations import Duration
-from bot.config.fields import Int, Section
+from bot.config.fields import Int, Section, Text
+from sop.review import ABSOLUTE_TERMS
 
 
 class PrivacyConfig(Section):
@@ -21,3 +22,7 @@ class PrivacyConfig(Section):
     require_consent: bool = False
     #: members gone or silent longer than this are pseudonymised by the daily pass (unset: kept)
     retention: Duration | None = None
+    #: the copy review of broadcasts (their preview lists what it finds): words found warn (Send
+    #: asks a second confirmation); ``review_block`` words disable Send for that text
+    review_words: list[Text] = Field(default_factory=lambda: list(ABSOLUTE_TERMS))
+    review_block: list[Text] = Field(default_factory=list)

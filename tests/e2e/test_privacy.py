@@ -19,7 +19,7 @@ from sandbox import SentMessage, TelegramSandbox
 from sop.clock import ManualClock
 from tests.conftest import COMMUNITY, CONFIG_YAML, OPERATOR, TEAM_CHAT
 from tests.e2e.desk_support import copies_of, relay_of, write
-from tests.e2e.helpers import copies, draft, run_clock, seed, settle
+from tests.e2e.helpers import copies, draft, run_clock, seed, settle, until
 
 ANN, BOB = 8101, 8102
 
@@ -331,3 +331,50 @@ async def test_a_forget_button_from_before_a_start_does_nothing(
     async with app.sessions() as session:
         ann = await session.get(Member, ANN)
     assert ann is not None and ann.erased_at is None and ann.first_name == "Ann"
+
+
+REVIEW = """
+privacy:
+  review_block: ["刷单"]
+"""
+
+
+async def _card_for(app: SopBot, sandbox: TelegramSandbox, text: str) -> SentMessage:
+    """The operator drafts a broadcast of ``text`` to all; returns its new card."""
+    cards = len(sandbox.sent_messages(OPERATOR))
+    sandbox.user_sends(OPERATOR, text)
+    source = max(k[1] for k in sandbox.world.messages if k[0] == OPERATOR)
+    await settle(app, sandbox)
+    sandbox.user_sends(OPERATOR, "/broadcast all", reply_to_message_id=source)
+
+    def new() -> list[SentMessage]:
+        return [m for m in sandbox.sent_messages(OPERATOR)[cards:] if "bc:" in str(m.reply_markup)]
+
+    await until(app, sandbox, lambda: bool(new()))
+    return new()[-1]
+
+
+@pytest.mark.parametrize("config", [REVIEW], indirect=True)
+async def test_the_copy_review_warns_then_asks_twice_and_blocks_block_words(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, people: tuple[int, int]
+) -> None:
+    await _say(app, sandbox, clock, BOB, "/start")
+    # everyday words: no finding
+    plain = await _card_for(app, sandbox, "最近第一次上新，欢迎来看")
+    assert "Copy review" not in plain.text and "bc:send:" in str(plain.reply_markup)
+    await _press(app, sandbox, OPERATOR, plain, _data(plain, "bc:cancel:"))
+    # absolute terms: listed, and Send asks a second time
+    warned = await _card_for(app, sandbox, "全网最低价，国家级品质！")
+    assert "Copy review" in warned.text and "最低价" in warned.text and "国家级" in warned.text
+    told = len(sandbox.sent_messages(BOB))
+    first = await _press(app, sandbox, OPERATOR, warned, _data(warned, "bc:send:"))
+    await run_clock(app, sandbox, clock, 5)
+    assert "again" in first and len(sandbox.sent_messages(BOB)) == told
+    await _press(app, sandbox, OPERATOR, warned, _data(warned, "bc:send:"))
+    await run_clock(app, sandbox, clock, 5)
+    assert [m.text for m in sandbox.sent_messages(BOB)[told:]] == ["全网最低价，国家级品质！"]
+    # a block word: no Send button
+    blocked = await _card_for(app, sandbox, "兼职刷单日结")
+    assert "刷单" in blocked.text and "bc:send:" not in str(blocked.reply_markup)
+    forged = _data(blocked, "bc:cancel:").replace("cancel", "send")
+    assert "cannot be sent" in await _press(app, sandbox, OPERATOR, blocked, forged)

@@ -29,6 +29,7 @@ from bot.services.dto import MessageRef, Origin, Person
 from bot.services.members.segments import SegmentError, SegmentService
 from bot.services.messenger import Call, Messenger
 from sop.engine import SopEngine
+from sop.review import CopyReview, Findings
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ class Content:
     chat_id: int | None = None
     message_id: int | None = None
     template: str | None = None
+    #: the copied message's text or caption, for the copy review (never stored)
+    text: str | None = None
 
 
 class BroadcastService:
@@ -132,15 +135,42 @@ class BroadcastService:
                 buttons=cancel_button(self._messenger, broadcast),
             )
             return None
+        findings = self._review(broadcast, person, content, content_b)
+        broadcast.review = findings.level
         await self._card(
             broadcast,
             "broadcast_preview",
-            {"audience": audience},
+            {"audience": audience, "review_warn": findings.warn, "review_block": findings.block},
             now,
             "ready",
-            buttons=preview_buttons(self._messenger, broadcast),
+            buttons=(
+                cancel_button(self._messenger, broadcast)
+                if findings.block
+                else preview_buttons(self._messenger, broadcast)
+            ),
         )
         return None
+
+    def _review(self, broadcast: Broadcast, person: Person, *contents: Content | None) -> Findings:
+        """The copy review of what the variants send (a template as rendered for the
+        operator; a copied message by its text or caption)."""
+        privacy = self._config.privacy
+        texts: list[str | None] = []
+        for content in contents:
+            if content is None:
+                continue
+            if content.template is None:
+                texts.append(content.text)
+                continue
+            try:
+                texts.append(
+                    self._messenger.renderer.render(
+                        content.template, broadcast.locale, {"first_name": person.first_name}
+                    )
+                )
+            except TemplateRenderError:
+                continue  # the preview already said so
+        return CopyReview(privacy.review_words, privacy.review_block).check(*texts)
 
     async def add_variant_b(
         self, origin: Origin, person: Person, content: Content, now: datetime
@@ -164,13 +194,22 @@ class BroadcastService:
         if failure is not None:
             broadcast.b_source_message_id = broadcast.b_template = None
             return failure
+        findings = self._review(broadcast, person, content)
+        if broadcast.review == "block" or findings.block:
+            broadcast.review = "block"
+        elif broadcast.review == "warn" or findings.warn:
+            broadcast.review = "warn"
         await self._card(
             broadcast,
             "broadcast_preview",
-            {"audience": audience},
+            {"audience": audience, "review_warn": findings.warn, "review_block": findings.block},
             now,
             "ready",
-            buttons=preview_buttons(self._messenger, broadcast),
+            buttons=(
+                cancel_button(self._messenger, broadcast)
+                if broadcast.review == "block"
+                else preview_buttons(self._messenger, broadcast)
+            ),
         )
         return None
 
@@ -188,6 +227,11 @@ class BroadcastService:
             return "broadcast_already"
         if broadcast.ab and not (broadcast.b_source_message_id or broadcast.b_template):
             return "broadcast_needs_b"
+        if broadcast.review == "block":  # the copy review found a blocked word
+            return "broadcast_review_blocked"
+        if broadcast.review == "warn" and not broadcast.review_confirmed:
+            broadcast.review_confirmed = True
+            return "broadcast_review_confirm"  # the second press sends
         try:
             segment = self._audience(broadcast.segment, now)
         except SegmentError:  # the config was reloaded without it

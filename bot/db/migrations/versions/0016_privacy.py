@@ -1,5 +1,5 @@
 """privacy: notice and consent per member, the consent log, the suppression list, erased
-members (issue 15)
+members, the copy review of broadcasts (issue 15)
 
 Revision ID: 0016
 Revises: 0012
@@ -51,9 +51,17 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("erased_at", bot.db.base.UtcDateTime(timezone=True), nullable=True)
         )
+    with op.batch_alter_table("broadcasts") as batch:
+        batch.add_column(sa.Column("review", sa.String(length=8), nullable=True))
+        batch.add_column(
+            sa.Column("review_confirmed", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("broadcasts") as batch:
+        batch.drop_column("review_confirmed")
+        batch.drop_column("review")
     with op.batch_alter_table("members") as batch:
         batch.drop_column("erased_at")
     op.drop_table("privacy_suppressions")
