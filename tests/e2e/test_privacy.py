@@ -20,6 +20,7 @@ from sop.clock import ManualClock
 from tests.conftest import COMMUNITY, CONFIG_YAML, OPERATOR, TEAM_CHAT
 from tests.e2e.desk_support import copies_of, relay_of, write
 from tests.e2e.helpers import copies, draft, run_clock, seed, settle, until
+from tests.e2e.test_tags import TAGS_YAML
 
 ANN, BOB = 8101, 8102
 
@@ -33,6 +34,8 @@ templates: null
 @pytest.fixture
 def config(request: pytest.FixtureRequest) -> CommunityConfig:
     extra = getattr(request, "param", "")
+    if extra == "winback":  # the win-back room's own config (tests/e2e/test_tags.py)
+        return parse_config(TAGS_YAML, "tests/e2e/test_tags.py")
     return parse_config(CONFIG_YAML + QUIET + extra, "tests/e2e/test_privacy.py")
 
 
@@ -378,3 +381,28 @@ async def test_the_copy_review_warns_then_asks_twice_and_blocks_block_words(
     assert "刷单" in blocked.text and "bc:send:" not in str(blocked.reply_markup)
     forged = _data(blocked, "bc:cancel:").replace("cancel", "send")
     assert "cannot be sent" in await _press(app, sandbox, OPERATOR, blocked, forged)
+
+
+@pytest.mark.parametrize("config", ["winback"], indirect=True)
+async def test_stop_skips_win_back_and_issues_no_coupon_for_it(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, people: tuple[int, int]
+) -> None:
+    for uid in (ANN, BOB):
+        sandbox.user_sends(uid, "/start")
+        sandbox.user_joins(COMMUNITY, uid)
+        await settle(app, sandbox)
+        sandbox.user_sends(uid, "hi all", chat_id=COMMUNITY)
+        await settle(app, sandbox)
+    await _say(app, sandbox, clock, ANN, "/stop")
+    for _ in range(8 * 2 + 2):  # day 9, 08:00: both silent over a week
+        clock.advance(hours=12)
+        await settle(app, sandbox)
+    assert [m for m in sandbox.sent_messages(BOB) if "missed you" in m.text]
+    assert not [m for m in sandbox.sent_messages(ANN) if "missed you" in m.text]
+    async with app.sessions() as session:
+        campaigns = (
+            (await session.execute(select(Coupon.campaign).where(Coupon.user_id == ANN)))
+            .scalars()
+            .all()
+        )
+    assert "comeback" not in campaigns
