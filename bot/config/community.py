@@ -131,6 +131,8 @@ class ScheduleConfig(Section):
     kind: Literal["message", "briefing", "qa"] | None = None
     #: Q&A: when the session starts (local time); the reminder goes then. Default: fire time.
     starts_at: Text | None = None
+    #: a promotion: its posts and DMs start with the ad label (``ad_label``)
+    promotional: bool = False
 
     @field_validator("starts_at")
     @classmethod

@@ -71,6 +71,7 @@ class Messenger:
         then: Call | None = None,
         lane: int = 1,
         extra: Mapping[str, Any] | None = None,
+        ad: bool = False,
     ) -> int | None:
         """Queues ``template`` rendered for ``chat_id``; ``None`` when already queued under
         ``key`` or when the template failed (logged, and the team told once). ``extra``: more
@@ -95,6 +96,8 @@ class Messenger:
             log.error("template %s (%s) failed for %s: %s", template, locale, purpose, error.reason)
             await self.notify_template_failure(error, now)
             return None
+        if ad:  # a promotion: the ad label first (issue 15)
+            text = f"{self.ad_label(locale)} {text}"
         if notice is not None and visible_length(text) + visible_length(notice) < MAX_LENGTH:
             text = f"{text}\n\n{notice}"
             assert admission.notice is not None
@@ -228,6 +231,10 @@ class Messenger:
         except TemplateRenderError as error:
             log.error("template privacy_notice failed: %s", error.reason)
             return None
+
+    def ad_label(self, locale: str) -> str:
+        """The label a promotion starts with (「广告」 / "Ad", the ``ad_label`` template)."""
+        return self.label("ad_label", locale, fallback="[Ad]")
 
     def label(self, template: str, locale: str, *, fallback: str) -> str:
         """A short text (a button label); ``fallback`` when its template is broken."""

@@ -406,3 +406,41 @@ async def test_stop_skips_win_back_and_issues_no_coupon_for_it(
             .all()
         )
     assert "comeback" not in campaigns
+
+
+PROMO = """
+schedules:
+  - id: promo
+    cron: "0 12 * * *"
+    template: guide
+    promotional: true
+"""
+
+
+@pytest.mark.parametrize("config", [PROMO], indirect=True)
+async def test_promotions_carry_the_ad_label(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, people: tuple[int, int]
+) -> None:
+    await _say(app, sandbox, clock, BOB, "/start")
+    told = len(sandbox.sent_messages(BOB))
+    cards = len(sandbox.sent_messages(OPERATOR))
+    sandbox.user_sends(OPERATOR, "/broadcast all ad template guide")
+    await until(
+        app,
+        sandbox,
+        lambda: any(
+            "bc:send:" in str(m.reply_markup) for m in sandbox.sent_messages(OPERATOR)[cards:]
+        ),
+    )
+    [preview, card] = sandbox.sent_messages(OPERATOR)[cards:][-2:]
+    assert preview.text.startswith("<b>[Ad]</b>") and "promotion" in card.text
+    await _press(app, sandbox, OPERATOR, card, _data(card, "bc:send:"))
+    await run_clock(app, sandbox, clock, 5)
+    [copy] = sandbox.sent_messages(BOB)[told:]
+    assert copy.text.startswith("<b>[Ad]</b>")
+    # a promotional schedule's post in the community (default locale zh)
+    for _ in range(8):  # 09:00 → 12:00 and past
+        clock.advance(minutes=30)
+        await settle(app, sandbox)
+    [post] = [m for m in sandbox.sent_messages(COMMUNITY) if "【广告】" in m.text]
+    assert post.text.startswith("<b>【广告】</b>")

@@ -73,6 +73,8 @@ class Broadcast(Base):
     #: the copy review of its text (issue 15): ``warn`` (Send asks twice), ``block`` (no Send)
     review: Mapped[str | None] = mapped_column(String(8))
     review_confirmed: Mapped[bool] = mapped_column(default=False)
+    #: a promotion (``/broadcast SEGMENT ad``): each copy starts with the ad label
+    promotional: Mapped[bool] = mapped_column(default=False)
 
 
 class BroadcastRecipient(Base):

@@ -9,6 +9,7 @@ resumes where it stopped, with no copy twice and none missing.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -83,6 +84,7 @@ class BroadcastService:
         *,
         ab: bool = False,
         content_b: Content | None = None,
+        promotional: bool = False,
     ) -> Answer | None:
         """A draft and its preview: the content as members will get it, the audience, and
         Send / Cancel (for A/B without variant B yet: how to add it). Returns the answer to
@@ -114,6 +116,7 @@ class BroadcastService:
             template=content.template,
             created_at=now,
         )
+        broadcast.promotional = promotional
         if ab:
             broadcast.ab, broadcast.seed = True, secrets.randbits(31)
         if content_b is not None:
@@ -136,11 +139,20 @@ class BroadcastService:
             )
             return None
         findings = self._review(broadcast, person, content, content_b)
-        broadcast.review = findings.level
+        # a promotion copied from a message without the ad label: the label cannot be added to
+        # a copy, so Send asks twice
+        unlabelled = promotional and content.template is None and not self._labelled(content)
+        broadcast.review = findings.level or ("warn" if unlabelled else None)
         await self._card(
             broadcast,
             "broadcast_preview",
-            {"audience": audience, "review_warn": findings.warn, "review_block": findings.block},
+            {
+                "audience": audience,
+                "review_warn": findings.warn,
+                "review_block": findings.block,
+                "promotional": promotional,
+                "unlabelled": unlabelled,
+            },
             now,
             "ready",
             buttons=(
@@ -150,6 +162,15 @@ class BroadcastService:
             ),
         )
         return None
+
+    def _labelled(self, content: Content) -> bool:
+        """Whether a copied message carries the ad label of some locale (「广告」 / "Ad")."""
+        text = content.text or ""
+        for locale in self._messenger.renderer.locales:
+            word = re.sub(r"<[^>]+>", "", self._messenger.ad_label(locale)).strip("[]【】 ")
+            if word and word in text:
+                return True
+        return False
 
     def _review(self, broadcast: Broadcast, person: Person, *contents: Content | None) -> Findings:
         """The copy review of what the variants send (a template as rendered for the
@@ -202,7 +223,13 @@ class BroadcastService:
         await self._card(
             broadcast,
             "broadcast_preview",
-            {"audience": audience, "review_warn": findings.warn, "review_block": findings.block},
+            {
+                "audience": audience,
+                "review_warn": findings.warn,
+                "review_block": findings.block,
+                "promotional": broadcast.promotional,
+                "unlabelled": False,
+            },
             now,
             "ready",
             buttons=(
@@ -403,6 +430,8 @@ class BroadcastService:
             text = self._messenger.renderer.render(
                 template, locale, {"first_name": member.first_name}
             )
+            if broadcast.promotional:
+                text = f"{self._messenger.ad_label(locale)} {text}"
         except TemplateRenderError as error:
             log.error(
                 "broadcast %d: template %s (%s) failed: %s",
@@ -458,6 +487,7 @@ class BroadcastService:
             locale=broadcast.locale,
             context={"first_name": person.first_name},
             now=now,
+            ad=broadcast.promotional,
         )
         return None
 

@@ -57,9 +57,10 @@ class TargetedSend:
         fire_at: datetime,
         context: dict[str, Any],
         now: datetime,
+        ad: bool = False,
     ) -> int | None:
         """Queues the DMs; how many were queued now, or ``None`` when the template failed
-        (logged, the team told)."""
+        (logged, the team told). ``ad``: a promotion, each DM starts with the ad label."""
         renderer = self._messenger.renderer
         members = select(Member.user_id).where(
             reachable(),
@@ -83,6 +84,8 @@ class TargetedSend:
                 )
                 await self._messenger.notify_template_failure(error, now)
                 return None
+            if ad:
+                text = f"{self._messenger.ad_label(locale)} {text}"
             who = (
                 speaks(locale)
                 if locale != default

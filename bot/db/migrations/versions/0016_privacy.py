@@ -56,10 +56,14 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("review_confirmed", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+        batch.add_column(
+            sa.Column("promotional", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("broadcasts") as batch:
+        batch.drop_column("promotional")
         batch.drop_column("review_confirmed")
         batch.drop_column("review")
     with op.batch_alter_table("members") as batch:
