@@ -26,3 +26,15 @@ class PrivacyConfig(Section):
     #: asks a second confirmation); ``review_block`` words disable Send for that text
     review_words: list[Text] = Field(default_factory=lambda: list(ABSOLUTE_TERMS))
     review_block: list[Text] = Field(default_factory=list)
+
+
+class BackupConfig(Section):
+    """The daily SQLite backup (``sopbot backup`` makes one at any time, on either database)."""
+
+    #: a copy of the SQLite file once a day (the online backup API), next to it unless
+    #: ``folder`` is set; PostgreSQL: use ``sopbot backup`` (pg_dump) from cron
+    daily: bool = False
+    #: the newest this many daily backups are kept
+    keep: Int = Field(default=7, ge=1, le=366)
+    #: where they go (relative to the database file's folder); default: beside it
+    folder: Text | None = None

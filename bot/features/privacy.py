@@ -11,5 +11,8 @@ from handlers import privacy
 FEATURE = Feature(
     name="privacy",
     routers=(privacy.setup,),
-    jobs=(Job("retention", privacy_jobs.run_retention, poll=privacy_jobs.RETENTION_POLL),),
+    jobs=(
+        Job("retention", privacy_jobs.run_retention, poll=privacy_jobs.RETENTION_POLL),
+        Job("backups", privacy_jobs.run_backups, poll=privacy_jobs.BACKUP_POLL),
+    ),
 )
