@@ -162,7 +162,33 @@ def check_config(path: Path) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG
     print(describe(config))
-    return 0
+    blocked = False
+    for line, is_block in review_templates(config, path.parent):
+        print(line)
+        blocked = blocked or is_block
+    return 1 if blocked else 0
+
+
+def review_templates(config: CommunityConfig, base_dir: Path) -> list[tuple[str, bool]]:
+    """The copy review (``privacy.review_words``, ``privacy.review_block``) of the operator's
+    own templates: one line per template with findings, and whether a block word is among them."""
+    from sop.review import CopyReview
+
+    if not config.templates:
+        return []
+    folder = (base_dir / config.templates).resolve()
+    review = CopyReview(config.privacy.review_words, config.privacy.review_block)
+    lines: list[tuple[str, bool]] = []
+    for file in sorted(folder.rglob("*.html.j2")):
+        found = review.check(file.read_text(encoding="utf-8", errors="replace"))
+        if found.level is None:
+            continue
+        name = file.relative_to(folder)
+        if found.block:
+            lines.append((f"copy review: {name}: blocked: {', '.join(found.block)}", True))
+        if found.warn:
+            lines.append((f"copy review: {name}: warning: {', '.join(found.warn)}", False))
+    return lines
 
 
 def run() -> int:
