@@ -13,7 +13,15 @@ from sqlalchemy import select
 
 from bot.app import SopBot
 from bot.config import CommunityConfig, parse_config
-from bot.db.models import AuditEntry, Coupon, Member, MemberTag, PrivacyEvent, PrivacyState
+from bot.db.models import (
+    AuditEntry,
+    Coupon,
+    Member,
+    MemberTag,
+    OutboxMessage,
+    PrivacyEvent,
+    PrivacyState,
+)
 from bot.db.models.tags import TagEvent
 from sandbox import SentMessage, TelegramSandbox
 from sop.clock import ManualClock
@@ -148,6 +156,12 @@ async def test_forget_erases_and_nothing_is_sent_until_start(
         assert identity == ("", None, None, None)
         coupons = (await session.execute(select(Coupon).where(Coupon.user_id == ANN))).scalars()
         assert all(c.expires_at <= clock.now() for c in coupons)  # unused: void
+        outbox = (
+            (await session.execute(select(OutboxMessage).where(OutboxMessage.chat_id == ANN)))
+            .scalars()
+            .all()
+        )
+        assert outbox and all("Ann" not in str(row.payload) for row in outbox)
         audit = (
             (await session.execute(select(AuditEntry).where(AuditEntry.command == "forget")))
             .scalars()

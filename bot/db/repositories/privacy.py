@@ -204,6 +204,17 @@ class PrivacyRepository:
             .values(status="closed", closed_at=now, close_reason="erased")
         )
         await self._session.execute(delete(DeskRelay).where(DeskRelay.user_id == user_id))
+        # the bot's own texts to them (their name, their codes): settled rows keep no payload
+        await self._session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.chat_id == user_id,
+                OutboxMessage.status.in_(
+                    (OutboxStatus.SENT, OutboxStatus.SENT_UNKNOWN, OutboxStatus.FAILED)
+                ),
+            )
+            .values(payload={})
+        )
         topics = (
             await self._session.execute(
                 select(DeskTopic.chat_id, DeskTopic.thread_id).where(DeskTopic.user_id == user_id)
