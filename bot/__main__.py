@@ -72,6 +72,15 @@ def main(argv: list[str] | None = None) -> int:
         "order_id, member_id and/or coupon, amount, time[, currency])",
     )
     orders.add_argument("path", type=Path)
+    save = commands.add_parser(
+        "backup", help="a consistent copy of the database (SQLite online backup, or pg_dump)"
+    )
+    save.add_argument("path", type=Path, nargs="?", default=None)
+    load = commands.add_parser(
+        "restore", help="replace the database with a backup; erasures made since are re-applied"
+    )
+    load.add_argument("path", type=Path)
+    load.add_argument("--force", action="store_true", help="even if the database is in use")
     args = parser.parse_args(argv)
 
     if args.command == "check-config":
@@ -84,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         from bot.orders_import import command as import_orders_command
 
         return import_orders_command(args.path)
+    if args.command in ("backup", "restore"):
+        return backup_command(args.command, args.path, force=getattr(args, "force", False))
     if args.command == "demo":
         from bot.demo import run_demo
 
@@ -111,6 +122,43 @@ def simulate_command(path: Path | None, days: int, start: date | None) -> int:
     return 0
 
 
+def backup_command(command: str, path: Path | None, *, force: bool) -> int:
+    """``sopbot backup [PATH]`` / ``sopbot restore PATH [--force]``: one line, exit 0, or an
+    error line and exit 2."""
+    from pydantic import ValidationError
+
+    from bot.backup import BackupError, backup, default_path, restore
+    from bot.config import Settings
+    from bot.services.privacy.keys import privacy_key
+    from sop.clock import SystemClock
+
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            print(f"error: environment: {problem['msg']}", file=sys.stderr)
+        return EXIT_CONFIG
+    now = SystemClock().now()
+    try:
+        if command == "backup":
+            written = backup(
+                settings.database_url, path or default_path(settings.database_url, now)
+            )
+            print(f"backup written to {written}")
+            return 0
+        assert path is not None
+        key = privacy_key(
+            settings.privacy_key.get_secret_value() if settings.privacy_key else None,
+            settings.bot_token.get_secret_value() if settings.bot_token else None,
+        )
+        again = asyncio.run(restore(settings.database_url, path, key, now, force=force))
+    except (BackupError, DatabaseUnavailableError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"restored from {path}; {again} erasures made since the backup applied again")
+    return 0
+
+
 def check_config(path: Path) -> int:
     from bot.config import describe, load_config
     from bot.rendering import build_renderer
@@ -121,7 +169,33 @@ def check_config(path: Path) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG
     print(describe(config))
-    return 0
+    blocked = False
+    for line, is_block in review_templates(config, path.parent):
+        print(line)
+        blocked = blocked or is_block
+    return 1 if blocked else 0
+
+
+def review_templates(config: CommunityConfig, base_dir: Path) -> list[tuple[str, bool]]:
+    """The copy review (``privacy.review_words``, ``privacy.review_block``) of the operator's
+    own templates: one line per template with findings, and whether a block word is among them."""
+    from sop.review import CopyReview
+
+    if not config.templates:
+        return []
+    folder = (base_dir / config.templates).resolve()
+    review = CopyReview(config.privacy.review_words, config.privacy.review_block)
+    lines: list[tuple[str, bool]] = []
+    for file in sorted(folder.rglob("*.html.j2")):
+        found = review.check(file.read_text(encoding="utf-8", errors="replace"))
+        if found.level is None:
+            continue
+        name = file.relative_to(folder)
+        if found.block:
+            lines.append((f"copy review: {name}: blocked: {', '.join(found.block)}", True))
+        if found.warn:
+            lines.append((f"copy review: {name}: warning: {', '.join(found.warn)}", False))
+    return lines
 
 
 def _environment() -> tuple[Settings, CommunityConfig] | None:

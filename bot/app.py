@@ -34,6 +34,7 @@ from bot.redact import Redactor, install_log_redaction
 from bot.rendering import Renderer, build_renderer
 from bot.runtime import ConfigHolder, Runtime, services_for
 from bot.services import BotIdentity
+from bot.services.privacy.keys import privacy_key
 from bot.ticker import Ticker
 from bot.updates import UpdateFaults
 from handlers.filters import OperatorDirectory
@@ -138,7 +139,14 @@ class SopBot:
             await self.db.dispose()
             self._undo_redaction()
             raise
-        identity = BotIdentity(id=me.id, username=me.username or "")
+        identity = BotIdentity(
+            id=me.id,
+            username=me.username or "",
+            privacy_key=privacy_key(
+                self.settings.privacy_key.get_secret_value() if self.settings.privacy_key else None,
+                self.settings.bot_token.get_secret_value() if self.settings.bot_token else None,
+            ),
+        )
         self.runtime = Runtime(
             db=self.db,
             clock=self.clock,

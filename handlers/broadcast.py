@@ -28,7 +28,8 @@ from handlers.filters import InTeamPlace, IsOperator
 
 USAGE = (
     "/broadcast SEGMENT (reply to a message) · /broadcast SEGMENT template NAME · "
-    "/broadcast SEGMENT ab, then /broadcast variant b (A/B)"
+    "/broadcast SEGMENT ab, then /broadcast variant b (A/B) · "
+    "/broadcast SEGMENT ad … (a promotion: the ad label)"
 )
 BUTTON = rf"^(?:{SEND_PREFIX}|{CANCEL_PREFIX})\d{{1,18}}$"
 #: what a broadcast may copy (service messages, polls… cannot be)
@@ -53,7 +54,9 @@ def _content(message: Message) -> Content | None:
     reply = message.reply_to_message
     if reply is None or not any(getattr(reply, kind, None) for kind in COPYABLE):
         return None
-    return Content(chat_id=reply.chat.id, message_id=reply.message_id)
+    return Content(
+        chat_id=reply.chat.id, message_id=reply.message_id, text=reply.text or reply.caption
+    )
 
 
 async def broadcast(
@@ -68,6 +71,8 @@ async def broadcast(
     words = (command.args or "").split()
     variant_b = words[:2] == ["variant", "b"]
     rest = words[2:] if variant_b else words[1:]
+    ad = not variant_b and rest[:1] == ["ad"]
+    rest = rest[1:] if ad else rest
     ab = not variant_b and rest[:1] == ["ab"]
     rest = rest[1:] if ab else rest
     templates: list[str] = []
@@ -84,7 +89,7 @@ async def broadcast(
     else:
         second = Content(template=templates[1]) if len(templates) == 2 else None
         answer = await services.broadcasts.prepare(
-            where, who, words[0], content, now, ab=ab, content_b=second
+            where, who, words[0], content, now, ab=ab, content_b=second, promotional=ad
         )
     if answer is not None:
         await services.team.reply(where, who, answer[0], answer[1], now)

@@ -8,6 +8,11 @@ only as an administrator with ``can_manage_topics`` (``set_bot_rights``), else
 its ``forum_topic_created`` service message, whose id is the topic's ``message_thread_id``;
 it counts against the group's flood limit like a message.
 
+``editForumTopic`` renames a topic (the bot made every topic of the sandbox, and Telegram lets a
+topic's creator edit it without ``can_manage_topics``): an unknown thread is
+``400 Bad Request: TOPIC_ID_INVALID``, a name over 128 characters ``TOPIC_TITLE_INVALID``, the
+same name again ``TOPIC_NOT_MODIFIED``; an empty or missing name keeps the current one.
+
 Sending with ``message_thread_id`` into a forum needs an existing topic
 (``400 Bad Request: message thread not found``); a reply in a forum lands in the replied
 message's topic. Messages in a topic carry ``message_thread_id`` and ``is_topic_message``.
@@ -53,6 +58,29 @@ def create_forum_topic(world: World, params: dict[str, Any]) -> dict[str, Any]:
     return {"message_thread_id": thread_id, **created}
 
 
+def edit_forum_topic(world: World, params: dict[str, Any]) -> bool:
+    """``editForumTopic``."""
+    chat_id = require(params, "chat_id", "chat_id is empty")
+    chat = world.chat(chat_id) if isinstance(chat_id, int) else None
+    if chat is None:
+        raise bad_request("chat not found")
+    if chat["type"] != "supergroup" or not chat.get("is_forum"):
+        raise bad_request("the chat is not a forum")
+    thread_id = optional_int(params, "message_thread_id")
+    topics = world.topics.get(chat["id"], {})
+    if thread_id is None or thread_id not in topics:
+        raise bad_request("TOPIC_ID_INVALID")
+    name = str(params.get("name") or "")
+    if len(name) > 128:
+        raise bad_request("TOPIC_TITLE_INVALID")
+    if not name or name == topics[thread_id]:
+        if "icon_custom_emoji_id" not in params:
+            raise bad_request("TOPIC_NOT_MODIFIED")
+        return True
+    topics[thread_id] = name
+    return True
+
+
 def thread_for(
     world: World, chat: dict[str, Any], thread_id: int | None, reply: dict[str, Any] | None
 ) -> int | None:
@@ -68,4 +96,4 @@ def thread_for(
     return int(thread_id)
 
 
-HANDLERS = {"createForumTopic": create_forum_topic}
+HANDLERS = {"createForumTopic": create_forum_topic, "editForumTopic": edit_forum_topic}

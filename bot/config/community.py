@@ -21,6 +21,7 @@ from bot.config.fields import CROSS_CHECK_ERROR, Int, Positive, Section, Text, f
 from bot.config.growth import ReferralConfig, TiersConfig
 from bot.config.keys import Loc, dotted_key
 from bot.config.moderation import CaptchaConfig, ModerationConfig, merged
+from bot.config.privacy import BackupConfig, PrivacyConfig
 from bot.config.reports import AlertsConfig, ReportsConfig
 from bot.config.service import ServiceConfig
 from bot.config.sop import FaqItem, SopConfig, check_clock
@@ -132,6 +133,8 @@ class ScheduleConfig(Section):
     kind: Literal["message", "briefing", "qa"] | None = None
     #: Q&A: when the session starts (local time); the reminder goes then. Default: fire time.
     starts_at: Text | None = None
+    #: a promotion: its posts and DMs start with the ad label (``ad_label``)
+    promotional: bool = False
 
     @field_validator("starts_at")
     @classmethod
@@ -208,6 +211,10 @@ class CommunityConfig(Section):
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     #: community order (issue 13); a community may override it
     moderation: ModerationConfig | None = None
+    #: notice, consent, opt-outs, retention, the copy review (issue 15)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    #: the daily SQLite backup and its rotation (issue 15)
+    backup: BackupConfig = Field(default_factory=BackupConfig)
     #: a folder of the operator's own templates (``<locale>/…/<name>.html.j2``), relative to
     #: this file; a template there replaces the built-in one of the same name
     templates: Text | None = None

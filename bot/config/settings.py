@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     orders_listen: str = "127.0.0.1:8081"  # ORDERS_LISTEN: host:port of the orders endpoint
     #: METRICS_LISTEN: set → GET /metrics (Prometheus) and GET /healthz are served there
     metrics_listen: str | None = None
+    #: PRIVACY_KEY: the key of the erased members' suppression hashes (unset: derived from
+    #: BOT_TOKEN, see docs/security.md)
+    privacy_key: SecretStr | None = None
 
     @model_validator(mode="before")
     @classmethod

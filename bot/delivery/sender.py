@@ -27,6 +27,7 @@ from aiogram.methods import (
     DeclineChatJoinRequest,
     DeleteMessage,
     DeleteMessages,
+    EditForumTopic,
     EditMessageReplyMarkup,
     EditMessageText,
     PinChatMessage,
@@ -62,6 +63,8 @@ METHODS: dict[str, type[TelegramMethod[Any]]] = {
     "banChatMember": BanChatMember,
     "unbanChatMember": UnbanChatMember,
     "pinChatMessage": PinChatMessage,
+    # privacy (issue 15): an erased member's forum topic renamed
+    "editForumTopic": EditForumTopic,
 }
 
 #: seconds an upload may take (a 50 MB document over a slow line)

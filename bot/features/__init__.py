@@ -12,6 +12,7 @@ from bot.features import (
     desk,
     members,
     moderation,
+    privacy,
     records,
     sop,
     welcome,
@@ -20,6 +21,7 @@ from bot.features import (
 FEATURES: tuple[Feature, ...] = (
     core.FEATURE,
     moderation.FEATURE,
+    privacy.FEATURE,
     welcome.FEATURE,
     sop.FEATURE,
     members.FEATURE,

@@ -40,6 +40,7 @@ from bot.services.moderation.community_rules import RulesService
 from bot.services.moderation.console import ModerationConsole
 from bot.services.moderation.counters import FloodCounters
 from bot.services.moderation.service import BotRightsService
+from bot.services.privacy.service import PrivacyService
 from bot.services.records.audit import AuditService
 from bot.services.records.exports import ExportService
 from bot.services.records.member_view import MemberViewService
@@ -92,6 +93,8 @@ class Services:
     captcha: CaptchaService
     #: /cleanup: silent members (or a segment's) removed after a preview
     cleanup: CleanupService
+    #: notice, consent, a member's rights, erasure (bot/services/privacy/)
+    privacy: PrivacyService
 
     @classmethod
     def create(
@@ -154,6 +157,7 @@ class Services:
             bot_rights=BotRightsService(config, messenger),
             captcha=CaptchaService(session, config, messenger, ledger, welcome),
             cleanup=CleanupService(session, config, engine, messenger, team, segments),
+            privacy=PrivacyService(session, config, messenger, identity.privacy_key),
         )
 
     @property

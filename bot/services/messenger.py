@@ -18,8 +18,9 @@ from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import OutboxRepository
 from bot.db.repositories.files import OutboxFileRepository
 from bot.errors import TemplateRenderError
-from bot.rendering import Renderer
+from bot.rendering import MAX_LENGTH, Renderer
 from bot.services.files import MAX_CAPTION, METHODS, FileKind, check_size, size_of, slices
+from bot.services.privacy_gate import AGREE, PrivacyGate, Verdict, agree_button
 from bot.telegram_html import visible_length
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class Messenger:
     def __init__(self, session: AsyncSession, renderer: Renderer, config: CommunityConfig) -> None:
         self._outbox = OutboxRepository(session)
         self._files = OutboxFileRepository(session)
+        self._gate = PrivacyGate(session, config)
         self._renderer = renderer
         self._config = config
 
@@ -69,16 +71,45 @@ class Messenger:
         then: Call | None = None,
         lane: int = 1,
         extra: Mapping[str, Any] | None = None,
+        ad: bool = False,
     ) -> int | None:
         """Queues ``template`` rendered for ``chat_id``; ``None`` when already queued under
         ``key`` or when the template failed (logged, and the team told once). ``extra``: more
-        parameters of the call (``message_thread_id``) or ``_``-keys for delivery hooks."""
+        parameters of the call (``message_thread_id``) or ``_``-keys for delivery hooks.
+
+        A private chat's DM passes the privacy gate (bot/services/privacy_gate.py): ``None``
+        when it may not go to that member; held when it waits for their consent."""
+        notice: str | None = None
+        if chat_kind is ChatKind.PRIVATE:
+            admission = await self._gate.admit(chat_id, purpose)
+            if admission.verdict is Verdict.DROP:
+                log.info("%s to %d not queued (privacy)", purpose, chat_id)
+                return None
+            due_at = admission.due_at or due_at
+            if admission.verdict is Verdict.HOLD:
+                await self._ask_consent(chat_id, locale, now)
+            if admission.notice is not None:
+                notice = self._notice(locale)
         try:
             text = self._renderer.render(template, locale, context)
         except TemplateRenderError as error:
             log.error("template %s (%s) failed for %s: %s", template, locale, purpose, error.reason)
             await self.notify_template_failure(error, now)
             return None
+        if ad:  # a promotion: the ad label first (issue 15)
+            text = f"{self.ad_label(locale)} {text}"
+        if notice is not None and visible_length(text) + visible_length(notice) < MAX_LENGTH:
+            text = f"{text}\n\n{notice}"
+            assert admission.notice is not None
+            await self._gate.shown(chat_id, admission.notice, now)
+            if (
+                admission.ask_consent
+                and (reply_markup is None or "inline_keyboard" in reply_markup)
+                and AGREE not in str(reply_markup)
+            ):
+                rows = list((reply_markup or {}).get("inline_keyboard", []))
+                label = self.label("privacy_agree_button", locale, fallback="Agree")
+                reply_markup = {"inline_keyboard": [*rows, agree_button(label, chat_id)]}
         payload: dict[str, Any] = {
             "text": text,
             "parse_mode": "HTML",
@@ -133,6 +164,11 @@ class Messenger:
         :class:`~bot.services.files.FileRejectedError` (too big for Telegram, empty) before
         queueing anything; ``None`` when already queued under ``key`` or the caption failed."""
         check_size(kind, size_of(data, path))
+        if chat_kind is ChatKind.PRIVATE:
+            admission = await self._gate.admit(chat_id, purpose)
+            if admission.verdict is Verdict.DROP:
+                return None
+            due_at = admission.due_at or due_at
         payload: dict[str, Any] = {}
         if caption_template is not None:
             locale = locale or self._renderer.default_locale
@@ -172,6 +208,33 @@ class Messenger:
                 ref=ref, outbox_id=row_id, filename=filename, slices=slices(data, path), now=now
             )
         return row_id
+
+    async def _ask_consent(self, chat_id: int, locale: str, now: datetime) -> None:
+        """A DM waits for the member's consent: they are asked (once per notice version)."""
+        version = self._config.privacy.notice_version
+        label = self.label("privacy_agree_button", locale, fallback="Agree")
+        await self.send(
+            key=f"privacy:consent:{chat_id}:v{version}",
+            chat_id=chat_id,
+            chat_kind=ChatKind.PRIVATE,
+            purpose=Purpose.REPLY,
+            template="privacy_consent",
+            locale=locale,
+            context={},
+            now=now,
+            reply_markup={"inline_keyboard": [agree_button(label, chat_id)]},
+        )
+
+    def _notice(self, locale: str) -> str | None:
+        try:
+            return self._renderer.render("privacy_notice", locale, {})
+        except TemplateRenderError as error:
+            log.error("template privacy_notice failed: %s", error.reason)
+            return None
+
+    def ad_label(self, locale: str) -> str:
+        """The label a promotion starts with (「广告」 / "Ad", the ``ad_label`` template)."""
+        return self.label("ad_label", locale, fallback="[Ad]")
 
     def label(self, template: str, locale: str, *, fallback: str) -> str:
         """A short text (a button label); ``fallback`` when its template is broken."""

@@ -12,6 +12,7 @@ from bot.db.models.membership import ActivityDaily, Membership
 from bot.db.models.moderation import Captcha, ModAction, ModAlert
 from bot.db.models.order import Order
 from bot.db.models.outbox import ChatKind, OutboxMessage, OutboxStatus, Purpose
+from bot.db.models.privacy import PrivacyEvent, PrivacyState, Suppression
 from bot.db.models.referral import Referral, ReferralLink, ReferralStatus
 from bot.db.models.refusal import RefusalNotice
 from bot.db.models.reports import (
@@ -77,6 +78,8 @@ __all__ = [
     "OutboxFileChunk",
     "OutboxMessage",
     "OutboxStatus",
+    "PrivacyEvent",
+    "PrivacyState",
     "ProcessedUpdate",
     "Purpose",
     "QaRsvp",
@@ -94,6 +97,7 @@ __all__ = [
     "SopRun",
     "SopState",
     "SourceJoins",
+    "Suppression",
     "TagEvent",
     "TargetStatus",
     "Via",

@@ -70,6 +70,11 @@ class Broadcast(Base):
     #: A/B report: due after the window, sent once
     report_due_at: Mapped[datetime | None]
     reported_at: Mapped[datetime | None]
+    #: the copy review of its text (issue 15): ``warn`` (Send asks twice), ``block`` (no Send)
+    review: Mapped[str | None] = mapped_column(String(8))
+    review_confirmed: Mapped[bool] = mapped_column(default=False)
+    #: a promotion (``/broadcast SEGMENT ad``): each copy starts with the ad label
+    promotional: Mapped[bool] = mapped_column(default=False)
 
 
 class BroadcastRecipient(Base):

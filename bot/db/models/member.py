@@ -27,6 +27,10 @@ class Member(Base):
     unreachable_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime | None]
     gift_sent_at: Mapped[datetime | None]
+    #: identity erased (``/forget``, ``/member ID forget``) or pseudonymised
+    #: (``privacy.retention``): name, username, language and source are blank and stay so
+    #: until they ``/start`` again
+    erased_at: Mapped[datetime | None]
 
     @property
     def reachable(self) -> bool:

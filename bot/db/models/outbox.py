@@ -68,6 +68,8 @@ class Purpose(StrEnum):
     MOD_NOTICE = "mod-notice"
     #: the rules posted by /rules post: pinned once sent
     RULES_POST = "rules-pin"
+    #: the privacy room (bot/services/privacy/): an erased member's forum topic renamed
+    PRIVACY = "privacy"
     QA_REMINDER = "qa_reminder"
     REFERRAL_REWARD = "referral_reward"
     REPLY = "reply"

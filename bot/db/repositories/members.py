@@ -53,9 +53,10 @@ class MemberRepository:
                 .execution_options(populate_existing=True)
             )
         ).scalar_one()
-        member.first_name = first_name[:128]
-        member.username = username[:64] if username else None
-        member.language_code = language_code[:16] if language_code else None
+        if member.erased_at is None:  # an erased member's profile stays blank (issue 15)
+            member.first_name = first_name[:128]
+            member.username = username[:64] if username else None
+            member.language_code = language_code[:16] if language_code else None
         await self._session.flush()
         return member, created
 

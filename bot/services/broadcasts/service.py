@@ -9,11 +9,13 @@ resumes where it stopped, with no copy twice and none missing.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
@@ -21,12 +23,14 @@ from bot.db.models.broadcast import Broadcast, BroadcastStatus, RecipientStatus
 from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import OutboxRepository
 from bot.db.repositories.broadcasts import BroadcastRepository, Chunk, Tally, card_key
+from bot.db.repositories.privacy import PrivacyRepository, marketing_allowed
 from bot.errors import TemplateRenderError
 from bot.services.broadcasts.view import cancel_button, preview_buttons, progress_context
 from bot.services.dto import MessageRef, Origin, Person
 from bot.services.members.segments import SegmentError, SegmentService
 from bot.services.messenger import Call, Messenger
 from sop.engine import SopEngine
+from sop.review import CopyReview, Findings
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +48,8 @@ class Content:
     chat_id: int | None = None
     message_id: int | None = None
     template: str | None = None
+    #: the copied message's text or caption, for the copy review (never stored)
+    text: str | None = None
 
 
 class BroadcastService:
@@ -56,6 +62,7 @@ class BroadcastService:
         engine: SopEngine,
     ) -> None:
         self._repo = BroadcastRepository(session)
+        self._privacy = PrivacyRepository(session)
         self._outbox = OutboxRepository(session)
         self._config = config
         self._messenger = messenger
@@ -77,13 +84,14 @@ class BroadcastService:
         *,
         ab: bool = False,
         content_b: Content | None = None,
+        promotional: bool = False,
     ) -> Answer | None:
         """A draft and its preview: the content as members will get it, the audience, and
         Send / Cancel (for A/B without variant B yet: how to add it). Returns the answer to
         give instead when there is nothing to preview (unknown segment or template)."""
         locale = self._locale(person)
         try:
-            segment_ids = self._segments.user_ids(segment, now)
+            segment_ids = self._audience(segment, now)
         except SegmentError:
             return "broadcast_unknown_segment", {
                 "segment": segment[:64],
@@ -108,6 +116,7 @@ class BroadcastService:
             template=content.template,
             created_at=now,
         )
+        broadcast.promotional = promotional
         if ab:
             broadcast.ab, broadcast.seed = True, secrets.randbits(31)
         if content_b is not None:
@@ -129,15 +138,60 @@ class BroadcastService:
                 buttons=cancel_button(self._messenger, broadcast),
             )
             return None
+        findings = self._review(broadcast, person, content, content_b)
+        # a promotion copied from a message without the ad label: the label cannot be added to
+        # a copy, so Send asks twice
+        unlabelled = promotional and content.template is None and not self._labelled(content)
+        broadcast.review = findings.level or ("warn" if unlabelled else None)
         await self._card(
             broadcast,
             "broadcast_preview",
-            {"audience": audience},
+            {
+                "audience": audience,
+                "review_warn": findings.warn,
+                "review_block": findings.block,
+                "promotional": promotional,
+                "unlabelled": unlabelled,
+            },
             now,
             "ready",
-            buttons=preview_buttons(self._messenger, broadcast),
+            buttons=(
+                cancel_button(self._messenger, broadcast)
+                if findings.block
+                else preview_buttons(self._messenger, broadcast)
+            ),
         )
         return None
+
+    def _labelled(self, content: Content) -> bool:
+        """Whether a copied message carries the ad label of some locale (「广告」 / "Ad")."""
+        text = content.text or ""
+        for locale in self._messenger.renderer.locales:
+            word = re.sub(r"<[^>]+>", "", self._messenger.ad_label(locale)).strip("[]【】 ")
+            if word and word in text:
+                return True
+        return False
+
+    def _review(self, broadcast: Broadcast, person: Person, *contents: Content | None) -> Findings:
+        """The copy review of what the variants send (a template as rendered for the
+        operator; a copied message by its text or caption)."""
+        privacy = self._config.privacy
+        texts: list[str | None] = []
+        for content in contents:
+            if content is None:
+                continue
+            if content.template is None:
+                texts.append(content.text)
+                continue
+            try:
+                texts.append(
+                    self._messenger.renderer.render(
+                        content.template, broadcast.locale, {"first_name": person.first_name}
+                    )
+                )
+            except TemplateRenderError:
+                continue  # the preview already said so
+        return CopyReview(privacy.review_words, privacy.review_block).check(*texts)
 
     async def add_variant_b(
         self, origin: Origin, person: Person, content: Content, now: datetime
@@ -154,20 +208,35 @@ class BroadcastService:
             return "broadcast_variant_mismatch", {}
         broadcast.b_source_message_id, broadcast.b_template = content.message_id, content.template
         try:
-            audience = await self._repo.audience(self._segments.user_ids(broadcast.segment, now))
+            audience = await self._repo.audience(self._audience(broadcast.segment, now))
         except SegmentError:
             audience = 0
         failure = await self._preview(broadcast, "b", content, person, now)
         if failure is not None:
             broadcast.b_source_message_id = broadcast.b_template = None
             return failure
+        findings = self._review(broadcast, person, content)
+        if broadcast.review == "block" or findings.block:
+            broadcast.review = "block"
+        elif broadcast.review == "warn" or findings.warn:
+            broadcast.review = "warn"
         await self._card(
             broadcast,
             "broadcast_preview",
-            {"audience": audience},
+            {
+                "audience": audience,
+                "review_warn": findings.warn,
+                "review_block": findings.block,
+                "promotional": broadcast.promotional,
+                "unlabelled": False,
+            },
             now,
             "ready",
-            buttons=preview_buttons(self._messenger, broadcast),
+            buttons=(
+                cancel_button(self._messenger, broadcast)
+                if broadcast.review == "block"
+                else preview_buttons(self._messenger, broadcast)
+            ),
         )
         return None
 
@@ -185,8 +254,13 @@ class BroadcastService:
             return "broadcast_already"
         if broadcast.ab and not (broadcast.b_source_message_id or broadcast.b_template):
             return "broadcast_needs_b"
+        if broadcast.review == "block":  # the copy review found a blocked word
+            return "broadcast_review_blocked"
+        if broadcast.review == "warn" and not broadcast.review_confirmed:
+            broadcast.review_confirmed = True
+            return "broadcast_review_confirm"  # the second press sends
         try:
-            segment = self._segments.user_ids(broadcast.segment, now)
+            segment = self._audience(broadcast.segment, now)
         except SegmentError:  # the config was reloaded without it
             return "broadcast_segment_gone"
         broadcast.status, broadcast.started_at, broadcast.started_by = (
@@ -300,7 +374,21 @@ class BroadcastService:
         for one (its template failed in their language) fails that recipient alone."""
         rows: list[dict[str, Any]] = []
         failed = 0
-        for member in await self._repo.next_chunk(broadcast.id, limit):
+        chunk = await self._repo.next_chunk(broadcast.id, limit)
+        refused = await self._privacy.refused(
+            [m.user_id for m in chunk], self._config.privacy.require_consent
+        )
+        for member in chunk:
+            if member.user_id in refused:  # sent /stop (or was erased) since the start
+                await self._repo.settle(
+                    broadcast.id,
+                    member.user_id,
+                    RecipientStatus.DROPPED,
+                    now,
+                    was=RecipientStatus.WAITING,
+                )
+                failed += 1
+                continue
             payload = self._payload(broadcast, member, now)
             if payload is None:
                 await self._repo.settle(
@@ -316,6 +404,13 @@ class BroadcastService:
             rows.append({"user_id": member.user_id, "method": method, "payload": body})
         await self._repo.enqueue(broadcast.id, rows, now)
         return len(rows), failed
+
+    def _audience(self, segment: str, now: datetime) -> Select[Any]:
+        """The segment's members a broadcast may reach: not opted out (``/stop``), not
+        erased, and agreed when ``privacy.require_consent`` (issue 15)."""
+        return self._segments.user_ids(segment, now).where(
+            marketing_allowed(self._config.privacy.require_consent)
+        )
 
     def _payload(
         self, broadcast: Broadcast, member: Chunk, now: datetime
@@ -335,6 +430,8 @@ class BroadcastService:
             text = self._messenger.renderer.render(
                 template, locale, {"first_name": member.first_name}
             )
+            if broadcast.promotional:
+                text = f"{self._messenger.ad_label(locale)} {text}"
         except TemplateRenderError as error:
             log.error(
                 "broadcast %d: template %s (%s) failed: %s",
@@ -390,6 +487,7 @@ class BroadcastService:
             locale=broadcast.locale,
             context={"first_name": person.first_name},
             now=now,
+            ad=broadcast.promotional,
         )
         return None
 

@@ -14,6 +14,7 @@ from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import CouponRepository, TagRepository
 from bot.db.repositories.broadcasts import BroadcastRepository, BroadcastSummary
 from bot.db.repositories.coupons import ConversionRow
+from bot.db.repositories.privacy import PrivacyRepository
 from bot.db.repositories.reports import FunnelRow, ReportDataRepository, ReportRunRepository
 from bot.db.repositories.sop import SopRepository
 from bot.services.console.kpi import KpiPeriod, KpiService
@@ -34,6 +35,9 @@ class DailyOps:
     overdue_questions: int
     oldest_overdue: datetime | None
     failed: list[tuple[str, int]]
+    #: members erased (``/forget``, ``/member ID forget``) and pseudonymised (retention) that day
+    erased: int = 0
+    pseudonymised: int = 0
 
     @property
     def failed_total(self) -> int:
@@ -61,6 +65,7 @@ class ReportService:
         self._kpi = kpi
         self._runs = ReportRunRepository(session)
         self._data = ReportDataRepository(session)
+        self._privacy = PrivacyRepository(session)
 
     async def run_due(self, now: datetime) -> datetime | None:
         """Sends the reports whose time has come (each once); returns when to look next."""
@@ -111,6 +116,8 @@ class ReportService:
             overdue_questions=count,
             oldest_overdue=oldest,
             failed=await self._data.failed_deliveries(start, end),
+            erased=await self._privacy.count_events("erased", start, end),
+            pseudonymised=await self._privacy.count_events("pseudonymised", start, end),
         )
         locale = self._config.default_locale
         await self._messenger.send(

@@ -20,13 +20,15 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
-from bot.db.models import IssuedBy
+from bot.db.models import IssuedBy, Member
 from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import MemberRepository, RollupRepository, TagRepository
 from bot.db.repositories.lifecycle import LifecycleRepository
+from bot.db.repositories.privacy import marketing_allowed
 from bot.errors import CouponError
 from bot.services.commerce.coupons import CouponCapReachedError, CouponService
 from bot.services.dto import GroupMessage
@@ -140,6 +142,10 @@ class LifecycleService:
         if winback is None or not winback.enabled or already >= winback.daily_limit:
             return 0
         within = None if winback.segment is None else self._segments.user_ids(winback.segment, now)
+        # members who sent /stop, were erased or (privacy.require_consent) have not agreed get
+        # no win-back: not even a coupon issued for it
+        allowed = marketing_allowed(self._config.privacy.require_consent)
+        within = select(Member.user_id).where(allowed) if within is None else within.where(allowed)
         candidates = await self._stages.winback_candidates(
             now,
             after=winback.after,

@@ -119,6 +119,8 @@ class MemberViewService:
         ).scalar_one_or_none()
         return {
             "id": uid,
+            "erased": member.erased_at is not None,
+            "erased_at": self._when(member.erased_at),
             "name": member.first_name,
             "username": member.username,
             "language": member.language_code,

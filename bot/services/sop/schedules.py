@@ -116,6 +116,7 @@ class ScheduleService:
                 fire_at=run.fire_at,
                 context=context,
                 now=now,
+                ad=schedule.promotional,
             )
             if sent is None:
                 return RunStatus.RENDER_FAILED, f"template {schedule.template} failed"
@@ -134,6 +135,7 @@ class ScheduleService:
                     context=context,
                     now=now,
                     reply_markup=markup,
+                    ad=schedule.promotional,
                 )
                 is not None
             )

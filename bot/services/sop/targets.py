@@ -19,6 +19,7 @@ from bot.config import CommunityConfig
 from bot.db.models import Member
 from bot.db.models.outbox import Purpose
 from bot.db.repositories.lifecycle import LifecycleRepository
+from bot.db.repositories.privacy import marketing_allowed
 from bot.errors import TemplateRenderError
 from bot.services.members.segments import SegmentService, reachable
 from bot.services.messenger import Messenger
@@ -42,6 +43,7 @@ class TargetedSend:
         messenger: Messenger,
     ) -> None:
         self._engine = engine
+        self._config = config
         self._messenger = messenger
         self._segments = SegmentService(session, config)
         self._outbox = LifecycleRepository(session)
@@ -55,12 +57,16 @@ class TargetedSend:
         fire_at: datetime,
         context: dict[str, Any],
         now: datetime,
+        ad: bool = False,
     ) -> int | None:
         """Queues the DMs; how many were queued now, or ``None`` when the template failed
-        (logged, the team told)."""
+        (logged, the team told). ``ad``: a promotion, each DM starts with the ad label."""
         renderer = self._messenger.renderer
         members = select(Member.user_id).where(
-            reachable(), Member.user_id.in_(self._segments.user_ids(target, now))
+            reachable(),
+            Member.user_id.in_(self._segments.user_ids(target, now)),
+            # marketing: not to members who sent /stop, were erased or have not agreed
+            marketing_allowed(self._config.privacy.require_consent),
         )
         default = renderer.default_locale
         others = sorted(locale for locale in renderer.locales if locale != default)
@@ -78,6 +84,8 @@ class TargetedSend:
                 )
                 await self._messenger.notify_template_failure(error, now)
                 return None
+            if ad:
+                text = f"{self._messenger.ad_label(locale)} {text}"
             who = (
                 speaks(locale)
                 if locale != default

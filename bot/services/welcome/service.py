@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -33,6 +33,8 @@ MAX_NAME = 64
 class BotIdentity:
     id: int
     username: str
+    #: the key of the privacy room's suppression hashes (bot/services/privacy/keys.py)
+    privacy_key: bytes = field(default=b"", repr=False)
 
     def deep_link(self, payload: str) -> str:
         return f"https://t.me/{self.username}?start={payload}"

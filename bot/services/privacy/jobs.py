@@ -1,0 +1,57 @@
+"""The retention loop: members gone or silent longer than ``privacy.retention`` are
+pseudonymised (their identity blanked as by an erasure), a batch at a time, once a day; and the
+daily SQLite backup (``backup.daily``), the oldest beyond ``backup.keep`` deleted."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.backup import BackupError, backup, rotate
+from bot.db.session import sqlite_file
+from bot.jobs import JobContext
+
+log = logging.getLogger(__name__)
+
+#: the pass runs at start, then once a day (sooner while a batch was full)
+RETENTION_POLL = timedelta(days=1)
+#: members pseudonymised per transaction
+RETENTION_BATCH = 200
+
+
+async def run_retention(jobs: JobContext) -> datetime | None:
+    now = jobs.clock.now()
+    async with jobs.services() as services:
+        retention = services.config.privacy.retention
+        if retention is None:
+            return None
+        done = await services.privacy.pseudonymise_stale(now, retention, RETENTION_BATCH)
+    if done == RETENTION_BATCH:
+        return now + timedelta(seconds=1)  # more are due: the next batch soon
+    return None
+
+
+#: the backup loop looks this often (a backup a day: the first at start)
+BACKUP_POLL = timedelta(days=1)
+
+
+async def run_backups(jobs: JobContext) -> datetime | None:
+    """Today's SQLite backup, once per process start and then daily; older ones rotated out."""
+    settings = jobs.config.loaded.config.backup
+    source = sqlite_file(jobs.db.url)
+    if not settings.daily or source is None:
+        return None
+    now = jobs.clock.now()
+    stem = Path(source).stem
+    folder = Path(source).parent / (settings.folder or "")
+    target = folder / f"{stem}-backup-{now.strftime('%Y%m%d-%H%M%S')}.db"
+    try:
+        await asyncio.to_thread(backup, jobs.db.url, target)
+    except BackupError as error:
+        log.error("daily backup failed: %s", error)
+        return None
+    gone = await asyncio.to_thread(rotate, folder, stem, settings.keep)
+    log.info("daily backup %s written (%d old ones removed)", target.name, len(gone))
+    return None
