@@ -43,6 +43,10 @@ LIMITER_SWEEP = timedelta(minutes=5)
 SETTLE_LINGER = 0.05
 #: the most answers settled in one transaction
 SETTLE_BATCH = 100
+#: the send lanes at or below this one (the service desk's) are claimed even when the batch is
+#: full, up to this many rows at a time
+SERVICE_LANE = 0
+SERVICE_CLAIM = 50
 #: most ids in one ``deleteMessages`` (Telegram's bound): a chat's queued ``deleteMessage`` rows
 #: go out together, up to this many per call
 DELETE_BATCH = 100
@@ -227,7 +231,7 @@ class DeliveryLoop:
             if self._limiter.next_allowed(chat_id, queue[0].chat_kind, now) <= now:
                 return False
         if self.held >= self._batch:  # what is due beyond the batch waits for the held rows
-            return True
+            return not self._new_work  # (but the desk's new rows are claimed at once)
         async with self._db.sessions() as session:
             next_due = await OutboxRepository(session).next_due_at()
         return next_due is None or next_due > self._clock.now()
@@ -254,6 +258,13 @@ class DeliveryLoop:
             else:
                 await self._claim(now)
                 now = self._clock.now()  # the claim took a while: judge limits on fresh time
+        elif self._claiming is None and self._new_work and self.held >= self._batch:
+            # the batch is full of a broadcast's rows: the desk's (lane 0) do not wait for a
+            # slot, they are claimed beyond it
+            self._new_work = False
+            self._claiming = asyncio.create_task(
+                self._claim_beside(service_only=True), name="claim service"
+            )
         # the next row's due time matters only while one could be claimed: with the batch full
         # (or a claim running) a send's answer, or the claim's end, wakes the loop; looking at
         # a due time already past would only spin
@@ -288,15 +299,18 @@ class DeliveryLoop:
         return wake_at
 
     # -- internals ----------------------------------------------------------------------------
-    async def _claim(self, now: datetime) -> None:
+    async def _claim(self, now: datetime, *, service_only: bool = False) -> None:
         async with self._db.transaction() as session:
             repo = OutboxRepository(session)
-            limit = self._batch - self.held
-            rows = await repo.claim(now, now + self._lease, limit)
+            limit = SERVICE_CLAIM if service_only else self._batch - self.held
+            rows = await repo.claim(
+                now, now + self._lease, limit, max_lane=SERVICE_LANE if service_only else None
+            )
             self._next_due = await repo.next_due_at()
         # fewer than asked: nothing else is due now; what is queued later wakes the loop (this
         # process) or falls due (``next_due``, or the fallback poll for other processes)
-        self._more_due = len(rows) == limit
+        if not service_only:
+            self._more_due = len(rows) == limit
         held = self._held_ids()
         for row in rows:
             if row.id not in held:  # ours already (its lease ran out while the clock jumped)
@@ -307,9 +321,9 @@ class DeliveryLoop:
             self._lease_renewed_at = now
             log.debug("claimed %d outbox rows", len(rows))
 
-    async def _claim_beside(self) -> None:
+    async def _claim_beside(self, *, service_only: bool = False) -> None:
         try:
-            await self._claim(self._clock.now())
+            await self._claim(self._clock.now(), service_only=service_only)
         finally:
             self._wake.set()  # the next step dispatches what came (or raises what failed)
 

@@ -61,13 +61,15 @@ class OutboxRepository:
         return None if row is None else int(row[0])
 
     async def claim(
-        self, now: datetime, lease_until: datetime, limit: int
+        self, now: datetime, lease_until: datetime, limit: int, *, max_lane: int | None = None
     ) -> Sequence[OutboxMessage]:
-        """Due rows (and rows whose sender died holding them), leased to this sender."""
+        """Due rows (and rows whose sender died holding them), leased to this sender; with
+        ``max_lane``, only rows of that lane or a lower one."""
         due = (
             select(OutboxMessage.id)
             .where(
                 OutboxMessage.due_at <= now,
+                *(() if max_lane is None else (OutboxMessage.lane <= max_lane,)),
                 or_(
                     OutboxMessage.status == OutboxStatus.PENDING,
                     (OutboxMessage.status == OutboxStatus.SENDING)
