@@ -22,6 +22,13 @@ class PrivacyConfig(Section):
     require_consent: bool = False
     #: members gone or silent longer than this are pseudonymised by the daily pass (unset: kept)
     retention: Duration | None = None
+    #: the audit log's entries (team commands, exports, erasures) older than this are deleted
+    #: by the same daily pass (unset: kept)
+    audit_retention: Duration | None = None
+    #: the moderation log's actions (deletions, warnings, mutes, bans, join checks) older than
+    #: this are deleted by the daily pass (unset: kept); warnings older than
+    #: ``moderation.warnings_expire`` no longer count anyway
+    moderation_log_retention: Duration | None = None
     #: the copy review of broadcasts (their preview lists what it finds): words found warn (Send
     #: asks a second confirmation); ``review_block`` words disable Send for that text
     review_words: list[Text] = Field(default_factory=lambda: list(ABSOLUTE_TERMS))

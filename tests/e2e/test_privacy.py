@@ -18,6 +18,7 @@ from bot.db.models import (
     Coupon,
     Member,
     MemberTag,
+    ModAction,
     OutboxMessage,
     PrivacyEvent,
     PrivacyState,
@@ -460,3 +461,52 @@ async def test_promotions_carry_the_ad_label(
         await settle(app, sandbox)
     [post] = [m for m in sandbox.sent_messages(COMMUNITY) if "【广告】" in m.text]
     assert post.text.startswith("<b>【广告】</b>")
+
+
+LOG_RETENTION = """
+privacy:
+  audit_retention: 90d
+  moderation_log_retention: 60d
+"""
+
+
+@pytest.mark.parametrize("config", [LOG_RETENTION], indirect=True)
+async def test_the_audit_and_moderation_logs_are_kept_for_their_own_periods(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
+    now = clock.now()
+    async with app.db.transaction() as session:
+        for days, update_id in ((100, -1), (10, -2)):
+            session.add(
+                AuditEntry(
+                    update_id=update_id,
+                    at=now - timedelta(days=days),
+                    user_id=OPERATOR,
+                    user_name="Olga",
+                    chat_id=OPERATOR,
+                    chat_kind="private",
+                    command="kpi",
+                    args="",
+                    result="ok",
+                )
+            )
+        for days in (70, 5):
+            session.add(
+                ModAction(
+                    chat_id=COMMUNITY,
+                    user_id=8301,
+                    message_id=None,
+                    action="warn",
+                    rule="banned_word",
+                    by_user_id=None,
+                    at=now - timedelta(days=days),
+                    until=None,
+                )
+            )
+    clock.advance(days=1, minutes=1)  # the daily pass (it ran at start too, before the rows)
+    await settle(app, sandbox)
+    async with app.sessions() as session:
+        audit = (await session.execute(select(AuditEntry.update_id))).scalars().all()
+        actions = (await session.execute(select(ModAction.at))).scalars().all()
+    assert list(audit) == [-2]  # 100 days old: gone; 10 days: kept
+    assert len(actions) == 1 and now - actions[0] == timedelta(days=5)

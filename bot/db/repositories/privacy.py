@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
     ActivityDaily,
+    AuditEntry,
     BroadcastRecipient,
     Coupon,
     DeskRelay,
@@ -239,6 +240,16 @@ class PrivacyRepository:
             .limit(limit)
         )
         return [int(uid) for uid in (await self._session.execute(query)).scalars()]
+
+    async def drop_audit_before(self, before: datetime) -> int:
+        """The audit log's entries older than ``before`` deleted; how many."""
+        result = await self._session.execute(delete(AuditEntry).where(AuditEntry.at < before))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def drop_mod_actions_before(self, before: datetime) -> int:
+        """The moderation log's actions older than ``before`` deleted; how many."""
+        result = await self._session.execute(delete(ModAction).where(ModAction.at < before))
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _plain(row: Any, omit: frozenset[str]) -> dict[str, Any]:

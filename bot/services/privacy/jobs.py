@@ -24,10 +24,13 @@ RETENTION_BATCH = 200
 async def run_retention(jobs: JobContext) -> datetime | None:
     now = jobs.clock.now()
     async with jobs.services() as services:
-        retention = services.config.privacy.retention
-        if retention is None:
+        privacy = services.config.privacy
+        await services.privacy.prune_logs(
+            now, audit=privacy.audit_retention, moderation=privacy.moderation_log_retention
+        )
+        if privacy.retention is None:
             return None
-        done = await services.privacy.pseudonymise_stale(now, retention, RETENTION_BATCH)
+        done = await services.privacy.pseudonymise_stale(now, privacy.retention, RETENTION_BATCH)
     if done == RETENTION_BATCH:
         return now + timedelta(seconds=1)  # more are due: the next batch soon
     return None

@@ -242,6 +242,23 @@ class PrivacyService:
             )
         return len(stale)
 
+    async def prune_logs(
+        self, now: datetime, *, audit: timedelta | None, moderation: timedelta | None
+    ) -> tuple[int, int]:
+        """The audit and moderation logs kept for their own periods (``None``: kept): what is
+        older goes. Returns how many entries of each were deleted."""
+        gone_audit = 0 if audit is None else await self._repo.drop_audit_before(now - audit)
+        gone_moderation = (
+            0 if moderation is None else await self._repo.drop_mod_actions_before(now - moderation)
+        )
+        if gone_audit or gone_moderation:
+            log.info(
+                "retention: %d audit entries and %d moderation actions deleted",
+                gone_audit,
+                gone_moderation,
+            )
+        return gone_audit, gone_moderation
+
     async def pseudonymised_on(self, start: datetime, end: datetime) -> int:
         """How many members the retention pass pseudonymised between the two times."""
         return await self._repo.count_events("pseudonymised", start, end)
