@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ChatKind, OutboxMessage
+from bot.db.models.outbox import DEFAULT_LANE, SERVICE_LANE
 from bot.db.repositories import OutboxRepository
 from bot.db.session import Database
 from bot.delivery.limiter import RateLimiter
@@ -43,9 +44,8 @@ LIMITER_SWEEP = timedelta(minutes=5)
 SETTLE_LINGER = 0.05
 #: the most answers settled in one transaction
 SETTLE_BATCH = 100
-#: the send lanes at or below this one (the service desk's) are claimed even when the batch is
-#: full, up to this many rows at a time
-SERVICE_LANE = 0
+#: rows of the service lane (``SERVICE_LANE`` and below) are claimed even when the batch is
+#: full, up to this many at a time
 SERVICE_CLAIM = 50
 #: most ids in one ``deleteMessages`` (Telegram's bound): a chat's queued ``deleteMessage`` rows
 #: go out together, up to this many per call
@@ -108,7 +108,7 @@ class Job:
     payload: dict[str, Any]
     attempts: int
     #: the send lane (0: the service desk, dispatched first; 1: the rest)
-    lane: int = 1
+    lane: int = DEFAULT_LANE
     #: a call standing for several rows (``deleteMessages`` for queued ``deleteMessage`` rows):
     #: each is settled with its outcome
     parts: tuple[Job, ...] = ()

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
-from bot.db.models.outbox import ChatKind, Purpose
+from bot.db.models.outbox import DEFAULT_LANE, ChatKind, Purpose
 from bot.db.repositories import OutboxRepository
 from bot.db.repositories.files import OutboxFileRepository
 from bot.errors import TemplateRenderError
@@ -69,7 +69,7 @@ class Messenger:
         reply_to: int | None = None,
         due_at: datetime | None = None,
         then: Call | None = None,
-        lane: int = 1,
+        lane: int = DEFAULT_LANE,
         extra: Mapping[str, Any] | None = None,
         ad: bool = False,
     ) -> int | None:
@@ -245,7 +245,7 @@ class Messenger:
             return fallback
 
     async def call(
-        self, call: Call, now: datetime, *, lane: int = 1, due_at: datetime | None = None
+        self, call: Call, now: datetime, *, lane: int = DEFAULT_LANE, due_at: datetime | None = None
     ) -> int | None:
         """Queues a Bot API call that is not a rendered message."""
         return await self._outbox.enqueue(

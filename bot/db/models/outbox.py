@@ -34,6 +34,14 @@ class ChatKind(StrEnum):
     API = "api"
 
 
+#: the send lanes (``OutboxMessage.lane``): a lower lane is claimed and dispatched first. The
+#: service lane carries the desk's relays and answers and other service replies (join checks,
+#: /mycoupons), claimed even while a broadcast fills the delivery loop's batch; the default
+#: lane everything else (broadcasts, win-back, greetings)
+SERVICE_LANE = 0
+DEFAULT_LANE = 1
+
+
 class Purpose(StrEnum):
     """``outbox.purpose``: what a call is for (KPIs, reports and the delivery hooks read it)."""
 
@@ -100,7 +108,7 @@ class OutboxMessage(Base):
     method: Mapped[str] = mapped_column(String(40), default="sendMessage")
     #: the send lane: 0 service (the desk's relays and answers) goes ahead of 1 (everything
     #: else: broadcasts, win-back...) when both are due
-    lane: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    lane: Mapped[int] = mapped_column(Integer, default=DEFAULT_LANE, server_default="1")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
     due_at: Mapped[datetime]

@@ -10,7 +10,7 @@ from sqlalchemy import String, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import OutboxMessage
-from bot.db.models.outbox import ChatKind, OutboxStatus
+from bot.db.models.outbox import DEFAULT_LANE, ChatKind, OutboxStatus
 from bot.db.upsert import insert_for
 
 
@@ -30,7 +30,7 @@ class OutboxRepository:
         now: datetime,
         due_at: datetime | None = None,
         method: str = "sendMessage",
-        lane: int = 1,
+        lane: int = DEFAULT_LANE,
     ) -> int | None:
         """Queues one call; returns its id, or ``None`` when that key was queued before.
 

@@ -13,10 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
 from bot.db.models import Coupon
-from bot.db.models.outbox import ChatKind, Purpose
+from bot.db.models.outbox import SERVICE_LANE, ChatKind, Purpose
 from bot.db.repositories import CouponRepository, MemberRepository
 from bot.db.repositories.refusals import RefusalNoticeRepository
-from bot.services.desk.routing import SERVICE_LANE
 from bot.services.dto import Origin, Person
 from bot.services.messenger import Messenger
 from bot.services.team import REFUSAL_NOTICE_EVERY

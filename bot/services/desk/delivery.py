@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Member, OutboxMessage
 from bot.db.models.desk import CLOSED, UNDELIVERABLE
-from bot.db.models.outbox import ChatKind, Purpose
+from bot.db.models.outbox import SERVICE_LANE, ChatKind, Purpose
 from bot.db.repositories.desk import DeskRepository
 from bot.services.desk import views
-from bot.services.desk.routing import SERVICE_LANE, relay_key, release_held
+from bot.services.desk.routing import relay_key, release_held
 from bot.services.messenger import Messenger
 from bot.services.welcome.service import ConfigHolderLike
 

@@ -37,13 +37,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import CommunityConfig
 from bot.db.models import Member, OutboxMessage
 from bot.db.models.desk import DeskTicket
-from bot.db.models.outbox import ChatKind, OutboxStatus, Purpose
+from bot.db.models.outbox import SERVICE_LANE, ChatKind, OutboxStatus, Purpose
 from bot.db.repositories.desk import DeskRepository
 from bot.services.desk import views
 from bot.services.messenger import Call, Messenger
 
-#: the desk's send lane: ahead of broadcasts and win-back
-SERVICE_LANE = 0
 #: the lane of relays waiting for their member's topic (not due until it is made; then moved
 #: to the service lane): they take no slot of the team chat meanwhile
 HELD_LANE = -1

@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import CommunityConfig
 from bot.db.models import Member
 from bot.db.models.desk import ANSWERED, CLOSED, OPEN, DeskTicket
-from bot.db.models.outbox import ChatKind, Purpose
+from bot.db.models.outbox import SERVICE_LANE, ChatKind, Purpose
 from bot.db.repositories import TagRepository
 from bot.db.repositories.desk import DeskRepository
 from bot.services.desk import views
 from bot.services.desk.clock import DeskClock
 from bot.services.desk.dto import MemberMessage
-from bot.services.desk.routing import SERVICE_LANE, DeskRouting
+from bot.services.desk.routing import DeskRouting
 from bot.services.dto import Origin, Person
 from bot.services.members.ledger import LedgerService
 from bot.services.messenger import Messenger

@@ -17,11 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import CommunityConfig
 from bot.db.models import Member
 from bot.db.models.desk import ANSWERED, CLOSED, OPEN, RESOLVED, DeskTicket
-from bot.db.models.outbox import ChatKind, Purpose
+from bot.db.models.outbox import SERVICE_LANE, ChatKind, Purpose
 from bot.services.desk import views
 from bot.services.desk.clock import DeskClock
 from bot.services.desk.dto import TeamMessage
-from bot.services.desk.routing import SERVICE_LANE
 from bot.services.desk.service import DeskService
 from bot.services.dto import Origin, Person
 from bot.services.messenger import Call, Messenger

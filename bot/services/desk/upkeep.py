@@ -13,9 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import CommunityConfig, format_duration
 from bot.db.models import Member
 from bot.db.models.desk import AUTOCLOSED, CLOSED
-from bot.db.models.outbox import ChatKind, Purpose
+from bot.db.models.outbox import SERVICE_LANE, ChatKind, Purpose
 from bot.services.desk import views
-from bot.services.desk.routing import SERVICE_LANE
 from bot.services.desk.service import DeskService
 from bot.services.messenger import Messenger
 

@@ -26,7 +26,7 @@ from bot.config import CommunityConfig
 from bot.config.durations import format_duration
 from bot.config.moderation import CaptchaConfig
 from bot.db.models import Captcha
-from bot.db.models.outbox import ChatKind, Purpose
+from bot.db.models.outbox import SERVICE_LANE, ChatKind, Purpose
 from bot.db.repositories import MemberRepository, MembershipRepository
 from bot.db.repositories.captcha import FAILED, JOIN, PASSED, PENDING, REQUEST, CaptchaRepository
 from bot.db.repositories.moderation import ModActionRepository
@@ -126,7 +126,7 @@ class CaptchaService:
             reply_markup={
                 "inline_keyboard": [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
             },
-            lane=0,
+            lane=SERVICE_LANE,
             extra={"_captcha": row.id},  # its time counts from when it went (the hook)
         )
 
@@ -277,7 +277,7 @@ class CaptchaService:
                 reply_markup={
                     "inline_keyboard": [[{"text": label, "callback_data": f"{JOIN_PREFIX}{token}"}]]
                 },
-                lane=0,
+                lane=SERVICE_LANE,
             )
             if outbox_id is None:
                 break  # template broken (team told): the joiners are removed at their time
@@ -359,7 +359,7 @@ class CaptchaService:
                 payload=dict(payload),
             ),
             now,
-            lane=0,
+            lane=SERVICE_LANE,
         )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config.moderation import LONGEST_CAPTCHA, CaptchaConfig
 from bot.db.models import OutboxMessage
-from bot.db.models.outbox import ChatKind, Purpose
+from bot.db.models.outbox import SERVICE_LANE, ChatKind, Purpose
 from bot.db.repositories import OutboxRepository
 from bot.db.repositories.captcha import CaptchaRepository
 from bot.db.repositories.moderation import RULES_POST
@@ -94,7 +94,7 @@ class CaptchaDeliveryHook:
                 method="deleteMessage",
                 payload={"message_id": row.message_id},
                 now=now,
-                lane=0,
+                lane=SERVICE_LANE,
             )
 
     async def on_unreachable(
