@@ -50,32 +50,6 @@ class Check:
         return f"{self.verdict.value:<4}  {self.what}: {self.detail}"
 
 
-def needed_rights(config: CommunityConfig, chat_id: int) -> dict[str, str]:
-    """The administrator rights the config needs in a community, each with what needs it."""
-    chat = config.community(chat_id)
-    if chat is None:
-        return {}
-    rights: dict[str, list[str]] = {}
-
-    def need(right: str, why: str) -> None:
-        rights.setdefault(right, []).append(why)
-
-    if config.moderation_for(chat_id) is not None:
-        need("can_delete_messages", "moderation deletes messages")
-        need("can_restrict_members", "moderation mutes and bans")
-    if chat.captcha is not None:
-        need("can_restrict_members", "join protection restricts joiners")
-        need("can_invite_users", "join protection approves and declines join requests")
-    if config.welcome.approve_join_requests:
-        need("can_invite_users", "welcome approves join requests")
-    if chat.rules is not None:
-        need("can_pin_messages", "/rules post pins the rules")
-    referral = config.referral
-    if referral is not None and (referral.chat_id or config.communities[0].chat_id) == chat_id:
-        need("can_invite_users", "/invite makes invite links")
-    return {right: ", ".join(whys) for right, whys in rights.items()}
-
-
 def _supergroup_needed(config: CommunityConfig, chat_id: int) -> list[str]:
     chat = config.community(chat_id)
     needs = []
@@ -209,7 +183,7 @@ class Doctor:
                 "group's settings → Administrators",
             )
             return
-        needed = needed_rights(self._config, chat_id)
+        needed = self._config.rights_needed(chat_id)
         missing = {r: why for r, why in needed.items() if status != "creator" and not member.get(r)}
         if missing:
             self._add(

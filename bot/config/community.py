@@ -269,6 +269,31 @@ class CommunityConfig(Section):
         chat = self.community(chat_id)
         return None if chat is None else chat.captcha
 
+    def rights_needed(self, chat_id: int) -> dict[str, str]:
+        """The administrator rights the config needs in a community, each with what needs it."""
+        chat = self.community(chat_id)
+        if chat is None:
+            return {}
+        rights: dict[str, list[str]] = {}
+
+        def need(right: str, why: str) -> None:
+            rights.setdefault(right, []).append(why)
+
+        if self.moderation_for(chat_id) is not None:
+            need("can_delete_messages", "moderation deletes messages")
+            need("can_restrict_members", "moderation mutes and bans")
+        if chat.captcha is not None:
+            need("can_restrict_members", "join protection restricts joiners")
+            need("can_invite_users", "join protection approves and declines join requests")
+        if self.welcome.approve_join_requests:
+            need("can_invite_users", "welcome approves join requests")
+        if chat.rules is not None:
+            need("can_pin_messages", "/rules post pins the rules")
+        referral = self.referral
+        if referral is not None and (referral.chat_id or self.communities[0].chat_id) == chat_id:
+            need("can_invite_users", "/invite makes invite links")
+        return {right: ", ".join(whys) for right, whys in rights.items()}
+
     @property
     def guards_joins(self) -> bool:
         """Some community has join protection (its figures belong in ``/kpi``)."""

@@ -27,8 +27,7 @@ def describe(config: CommunityConfig) -> str:
             lines.append(
                 f"    join protection: a challenge answered within "
                 f"{format_duration(chat.captcha.within)} (join requests by DM, plain joins "
-                "restricted and asked in the group); needs the rights to ban users and to "
-                "invite users"
+                "restricted and asked in the group)"
                 + (
                     ""
                     if str(chat.chat_id).startswith("-100")
@@ -36,6 +35,9 @@ def describe(config: CommunityConfig) -> str:
                     "restrict members)"
                 )
             )
+        rights = config.rights_needed(chat.chat_id)
+        if rights:  # what `sopbot doctor` checks with Telegram
+            lines.append("    admin rights needed: " + ", ".join(sorted(rights)))
     lines.append(_welcome(config))
     lines.append(f"first response: within {format_duration(config.first_response.within)}")
     lines.append(f"schedules: {len(config.schedules)}")

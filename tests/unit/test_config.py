@@ -419,6 +419,10 @@ def test_captcha_is_per_community_and_off_unless_configured() -> None:
     assert config.guards_joins and config.captcha_for(-200) is None
     assert "join protection: a challenge answered within 2m" in describe(config)
     assert "join protection" not in describe(parse_config(MINIMAL))
+    # the rights sopbot doctor checks, said by check-config too (one rule: rights_needed)
+    assert set(config.rights_needed(-100)) >= {"can_restrict_members", "can_invite_users"}
+    assert "admin rights needed: can_invite_users, can_restrict_members" in describe(config)
+    assert "can_restrict_members" not in describe(parse_config(MINIMAL))
 
 
 def test_captcha_within_is_at_most_five_minutes_and_the_error_names_the_key() -> None:
