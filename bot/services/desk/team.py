@@ -33,6 +33,11 @@ CLOSE_USAGE = "/close — reply to a member's message or write in their topic"
 MOST_LISTED = 30
 
 
+def is_overdue(ticket: DeskTicket, now: datetime) -> bool:
+    """An open ticket past its first-response deadline (``/tickets`` lists these first)."""
+    return ticket.status == OPEN and ticket.deadline is not None and ticket.deadline <= now
+
+
 class DeskTeam:
     def __init__(
         self,
@@ -197,7 +202,7 @@ class DeskTeam:
                     "id": t.id,
                     "who": views.short_name(members.get(t.user_id), t.user_id),
                     "status": t.status,
-                    "overdue": t.status == OPEN and t.deadline is not None and t.deadline <= now,
+                    "overdue": is_overdue(t, now),
                     "waiting_minutes": int((now - t.waiting_since).total_seconds() // 60)
                     if t.waiting_since and t.status == OPEN
                     else None,

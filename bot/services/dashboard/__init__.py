@@ -1,0 +1,10 @@
+"""What the operators' dashboard pages show, read from the same repositories and services the
+chat commands use (no rule of their own): each query returns plain dataclasses.
+
+- ``sources.py``: the funnel by member source and how many joiners stay active;
+- ``members.py``: member search with filters, the member card and its history;
+- ``calendar.py``: the next days of SOP schedules with their content status;
+- ``coupons.py``: campaign conversion by source;
+- ``broadcasts.py``: broadcast history, live progress and A/B results;
+- ``records.py``: the audit log, desk tickets and moderation actions.
+"""
