@@ -151,4 +151,4 @@ async def test_the_member_card_shows_the_history_and_edits_tags_as_tag_does(
         removed = await cards.edit_tag(2, "remove", "wholesale", 1001, now)
         bob = await cards.card(2, now)
     assert removed.changed and bob is not None and bob.tags == []
-    assert [(e.tag, e.action) for e in bob.events][0] == ("wholesale", "removed")
+    assert (bob.events[0].tag, bob.events[0].action) == ("wholesale", "removed")
