@@ -78,10 +78,13 @@ async def test_members_are_found_by_name_username_or_id_and_filtered(
 ) -> None:
     await build_world(sessions, clock.now())
     cases = [
-        (MemberFilter(query="an"), [p for p in WORLD if "an" in p.name.lower()]),
+        (MemberFilter(query="an"), [p for p in WORLD if p.name.lower().startswith("an")]),
+        (MemberFilter(query="DA"), [p for p in WORLD if p.name.lower().startswith("da")]),
+        (MemberFilter(query="@"), list(WORLD)),
         (MemberFilter(query="@BOB"), [p for p in WORLD if (p.username or "").startswith("bob")]),
         (MemberFilter(query="li"), [p for p in WORLD if (p.username or "").startswith("li")]),
-        (MemberFilter(query="韩梅"), [p for p in WORLD if "韩梅" in p.name]),
+        (MemberFilter(query="韩梅"), [p for p in WORLD if p.name.startswith("韩梅")]),
+        (MemberFilter(query="梅"), []),
         (MemberFilter(query="5"), [p for p in WORLD if p.user_id == 5]),
         (MemberFilter(query="%"), []),
         (MemberFilter(tag="vip"), [p for p in WORLD if "vip" in p.tags]),

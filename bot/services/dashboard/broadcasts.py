@@ -1,6 +1,6 @@
 """Broadcasts for the dashboard: the history (newest first, a page at a time), each with the
-progress figures its card shows in the chat (``progress_context``: state, percent, ETA) and,
-for an A/B broadcast, the variants' results as the A/B report counts them."""
+progress figures its card shows in the chat (``progress_context``: state, percent, ETA); one
+broadcast with, for an A/B broadcast, the variants' results as the A/B report counts them."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class BroadcastLine:
     eta: str
     ab: bool
     promotional: bool
-    #: A/B: variants a and b (replies and redemptions up to the report, or until now)
+    #: A/B: variants a and b (only on ``one``: the history leaves them out)
     variants: list[VariantResult]
 
 
@@ -57,26 +57,33 @@ class BroadcastsQuery:
             .offset((page - 1) * PER_PAGE)
             .limit(PER_PAGE + 1)
         )
-        found = list(result.scalars().all())
+        found = list(result.scalars().all())[: PER_PAGE + 1]
+        shown = found[:PER_PAGE]
+        tallies = await self._repo.tallies([b.id for b in shown])
         return BroadcastPage(
-            [await self._line(b, now) for b in found[:PER_PAGE]], page, len(found) > PER_PAGE
+            [self._line(b, tallies[b.id], now, []) for b in shown], page, len(found) > PER_PAGE
         )
 
     async def one(self, broadcast_id: int, now: datetime) -> BroadcastLine | None:
+        """One broadcast with, for an A/B one, its variants' results (replies and redemptions
+        up to the report, or until now)."""
         broadcast = await self._repo.get(broadcast_id)
-        return None if broadcast is None else await self._line(broadcast, now)
+        if broadcast is None:
+            return None
+        variants: list[VariantResult] = []
+        if broadcast.ab and broadcast.started_at is not None:
+            until = min(broadcast.report_due_at or now, now)
+            variants = await self._repo.variant_results(broadcast, until)
+        return self._line(broadcast, await self._repo.tally(broadcast.id), now, variants)
 
-    async def _line(self, broadcast: Broadcast, now: datetime) -> BroadcastLine:
-        tally = await self._repo.tally(broadcast.id)
+    def _line(
+        self, broadcast: Broadcast, tally: Tally, now: datetime, variants: list[VariantResult]
+    ) -> BroadcastLine:
         if broadcast.status == BroadcastStatus.DRAFT:
             state, percent, eta = "draft", 0, ""
         else:
             progress = progress_context(broadcast, tally, now)
             state, percent, eta = progress["state"], progress["percent"], progress["eta"]
-        variants: list[VariantResult] = []
-        if broadcast.ab and broadcast.started_at is not None:
-            until = min(broadcast.report_due_at or now, now)
-            variants = await self._repo.variant_results(broadcast, until)
         return BroadcastLine(
             id=broadcast.id,
             segment=broadcast.segment,

@@ -1,5 +1,6 @@
-"""Members for the dashboard: a search (name, @username or id) with filters by tag, lifecycle
-stage, value tier and source, a page at a time; the member card lives in ``member_card.py``.
+"""Members for the dashboard: a search (the beginning of a name or @username, or an id) with
+filters by tag, lifecycle stage, value tier and source, a page at a time; the member card
+lives in ``member_card.py``.
 
 The filters are the segments' own conditions (``has_tag``, ``in_stage``, the ``tier:`` tags
 the tier pass writes), so a filter and the segment of the same name select the same members.
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -75,20 +76,29 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def starts_with(expr: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
+    """``expr`` begins with ``prefix``: a range (what an index on ``expr`` serves, on SQLite
+    and PostgreSQL alike) and LIKE (exact whatever the collation)."""
+    like = expr.like(_like(prefix) + "%", escape="\\")
+    if ord(prefix[-1]) >= 0x10FFFF:
+        return and_(expr >= prefix, like)
+    return and_(expr >= prefix, expr < prefix[:-1] + chr(ord(prefix[-1]) + 1), like)
+
+
 def search_condition(query: str) -> ColumnElement[bool] | None:
-    """``12345`` → that id; ``@name`` → usernames starting so; other text → names containing
-    it or usernames starting with it (case-insensitive); ``None`` for no text."""
+    """``12345`` → that id; ``@name`` → usernames starting so; other text → names or
+    usernames starting with it (case-insensitive); ``None`` for no text."""
     if not query:
         return None
     user_id = parse_user_id(query)
     if user_id is not None:
         return Member.user_id == user_id
-    if query.startswith("@"):
-        return func.lower(Member.username).like(_like(query[1:].lower()) + "%", escape="\\")
-    text = _like(query.lower())
+    text = query.lower()
+    if text.startswith("@"):
+        return starts_with(func.lower(Member.username), text[1:]) if len(text) > 1 else None
     return or_(
-        func.lower(Member.first_name).like(f"%{text}%", escape="\\"),
-        func.lower(Member.username).like(f"{text}%", escape="\\"),
+        starts_with(func.lower(Member.first_name), text),
+        starts_with(func.lower(Member.username), text),
     )
 
 
