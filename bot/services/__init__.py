@@ -18,6 +18,7 @@ from bot.services.console.alerts import AlertService
 from bot.services.console.kpi import KpiService
 from bot.services.console.kpi_console import KpiConsole
 from bot.services.console.reports import ReportService
+from bot.services.dashboard import DashboardService
 from bot.services.desk import DeskService
 from bot.services.desk.menus import DeskMenus
 from bot.services.desk.team import DeskTeam
@@ -95,6 +96,8 @@ class Services:
     cleanup: CleanupService
     #: notice, consent, a member's rights, erasure (bot/services/privacy/)
     privacy: PrivacyService
+    #: /dashboard: the Mini App button and the one-time login link (bot/dashboard/)
+    dashboard: DashboardService
 
     @classmethod
     def create(
@@ -158,6 +161,7 @@ class Services:
             captcha=CaptchaService(session, config, messenger, ledger, welcome),
             cleanup=CleanupService(session, config, engine, messenger, team, segments),
             privacy=PrivacyService(session, config, messenger, identity.privacy_key),
+            dashboard=DashboardService(session, team, messenger),
         )
 
     @property

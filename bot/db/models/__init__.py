@@ -5,6 +5,7 @@ from bot.db.models.audit import AuditEntry
 from bot.db.models.broadcast import Broadcast, BroadcastRecipient, BroadcastStatus, RecipientStatus
 from bot.db.models.cleanup import Cleanup, CleanupStatus, CleanupTarget, TargetStatus
 from bot.db.models.coupon import Coupon, IssuedBy, Via
+from bot.db.models.dashboard import DashboardLogin, DashboardSession
 from bot.db.models.desk import DeskRelay, DeskTeamChat, DeskTicket, DeskTopic
 from bot.db.models.files import OutboxFile, OutboxFileChunk
 from bot.db.models.member import Member
@@ -58,6 +59,8 @@ __all__ = [
     "Coupon",
     "DailyPass",
     "DailyRollup",
+    "DashboardLogin",
+    "DashboardSession",
     "DeskRelay",
     "DeskTeamChat",
     "DeskTicket",

@@ -1,0 +1,9 @@
+"""Every dashboard page, in the order of the navigation (``bot/dashboard/page.py`` says what
+a page declares; /work/notes/dashboard-api.md how to add one)."""
+
+from __future__ import annotations
+
+from bot.dashboard.page import Page
+from bot.dashboard.pages import overview
+
+PAGES: tuple[Page, ...] = (overview.PAGE,)
