@@ -2,7 +2,7 @@
 they were issued (issue 16: each dashboard query under 200 ms at 1,000,000 members)
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018 (h-dashcore's, merged here)
 Create Date: 2026-12-06
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
