@@ -78,11 +78,14 @@ class PageContext:
 class ActionResult:
     """What a write did: ``audit`` goes into the audit log's arguments (``tag add 42 vip``);
     ``notice`` is a string key shown on the page afterwards; ``ok`` False is audited as
-    ``usage`` (the operator's input was refused, ``notice`` says why)."""
+    ``usage`` (the operator's input was refused, ``notice`` says why); ``query`` stays in the
+    page's URL afterwards."""
 
     audit: str
     notice: str | None = None
     ok: bool = True
+    #: kept in the page's URL the answer goes back to (``{"id": "42"}``: the same member)
+    query: Mapping[str, str] = field(default_factory=dict)
 
 
 View = Callable[[PageContext], Awaitable[dict[str, Any]]]

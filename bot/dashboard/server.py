@@ -206,7 +206,7 @@ class DashboardServer:
                     person=ctx.person(),
                 )
                 await services.audit.record(call, OK if result.ok else USAGE, now)
-            target = ctx.url(page.path, notice=result.notice)
+            target = ctx.url(page.path, **{**result.query, "notice": result.notice})
             raise web.HTTPSeeOther(target)
 
         return handler
