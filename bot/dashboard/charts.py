@@ -10,15 +10,16 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 28, 34
+WIDTH, HEIGHT = 420, 220
+LEFT, RIGHT, TOP, BOTTOM = 40, 8, 30, 28
 
 
-def nice_step(top: float, ticks: int = 4) -> float:
-    """A round step (1, 2, 5 × 10ⁿ) that puts about ``ticks`` lines under ``top``."""
+def nice_step(top: float, ticks: int = 4, *, whole: bool = False) -> float:
+    """A round step (1, 2, 5 × 10ⁿ) that puts about ``ticks`` lines under ``top``; at least 1
+    when ``whole`` (counts)."""
     if top <= 0:
         return 1
-    raw = top / ticks
+    raw = max(top / ticks, 1.0) if whole else top / ticks
     power = 10 ** math.floor(math.log10(raw))
     for factor in (1, 2, 5, 10):
         if raw <= factor * power:
@@ -38,11 +39,13 @@ def bar_chart(
     values: Sequence[float | None],
     *,
     empty: str,
+    whole: bool = True,
 ) -> Markup:
-    """One chart: a bar per day (none on a day without a value), y axis in ``unit``."""
+    """One chart: a bar per day (none on a day without a value), y axis in ``unit``;
+    ``whole``: the values are counts (whole ticks)."""
     known = [v for v in values if v is not None]
     top_value = max(known, default=0)
-    step = nice_step(top_value)
+    step = nice_step(top_value, whole=whole)
     top = step * max(1, math.ceil(top_value / step)) if top_value > 0 else step * 4
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(1, len(days))
@@ -53,8 +56,8 @@ def bar_chart(
     parts = [
         f'<svg class="chart" data-chart="{escape(key)}" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
-        f'<text class="chart-title" x="{LEFT}" y="16">{escape(title)}</text>',
-        f'<text class="chart-unit" x="{WIDTH - RIGHT}" y="16" text-anchor="end">'
+        f'<text class="chart-title" x="4" y="17">{escape(title)}</text>',
+        f'<text class="chart-unit" x="{WIDTH - RIGHT}" y="17" text-anchor="end">'
         f"{escape(unit)}</text>",
     ]
     tick = 0.0
@@ -84,12 +87,12 @@ def bar_chart(
         # the whole day's column answers hover and tap, however low its bar
         parts.append(
             f'<rect class="hit" x="{x:.1f}" y="{TOP}" width="{slot:.1f}" height="{plot_h}" '
-            f'data-day="{day.isoformat()}" data-value="{"" if value is None else value}" '
+            f'data-day="{day.isoformat()}" data-value="{"" if value is None else _label(value)}" '
             f'data-tip="{escape(tip)}"><title>{escape(tip)}</title></rect>'
         )
         if i % every == 0 or i == len(days) - 1:
             parts.append(
-                f'<text class="tick" x="{x + slot / 2:.1f}" y="{HEIGHT - BOTTOM + 16}" '
+                f'<text class="tick" x="{x + slot / 2:.1f}" y="{HEIGHT - BOTTOM + 15}" '
                 f'text-anchor="middle">{day.strftime("%m-%d")}</text>'
             )
     parts.append("</svg>")

@@ -103,6 +103,7 @@ async def overview(ctx: PageContext) -> dict[str, Any]:
             daily.days,
             daily.series[key],
             empty=ctx.t("no_data"),
+            whole=key != "response_median",
         )
         for key, unit in CHARTS
     ]

@@ -17,7 +17,7 @@
   }
 
   var initData = readInitData();
-  var main = null;
+  var app = null;
 
   function tellTelegram(event) {
     try {
@@ -39,7 +39,9 @@
     opts.credentials = "same-origin";
     return fetch(url, opts).then(function (r) {
       return r.text().then(function (text) {
-        main.innerHTML = text;
+        app.innerHTML = text;
+        var lang = meta().lang;
+        if (lang) document.documentElement.lang = lang === "zh" ? "zh-Hans" : "en";
         document.body.dataset.denied = r.status === 403 ? "yes" : "no";
         document.body.dataset.signedIn = meta().signedIn || "no";
         if (push) history.pushState(null, "", r.url);
@@ -83,7 +85,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    main = document.getElementById("main");
+    app = document.getElementById("app");
+    var main = document.getElementById("main");
     document.addEventListener("click", onClick);
     document.addEventListener("mouseover", function (event) {
       var hit = event.target.closest && event.target.closest(".hit");
