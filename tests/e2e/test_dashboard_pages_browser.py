@@ -59,9 +59,9 @@ async def _ask(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, comman
 
 
 async def _open(
-    browser: Any, app: SopBot, clock: ManualClock, path: str, size: dict[str, int], ready: str
+    chromium: Any, app: SopBot, clock: ManualClock, path: str, size: dict[str, int], ready: str
 ) -> tuple[Any, list[str]]:
-    page, errors = await open_page(browser, mini_app_url(app, path, init_data(clock.now())), size)
+    page, errors = await open_page(chromium, mini_app_url(app, path, init_data(clock.now())), size)
     await page.wait_for_selector(ready)
     return page, errors
 
