@@ -95,3 +95,41 @@ async def test_tickets_overdue_first_and_moderation_of_today(
     ]
     assert moderation.actions_today == {"delete": 1, "mute": 1}
     assert tomorrow.actions_today == {} and moderation.alerts_today == {}
+
+
+async def test_snapshots_keep_the_figures_fresh_for_what_operators_look_at(
+    sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    from bot.db.models import Member
+    from bot.services.dashboard.snapshots import FRESH, REFRESH_EVERY, WATCHED, Snapshots
+    from bot.services.dashboard.sources import SourcesQuery
+
+    await build_world(sessions, clock.now())
+    config = world_config()
+
+    async def seen(days: int = 90) -> tuple[int, object]:
+        async with sessions() as session, session.begin():
+            snaps = Snapshots(session, SourcesQuery(session, config), CouponsQuery(session, config))
+            kept = await snaps.sources(days, clock.now())
+            coupons = await snaps.coupons(days, clock.now())
+        assert coupons.figures.campaigns[0].issued == 6
+        return kept.figures.total.joined, kept.computed_at
+
+    async def refresh() -> int:
+        async with sessions() as session, session.begin():
+            snaps = Snapshots(session, SourcesQuery(session, config), CouponsQuery(session, config))
+            return await snaps.refresh(clock.now())
+
+    first = clock.now()
+    assert await seen() == (len(WORLD), first)
+    async with sessions() as session, session.begin():
+        session.add(Member(user_id=77, first_name="New", first_seen_at=clock.now()))
+    clock.advance(seconds=60)
+    assert await seen() == (len(WORLD), first)  # under FRESH: the snapshot
+    assert await refresh() == 0  # worked out less than REFRESH_EVERY ago
+    clock.advance(seconds=REFRESH_EVERY.total_seconds())
+    assert await refresh() == 2  # sources:90 and coupons:90, looked at within WATCHED
+    assert await seen() == (len(WORLD) + 1, clock.now())
+    clock.advance(seconds=(WATCHED + FRESH).total_seconds())
+    assert await refresh() == 0  # nobody looked for an hour: left alone
+    assert (await seen())[1] == clock.now()  # too old to show: worked out at once

@@ -1,5 +1,6 @@
 """Coupons: each campaign's codes issued in the period and how many were redeemed, by the
-source that issued them (``CouponsQuery``: ``/coupon stats`` over a period)."""
+source that issued them (``CouponsQuery``: ``/coupon stats`` over a period; kept as a
+snapshot: ``Snapshots``)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,14 @@ from bot.dashboard.pages import shared
 async def view(ctx: PageContext) -> dict[str, Any]:
     days = shared.period(ctx)
     async with ctx.transaction() as services:
-        report = await services.dashboard_reads.coupons.conversion(days, ctx.now)
-    return {"report": report, "days": days, "periods": shared.PERIODS, "share": shared.share}
+        kept = await services.dashboard_reads.snapshots.coupons(days, ctx.now)
+    return {
+        "report": kept.figures,
+        "as_of": shared.when(ctx)(kept.computed_at),
+        "days": days,
+        "periods": shared.PERIODS,
+        "share": shared.share,
+    }
 
 
 STRINGS = {
@@ -29,6 +36,7 @@ STRINGS = {
         "coupons.rate": "Rate",
         "coupons.all": "All sources",
         "coupons.none": "No campaign is configured.",
+        "shared.as_of": "Figures as of {at} (worked out again every few minutes)",
         "coupon_source.welcome": "welcome gift",
         "coupon_source.hook": "keyword hook",
         "coupon_source.winback": "win-back",
@@ -46,6 +54,7 @@ STRINGS = {
         "coupons.rate": "核销率",
         "coupons.all": "全部来源",
         "coupons.none": "尚未配置优惠券活动。",
+        "shared.as_of": "数据截至 {at}（每隔几分钟重新计算）",
         "coupon_source.welcome": "新人礼包",
         "coupon_source.hook": "关键词",
         "coupon_source.winback": "召回",

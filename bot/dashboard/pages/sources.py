@@ -1,6 +1,6 @@
 """Sources: the funnel by member source (joined → started the bot → got the gift → redeemed →
 ordered) and how many of each source's joiners were still active 7 and 30 days after they
-arrived (``SourcesQuery.funnel``)."""
+arrived (``SourcesQuery.funnel``, kept as a snapshot: ``Snapshots``)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from bot.services.dashboard.sources import RETENTION_DAYS
 async def view(ctx: PageContext) -> dict[str, Any]:
     days = shared.period(ctx)
     async with ctx.transaction() as services:
-        report = await services.dashboard_reads.sources.funnel(days, ctx.now)
+        kept = await services.dashboard_reads.snapshots.sources(days, ctx.now)
     return {
-        "report": report,
+        "report": kept.figures,
+        "as_of": shared.when(ctx)(kept.computed_at),
         "days": days,
         "periods": shared.PERIODS,
         "retention_days": RETENTION_DAYS,
@@ -43,6 +44,7 @@ STRINGS = {
         "sources.total": "All sources",
         "sources.unknown": "(unknown)",
         "sources.none": "Nobody joined in this period.",
+        "shared.as_of": "Figures as of {at} (worked out again every few minutes)",
     },
     "zh": {
         **shared.STRINGS["zh"],
@@ -61,6 +63,7 @@ STRINGS = {
         "sources.total": "全部来源",
         "sources.unknown": "（未知）",
         "sources.none": "此期间没有新成员。",
+        "shared.as_of": "数据截至 {at}（每隔几分钟重新计算）",
     },
 }
 

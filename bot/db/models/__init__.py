@@ -25,6 +25,7 @@ from bot.db.models.reports import (
     SourceJoins,
 )
 from bot.db.models.rollup import GLOBAL_CHAT, DailyRollup
+from bot.db.models.snapshot import DashboardSnapshot
 from bot.db.models.sop import (
     BriefItem,
     HookHit,
@@ -61,6 +62,7 @@ __all__ = [
     "DailyRollup",
     "DashboardLogin",
     "DashboardSession",
+    "DashboardSnapshot",
     "DeskRelay",
     "DeskTeamChat",
     "DeskTicket",

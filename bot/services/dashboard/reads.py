@@ -14,6 +14,7 @@ from bot.services.dashboard.coupons import CouponsQuery
 from bot.services.dashboard.member_card import MemberCards
 from bot.services.dashboard.members import MemberSearch
 from bot.services.dashboard.records import RecordsQuery
+from bot.services.dashboard.snapshots import Snapshots
 from bot.services.dashboard.sources import SourcesQuery
 from bot.services.members.tag_admin import TagAdminService
 from sop.engine import SopEngine
@@ -28,6 +29,8 @@ class DashboardReads:
     coupons: CouponsQuery
     broadcasts: BroadcastsQuery
     records: RecordsQuery
+    #: the funnel and the campaign conversion, worked out ahead (what the pages show)
+    snapshots: Snapshots
 
     @classmethod
     def create(
@@ -38,12 +41,15 @@ class DashboardReads:
         content_root: Path,
         tag_admin: TagAdminService,
     ) -> DashboardReads:
+        sources = SourcesQuery(session, config)
+        coupons = CouponsQuery(session, config)
         return cls(
-            sources=SourcesQuery(session, config),
+            sources=sources,
             members=MemberSearch(session, config),
             cards=MemberCards(session, config, tag_admin),
             calendar=CalendarQuery(session, config, engine, content_root),
-            coupons=CouponsQuery(session, config),
+            coupons=coupons,
             broadcasts=BroadcastsQuery(session),
             records=RecordsQuery(session, config),
+            snapshots=Snapshots(session, sources, coupons),
         )
