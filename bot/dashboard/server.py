@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from aiogram import Bot
 from aiohttp import web
 from jinja2 import Environment
 
-from bot.config import Settings
+from bot.config import CommunityConfig, Settings
 from bot.config.urls import is_loopback_host
 from bot.dashboard.auth import (
     COOKIE,
@@ -34,13 +34,20 @@ from bot.dashboard.pages import PAGES
 from bot.dashboard.render import STATIC, environment, html, page_html
 from bot.runtime import Runtime
 from bot.services.records.audit import OK, USAGE, CommandCall
-from handlers.filters import OperatorDirectory
 
 log = logging.getLogger(__name__)
 
 #: an action's form is small (a tag, a briefing item)
 MAX_BODY = 64 * 1024
 PARTIAL_HEADER = "X-Dashboard-Partial"
+
+
+class Operators(Protocol):
+    """The team commands' operator directory (``handlers.filters.OperatorDirectory``)."""
+
+    async def is_operator(
+        self, bot: Bot, config: CommunityConfig, user_id: int, sent_in: int | None
+    ) -> bool: ...
 
 
 class DashboardServer:
@@ -69,7 +76,7 @@ class DashboardServer:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, runtime: Runtime, bot: Bot, operators: OperatorDirectory
+        cls, settings: Settings, runtime: Runtime, bot: Bot, operators: Operators
     ) -> DashboardServer | None:
         """The server, when DASHBOARD_URL and DASHBOARD_LISTEN are both set. Who is an
         operator is asked of the team commands' own directory, on every request."""
