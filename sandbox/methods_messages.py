@@ -115,7 +115,7 @@ def _check_web_app(web_app: Any, chat_type: str) -> None:
     url = web_app.get("url") if isinstance(web_app, dict) else None
     if not isinstance(url, str) or not url:
         raise bad_request(
-            'can\'t parse inline keyboard button: Can\'t find field "url" in the WebAppInfo'
+            "can't parse inline keyboard button: Can't find field \"url\" in the WebAppInfo"
         )
     if not url.startswith("https://"):
         raise bad_request(

@@ -79,9 +79,7 @@ def test_check_config_summarises_a_good_file(sopbot: _Sopbot) -> None:
 @pytest.mark.parametrize(
     "url", ["http://dash.example.com/", "ftp://dash.example.com/", "http://10.0.0.5/", "dash"]
 )
-def test_check_config_refuses_a_dashboard_url_that_is_not_https(
-    sopbot: _Sopbot, url: str
-) -> None:
+def test_check_config_refuses_a_dashboard_url_that_is_not_https(sopbot: _Sopbot, url: str) -> None:
     result = sopbot("check-config", str(EXAMPLE), env={"DASHBOARD_URL": url})
     assert result.returncode == 2
     problem = [line for line in result.stderr.splitlines() if line]
