@@ -9,6 +9,7 @@ back); a bad credential is 403 with no figures; a write without its CSRF token i
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
@@ -31,7 +32,7 @@ from bot.dashboard.auth import (
 from bot.dashboard.i18n import Translator, locale_for
 from bot.dashboard.page import Page, PageContext
 from bot.dashboard.pages import PAGES
-from bot.dashboard.render import STATIC, environment, html, page_html
+from bot.dashboard.render import HEADERS, STATIC, environment, html, page_html
 from bot.runtime import Runtime
 from bot.services.records.audit import OK, USAGE, CommandCall
 
@@ -109,6 +110,8 @@ class DashboardServer:
             for name in page.actions:
                 path = f"{p}{page.path}/{name}" if page.path else f"{p}{name}"
                 app.router.add_post(path, self._post(page, name))
+            if page.api is not None:
+                app.router.add_get(f"{p}api/{page.name}", self._api(page))
         app.router.add_get(p + "login/{token}", self.login_form)
         app.router.add_post(p + "login/{token}", self.login)
         app.router.add_post(p + "logout", self.logout)
@@ -187,6 +190,19 @@ class DashboardServer:
 
         return handler
 
+    def _api(self, page: Page) -> Any:
+        assert page.api is not None
+        api = page.api
+
+        async def handler(request: web.Request) -> web.Response:
+            operator = await self.auth.operator(request, self._runtime.clock.now())
+            if operator is None:
+                return web.json_response({"error": "forbidden"}, status=403, headers=HEADERS)
+            data = await api(self._context(request, operator))
+            return web.json_response(data, headers=HEADERS, dumps=_dumps)
+
+        return handler
+
     def _post(self, page: Page, name: str) -> Any:
         action = page.actions[name]
 
@@ -258,6 +274,10 @@ class DashboardServer:
         response = web.HTTPSeeOther(self._prefix)
         response.del_cookie(COOKIE, path=self._prefix)
         raise response
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, default=str)
 
 
 def _has_credential(request: web.Request) -> bool:
