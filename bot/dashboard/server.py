@@ -239,10 +239,11 @@ class DashboardServer:
     async def login_form(self, request: web.Request) -> web.Response:
         """A button that spends the link (a GET changes nothing: link previews and scanners
         that open URLs must not use it up)."""
-        loc = locale_for(None, self._default_locale())
-        if not await self.auth.login_valid(request.match_info["token"], self._runtime.clock.now()):
-            return page_html(self._env, "login.html.j2", self._base(request, loc, used=True), 403)
-        return page_html(self._env, "login.html.j2", self._base(request, loc, used=False))
+        now = self._runtime.clock.now()
+        valid, language = await self.auth.login_valid(request.match_info["token"], now)
+        loc = locale_for(language, self._default_locale())
+        context = self._base(request, loc, used=not valid)
+        return page_html(self._env, "login.html.j2", context, 200 if valid else 403)
 
     async def login(self, request: web.Request) -> web.StreamResponse:
         cookie = await self.auth.use_login(request.match_info["token"], self._runtime.clock.now())
