@@ -109,9 +109,11 @@ class Authenticator:
             )
         return token
 
-    async def login_valid(self, token: str, now: datetime) -> bool:
+    async def login_valid(self, token: str, now: datetime) -> tuple[bool, str | None]:
+        """Whether the link can still be used, and its operator's language."""
         async with self._db.sessions() as session:
-            return await DashboardRepository(session).login(token, now) is not None
+            login = await DashboardRepository(session).login(token, now)
+        return login is not None, login.language_code if login is not None else None
 
     async def use_login(self, token: str, now: datetime) -> str | None:
         """Spends the link and opens a session: its cookie value, or ``None`` when the link

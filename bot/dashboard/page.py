@@ -107,3 +107,5 @@ class Page:
     strings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     #: listed in the navigation
     nav: bool = True
+    #: ``GET api/<name>``: the page's figures as JSON (same auth), when given
+    api: View | None = None

@@ -9,16 +9,17 @@ back); a bad credential is 403 with no figures; a write without its CSRF token i
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from aiogram import Bot
 from aiohttp import web
 from jinja2 import Environment
 
-from bot.config import Settings
+from bot.config import CommunityConfig, Settings
 from bot.config.urls import is_loopback_host
 from bot.dashboard.auth import (
     COOKIE,
@@ -31,16 +32,23 @@ from bot.dashboard.auth import (
 from bot.dashboard.i18n import Translator, locale_for
 from bot.dashboard.page import Page, PageContext
 from bot.dashboard.pages import PAGES
-from bot.dashboard.render import STATIC, environment, html, page_html
+from bot.dashboard.render import HEADERS, STATIC, environment, html, page_html
 from bot.runtime import Runtime
 from bot.services.records.audit import OK, USAGE, CommandCall
-from handlers.filters import OperatorDirectory
 
 log = logging.getLogger(__name__)
 
 #: an action's form is small (a tag, a briefing item)
 MAX_BODY = 64 * 1024
 PARTIAL_HEADER = "X-Dashboard-Partial"
+
+
+class Operators(Protocol):
+    """The team commands' operator directory (``handlers.filters.OperatorDirectory``)."""
+
+    async def is_operator(
+        self, bot: Bot, config: CommunityConfig, user_id: int, sent_in: int | None
+    ) -> bool: ...
 
 
 class DashboardServer:
@@ -69,7 +77,7 @@ class DashboardServer:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, runtime: Runtime, bot: Bot, operators: OperatorDirectory
+        cls, settings: Settings, runtime: Runtime, bot: Bot, operators: Operators
     ) -> DashboardServer | None:
         """The server, when DASHBOARD_URL and DASHBOARD_LISTEN are both set. Who is an
         operator is asked of the team commands' own directory, on every request."""
@@ -102,6 +110,8 @@ class DashboardServer:
             for name in page.actions:
                 path = f"{p}{page.path}/{name}" if page.path else f"{p}{name}"
                 app.router.add_post(path, self._post(page, name))
+            if page.api is not None:
+                app.router.add_get(f"{p}api/{page.name}", self._api(page))
         app.router.add_get(p + "login/{token}", self.login_form)
         app.router.add_post(p + "login/{token}", self.login)
         app.router.add_post(p + "logout", self.logout)
@@ -180,6 +190,19 @@ class DashboardServer:
 
         return handler
 
+    def _api(self, page: Page) -> Any:
+        assert page.api is not None
+        api = page.api
+
+        async def handler(request: web.Request) -> web.Response:
+            operator = await self.auth.operator(request, self._runtime.clock.now())
+            if operator is None:
+                return web.json_response({"error": "forbidden"}, status=403, headers=HEADERS)
+            data = await api(self._context(request, operator))
+            return web.json_response(data, headers=HEADERS, dumps=_dumps)
+
+        return handler
+
     def _post(self, page: Page, name: str) -> Any:
         action = page.actions[name]
 
@@ -216,10 +239,11 @@ class DashboardServer:
     async def login_form(self, request: web.Request) -> web.Response:
         """A button that spends the link (a GET changes nothing: link previews and scanners
         that open URLs must not use it up)."""
-        loc = locale_for(None, self._default_locale())
-        if not await self.auth.login_valid(request.match_info["token"], self._runtime.clock.now()):
-            return page_html(self._env, "login.html.j2", self._base(request, loc, used=True), 403)
-        return page_html(self._env, "login.html.j2", self._base(request, loc, used=False))
+        now = self._runtime.clock.now()
+        valid, language = await self.auth.login_valid(request.match_info["token"], now)
+        loc = locale_for(language, self._default_locale())
+        context = self._base(request, loc, used=not valid)
+        return page_html(self._env, "login.html.j2", context, 200 if valid else 403)
 
     async def login(self, request: web.Request) -> web.StreamResponse:
         cookie = await self.auth.use_login(request.match_info["token"], self._runtime.clock.now())
@@ -251,6 +275,10 @@ class DashboardServer:
         response = web.HTTPSeeOther(self._prefix)
         response.del_cookie(COOKIE, path=self._prefix)
         raise response
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, default=str)
 
 
 def _has_credential(request: web.Request) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.dashboard.charts import bar_chart
 from bot.dashboard.page import Page, PageContext
-from bot.services.console.kpi import KpiPeriod
+from bot.services.console.kpi import Figure, KpiPeriod
 
 CHART_DAYS = 30
 #: (figure key, unit string key) of the charts, in order
@@ -110,10 +110,35 @@ async def overview(ctx: PageContext) -> dict[str, Any]:
     return {"report": report, "charts": charts, "chart_days": CHART_DAYS, "today": today}
 
 
+async def overview_api(ctx: PageContext) -> dict[str, Any]:
+    """``GET api/overview``: today's figures (value, yesterday, 7-day average) per community and
+    for all of them, and the 30 days' series."""
+    async with ctx.transaction() as services:
+        today = services.kpi.local_day(ctx.now)
+        report = await services.kpi.report(KpiPeriod("today", today, today), ctx.now)
+        daily = await services.kpi.daily(today - timedelta(days=CHART_DAYS - 1), today, ctx.now)
+
+    def figures(items: list[Figure]) -> dict[str, dict[str, Any]]:
+        return {f.key: {"value": f.value, "yesterday": f.prev, "avg7": f.avg} for f in items}
+
+    return {
+        "day": today.isoformat(),
+        "timezone": report.timezone,
+        "communities": [
+            {"chat_id": c.chat_id, "title": c.title, "figures": figures(c.figures)}
+            for c in report.communities
+        ],
+        "all": figures(report.overall),
+        "days": [d.isoformat() for d in daily.days],
+        "series": daily.series,
+    }
+
+
 PAGE = Page(
     name="overview",
     path="",
     template="overview.html.j2",
     view=overview,
     strings=STRINGS,
+    api=overview_api,
 )
