@@ -111,6 +111,10 @@ async def test_member_pages_follow_each_other(
     pages = [await _search(sessions, MemberFilter(), n) for n in (1, 2, 3)]
     assert [ids for ids, _, _ in pages] == [everyone[0:3], everyone[3:6], everyone[6:]]
     assert [more for _, more, _ in pages] == [True, True, False]
+    async with sessions() as session:
+        search = MemberSearch(session, world_config())
+        assert await search.count(MemberFilter(), most=3) == 3  # "3+" on the page
+        assert await search.count(MemberFilter(), most=100) == len(WORLD)
 
 
 async def test_the_member_card_shows_the_history_and_edits_tags_as_tag_does(

@@ -8,7 +8,7 @@ from typing import Any
 from bot.config.tags import LIFECYCLE_STAGES, TIERS
 from bot.dashboard.page import Page, PageContext
 from bot.dashboard.pages import shared
-from bot.services.dashboard.members import MemberFilter
+from bot.services.dashboard.members import COUNT_MOST, MemberFilter
 
 
 def wanted(ctx: PageContext) -> MemberFilter:
@@ -35,6 +35,7 @@ async def view(ctx: PageContext) -> dict[str, Any]:
     return {
         "found": found,
         "total": total,
+        "shown_total": f"{COUNT_MOST}+" if total >= COUNT_MOST else str(total),
         "chosen": chosen,
         "query": {k: v for k, v in query.items() if v},
         "tags": [t for t in tags if not t.startswith("tier:")],

@@ -14,7 +14,8 @@ from bot.db.models.broadcast import Broadcast, BroadcastStatus
 from bot.db.repositories.broadcasts import BroadcastRepository, Tally, VariantResult
 from bot.services.broadcasts.view import progress_context
 
-PER_PAGE = 20
+#: a page of the history (each one's tally is a count over its recipients)
+PER_PAGE = 10
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,12 @@ from bot.db.models import Member
 from bot.db.models.tags import MemberStage
 from bot.db.repositories.lifecycle import has_tag
 from bot.ids import parse_user_id
-from bot.services.members.segments import in_stage, reachable
+from bot.services.members.segments import in_stage
 
 PER_PAGE = 25
 MOST_PAGES = 400
+#: the page counts the members a filter selects up to this many
+COUNT_MOST = 1000
 #: longest search text looked at
 MOST_QUERY = 64
 
@@ -155,13 +157,10 @@ class MemberSearch:
         ]
         return MemberPage(wanted, rows[:PER_PAGE], page, PER_PAGE, len(rows) > PER_PAGE)
 
-    async def count(self, wanted: MemberFilter) -> int:
-        """How many members the filter selects (what the page's total says)."""
-        query = select(Member.user_id).where(*self.conditions(wanted.cleaned()))
-        result = await self._session.execute(select(func.count()).select_from(query.subquery()))
-        return int(result.scalar_one())
-
-    async def reachable_count(self, wanted: MemberFilter) -> int:
-        query = select(Member.user_id).where(*self.conditions(wanted.cleaned()), reachable())
+    async def count(self, wanted: MemberFilter, most: int = COUNT_MOST) -> int:
+        """How many members the filter selects, counted up to ``most`` (the page says "1000+"
+        then: an exact count of a wide filter reads every member; ``/segment`` sizes a
+        segment exactly)."""
+        query = select(Member.user_id).where(*self.conditions(wanted.cleaned())).limit(most)
         result = await self._session.execute(select(func.count()).select_from(query.subquery()))
         return int(result.scalar_one())
