@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig, ScheduleKind
 from bot.db.repositories import SopRepository
-from bot.services.sop.content import items_for
+from bot.services.sop.content import content_dir, items_for
 from sop.engine import SopEngine
 from sop.schedules import calendar
 
@@ -80,10 +80,6 @@ class CalendarQuery:
         self._sop = SopRepository(session)
         self._content_root = content_root
 
-    def _content_dir(self) -> Path | None:
-        folder = self._config.sop.content_dir
-        return None if folder is None else self._content_root / folder
-
     async def week(self, now: datetime, days: int = DAYS) -> SopCalendar:
         """From today (local) for ``days`` days; fires already past today are left out."""
         tz = self._config.tz
@@ -94,7 +90,7 @@ class CalendarQuery:
         added = await self._sop.brief_counts(first, last)
         topics = await self._sop.qa_topics(first, last)
         schedules = {s.id: s for s in self._config.schedules}
-        folder = self._content_dir()
+        folder = content_dir(self._config, self._content_root)
         files = {first + timedelta(days=n): 0 for n in range(days)}
         for day in files:
             files[day] = len(items_for(folder, day))

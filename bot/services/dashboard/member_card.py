@@ -4,17 +4,18 @@ coupons, orders and stints; and the manual tag edit, through ``/tag``'s own serv
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CommunityConfig
-from bot.db.models import ActivityDaily, Member, Membership, Order
+from bot.db.models import Member, Membership, Order
 from bot.db.models.tags import MemberStage
 from bot.db.repositories import CouponRepository, TagRepository
 from bot.services.commerce.member_coupons import status_of
 from bot.services.members.tag_admin import TagAdminService
+from bot.services.records.member_view import messages_within
 
 #: at most this many of each history on the card
 MOST_EVENTS, MOST_COUPONS, MOST_ORDERS, MOST_STINTS = 50, 50, 50, 20
@@ -193,10 +194,5 @@ class MemberCards:
         return TagEdit(template, bool(context.get("changed", False)))
 
     async def _messages(self, user_id: int, days: int, now: datetime) -> int:
-        since = now.astimezone(self._config.tz).date() - timedelta(days=days - 1)
-        result = await self._session.execute(
-            select(func.coalesce(func.sum(ActivityDaily.messages), 0)).where(
-                ActivityDaily.user_id == user_id, ActivityDaily.day >= since
-            )
-        )
-        return int(result.scalar_one())
+        today = now.astimezone(self._config.tz).date()
+        return await messages_within(self._session, user_id, days, today)

@@ -16,7 +16,7 @@ from bot.db.models.desk import OPEN
 from bot.db.repositories.audit import AuditRepository
 from bot.db.repositories.desk import DeskRepository
 from bot.db.repositories.moderation import ModActionRepository, ModAlertRepository
-from bot.services.desk.team import is_overdue
+from bot.services.desk.team import is_overdue, waiting_minutes
 from bot.services.desk.views import short_name
 from bot.services.records.audit import AuditService
 
@@ -130,9 +130,7 @@ class RecordsQuery:
                 status=t.status,
                 opened_at=t.opened_at,
                 overdue=is_overdue(t, now),
-                waiting_minutes=int((now - t.waiting_since).total_seconds() // 60)
-                if t.waiting_since and t.status == OPEN
-                else None,
+                waiting_minutes=waiting_minutes(t, now),
                 claimed_by=t.claimed_by,
                 role=t.role,
             )
