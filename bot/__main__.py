@@ -169,11 +169,37 @@ def check_config(path: Path) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG
     print(describe(config))
+    dashboard = _dashboard_line()
+    if dashboard.startswith("error: "):
+        print(dashboard, file=sys.stderr)
+        return EXIT_CONFIG
+    if dashboard:
+        print(dashboard)
     blocked = False
     for line, is_block in review_templates(config, path.parent):
         print(line)
         blocked = blocked or is_block
     return 1 if blocked else 0
+
+
+def _dashboard_line() -> str:
+    """check-config's line on DASHBOARD_URL (from the environment): an ``error: `` line when
+    it is not https (plain http only on a loopback host), else where the dashboard is served."""
+    import os
+
+    from bot.config.urls import check_dashboard_url
+
+    url = os.environ.get("DASHBOARD_URL", "").strip()
+    if not url:
+        return ""
+    try:
+        url = check_dashboard_url(url)
+    except ValueError as error:
+        return f"error: {error}"
+    listen = os.environ.get("DASHBOARD_LISTEN", "").strip()
+    if not listen:
+        return f"dashboard: DASHBOARD_URL {url} is set but DASHBOARD_LISTEN is not: not served"
+    return f"dashboard: {url} (served on {listen})"
 
 
 def review_templates(config: CommunityConfig, base_dir: Path) -> list[tuple[str, bool]]:

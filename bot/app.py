@@ -17,6 +17,7 @@ from aiogram import Bot, Dispatcher
 import handlers
 from bot.api_session import BotApiSession
 from bot.config import CommunityConfig, Settings, load_config
+from bot.dashboard.server import DashboardServer
 from bot.db.migrate import upgrade
 from bot.db.session import Database
 from bot.delivery.files import FileCleanupHook, StoredFiles
@@ -114,6 +115,10 @@ class SopBot:
         self._polling_stop = asyncio.Event()
         #: POST /api/orders for shops, when ORDERS_SECRET is set (polling and webhook mode)
         self.orders_api = OrdersApi.from_settings(settings, self.db, self.clock, self.config)
+        #: who is on the team: the team commands' filter and the dashboard ask it
+        self.operators = OperatorDirectory()
+        #: the operators' dashboard, when DASHBOARD_URL and DASHBOARD_LISTEN are set (start())
+        self.dashboard: DashboardServer | None = None
         self._tasks: list[asyncio.Task[None]] = []
         #: what getUpdates asks for; changed in place on a reload (edits once moderation is on)
         self._allowed_updates = handlers.allowed_updates(config)
@@ -167,7 +172,7 @@ class SopBot:
                 team_commands(self.features),
             )
         )
-        operators = OperatorDirectory()
+        operators = self.operators
         team_chat = self.config.current.team.chat
         if team_chat is not None:  # teammates from before: asked again before they count
             async with self.db.transaction() as session:
@@ -175,6 +180,12 @@ class SopBot:
                     team_chat, await services_for(self.runtime, session).community.known_teammates()
                 )
         self.dispatcher["operators"] = operators
+        self.dispatcher["dashboard_url"] = (
+            self.settings.dashboard_url if self.settings.dashboard_on else None
+        )
+        self.dashboard = DashboardServer.from_settings(
+            self.settings, self.runtime, self.bot, operators
+        )
         self.dispatcher["reload_config"] = self.reload_config
         log.info(
             "bot @%s (%d) starting; communities: %s",
@@ -203,6 +214,10 @@ class SopBot:
         if self.orders_api is not None:  # ends when stop() sets _polling_stop
             self._tasks.append(
                 asyncio.create_task(self.orders_api.serve(self._polling_stop), name="orders api")
+            )
+        if self.dashboard is not None:  # ends when stop() sets _polling_stop
+            self._tasks.append(
+                asyncio.create_task(self.dashboard.serve(self._polling_stop), name="dashboard")
             )
 
     async def stop(self) -> None:

@@ -71,8 +71,10 @@ def render(text: str, parse_mode: Any, entities: Any) -> Parsed:
         raise bad_request(f"can't parse entities: {err}") from None
 
 
-def check_markup(markup: Any) -> dict[str, Any] | None:
-    """Validate a ``reply_markup``; return it (``None`` when absent)."""
+def check_markup(markup: Any, chat_type: str = "private") -> dict[str, Any] | None:
+    """Validate a ``reply_markup`` for a chat of ``chat_type``; return it (``None`` when
+    absent). A ``web_app`` button is for private chats only (elsewhere Telegram answers
+    ``BUTTON_TYPE_INVALID``) and opens only an https URL."""
     if markup is None or markup == "":
         return None
     if not isinstance(markup, dict):
@@ -102,7 +104,23 @@ def check_markup(markup: Any) -> dict[str, Any] | None:
         url = button.get("url")
         if url is not None and not str(url).startswith(("http://", "https://", "tg://")):
             raise bad_request("BUTTON_URL_INVALID")
+        if button.get("web_app") is not None:
+            _check_web_app(button["web_app"], chat_type)
     return markup
+
+
+def _check_web_app(web_app: Any, chat_type: str) -> None:
+    if chat_type != "private":
+        raise bad_request("BUTTON_TYPE_INVALID")
+    url = web_app.get("url") if isinstance(web_app, dict) else None
+    if not isinstance(url, str) or not url:
+        raise bad_request(
+            "can't parse inline keyboard button: Can't find field \"url\" in the WebAppInfo"
+        )
+    if not url.startswith("https://"):
+        raise bad_request(
+            f"inline keyboard button Web App URL '{url}' is invalid: Only HTTPS links are allowed"
+        )
 
 
 def _inline(markup: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -124,7 +142,7 @@ def _deliver(
 ) -> dict[str, Any]:
     """Shared tail of the sending methods: reply, flood limits, store, record."""
     chat = world.chat_for_bot_message(params.get("chat_id"))
-    markup = check_markup(params.get("reply_markup"))
+    markup = check_markup(params.get("reply_markup"), chat["type"])
     reply_id, allow_missing = _reply_to(params)
     reply = world.reply_target(chat["id"], reply_id, allow_missing)
     thread = thread_for(world, chat, optional_int(params, "message_thread_id"), reply)
@@ -209,7 +227,7 @@ def edit_message_text(world: World, params: dict[str, Any]) -> dict[str, Any]:
         raise bad_request("message text is empty")
     if len(parsed.text) > MAX_TEXT:
         raise bad_request("message is too long")
-    markup = check_markup(params.get("reply_markup"))
+    markup = check_markup(params.get("reply_markup"), chat["type"])
     if (
         parsed.text == message["text"]
         and (parsed.entities or None) == message.get("entities")
@@ -231,7 +249,7 @@ def edit_message_text(world: World, params: dict[str, Any]) -> dict[str, Any]:
 def edit_message_reply_markup(world: World, params: dict[str, Any]) -> dict[str, Any]:
     """``editMessageReplyMarkup`` (absent markup removes the keyboard)."""
     chat, message, sent = _own_message(world, params, "message to edit not found")
-    markup = check_markup(params.get("reply_markup"))
+    markup = check_markup(params.get("reply_markup"), chat["type"])
     if _inline(markup) == message.get("reply_markup"):
         raise bad_request(NOT_MODIFIED)
     message["edit_date"] = world.date()

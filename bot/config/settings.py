@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.config.urls import check_dashboard_url, check_listen
 from bot.db.url import check_database_url
 from bot.errors import ConfigError
 
@@ -39,6 +40,11 @@ class Settings(BaseSettings):
     #: PRIVACY_KEY: the key of the erased members' suppression hashes (unset: derived from
     #: BOT_TOKEN, see docs/security.md)
     privacy_key: SecretStr | None = None
+    #: DASHBOARD_URL: the operators' dashboard as people open it (https; http only on a
+    #: loopback host); with DASHBOARD_LISTEN set, ``sopbot run`` serves it (bot/dashboard)
+    dashboard_url: str | None = None
+    #: DASHBOARD_LISTEN: host:port the dashboard server binds (a TLS proxy in front of it)
+    dashboard_listen: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -75,10 +81,22 @@ class Settings(BaseSettings):
     @field_validator("orders_listen")
     @classmethod
     def _host_port(cls, value: str) -> str:
-        _host, sep, port = value.rpartition(":")
-        if not sep or not port.isdigit() or int(port) > 65535:
-            raise ValueError(f"ORDERS_LISTEN must be host:port like 127.0.0.1:8081 (got {value!r})")
-        return value
+        return check_listen(value, "ORDERS_LISTEN")
+
+    @field_validator("dashboard_listen")
+    @classmethod
+    def _dashboard_host_port(cls, value: str | None) -> str | None:
+        return None if value is None else check_listen(value, "DASHBOARD_LISTEN")
+
+    @field_validator("dashboard_url")
+    @classmethod
+    def _https_dashboard(cls, value: str | None) -> str | None:
+        return None if value is None else check_dashboard_url(value)
+
+    @property
+    def dashboard_on(self) -> bool:
+        """Both DASHBOARD_URL and DASHBOARD_LISTEN set: ``sopbot run`` serves the dashboard."""
+        return self.dashboard_url is not None and self.dashboard_listen is not None
 
     @field_validator("database_url")
     @classmethod

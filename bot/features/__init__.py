@@ -9,6 +9,7 @@ from bot.features import (
     commerce,
     console,
     core,
+    dashboard,
     desk,
     members,
     moderation,
@@ -30,4 +31,5 @@ FEATURES: tuple[Feature, ...] = (
     console.FEATURE,
     records.FEATURE,
     desk.FEATURE,
+    dashboard.FEATURE,
 )

@@ -18,6 +18,8 @@ from bot.services.console.alerts import AlertService
 from bot.services.console.kpi import KpiService
 from bot.services.console.kpi_console import KpiConsole
 from bot.services.console.reports import ReportService
+from bot.services.dashboard import DashboardService
+from bot.services.dashboard.reads import DashboardReads
 from bot.services.desk import DeskService
 from bot.services.desk.menus import DeskMenus
 from bot.services.desk.team import DeskTeam
@@ -95,6 +97,10 @@ class Services:
     cleanup: CleanupService
     #: notice, consent, a member's rights, erasure (bot/services/privacy/)
     privacy: PrivacyService
+    #: /dashboard: the Mini App button and the one-time login link (bot/dashboard/)
+    dashboard: DashboardService
+    #: what the dashboard's pages read (bot/services/dashboard/)
+    dashboard_reads: DashboardReads
 
     @classmethod
     def create(
@@ -121,6 +127,7 @@ class Services:
         segments = SegmentService(session, config)
         team = TeamService(session, messenger)
         moderation = ModerationService(session, config, order, messenger, counters)
+        tag_admin = TagAdminService(session, config, segments)
         return cls(
             config=config,
             engine=engine,
@@ -140,7 +147,7 @@ class Services:
             sop_admin=SopAdminService(session, config, engine, messenger),
             segments=segments,
             lifecycle=lifecycle,
-            tag_admin=TagAdminService(session, config, segments),
+            tag_admin=tag_admin,
             reports=ReportService(session, config, messenger, kpi),
             alerts=AlertService(session, config, messenger),
             audit=AuditService(session, config),
@@ -158,6 +165,8 @@ class Services:
             captcha=CaptchaService(session, config, messenger, ledger, welcome),
             cleanup=CleanupService(session, config, engine, messenger, team, segments),
             privacy=PrivacyService(session, config, messenger, identity.privacy_key),
+            dashboard=DashboardService(session, team, messenger),
+            dashboard_reads=DashboardReads.create(session, config, engine, content_root, tag_admin),
         )
 
     @property

@@ -31,7 +31,15 @@ class Result:
 @pytest.fixture(autouse=True)
 def _process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """What ``sopbot run`` changes for the rest of its process, put back after each test."""
-    for name in ("BOT_TOKEN", "TELEGRAM_API_URL", "SOPBOT_CONFIG", "DATABASE_URL", "WEBHOOK_URL"):
+    for name in (
+        "BOT_TOKEN",
+        "TELEGRAM_API_URL",
+        "SOPBOT_CONFIG",
+        "DATABASE_URL",
+        "WEBHOOK_URL",
+        "DASHBOARD_URL",
+        "DASHBOARD_LISTEN",
+    ):
         monkeypatch.delenv(name, raising=False)
     factory = logging.getLogRecordFactory()
     yield
@@ -66,6 +74,26 @@ def test_check_config_summarises_a_good_file(sopbot: _Sopbot) -> None:
     result = sopbot("check-config", str(EXAMPLE))
     assert result.returncode == 0, result.stderr
     assert "Asia/Shanghai" in result.stdout and "-1002001" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "url", ["http://dash.example.com/", "ftp://dash.example.com/", "http://10.0.0.5/", "dash"]
+)
+def test_check_config_refuses_a_dashboard_url_that_is_not_https(sopbot: _Sopbot, url: str) -> None:
+    result = sopbot("check-config", str(EXAMPLE), env={"DASHBOARD_URL": url})
+    assert result.returncode == 2
+    problem = [line for line in result.stderr.splitlines() if line]
+    assert len(problem) == 1 and "DASHBOARD_URL" in problem[0], result.stderr
+
+
+@pytest.mark.parametrize(
+    "url", ["https://dash.example.com/", "http://127.0.0.1:8090/", "http://localhost/dash/"]
+)
+def test_check_config_takes_https_and_loopback_dashboard_urls(sopbot: _Sopbot, url: str) -> None:
+    env = {"DASHBOARD_URL": url, "DASHBOARD_LISTEN": "127.0.0.1:8090"}
+    result = sopbot("check-config", str(EXAMPLE), env=env)
+    assert result.returncode == 0, result.stderr
+    assert f"dashboard: {url}" in result.stdout
 
 
 def test_check_config_names_the_key_and_line_of_a_bad_file(tmp_path: Path, sopbot: _Sopbot) -> None:

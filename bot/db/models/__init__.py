@@ -5,6 +5,7 @@ from bot.db.models.audit import AuditEntry
 from bot.db.models.broadcast import Broadcast, BroadcastRecipient, BroadcastStatus, RecipientStatus
 from bot.db.models.cleanup import Cleanup, CleanupStatus, CleanupTarget, TargetStatus
 from bot.db.models.coupon import Coupon, IssuedBy, Via
+from bot.db.models.dashboard import DashboardLogin, DashboardSession
 from bot.db.models.desk import DeskRelay, DeskTeamChat, DeskTicket, DeskTopic
 from bot.db.models.files import OutboxFile, OutboxFileChunk
 from bot.db.models.member import Member
@@ -24,6 +25,7 @@ from bot.db.models.reports import (
     SourceJoins,
 )
 from bot.db.models.rollup import GLOBAL_CHAT, DailyRollup
+from bot.db.models.snapshot import DashboardSnapshot
 from bot.db.models.sop import (
     BriefItem,
     HookHit,
@@ -58,6 +60,9 @@ __all__ = [
     "Coupon",
     "DailyPass",
     "DailyRollup",
+    "DashboardLogin",
+    "DashboardSession",
+    "DashboardSnapshot",
     "DeskRelay",
     "DeskTeamChat",
     "DeskTicket",

@@ -32,7 +32,11 @@ class Via(StrEnum):
 
 class Coupon(Base):
     __tablename__ = "coupons"
-    __table_args__ = (Index("ix_coupons_member_campaign", "user_id", "campaign"),)
+    __table_args__ = (
+        Index("ix_coupons_member_campaign", "user_id", "campaign"),
+        #: the dashboard's campaign conversion of a period (issue 16)
+        Index("ix_coupons_issued", "issued_at", "campaign", "issued_by", "redeemed_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     #: stored plain: members are shown their own code again; see README "Coupons"

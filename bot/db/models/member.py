@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base
@@ -12,6 +12,13 @@ from bot.db.base import Base
 
 class Member(Base):
     __tablename__ = "members"
+    __table_args__ = (
+        #: the dashboard: newest first, the sources funnel of a period (issue 16)
+        Index("ix_members_first_seen", "first_seen_at", "source", "started_at", "gift_sent_at"),
+        #: a name or username typed in part (prefix), or a username in any case
+        Index("ix_members_name_lower", func.lower("first_name")),
+        Index("ix_members_username_lower", func.lower("username")),
+    )
 
     user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     first_name: Mapped[str] = mapped_column(String(128), default="")

@@ -48,13 +48,14 @@ class AuditRepository:
         )
         return (await self._session.execute(stmt)).first() is not None
 
-    async def latest(self, limit: int) -> Sequence[AuditEntry]:
-        """The last ``limit`` entries, newest first."""
+    async def latest(self, limit: int, offset: int = 0) -> Sequence[AuditEntry]:
+        """The last ``limit`` entries (after skipping ``offset``), newest first."""
         return (
             (
                 await self._session.execute(
                     select(AuditEntry)
                     .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+                    .offset(offset)
                     .limit(limit)
                 )
             )

@@ -53,6 +53,18 @@ def _bucket(column: InstrumentedAttribute[Any], bounds: Sequence[datetime]) -> A
     )
 
 
+def seconds_between(
+    session: AsyncSession,
+    earlier: ColumnElement[Any] | InstrumentedAttribute[Any],
+    later: ColumnElement[Any] | InstrumentedAttribute[Any],
+) -> ColumnElement[Any]:
+    """``later - earlier`` in seconds, in SQL (SQLite keeps times as text, PostgreSQL as
+    timestamps)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+    return func.extract("epoch", later - earlier)
+
+
 class KpiRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -199,9 +211,7 @@ class KpiRepository:
         earlier: ColumnElement[Any] | InstrumentedAttribute[Any],
         later: ColumnElement[Any] | InstrumentedAttribute[Any],
     ) -> ColumnElement[Any]:
-        if self._session.get_bind().dialect.name == "sqlite":
-            return (func.julianday(later) - func.julianday(earlier)) * 86400.0
-        return func.extract("epoch", later - earlier)
+        return seconds_between(self._session, earlier, later)
 
     async def settled_days(
         self, chat_ids: Sequence[int], first: date, last: date

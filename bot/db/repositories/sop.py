@@ -166,6 +166,24 @@ class SopRepository:
         )
         return result.scalar_one()
 
+    async def brief_counts(self, first: date, last: date) -> dict[date, int]:
+        """Briefing items added by operators per day in ``first..last``."""
+        result = await self._session.execute(
+            select(BriefItem.day, func.count())
+            .where(BriefItem.day >= first, BriefItem.day <= last)
+            .group_by(BriefItem.day)
+        )
+        return {day: int(n) for day, n in result.all()}
+
+    async def qa_topics(self, first: date, last: date) -> dict[tuple[str, date], str | None]:
+        """The Q&A sessions of ``first..last`` that exist (nothing is created), with topics."""
+        result = await self._session.execute(
+            select(QaSession.schedule_id, QaSession.day, QaSession.topic).where(
+                QaSession.day >= first, QaSession.day <= last
+            )
+        )
+        return {(sid, day): topic for sid, day, topic in result.all()}
+
     async def qa_session_by_id(self, session_id: int) -> QaSession | None:
         return await self._session.get(QaSession, session_id)
 

@@ -22,6 +22,16 @@ from bot.services.desk.figures import DeskPeriodFigures, desk_figures, percentil
 DEVIATION = 0.2
 #: how many sources /kpi lists
 TOP_SOURCES = 3
+#: the figures of :meth:`KpiService.daily`
+DAILY_KEYS = (
+    "joins",
+    "leaves",
+    "active",
+    "messages",
+    "response_median",
+    "coupons_issued",
+    "coupons_redeemed",
+)
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,16 @@ class ChartSeries:
     joins: list[int]
     active: list[int]
     redemptions: list[int]
+
+
+@dataclass(frozen=True)
+class DailySeries:
+    """Per local day over the communities (the dashboard's 30-day charts), by /kpi's rules:
+    counts summed over the communities, the first response median pooled over them (minutes;
+    ``None`` on a day nobody was answered), coupons from the global row."""
+
+    days: list[date]
+    series: dict[str, list[float | None]]
 
 
 @dataclass
@@ -246,6 +266,29 @@ class KpiService:
             active=[active[d] for d in span],
             redemptions=[redeemed[d] for d in span],
         )
+
+    async def daily(
+        self,
+        first: date,
+        last: date,
+        now: datetime,
+        communities: Sequence[CommunityChat] | None = None,
+    ) -> DailySeries:
+        """Joins, leaves, active members, messages, first response median, coupons issued and
+        redeemed for each day ``first``..``last`` (:class:`DailySeries`)."""
+        chats = list(communities) if communities is not None else list(self._config.communities)
+        days = await self._days([c.chat_id for c in chats], first, last, now)
+        span = _span(KpiPeriod("daily", first, last))
+        series: dict[str, list[float | None]] = {key: [] for key in DAILY_KEYS}
+        for d in span:
+            each = [_measure([days[c.chat_id][d]], self._fr_sla, per_day=False) for c in chats]
+            for key in ("joins", "leaves", "active", "messages"):
+                series[key].append(sum(m[key].value or 0 for m in each))
+            pooled = _measure([days[c.chat_id][d] for c in chats], self._fr_sla, per_day=False)
+            series["response_median"].append(pooled["response_median"].value)
+            series["coupons_issued"].append(days[GLOBAL_CHAT][d].coupons_issued)
+            series["coupons_redeemed"].append(days[GLOBAL_CHAT][d].coupons_redeemed)
+        return DailySeries(days=span, series=series)
 
     @property
     def _fr_sla(self) -> float:

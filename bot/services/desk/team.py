@@ -33,6 +33,18 @@ CLOSE_USAGE = "/close — reply to a member's message or write in their topic"
 MOST_LISTED = 30
 
 
+def is_overdue(ticket: DeskTicket, now: datetime) -> bool:
+    """An open ticket past its first-response deadline (``/tickets`` lists these first)."""
+    return ticket.status == OPEN and ticket.deadline is not None and ticket.deadline <= now
+
+
+def waiting_minutes(ticket: DeskTicket, now: datetime) -> int | None:
+    """How long an open ticket's member has waited for the team, in whole minutes."""
+    if ticket.waiting_since is None or ticket.status != OPEN:
+        return None
+    return int((now - ticket.waiting_since).total_seconds() // 60)
+
+
 class DeskTeam:
     def __init__(
         self,
@@ -197,10 +209,8 @@ class DeskTeam:
                     "id": t.id,
                     "who": views.short_name(members.get(t.user_id), t.user_id),
                     "status": t.status,
-                    "overdue": t.status == OPEN and t.deadline is not None and t.deadline <= now,
-                    "waiting_minutes": int((now - t.waiting_since).total_seconds() // 60)
-                    if t.waiting_since and t.status == OPEN
-                    else None,
+                    "overdue": is_overdue(t, now),
+                    "waiting_minutes": waiting_minutes(t, now),
                     "claimed_by": t.claimed_by,
                     "role": t.role,
                 }

@@ -140,13 +140,14 @@ class AuditService:
             "at": entry.at.astimezone(self._config.tz).strftime("%m-%d %H:%M"),
             "who": entry.user_name[:32],
             "user_id": entry.user_id,
-            "where": self._where(entry.chat_id, entry.chat_kind),
+            "where": self.where(entry.chat_id, entry.chat_kind),
             "command": entry.command,
             "args": entry.args[:60],
             "result": entry.result,
         }
 
-    def _where(self, chat_id: int, chat_kind: str) -> str:
+    def where(self, chat_id: int, chat_kind: str) -> str:
+        """Where a command was asked, as the log shows it: DM, team, a community's title."""
         if chat_kind == ChatKind.PRIVATE:
             return "DM"
         if chat_id == self._config.team.chat:

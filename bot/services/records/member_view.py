@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -31,6 +31,17 @@ def parse_target(args: str | None) -> tuple[str, int | str] | None:
         return "username", word[1:].lower()
     user_id = parse_user_id(word)
     return None if user_id is None else ("id", user_id)
+
+
+async def messages_within(session: AsyncSession, user_id: int, days: int, today: date) -> int:
+    """The member's community messages on the last ``days`` local days, today included."""
+    since = today - timedelta(days=days - 1)
+    result = await session.execute(
+        select(func.coalesce(func.sum(ActivityDaily.messages), 0)).where(
+            ActivityDaily.user_id == user_id, ActivityDaily.day >= since
+        )
+    )
+    return int(result.scalar_one())
 
 
 class MemberViewService:
@@ -100,18 +111,9 @@ class MemberViewService:
             .all()
         )
         today = now.astimezone(self._config.tz).date()
-        activity = {}
-        for days in (7, 30):
-            since = today - timedelta(days=days - 1)
-            activity[days] = int(
-                (
-                    await self._session.execute(
-                        select(func.coalesce(func.sum(ActivityDaily.messages), 0)).where(
-                            ActivityDaily.user_id == uid, ActivityDaily.day >= since
-                        )
-                    )
-                ).scalar_one()
-            )
+        activity = {
+            days: await messages_within(self._session, uid, days, today) for days in (7, 30)
+        }
         last_day = (
             await self._session.execute(
                 select(func.max(ActivityDaily.day)).where(ActivityDaily.user_id == uid)

@@ -13,11 +13,19 @@ from pathlib import Path
 
 import yaml
 
+from bot.config import CommunityConfig
+
 log = logging.getLogger(__name__)
 
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 MAX_ITEMS = 30
 MAX_ITEM = 1000
+
+
+def content_dir(config: CommunityConfig, root: Path) -> Path | None:
+    """The briefing content folder (``sop.content_dir``, under the config's folder)."""
+    folder = config.sop.content_dir
+    return None if folder is None else root / folder
 
 
 def items_for(folder: Path | None, day: date) -> list[str]:

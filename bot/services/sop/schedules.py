@@ -14,7 +14,7 @@ from bot.db.models import RunStatus
 from bot.db.models.outbox import ChatKind, Purpose
 from bot.db.repositories import SopRepository
 from bot.services.messenger import Messenger
-from bot.services.sop.content import items_for
+from bot.services.sop.content import content_dir, items_for
 from bot.services.sop.targets import TargetedSend
 from sop.engine import SopEngine
 from sop.schedules import Run
@@ -171,8 +171,7 @@ class ScheduleService:
         return next((s for s in self._config.schedules if s.id == schedule_id), None)
 
     def _content_dir(self) -> Path | None:
-        folder = self._config.sop.content_dir
-        return None if folder is None else self._content_root / folder
+        return content_dir(self._config, self._content_root)
 
     def _local(self, at: datetime) -> str:
         return at.astimezone(self._config.tz).strftime("%Y-%m-%d %H:%M")
