@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from functools import partial
 
 from aiogram import Bot, Dispatcher
@@ -102,6 +103,7 @@ class SopBot:
             TelegramSender(self.bot, files=StoredFiles(self.db), redactor=self.redactor),
             self.clock,
             self.limiter,
+            lease=timedelta(seconds=settings.delivery_lease),
             observe=lambda result: self.metrics.sends.labels(result).inc(),
             observe_wait=self.metrics.limiter_waits.inc,
             hooks=[

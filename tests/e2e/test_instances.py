@@ -1,0 +1,97 @@
+"""Several instances (CONTRACT "Several instances"): three real ``sopbot run`` processes in
+webhook mode behind a balancer, on a PostgreSQL cluster and a Redis of the test's own, against
+the sandbox pushing updates as Telegram does. Real time: each test is seconds, not minutes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.db.migrate import head_revision
+from bot.db.models import Coupon, Member, ProcessedUpdate
+from tests.cluster.servers import PostgresCluster, RedisServer
+from tests.cluster.stack import COMMUNITY, OPERATOR, TEAM_CHAT, Stack
+
+pytestmark = pytest.mark.pg
+ALEMBIC_VERSION = text("SELECT version_num FROM alembic_version")
+
+CONFIG = f"""
+timezone: Asia/Shanghai
+default_locale: en
+team:
+  operators: [{OPERATOR}]
+  chat: {TEAM_CHAT}
+communities:
+  - chat_id: {COMMUNITY}
+    title: Demo community
+welcome:
+  within: 30m
+  group_batch: 2m
+  template: welcome
+  gift_coupon: newcomer
+coupons:
+  newcomer:
+    title: Newcomer pack
+    discount: "20%"
+    valid_days: 7
+    per_member: 1
+sop:
+  quiet_hours: "off"
+"""
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[PostgresCluster]:
+    """A cluster of this module's own: tests restart it."""
+    cluster = PostgresCluster(log_statements="ddl")
+    cluster.start()
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def redis() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    yield server
+    server.close()
+
+
+async def test_three_processes_migrate_once_and_take_each_update_once(
+    pg: PostgresCluster, redis: RedisServer, tmp_path: Path
+) -> None:
+    log_start = pg.log_size()
+    async with Stack(pg, redis, tmp_path, CONFIG) as stack:
+        await stack.instances.wait_healthy()
+        async with stack.db.transaction() as session:
+            version = (await session.execute(ALEMBIC_VERSION)).scalar_one()
+        assert version == head_revision()
+        ddl = pg.log_since(log_start)
+        assert ddl.count("CREATE TABLE alembic_version") == 1, ddl[-2000:]
+        assert ddl.count("CREATE TABLE members (") == 1
+
+        sandbox = stack.sandbox
+        users = list(range(3001, 3041))
+        for uid in users:
+            sandbox.add_user(uid, f"U{uid}", language_code="en")
+            sandbox.user_sends(uid, "/start src_poster")
+        await stack.wait(lambda: sandbox.unconfirmed_updates() == 0, 60, "every update taken")
+        await stack.wait(
+            lambda: all(stack.copies(users)[u] >= 1 for u in users), 60, "every welcome sent"
+        )
+        assert await stack.count(ProcessedUpdate.update_id) == len(users)
+        assert await stack.count(Member.user_id, Member.user_id.in_(users)) == len(users)
+        # the gift (one coupon each), whichever process took the /start
+        assert await stack.count(Coupon.id, Coupon.user_id.in_(users)) == len(users)
+        assert set(stack.copies(users).values()) == {1}
+        answered = stack.instances.balancer.answered
+        assert len(answered) == 3, answered  # the balancer spread them over the three
+        hook = sandbox.world.webhook
+        assert hook.max_in_flight <= 40 and hook.last_error_message is None
+        assert {c.via for c in sandbox.calls if c.method == "setWebhook"} == {"i0", "i1", "i2"}
+        assert not any(c.method == "deleteWebhook" for c in sandbox.calls)
+    assert [m.returncode for m in stack.instances.members] == [0, 0, 0]
+    assert "Traceback" not in stack.instances.outputs()
