@@ -118,7 +118,7 @@ class Instances:
         except (aiohttp.ClientError, TimeoutError):
             return None
 
-    async def wait_healthy(self, timeout: float = 60.0) -> None:  # noqa: ASYNC109
+    async def wait_healthy(self, timeout: float = 120.0) -> None:  # noqa: ASYNC109
         """Until every running member answers ``/healthz`` with 200 (a dead one fails it)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -130,12 +130,13 @@ class Instances:
                 answer = await self.health(member)
                 if answer is not None and answer[0] == 200:
                     waiting.remove(member)
-            if loop.time() > deadline:
+            if waiting and loop.time() > deadline:
                 raise AssertionError(
                     f"not healthy within {timeout}s: {[m.name for m in waiting]}\n"
                     + "\n".join(m.output()[-2000:] for m in waiting)
                 )
-            await asyncio.sleep(0.2)
+            if waiting:
+                await asyncio.sleep(0.2)
 
     def kill(self, member: Instance) -> None:
         """SIGKILL: no goodbye, no cleanup."""

@@ -9,6 +9,7 @@ cluster, its own Redis, the sandbox (real clock) and a balancer in front of the 
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -29,6 +30,15 @@ TOKEN = "424242:SANDBOX-several-instances"
 COMMUNITY = -1002001
 TEAM_CHAT = -1005001
 OPERATOR = 1001
+
+
+def card(sandbox: TelegramSandbox) -> tuple[int, str] | None:
+    """The broadcast card's message id and its Send button's data, once the bot showed it."""
+    for message in reversed(sandbox.sent_messages(OPERATOR)):
+        found = re.search(r"'(bc:send:[^']+)'", str(message.reply_markup))
+        if found:
+            return message.message_id, found.group(1)
+    return None
 
 
 class Stack:
@@ -122,6 +132,19 @@ class Stack:
         """Messages each of ``users`` got from the bot (copies of a broadcast, DMs)."""
         wanted = set(users)
         return Counter(m.chat_id for m in self.sandbox.sent_messages() if m.chat_id in wanted)
+
+    async def broadcast(self, text: str, command: str = "/broadcast all") -> None:
+        """The operator writes ``text`` to the bot, replies to it with ``command`` and presses
+        Send on the card, as in Telegram."""
+        sandbox = self.sandbox
+        source = sandbox.user_sends(OPERATOR, text)["message"]["message_id"]
+        await self.wait(lambda: sandbox.unconfirmed_updates() == 0, 60, "the text taken")
+        sandbox.user_sends(OPERATOR, command, reply_to_message_id=source)
+        await self.wait(lambda: card(sandbox) is not None, 60, "the broadcast card")
+        shown = card(sandbox)
+        assert shown is not None
+        message_id, data = shown
+        sandbox.press_button(OPERATOR, message_id, OPERATOR, data)
 
     async def wait(self, predicate: Any, timeout: float, what: str = "") -> None:  # noqa: ASYNC109
         """Real time until ``predicate()`` (sync or async) is true."""
