@@ -1,6 +1,6 @@
-"""A PostgreSQL cluster (``initdb``) and a ``redis-server`` of a test's own, each on a spare
-loopback port in a scratch directory: a test may stop, restart or flush them without touching
-the shared servers other tests use (5432, 6379).
+"""A PostgreSQL cluster (``initdb``) of a test's own on a spare loopback port, in a scratch
+directory: a test may stop or restart it without touching the shared server other tests use
+(5432). Its Redis counterpart is :class:`tests.redis_server.RedisServer`.
 
 PostgreSQL refuses to run as root: when the tests run as root the cluster is made and run as
 the ``postgres`` system user (``runuser``), in a directory given to it.
@@ -125,51 +125,4 @@ class PostgresCluster:
     def close(self) -> None:
         with contextlib.suppress(RuntimeError):  # not running
             self.stop("immediate")
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-class RedisServer:
-    """``redis-server`` on a spare port, nothing saved to disk."""
-
-    def __init__(self) -> None:
-        self.port = spare_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="sopbot-redis-"))
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self._process = subprocess.Popen(
-            [
-                shutil.which("redis-server") or "redis-server",
-                "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", str(self.dir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        wait_port(self.port)
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            self._process.wait(timeout=30)
-            self._process = None
-            wait_port(self.port, up=False)
-
-    def flush(self) -> None:
-        """``FLUSHALL``: every key gone, the server up."""
-        result = subprocess.run(
-            ["redis-cli", "-p", str(self.port), "FLUSHALL"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-        if result.stdout.strip() != "OK":
-            raise RuntimeError(f"FLUSHALL failed: {result.stdout} {result.stderr}")
-
-    def close(self) -> None:
-        self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -24,7 +24,8 @@ from bot.db.models import Member
 from bot.db.session import Database
 from sandbox import Limits, TelegramSandbox
 from tests.cluster.instances import Instances
-from tests.cluster.servers import PostgresCluster, RedisServer
+from tests.cluster.servers import PostgresCluster
+from tests.redis_server import RedisServer
 
 TOKEN = "424242:SANDBOX-several-instances"
 COMMUNITY = -1002001

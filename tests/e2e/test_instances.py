@@ -12,8 +12,9 @@ from sqlalchemy import text
 
 from bot.db.migrate import head_revision
 from bot.db.models import Coupon, Member, ProcessedUpdate
-from tests.cluster.servers import PostgresCluster, RedisServer
+from tests.cluster.servers import PostgresCluster, spare_port
 from tests.cluster.stack import COMMUNITY, OPERATOR, TEAM_CHAT, Stack
+from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.pg
 ALEMBIC_VERSION = text("SELECT version_num FROM alembic_version")
@@ -54,10 +55,10 @@ def pg() -> Iterator[PostgresCluster]:
 
 @pytest.fixture(scope="module")
 def redis() -> Iterator[RedisServer]:
-    server = RedisServer()
+    server = RedisServer(spare_port())
     server.start()
     yield server
-    server.close()
+    server.stop()
 
 
 async def test_three_processes_migrate_once_and_take_each_update_once(
