@@ -31,6 +31,7 @@ from bot.db.repositories import OutboxRepository
 from bot.db.session import Database
 from bot.delivery.gate import SendGate, penalizes_everyone
 from bot.delivery.sender import Failed, RetryLater, Sent, SentUnknown, TelegramSender, Unreachable
+from bot.failures import describe, is_infrastructure_error
 from sop.clock import Clock, sleep_or_wake
 
 log = logging.getLogger(__name__)
@@ -198,14 +199,50 @@ class DeliveryLoop:
     async def run(self) -> None:
         """Until :meth:`stop`; then waits for the calls in flight and hands back the rest."""
         self._stopping = False
+        failures = 0  # in a row: the database (or the network) failed a step
         try:
             while not self._stopping:
                 self._wake.clear()
-                wake_at = await self.step()
+                try:
+                    wake_at = await self.step()
+                except Exception as error:
+                    if not is_infrastructure_error(error):
+                        raise
+                    failures += 1
+                    self._outage(error, failures)
+                    await self._backoff(failures)
+                    continue
+                failures = 0
                 if not self._stopping:
                     await self._sleep(wake_at)
         finally:
             await self._shutdown()
+
+    def _outage(self, error: BaseException, failures: int) -> None:
+        """A step failed for the database: nothing is sent until one succeeds. Rows held but
+        not yet sent are let go once their lease may have run out (another instance may claim
+        them then; sending them too would send them twice); they come back by a claim."""
+        now = self._clock.now()
+        renewed = self._lease_renewed_at
+        lapsing = renewed is None or now - renewed >= self._lease * 2 / 3
+        if lapsing and self._queues:
+            log.warning(
+                "delivery: letting go of %d held rows (their lease may run out)",
+                sum(len(q) for q in self._queues.values()),
+            )
+            self._queues.clear()
+            self._not_before.clear()
+            self._waited.clear()
+        log.warning(
+            "delivery: the database failed (%s); trying again (%d in a row)",
+            describe(error),
+            failures,
+        )
+
+    async def _backoff(self, failures: int) -> None:
+        """Real time (the database is real): 1, 2, 4 … up to 30 s, cut short by stop()."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), min(2.0 ** (failures - 1), 30.0))
 
     def stop(self) -> None:
         self._stopping = True

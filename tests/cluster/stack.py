@@ -1,8 +1,8 @@
 """One bot as N ``sopbot run`` processes: a scratch database on a test's own PostgreSQL
 cluster, its own Redis, the sandbox (real clock) and a balancer in front of the processes.
 
-    async with Stack(pg, redis, tmp_path, count=3) as stack:
-        await stack.instances.wait_healthy()
+    async with Stack(pg, redis, tmp_path, CONFIG) as stack:
+        await stack.start()
         stack.sandbox.user_sends(...)
 """
 
@@ -73,6 +73,7 @@ class Stack:
         self.db = Database(self.database_url)
 
     async def __aenter__(self) -> Stack:
+        """The sandbox and the balancer; :meth:`start` starts the processes."""
         api = await self.sandbox.start()
         self.instances = Instances(
             self._count,
@@ -84,8 +85,12 @@ class Stack:
             token=TOKEN,
             env=self._env,
         )
-        await self.instances.start()
         return self
+
+    async def start(self) -> None:
+        """Every process at once, then until each answers ``/healthz`` with 200."""
+        await self.instances.start()
+        await self.instances.wait_healthy()
 
     async def __aexit__(
         self,

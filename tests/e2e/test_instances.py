@@ -5,13 +5,16 @@ the sandbox pushing updates as Telegram does. Real time: each test is seconds, n
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
 
-from bot.db.migrate import head_revision
-from bot.db.models import Coupon, Member, ProcessedUpdate
+from bot.db.migrate import head_revision, upgrade
+from bot.db.models import Coupon, Member, ProcessedUpdate, SopRun
+from bot.db.repositories.sop import SopRepository
 from tests.cluster.servers import PostgresCluster, spare_port
 from tests.cluster.stack import COMMUNITY, OPERATOR, TEAM_CHAT, Stack
 from tests.redis_server import RedisServer
@@ -66,7 +69,7 @@ async def test_three_processes_migrate_once_and_take_each_update_once(
 ) -> None:
     log_start = pg.log_size()
     async with Stack(pg, redis, tmp_path, CONFIG) as stack:
-        await stack.instances.wait_healthy()
+        await stack.start()
         async with stack.db.transaction() as session:
             version = (await session.execute(ALEMBIC_VERSION)).scalar_one()
         assert version == head_revision()
@@ -119,7 +122,7 @@ async def test_sigkill_mid_broadcast_loses_nothing_and_repeats_only_what_was_in_
     lease = 6  # seconds: how soon the others take over what the killed one held
     config = CONFIG + "broadcasts:\n  backlog: 100\n"
     async with Stack(pg, redis, tmp_path, config, env={"DELIVERY_LEASE": str(lease)}) as stack:
-        await stack.instances.wait_healthy()
+        await stack.start()
         members = await stack.seed_members(range(FIRST_MEMBER, FIRST_MEMBER + BROADCAST))
         await stack.broadcast("Flash sale tonight!")
         sandbox = stack.sandbox
@@ -166,3 +169,95 @@ def progress(stack: Stack) -> str:
         if c.ok and c.method == "editMessageText" and c.params.get("chat_id") == OPERATOR
     ]
     return "\n".join(texts + edited)
+
+
+async def test_claims_hold_and_a_postgresql_restart_loses_nothing(
+    pg: PostgresCluster, redis: RedisServer, tmp_path: Path
+) -> None:
+    """A schedule and the daily report due when three processes start go out once (each is
+    claimed by a unique row); PostgreSQL restarted under them: the updates Telegram pushed
+    meanwhile are answered 503, pushed again and handled once; /healthz says so."""
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    cron = f"{now.minute} {now.hour} * * *"  # fired this minute: due at start
+    config = CONFIG + (
+        f'schedules:\n  - id: promo\n    cron: "{cron}"\n    template: guide\n'
+        f'reports:\n  daily:\n    at: "{now:%H:%M}"\n  weekly:\n    enabled: false\n'
+    )
+    async with Stack(pg, redis, tmp_path, config) as stack:
+        await upgrade(stack.db.engine)  # installed three days ago: yesterday's report is owed
+        async with stack.db.transaction() as session:
+            repo = SopRepository(session)
+            long_ago = datetime.now(UTC) - timedelta(days=3)
+            await repo.installed_at(long_ago)
+            await repo.schedule_sinces([("promo", cron)], long_ago)
+        await stack.start()
+        sandbox = stack.sandbox
+        await stack.wait(lambda: "Daily report" in team_text(stack), 60, "the daily report")
+        await stack.wait(lambda: len(sandbox.sent_messages(COMMUNITY)) >= 1, 60, "the post")
+
+        first = list(range(4001, 4011))
+        for uid in first:
+            sandbox.add_user(uid, f"U{uid}", language_code="en")
+            sandbox.user_sends(uid, "/start src_a")
+        await stack.wait(lambda: len(stack.copies(first)) == len(first), 60, "first welcomes")
+
+        sandbox.world.webhook.max_delay = 2.0  # Telegram waits up to 60 s; the test need not
+        pg.stop()
+        down = [await stack.instances.health(m) for m in stack.instances.members]
+        assert all(a is not None and a[0] == 503 and a[1]["database"] is False for a in down)
+        later = list(range(4101, 4111))
+        for uid in later:
+            sandbox.add_user(uid, f"U{uid}", language_code="en")
+            sandbox.user_sends(uid, "/start src_b")
+        await stack.wait(lambda: sandbox.world.webhook.last_error_message is not None, 30)
+        assert sandbox.world.webhook.last_error_message == (
+            "Wrong response from the webhook: 503 Service Unavailable"
+        )
+        pg.start()
+        await stack.wait(lambda: sandbox.unconfirmed_updates() == 0, 90, "the pushes taken")
+        await stack.wait(lambda: len(stack.copies(later)) == len(later), 60, "later welcomes")
+        await stack.instances.wait_healthy(30)
+
+        assert set(stack.copies(first + later).values()) == {1}
+        assert await stack.count(ProcessedUpdate.update_id) == len(first + later)
+        assert await stack.count(Coupon.id) == len(first + later)
+        assert len(sandbox.sent_messages(COMMUNITY)) == 1  # the schedule's one post
+        assert team_text(stack).count("Daily report") == 1
+        assert await stack.count(SopRun.id) == 1
+
+
+def team_text(stack: Stack) -> str:
+    return "\n".join(m.text for m in stack.sandbox.sent_messages(TEAM_CHAT))
+
+
+async def test_redis_flushed_sends_nothing_twice_and_redis_down_pauses_sending(
+    pg: PostgresCluster, redis: RedisServer, tmp_path: Path
+) -> None:
+    config = CONFIG + "broadcasts:\n  backlog: 20\n"
+    async with Stack(pg, redis, tmp_path, config) as stack:
+        await stack.start()
+        sandbox = stack.sandbox
+        members = await stack.seed_members(range(200_000, 200_120))
+        await stack.broadcast("Members' evening!")
+        await stack.wait(lambda: len(stack.copies(members)) >= 30, 120, "the broadcast going")
+        redis.flush()  # the limits' state is gone; the database still knows what was sent
+        await stack.wait(lambda: len(stack.copies(members)) == len(members), 90, "all reached")
+        assert set(stack.copies(members).values()) == {1}
+
+        redis.stop()
+        newcomers = list(range(5001, 5006))
+        for uid in newcomers:
+            sandbox.add_user(uid, f"U{uid}", language_code="en")
+            sandbox.user_sends(uid, "/start src_c")
+        await stack.wait(lambda: sandbox.unconfirmed_updates() == 0, 60, "updates still taken")
+        assert await stack.count(Member.user_id, Member.user_id.in_(newcomers)) == len(newcomers)
+        answers = [await stack.instances.health(m) for m in stack.instances.members]
+        for answer in answers:  # still taking updates: 200, and it says why nothing is sent
+            assert answer is not None and answer[0] == 200, answer
+            assert answer[1]["redis"] is False and answer[1]["sending"] is False, answer
+        assert stack.copies(newcomers) == {}  # sending paused: limits are never guessed
+        redis.start()
+        await stack.wait(lambda: len(stack.copies(newcomers)) == len(newcomers), 60, "resumed")
+        assert set(stack.copies(newcomers).values()) == {1}
+        await stack.wait(lambda: "paused" in team_text(stack), 30, "the team told")
+        assert team_text(stack).count("paused") == 1  # by one process, not three
