@@ -12,9 +12,10 @@ For each count of processes:
    balancer, fed the same updates. Telegram pushes one chat's updates one at a time (a queue per
    chat), so one busy group is taken in at the speed of one request after another, whatever
    the number of processes.
-2. **Broadcast** to N members (default 10,000; ``--quick`` 1,000): from Send until the last
-   copy: copies/s and its ratio to the bot's limit in all (read from the sandbox), the most
-   copies in any second, 429 answers, early retries, members reached twice or never.
+2. **Broadcast** to N members (default 10,000; ``--quick`` 1,000): copies/s from Send until the
+   last copy, and from the first copy to the last, each with its ratio to the bot's limit in
+   all (read from the sandbox), the most copies in any second, 429 answers, early retries,
+   members reached twice or never.
 3. **CPU** seconds of each process (``/proc/<pid>/stat``, user + system) over each part.
 """
 
@@ -53,6 +54,10 @@ team:
 communities:
   - chat_id: {COMMUNITY}
     title: Bench community
+welcome:
+  within: 30m
+  group_batch: 2m
+  template: welcome
 sop:
   quiet_hours: "off"
 hooks:
@@ -71,6 +76,7 @@ class Result:
     twice: int = 0
     missing: int = 0
     rate: float = float("nan")
+    steady: float = float("nan")
     peak: int = 0
     answered_429: int = 0
     early: int = 0
@@ -162,6 +168,8 @@ async def run_sopbot(
         result.missing = members - len(got)
         last = max(m.at for m in copies)
         result.rate = len(copies) / (last - pressed)
+        first = min(m.at for m in copies)
+        result.steady = (len(copies) - 1) / (last - first) if last > first else float("nan")
         result.peak = c.max_in_window([m.at for m in copies], 1.0)
         result.answered_429 = sandbox.count_errors(429) - errors_before
         result.early = sandbox.early_retries - early_before
@@ -253,13 +261,15 @@ async def main() -> None:
     print()
     c.print_table(
         [
-            "processes", "ingest msg/s", "÷ bare", "copies/s", "÷ limit", "peak 1 s",
+            "processes", "ingest msg/s", "÷ bare", "copies/s", "÷ limit", "first→last/s",
+            "÷ limit", "peak 1 s",
             "429", "early", "twice", "never", "CPU s ingest", "CPU s broadcast",
         ],
         [
             [
                 str(r.instances), c.fmt(r.ingest_rate, 0), c.ratio(r.ingest_rate, peer),
-                c.fmt(r.rate), c.ratio(r.rate, limit), str(r.peak), str(r.answered_429),
+                c.fmt(r.rate), c.ratio(r.rate, limit), c.fmt(r.steady), c.ratio(r.steady, limit),
+                str(r.peak), str(r.answered_429),
                 str(r.early), str(r.twice), str(r.missing), cpu_cell(r.cpu_ingest),
                 cpu_cell(r.cpu_broadcast),
             ]
