@@ -10,9 +10,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from functools import partial
 
 from aiogram import Bot, Dispatcher
+from redis.asyncio import Redis
 
 import handlers
 from bot.api_session import BotApiSession
@@ -21,8 +23,10 @@ from bot.dashboard.server import DashboardServer
 from bot.db.migrate import upgrade
 from bot.db.session import Database
 from bot.delivery.files import FileCleanupHook, StoredFiles
+from bot.delivery.gate import LocalGate, SendGate
 from bot.delivery.limiter import Limits, RateLimiter
 from bot.delivery.loop import DeliveryLoop
+from bot.delivery.pause_notice import PauseNotice
 from bot.delivery.sender import TelegramSender
 from bot.errors import SopbotError
 from bot.feature import Feature, team_commands
@@ -62,6 +66,7 @@ class SopBot:
         limits: Limits | None = None,
         polling_timeout: int = 10,
         features: tuple[Feature, ...] = FEATURES,
+        redis_prefix: str | None = None,
     ) -> None:
         if settings.bot_token is None:
             raise SopbotError("BOT_TOKEN is not set")
@@ -72,16 +77,21 @@ class SopBot:
             config, renderer or build_renderer(config, settings.sopbot_config.parent)
         )
         self.db = Database(settings.database_url)
+        self._redis: Redis | None = None
         self.sessions = self.db.sessions
         self.bot = Bot(
             settings.bot_token.get_secret_value(),
             session=BotApiSession(settings.telegram_api_url),
         )
-        self.limiter = RateLimiter(limits)
+        #: Telegram's limits: this process's own, or (REDIS_URL) the bot's, shared in Redis
+        self.limiter: SendGate = self._send_gate(settings, limits, redis_prefix)
         #: GET /metrics (METRICS_LISTEN) and GET /healthz (there and on WEBHOOK_LISTEN)
         self.metrics = Metrics(held=lambda: self.delivery.held)
         self.health = Health(
-            self.db, settings.redis_url, lambda: {t.get_name(): t for t in self._tasks}
+            self.db,
+            settings.redis_url,
+            lambda: {t.get_name(): t for t in self._tasks},
+            paused=lambda: self.limiter.paused,
         )
         #: the secrets of these settings, kept out of the logs (while started) and stored errors
         self.redactor = Redactor.from_settings(settings)
@@ -103,6 +113,7 @@ class SopBot:
             TelegramSender(self.bot, files=StoredFiles(self.db), redactor=self.redactor),
             self.clock,
             self.limiter,
+            lease=timedelta(seconds=settings.delivery_lease),
             observe=lambda result: self.metrics.sends.labels(result).inc(),
             observe_wait=self.metrics.limiter_waits.inc,
             hooks=[
@@ -125,6 +136,23 @@ class SopBot:
         self.runtime: Runtime | None = None
         #: updates that could not be parsed (skipped) or that the infrastructure failed (retried)
         self.update_faults = UpdateFaults()
+
+    def _send_gate(self, settings: Settings, limits: Limits | None, prefix: str | None) -> SendGate:
+        if not settings.redis_url:
+            return LocalGate(RateLimiter(limits))
+        from bot.delivery import shared_limits
+
+        redis = shared_limits.connect(settings.redis_url)
+        prefix = prefix or shared_limits.key_prefix(settings.require_bot_token())
+        notice = PauseNotice(
+            self.db,
+            redis,
+            prefix,
+            lambda: self.config.current.team.chat,
+            lambda: self.delivery.wake(),
+        )
+        self._redis = redis
+        return shared_limits.RedisGate(redis, prefix, self.clock, limits, on_resume=notice)
 
     async def __aenter__(self) -> SopBot:
         await self.start()
@@ -248,6 +276,11 @@ class SopBot:
         self._tasks = []
         await self.bot.session.close()
         await self.health.close()
+        close = getattr(self.limiter, "close", None)
+        if close is not None:
+            await close()
+        if self._redis is not None:
+            await self._redis.aclose()
         await self.db.dispose()
         self._undo_redaction()
 

@@ -2,8 +2,9 @@
 
 * ``GET /healthz`` (on ``WEBHOOK_LISTEN`` in webhook mode, and on ``METRICS_LISTEN`` when set):
   200 while the process can take updates (its database answers and its receiving task runs), 503
-  otherwise; the JSON body says each part: database, receiving, sending (the delivery loop runs),
-  Redis (reachable, when ``REDIS_URL`` is set).
+  otherwise; the JSON body says each part: database, receiving, sending (the delivery loop runs
+  and is not paused; ``sending_paused`` says why when it is: the shared limits in Redis cannot
+  be asked), Redis (reachable, when ``REDIS_URL`` is set).
 * ``GET /metrics`` on ``METRICS_LISTEN``: Prometheus' text format (``prometheus-client``), per
   process: updates handled and their handling time, outbox rows held by the delivery loop, sends
   by result (``flood`` is a 429), sends the limiter held back.
@@ -95,19 +96,24 @@ class Health:
     db: Database
     redis_url: str | None
     tasks: Callable[[], dict[str, asyncio.Task[None]]]
+    #: why sending is paused (the shared limits cannot be asked), ``None`` while it runs
+    paused: Callable[[], str | None] = lambda: None
     _redis: Any = field(default=None, repr=False)
 
     async def report(self) -> tuple[int, dict[str, Any]]:
         database = await self._database()
         tasks = self.tasks()
         receiving = _running(tasks.get("updates"))
-        sending = _running(tasks.get("delivery"))
+        paused = self.paused()
+        sending = _running(tasks.get("delivery")) and paused is None
         body: dict[str, Any] = {
             "database": database,
             "receiving": receiving,
             "sending": sending,
             "redis": await self._redis_state(),
         }
+        if paused is not None:  # updates are still taken: the process stays in the balancer
+            body["sending_paused"] = paused
         ok = database and receiving
         body["status"] = "ok" if ok else "unavailable"
         return (200 if ok else 503), body

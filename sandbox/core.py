@@ -66,6 +66,7 @@ class TelegramSandbox(UserActions):
     async def stop(self) -> None:
         """End long polls and stop serving."""
         self.world.updates.close()
+        await self.world.webhook.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -10,13 +10,19 @@ the request is handled (:meth:`World.may_write_requester`).
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from .actions import join_service_message, member_update
 from .errors import bad_request
 from .params import optional_int, require
+from .webhook import DEFAULT_MAX_CONNECTIONS
 from .world import World
 
+#: what Telegram allows in ``secret_token`` (1-256 characters)
+SECRET_ALLOWED = re.compile(r"[A-Za-z0-9_-]+")
+SECRET_MAX = 256
 _PRESENT = ("creator", "administrator", "member", "restricted")
 
 
@@ -31,28 +37,54 @@ def ok(world: World, params: dict[str, Any]) -> bool:
 
 
 def set_webhook(world: World, params: dict[str, Any]) -> bool:
-    """``setWebhook`` (remembered only: ``getUpdates`` then answers 409)."""
-    world.webhook_url = str(params.get("url") or "")
+    """``setWebhook``: from now on the updates are POSTed to ``url`` (:mod:`sandbox.webhook`)
+    and ``getUpdates`` answers 409. As a local Bot API server (``--local``) the sandbox takes
+    ``http://`` URLs on any port; Telegram's cloud wants HTTPS on 443, 80, 88 or 8443. An
+    empty ``url`` removes the webhook."""
+    url = str(params.get("url") or "")
+    secret = params.get("secret_token")
+    secret = "" if secret is None else str(secret)
+    if len(secret) > SECRET_MAX:
+        raise bad_request("secret token is too long")
+    if secret and not SECRET_ALLOWED.fullmatch(secret):
+        raise bad_request("secret token contains unallowed characters")
+    allowed = params.get("allowed_updates")
+    if allowed is not None and not (
+        isinstance(allowed, list) and all(isinstance(kind, str) for kind in allowed)
+    ):
+        raise bad_request("can't parse allowed updates JSON object")
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise bad_request("bad webhook: Failed to resolve host: Name or service not known")
     if params.get("drop_pending_updates"):
         world.updates.clear()
+    if not url:
+        return delete_webhook(world, params)
+    connections = optional_int(params, "max_connections")
+    world.webhook_url = url
+    world.webhook.configure(
+        url,
+        secret_token=secret,
+        max_connections=min(max(connections or DEFAULT_MAX_CONNECTIONS, 1), 100),
+        allowed_updates=allowed,
+    )
     return True
 
 
 def delete_webhook(world: World, params: dict[str, Any]) -> bool:
-    """``deleteWebhook``."""
+    """``deleteWebhook``: pushing stops; ``getUpdates`` works again."""
     world.webhook_url = ""
+    world.webhook.remove()
     if params.get("drop_pending_updates"):
         world.updates.clear()
     return True
 
 
 def get_webhook_info(world: World, params: dict[str, Any]) -> dict[str, Any]:
-    """``getWebhookInfo``."""
-    return {
-        "url": world.webhook_url,
-        "has_custom_certificate": False,
-        "pending_update_count": world.updates.pending(),
-    }
+    """``getWebhookInfo``: the URL, the updates not yet taken, the last delivery error."""
+    pending = world.updates.unconfirmed() if world.webhook_url else world.updates.pending()
+    return world.webhook.info(world.webhook_url, pending)
 
 
 def get_chat(world: World, params: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,8 @@ class Call:
     ok: bool
     error_code: int | None = None
     description: str | None = None
+    #: the first path segment of the client's base URL (``http://host:port/<via>``), if any
+    via: str | None = None
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,9 @@ class ApiServer:
         # room for a 50 MB document plus the multipart framing; the methods check the file
         self.app = web.Application(client_max_size=methods_files.MAX_DOCUMENT + 1024 * 1024)
         self.app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        # ``TELEGRAM_API_URL=http://host:port/<via>``: the calls of each client apart (several
+        # bot processes on one sandbox); recorded as ``Call.via``
+        self.app.router.add_route("*", "/{via}/bot{token}/{method}", self._handle)
 
     async def _read(self, request: web.Request) -> tuple[dict[str, Any], dict[str, Any]]:
         raw: dict[str, Any] = dict(request.query)
@@ -129,18 +132,20 @@ class ApiServer:
         at: float,
         error: ApiError | None = None,
         description: str | None = None,
+        via: str | None = None,
     ) -> None:
         if error is None and description is None:
-            self.calls.append(Call(method, params, at, True))
+            self.calls.append(Call(method, params, at, True, via=via))
             log.info("%s %s -> ok", method, params)
             return
         code = error.error_code if error else None
         text = error.description if error else description
-        self.calls.append(Call(method, params, at, False, code, text))
+        self.calls.append(Call(method, params, at, False, code, text, via=via))
         log.info("%s %s -> %s %s", method, params, code, text)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         method = canonical(request.match_info["method"])
+        via = request.match_info.get("via")
         params: dict[str, Any] = {}
         at = self.world.now()
         try:
@@ -159,22 +164,24 @@ class ApiServer:
             if self.delays.get(method) and (only is None or only(params)):
                 await asyncio.sleep(self.delays[method])
                 if request.transport is None or request.transport.is_closing():
-                    self._record(method, params, self.world.now(), description=_DISCONNECTED)
+                    self._record(
+                        method, params, self.world.now(), description=_DISCONNECTED, via=via
+                    )
                     return web.Response(status=499)
                 at = self.world.now()
             result = handler(self.world, params)
             if inspect.isawaitable(result):
                 result = await result
         except ApiError as err:
-            self._record(method, params, at, err)
+            self._record(method, params, at, err, via=via)
             return web.json_response(err.payload(), status=err.error_code)
         except asyncio.CancelledError:
-            self._record(method, params, at, description=_DISCONNECTED)
+            self._record(method, params, at, description=_DISCONNECTED, via=via)
             raise
         if self.garbles.get(method):
             self.garbles[method] -= 1
-            self.calls.append(Call(method, params, at, True, None, GARBLED))
+            self.calls.append(Call(method, params, at, True, None, GARBLED, via=via))
             log.info("%s %s -> ok, answer garbled", method, params)
             return web.json_response({"ok": True, "result": {"garbled": True}})
-        self._record(method, params, at)
+        self._record(method, params, at, via=via)
         return web.json_response({"ok": True, "result": result})

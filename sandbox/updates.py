@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,8 @@ class UpdateQueue:
         self._waiters: set[asyncio.Future[None]] = set()
         self._generation = 0
         self._closed = False
+        #: called after each push (the webhook pusher's wake-up)
+        self.listeners: list[Callable[[], None]] = []
 
     def push(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Queue ``{"update_id": N, kind: payload}`` and wake a long poll; return the update.
@@ -52,6 +55,8 @@ class UpdateQueue:
         self._next_id += 1
         self._items.append(_Queued(update, kind))
         self._wake()
+        for listener in self.listeners:
+            listener()
         return update
 
     def pending(self) -> int:
@@ -61,6 +66,21 @@ class UpdateQueue:
     def unconfirmed(self) -> int:
         """Updates queued (delivered or not) that no ``offset`` has confirmed yet."""
         return len(self._items)
+
+    def waiting(self) -> list[dict[str, Any]]:
+        """The updates not yet confirmed that the filter lets through, in order (what the
+        webhook pusher posts; the others are dropped, as Telegram never creates them)."""
+        return [item.update for item in self._collect(len(self._items))]
+
+    def forget(self, update_id: int) -> None:
+        """Drop one update: the webhook answered it with a 2xx."""
+        self._items = [item for item in self._items if item.update["update_id"] != update_id]
+
+    def set_filter(self, allowed_updates: list[str] | None) -> None:
+        """``allowed_updates`` of ``setWebhook`` (``None``: keep the last filter)."""
+        if allowed_updates is not None:
+            self.last_allowed_updates = list(allowed_updates)
+            self._filter = frozenset(allowed_updates) if allowed_updates else None
 
     def clear(self) -> None:
         """Drop every queued update (``deleteWebhook(drop_pending_updates=True)``)."""
@@ -100,9 +120,7 @@ class UpdateQueue:
         allowed_updates: list[str] | None = None,
     ) -> list[dict[str, Any]]:
         """Answer one ``getUpdates`` call."""
-        if allowed_updates is not None:
-            self.last_allowed_updates = list(allowed_updates)
-            self._filter = frozenset(allowed_updates) if allowed_updates else None
+        self.set_filter(allowed_updates)
         self._confirm(offset)
         limit = min(max(limit, 1), 100)
         self._generation += 1

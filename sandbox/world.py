@@ -15,6 +15,7 @@ from .errors import bad_request, forbidden
 from .limits import Limits, RateLimiter
 from .records import SentFile, SentMessage
 from .updates import UpdateQueue
+from .webhook import WebhookPusher
 
 BOT_USERNAME = "sopbot_sandbox_bot"
 
@@ -104,6 +105,8 @@ class World:
         self.callback_queries: dict[str, dict[str, Any]] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.webhook_url = ""
+        #: pushes the queued updates to ``webhook_url`` (``setWebhook``)
+        self.webhook = WebhookPusher(self.updates, self.now)
         #: forum topics: chat id -> thread id -> name
         self.topics: dict[int, dict[int, str]] = {}
         self._last_message_id: dict[int, int] = {}

@@ -23,6 +23,7 @@ from bot.config import CommunityConfig, Settings, parse_config
 from bot.db.base import Base
 from bot.db.session import create_engine, create_sessionmaker
 from sop.clock import ManualClock
+from tests.redis_server import RedisServer
 
 T = TypeVar("T")
 
@@ -255,6 +256,17 @@ def unused_port() -> int:
     with socket.socket() as probe:  # bound, never listening, released
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A redis-server of this test's own on a spare port (it may stop and flush it)."""
+    server = RedisServer(unused_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def settings_for(api_url: str, database_url: str) -> Settings:

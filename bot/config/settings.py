@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     webhook_url: str | None = None  # WEBHOOK_URL: set → webhook mode instead of long polling
     webhook_secret: SecretStr | None = None  # WEBHOOK_SECRET: Telegram sends it in a header
     webhook_listen: str = "0.0.0.0:8080"  # WEBHOOK_LISTEN: host:port the webhook server binds
+    #: DELIVERY_LEASE: seconds an outbox row claimed by a process stays its own; a process that
+    #: died holding rows leaves them to the others after this long (it renews a third of the way)
+    delivery_lease: float = Field(default=90.0, ge=3.0, le=3600.0)
     log_level: str = Field(default="INFO", validation_alias="SOPBOT_LOG_LEVEL")
     #: ORDERS_SECRET: set → POST /api/orders is served (HMAC-SHA256 of the body with it)
     orders_secret: SecretStr | None = None

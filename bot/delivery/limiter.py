@@ -104,6 +104,18 @@ class RateLimiter:
             self._group_in_flight.pop(chat_id, None)
         _insert_sorted(self._groups.setdefault(chat_id, deque()), at)
 
+    def cancel(self, chat_id: int, chat_kind: str) -> None:
+        """A call :meth:`dispatch` counted was not made after all: it counts for nothing."""
+        self._in_flight = max(0, self._in_flight - 1)
+        if chat_kind == ChatKind.PRIVATE:
+            self._private_in_flight.discard(chat_id)
+        elif chat_kind != ChatKind.API:
+            left = self._group_in_flight.get(chat_id, 1) - 1
+            if left > 0:
+                self._group_in_flight[chat_id] = left
+            else:
+                self._group_in_flight.pop(chat_id, None)
+
     def record(self, chat_id: int, chat_kind: str, at: datetime) -> None:
         """A call dispatched and answered at the same instant (tests, virtual clocks)."""
         self.dispatch(chat_id, chat_kind)

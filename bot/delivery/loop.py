@@ -29,8 +29,9 @@ from bot.db.models import ChatKind, OutboxMessage
 from bot.db.models.outbox import DEFAULT_LANE, SERVICE_LANE
 from bot.db.repositories import OutboxRepository
 from bot.db.session import Database
-from bot.delivery.limiter import RateLimiter
+from bot.delivery.gate import SendGate, penalizes_everyone
 from bot.delivery.sender import Failed, RetryLater, Sent, SentUnknown, TelegramSender, Unreachable
+from bot.failures import describe, is_infrastructure_error
 from sop.clock import Clock, sleep_or_wake
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ class DeliveryLoop:
         db: Database,
         sender: TelegramSender,
         clock: Clock,
-        limiter: RateLimiter,
+        limiter: SendGate,
         *,
         hooks: Sequence[DeliveryHook] = (),
         lease: timedelta = timedelta(seconds=90),
@@ -181,6 +182,9 @@ class DeliveryLoop:
         self._observe = observe
         self._observe_wait = observe_wait
         self._waited: set[int] = set()
+        #: a lane's head is not asked about again before the time the limits last gave it
+        self._not_before: dict[Lane, datetime] = {}
+        self._penalties: set[asyncio.Task[None]] = set()
 
     # -- public -------------------------------------------------------------------------------
     def wake(self) -> None:
@@ -195,14 +199,50 @@ class DeliveryLoop:
     async def run(self) -> None:
         """Until :meth:`stop`; then waits for the calls in flight and hands back the rest."""
         self._stopping = False
+        failures = 0  # in a row: the database (or the network) failed a step
         try:
             while not self._stopping:
                 self._wake.clear()
-                wake_at = await self.step()
+                try:
+                    wake_at = await self.step()
+                except Exception as error:
+                    if not is_infrastructure_error(error):
+                        raise
+                    failures += 1
+                    self._outage(error, failures)
+                    await self._backoff(failures)
+                    continue
+                failures = 0
                 if not self._stopping:
                     await self._sleep(wake_at)
         finally:
             await self._shutdown()
+
+    def _outage(self, error: BaseException, failures: int) -> None:
+        """A step failed for the database: nothing is sent until one succeeds. Rows held but
+        not yet sent are let go once their lease may have run out (another instance may claim
+        them then; sending them too would send them twice); they come back by a claim."""
+        now = self._clock.now()
+        renewed = self._lease_renewed_at
+        lapsing = renewed is None or now - renewed >= self._lease * 2 / 3
+        if lapsing and self._queues:
+            log.warning(
+                "delivery: letting go of %d held rows (their lease may run out)",
+                sum(len(q) for q in self._queues.values()),
+            )
+            self._queues.clear()
+            self._not_before.clear()
+            self._waited.clear()
+        log.warning(
+            "delivery: the database failed (%s); trying again (%d in a row)",
+            describe(error),
+            failures,
+        )
+
+    async def _backoff(self, failures: int) -> None:
+        """Real time (the database is real): 1, 2, 4 … up to 30 s, cut short by stop()."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), min(2.0 ** (failures - 1), 30.0))
 
     def stop(self) -> None:
         self._stopping = True
@@ -227,9 +267,9 @@ class DeliveryLoop:
         if self._inflight or self._claiming is not None:
             return False
         now = self._clock.now()
-        for (chat_id, _), queue in self._queues.items():
-            if self._limiter.next_allowed(chat_id, queue[0].chat_kind, now) <= now:
-                return False
+        heads = [(chat_id, queue[0].chat_kind) for (chat_id, _), queue in self._queues.items()]
+        if heads and any(at <= now for at in await self._limiter.next_allowed(heads, now)):
+            return False
         if self.held >= self._batch:  # what is due beyond the batch waits for the held rows
             return not self._new_work  # (but the desk's new rows are claimed at once)
         async with self._db.sessions() as session:
@@ -241,7 +281,8 @@ class DeliveryLoop:
         now = self._clock.now()
         await self._renew_leases(now)  # first: a lease run out is fair game for a claim
         if self._limiter_swept_at is None or now - self._limiter_swept_at >= LIMITER_SWEEP:
-            self._limiter.forget_idle(now)  # a chat messaged once is not remembered forever
+            await self._limiter.sweep(now)  # a chat messaged once is not remembered forever
+            self._not_before = {k: t for k, t in self._not_before.items() if t > now}
             self._limiter_swept_at = now
         if self._claiming is not None and self._claiming.done():
             claiming, self._claiming = self._claiming, None
@@ -269,27 +310,7 @@ class DeliveryLoop:
         # (or a claim running) a send's answer, or the claim's end, wakes the loop; looking at
         # a due time already past would only spin
         wake_at = self._next_due if self._claiming is None and self.held < self._batch else None
-        # service rows first: 30 a second in all go to the desk's chats before a broadcast's
-        for key in sorted(self._queues, key=lambda k: self._queues[k][0].lane):
-            if key in self._inflight:
-                continue
-            chat_id = key[0]
-            queue = self._queues[key]
-            job = queue[0]
-            at = self._limiter.next_allowed(chat_id, job.chat_kind, now)
-            if at > now:
-                wake_at = at if wake_at is None else min(wake_at, at)
-                if job.id not in self._waited:  # counted once per row, however long it waits
-                    self._waited.add(job.id)
-                    self._observe_wait()
-                continue
-            self._waited.discard(job.id)
-            job = _take(queue)
-            if not queue:
-                del self._queues[key]
-            self._limiter.dispatch(chat_id, job.chat_kind)
-            self._inflight_ids[key] = job.ids
-            self._inflight[key] = asyncio.create_task(self._deliver(job), name=f"deliver-{job.id}")
+        wake_at = await self._dispatch(now, wake_at)
         # another instance may have queued rows without waking us: look again now and then
         fallback = now + POLL_FALLBACK
         wake_at = fallback if wake_at is None else min(wake_at, fallback)
@@ -299,6 +320,44 @@ class DeliveryLoop:
         return wake_at
 
     # -- internals ----------------------------------------------------------------------------
+    async def _dispatch(self, now: datetime, wake_at: datetime | None) -> datetime | None:
+        """Sends the head of each lane the limits let go now (one question to the gate for
+        all of them); returns the earliest time one held back may go."""
+        # service rows first: 30 a second in all go to the desk's chats before a broadcast's
+        wanted: list[tuple[Lane, Job]] = []
+        for key in sorted(self._queues, key=lambda k: self._queues[k][0].lane):
+            if key in self._inflight:
+                continue
+            job = self._queues[key][0]
+            at = self._not_before.get(key)
+            if at is not None and at > now:
+                wake_at = at if wake_at is None else min(wake_at, at)
+                continue
+            wanted.append((key, job))
+        if not wanted:
+            return wake_at
+        answers = await self._limiter.acquire([(k[0], j.chat_kind) for k, j in wanted], now)
+        for (key, job), at in zip(wanted, answers, strict=True):
+            queue = self._queues.get(key)
+            if at is not None:
+                self._not_before[key] = at
+                wake_at = at if wake_at is None else min(wake_at, at)
+                if job.id not in self._waited:  # counted once per row, however long it waits
+                    self._waited.add(job.id)
+                    self._observe_wait()
+                continue
+            self._not_before.pop(key, None)
+            if queue is None or queue[0] is not job or key in self._inflight:
+                await self._limiter.release(key[0], job.chat_kind)  # changed while we asked
+                continue
+            self._waited.discard(job.id)
+            job = _take(queue)
+            if not queue:
+                del self._queues[key]
+            self._inflight_ids[key] = job.ids
+            self._inflight[key] = asyncio.create_task(self._deliver(job), name=f"deliver-{job.id}")
+        return wake_at
+
     async def _claim(self, now: datetime, *, service_only: bool = False) -> None:
         async with self._db.transaction() as session:
             repo = OutboxRepository(session)
@@ -355,7 +414,7 @@ class DeliveryLoop:
                     UNEXPECTED_RETRY, f"unexpected {type(error).__name__}: {reason}"
                 )
             finally:  # Telegram counted it somewhere between dispatch and now
-                self._limiter.complete(job.chat_id, job.chat_kind, self._clock.now())
+                await self._complete(job)
             self._observe(result_name(outcome))
             if job.parts:  # one answer for every row the call stood for
                 await asyncio.gather(*(self._settled(part, outcome) for part in job.parts))
@@ -369,6 +428,12 @@ class DeliveryLoop:
             self._inflight.pop(lane(job.chat_id, job.chat_kind), None)
             self._inflight_ids.pop(lane(job.chat_id, job.chat_kind), None)
             self._wake.set()
+
+    async def _complete(self, job: Job) -> None:
+        try:
+            await self._limiter.complete(job.chat_id, job.chat_kind, self._clock.now())
+        except Exception:  # the gate's own fault: the call is settled all the same
+            log.exception("the limits could not count outbox row %d", job.id)
 
     async def _settled(self, job: Job, outcome: Outcome) -> None:
         """Until the outcome is settled, together with the others that came back meanwhile."""
@@ -487,7 +552,14 @@ class DeliveryLoop:
     def _retry(self, job: Job, until: datetime, reason: str) -> None:
         """Back at the head of its chat's queue (order in the chat is kept), not before
         ``until``."""
-        self._limiter.penalize(job.chat_id, until)
+        key = lane(job.chat_id, job.chat_kind)
+        self._not_before[key] = max(until, self._not_before.get(key, until))
+        task = asyncio.create_task(
+            self._limiter.penalize(job.chat_id, until, everyone=penalizes_everyone(job.chat_kind)),
+            name=f"penalize-{job.chat_id}",
+        )
+        self._penalties.add(task)  # kept until done (a task nobody holds may be collected)
+        task.add_done_callback(self._penalties.discard)
         self._queues.setdefault(lane(job.chat_id, job.chat_kind), deque()).appendleft(job)
         log.info("outbox row %d: %s", job.id, reason)
 

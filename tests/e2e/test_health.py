@@ -16,6 +16,7 @@ from sandbox import TelegramSandbox
 from sop.clock import ManualClock
 from tests.conftest import settings_for, unused_port
 from tests.e2e.helpers import settle, webhook_settings
+from tests.redis_server import SHARED_REDIS_URL, unique_prefix
 
 
 async def _get(url: str) -> tuple[int, str]:
@@ -37,9 +38,9 @@ async def test_metrics_count_updates_and_sends_and_healthz_answers(
 ) -> None:
     listen = f"127.0.0.1:{unused_port()}"
     settings = settings_for(sandbox.url, database_url).model_copy(
-        update={"metrics_listen": listen, "redis_url": "redis://127.0.0.1:6379/0"}
+        update={"metrics_listen": listen, "redis_url": SHARED_REDIS_URL}
     )
-    app = SopBot(settings, config, clock=clock, polling_timeout=1)
+    app = SopBot(settings, config, clock=clock, polling_timeout=1, redis_prefix=unique_prefix())
     await app.start()
     try:
         sandbox.add_user(4101, "Mia", language_code="en")

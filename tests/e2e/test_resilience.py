@@ -269,7 +269,8 @@ async def test_a_webhook_update_the_database_could_not_take_is_answered_503(
     try:
         await sandbox.wait_for(lambda: any(c.method == "setWebhook" for c in sandbox.calls))
         sandbox.add_user(3301, "Web", language_code="en")
-        sandbox.user_sends(3301, "hi")  # opens the private chat
+        sandbox.user_sends(3301, "hi")  # opens the private chat (pushed to the webhook)
+        await sandbox.wait_for(lambda: sandbox.unconfirmed_updates() == 0)
         start = _start(800_001, 3301, int(clock.now().timestamp()))
         headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
         async with aiohttp.ClientSession() as http:

@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from bot.redact import Redactor, install_log_redaction
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
 from tests.conftest import CONFIG_YAML, unused_port
+from tests.redis_server import RedisServer
 
 #: shaped like a real token (the secret part is 35 characters)
 TOKEN = "7212345678:AAHk9mZ3qR5tW8yB1cD4eF7gH0jK2lM5nP8"
@@ -104,7 +105,20 @@ def with_db_password(database_url: str) -> str:
     )
 
 
-def secret_environment(api_url: str, database_url: str, config: Path) -> dict[str, str]:
+@pytest.fixture
+def secret_redis() -> Iterator[RedisServer]:
+    """A Redis of the test's own that asks for a password (sending needs the shared limits)."""
+    server = RedisServer(unused_port(), password=REDIS_PASSWORD)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def secret_environment(
+    api_url: str, database_url: str, config: Path, redis_url: str
+) -> dict[str, str]:
     return {
         "BOT_TOKEN": TOKEN,
         "TELEGRAM_API_URL": api_url,
@@ -113,7 +127,7 @@ def secret_environment(api_url: str, database_url: str, config: Path) -> dict[st
         "WEBHOOK_SECRET": WEBHOOK_SECRET,
         "ORDERS_SECRET": ORDERS_SECRET,
         "ORDERS_LISTEN": f"127.0.0.1:{unused_port()}",
-        "REDIS_URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:6390/0",
+        "REDIS_URL": redis_url,
         "SOPBOT_LOG_LEVEL": "INFO",
     }
 
@@ -176,6 +190,7 @@ async def test_sends_and_get_updates_in_a_redirect_loop_leave_no_secret_behind(
     database_url: str,
     config: CommunityConfig,
     clock: ManualClock,
+    secret_redis: RedisServer,
 ) -> None:
     original_factory = logging.getLogRecordFactory()
     sandbox = TelegramSandbox(token=TOKEN, clock=clock.timestamp)
@@ -190,7 +205,7 @@ async def test_sends_and_get_updates_in_a_redirect_loop_leave_no_secret_behind(
         webhook_secret=WEBHOOK_SECRET,
         orders_secret=ORDERS_SECRET,
         orders_listen=f"127.0.0.1:{unused_port()}",
-        redis_url=f"redis://:{REDIS_PASSWORD}@127.0.0.1:6390/0",
+        redis_url=secret_redis.url,
     )
     app = SopBot(settings, config, clock=clock, polling_timeout=1)
     try:
@@ -222,7 +237,9 @@ async def test_sends_and_get_updates_in_a_redirect_loop_leave_no_secret_behind(
     assert leaked(replies) == []
 
 
-async def test_sopbot_run_writes_no_secret_to_stderr(looping: LoopingApi, tmp_path: Path) -> None:
+async def test_sopbot_run_writes_no_secret_to_stderr(
+    looping: LoopingApi, tmp_path: Path, secret_redis: RedisServer
+) -> None:
     """The real process: a redirect loop at start-up, then one for sends and getUpdates."""
     config = tmp_path / "community.yaml"
     config.write_text(CONFIG_YAML)
@@ -230,7 +247,9 @@ async def test_sopbot_run_writes_no_secret_to_stderr(looping: LoopingApi, tmp_pa
     looping.broken.add("*")
     env = {
         **os.environ,
-        **secret_environment(url, f"sqlite+aiosqlite:///{tmp_path / 'start.db'}", config),
+        **secret_environment(
+            url, f"sqlite+aiosqlite:///{tmp_path / 'start.db'}", config, secret_redis.url
+        ),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", env=env, stderr=asyncio.subprocess.PIPE
@@ -257,7 +276,7 @@ async def test_sopbot_run_writes_no_secret_to_stderr(looping: LoopingApi, tmp_pa
             payload={"text": "hello"},
             now=datetime.now(UTC) - timedelta(seconds=1),
         )
-    env = {**os.environ, **secret_environment(url, database_url, config)}
+    env = {**os.environ, **secret_environment(url, database_url, config, secret_redis.url)}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", env=env, stderr=asyncio.subprocess.PIPE
     )
