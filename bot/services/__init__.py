@@ -111,7 +111,7 @@ class Services:
     ) -> Services:
         messenger = Messenger(session, renderer, config)
         order = order if order is not None else compile_order(config)
-        ledger = LedgerService(session, config.tz)
+        ledger = LedgerService(session, config.tz, identity.privacy_key)
         coupons = CouponService(session, config)
         welcome = WelcomeService(session, config, messenger, ledger, coupons, identity)
         kpi = KpiService(session, config)
@@ -144,7 +144,7 @@ class Services:
             reports=ReportService(session, config, messenger, kpi),
             alerts=AlertService(session, config, messenger),
             audit=AuditService(session, config),
-            member_view=MemberViewService(session, config),
+            member_view=MemberViewService(session, config, identity.privacy_key),
             exports=ExportService(session, config, messenger),
             broadcasts=BroadcastService(
                 session, config, messenger, SegmentService(session, config), engine
