@@ -4,7 +4,7 @@ none of them is keyed by, or names, the real id any more.
 
 Which columns hold a person's id is decided by the column's name, over the whole schema, so a
 new table's ``user_id`` is covered without a list to keep; every other integer column must be
-named in :data:`NOT_PEOPLE` (tests/db/test_pseudonyms.py fails on an unclassified one).
+named in :data:`NOT_PEOPLE` (tests/unit/test_pseudonyms.py fails on an unclassified one).
 """
 
 from __future__ import annotations
