@@ -109,7 +109,7 @@ class Services:
         order: CommunityOrder | None = None,
         counters: FloodCounters | None = None,
     ) -> Services:
-        messenger = Messenger(session, renderer, config)
+        messenger = Messenger(session, renderer, config, identity.privacy_key)
         order = order if order is not None else compile_order(config)
         ledger = LedgerService(session, config.tz, identity.privacy_key)
         coupons = CouponService(session, config)

@@ -15,7 +15,7 @@ from bot.app import SopBot
 from bot.backup import BackupError, backup, restore
 from bot.config import CommunityConfig, parse_config
 from bot.db.models import Member, OutboxMessage
-from bot.services.privacy.keys import privacy_key
+from bot.services.privacy_keys import privacy_key
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
 from tests.conftest import CONFIG_YAML, OPERATOR, TOKEN, settings_for

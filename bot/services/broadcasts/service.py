@@ -166,9 +166,7 @@ class BroadcastService:
         keeps a text message's text (its ``caption`` parameter is for media only), so the bot
         cannot add the label; the draft is refused (Cancel only) until the operator writes the
         label into the message or sends a template, whose copies the bot labels."""
-        return any(
-            c is not None and c.template is None and not self._labelled(c) for c in contents
-        )
+        return any(c is not None and c.template is None and not self._labelled(c) for c in contents)
 
     def _labelled(self, content: Content) -> bool:
         """Whether a copied message carries the ad label of some locale (「广告」 / "Ad")."""

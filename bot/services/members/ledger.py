@@ -18,7 +18,7 @@ from bot.db.repositories import (
 from bot.db.repositories.kpi import KpiRepository
 from bot.db.repositories.privacy import PrivacyRepository
 from bot.services.dto import Person
-from bot.services.privacy.keys import digest
+from bot.services.privacy_keys import digest
 from sop.payload import PayloadKind, StartPayload
 
 log = logging.getLogger(__name__)

@@ -32,8 +32,8 @@ from bot.services.dto import Origin, Person
 from bot.services.files import FileRejectedError
 from bot.services.messenger import Call, Messenger
 from bot.services.privacy.delivery import PSEUDONYM
-from bot.services.privacy.keys import digest
 from bot.services.privacy_gate import AGREE, agree_button
+from bot.services.privacy_keys import digest
 from bot.services.team import TeamService
 
 log = logging.getLogger(__name__)
@@ -204,10 +204,10 @@ class PrivacyService:
         Returns the pseudonym."""
         await OutboxRepository(self._session).fail_pending_for_chat(user_id, "member erased")
         pseudonym, topics = await self._repo.erase(user_id, now)
-        if suppress:
-            await self._repo.suppress(digest(self._key, user_id), now)
         if farewell is not None:  # the one row left naming the real chat, until it went
             await self._reply(*farewell, "privacy_forgotten", {}, now, extra={PSEUDONYM: pseudonym})
+        if suppress:  # the gate closes: nothing more to that id
+            await self._repo.suppress(digest(self._key, user_id), now)
         # the log keeps that it happened, not to whom
         await self._repo.log(0, "erased" if suppress else "pseudonymised", now)
         for chat_id, thread_id in topics:

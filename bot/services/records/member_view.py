@@ -15,7 +15,7 @@ from bot.db.repositories import TagRepository
 from bot.db.repositories.privacy import PrivacyRepository
 from bot.ids import parse_user_id
 from bot.services.dto import Origin, Person
-from bot.services.privacy.keys import digest
+from bot.services.privacy_keys import digest
 from bot.services.team import TeamService
 
 USAGE = "/member @username|ID"
