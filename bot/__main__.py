@@ -129,7 +129,7 @@ def backup_command(command: str, path: Path | None, *, force: bool) -> int:
 
     from bot.backup import BackupError, backup, default_path, restore
     from bot.config import Settings
-    from bot.services.privacy.keys import privacy_key
+    from bot.services.privacy_keys import privacy_key
     from sop.clock import SystemClock
 
     try:

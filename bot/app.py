@@ -39,7 +39,7 @@ from bot.redact import Redactor, install_log_redaction
 from bot.rendering import Renderer, build_renderer
 from bot.runtime import ConfigHolder, Runtime, services_for
 from bot.services import BotIdentity
-from bot.services.privacy.keys import privacy_key
+from bot.services.privacy_keys import privacy_key
 from bot.ticker import Ticker
 from bot.updates import UpdateFaults
 from handlers.filters import OperatorDirectory

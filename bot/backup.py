@@ -28,7 +28,7 @@ from bot.db.models import Member, Suppression
 from bot.db.repositories.privacy import PrivacyRepository
 from bot.db.session import Database, sqlite_file
 from bot.errors import SopbotError
-from bot.services.privacy.keys import digest
+from bot.services.privacy_keys import digest
 
 #: pages copied per step of the SQLite online backup (4 MB at 4 KB pages)
 PAGES_PER_STEP = 1024

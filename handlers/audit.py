@@ -81,5 +81,5 @@ class AuditMiddleware(BaseMiddleware):
                 return result
             await services.audit.record(call, IGNORED, now)
             return result
-        await services.audit.record(call, services.team.outcome or OK, now)
+        await services.audit.record(call, services.team.outcome or OK, now, services.team.renamed)
         return result

@@ -115,9 +115,9 @@ class Services:
         order: CommunityOrder | None = None,
         counters: FloodCounters | None = None,
     ) -> Services:
-        messenger = Messenger(session, renderer, config)
+        messenger = Messenger(session, renderer, config, identity.privacy_key)
         order = order if order is not None else compile_order(config)
-        ledger = LedgerService(session, config.tz)
+        ledger = LedgerService(session, config.tz, identity.privacy_key)
         coupons = CouponService(session, config)
         welcome = WelcomeService(session, config, messenger, ledger, coupons, identity)
         kpi = KpiService(session, config)
@@ -151,7 +151,7 @@ class Services:
             reports=ReportService(session, config, messenger, kpi),
             alerts=AlertService(session, config, messenger),
             audit=AuditService(session, config),
-            member_view=MemberViewService(session, config),
+            member_view=MemberViewService(session, config, identity.privacy_key),
             exports=ExportService(session, config, messenger),
             broadcasts=BroadcastService(
                 session, config, messenger, SegmentService(session, config), engine

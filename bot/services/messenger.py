@@ -43,10 +43,18 @@ def url_button(text: str, url: str) -> dict[str, Any]:
 
 
 class Messenger:
-    def __init__(self, session: AsyncSession, renderer: Renderer, config: CommunityConfig) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        renderer: Renderer,
+        config: CommunityConfig,
+        privacy_key: bytes | None = None,
+    ) -> None:
+        """``privacy_key``: the suppression list's key, for the gate to know an erased id (the
+        messengers of delivery hooks, which only write to the team, go without)."""
         self._outbox = OutboxRepository(session)
         self._files = OutboxFileRepository(session)
-        self._gate = PrivacyGate(session, config)
+        self._gate = PrivacyGate(session, config, privacy_key)
         self._renderer = renderer
         self._config = config
 

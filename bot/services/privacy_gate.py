@@ -16,6 +16,7 @@ from bot.config import CommunityConfig
 from bot.db.models import Member
 from bot.db.models.outbox import Purpose
 from bot.db.repositories.privacy import HELD, PrivacyRepository
+from bot.services.privacy_keys import digest
 
 #: DMs a member may refuse (``/stop``) and that wait for consent
 MARKETING: frozenset[str] = frozenset(
@@ -54,14 +55,20 @@ class Admission:
 
 
 class PrivacyGate:
-    def __init__(self, session: AsyncSession, config: CommunityConfig) -> None:
+    def __init__(
+        self, session: AsyncSession, config: CommunityConfig, privacy_key: bytes | None = None
+    ) -> None:
         self._session = session
         self._repo = PrivacyRepository(session)
         self._config = config
+        self._key = privacy_key
 
     async def admit(self, user_id: int, purpose: str) -> Admission:
         member = await self._session.get(Member, user_id)
         if member is None:
+            # erased (their rows carry a pseudonym; the suppression list keeps the id's hash)
+            if self._key is not None and await self._repo.suppressed(digest(self._key, user_id)):
+                return Admission(Verdict.DROP)
             return Admission(Verdict.SEND)  # not a member (an operator, a stranger)
         if member.erased_at is not None:
             return Admission(Verdict.DROP)

@@ -34,6 +34,9 @@ class TeamService:
         self._notices = RefusalNoticeRepository(session)
         #: what the command was answered with (read by the audit log); ``None`` until answered
         self.outcome: str | None = None
+        #: ids the command replaced by a pseudonym (an erasure): its audit entry names the
+        #: pseudonym, not the id
+        self.renamed: dict[int, int] = {}
 
     async def answer_usage(self, origin: Origin, person: Person, usage: str, now: datetime) -> None:
         """A one-line reply saying how the command is written."""

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import SopBot
 from bot.config import CommunityConfig, parse_config
@@ -75,6 +76,12 @@ async def _press(
     await sandbox.wait_for(lambda: sandbox.world.callback_queries[query_id]["answered"])
     await settle(app, sandbox)
     return str(sandbox.world.callback_queries[query_id]["answer"].get("text"))
+
+
+async def _pseudonymous(session: AsyncSession) -> list[Member]:
+    """The members keyed by a pseudonym (erased or pseudonymised)."""
+    rows = await session.execute(select(Member).where(Member.user_id < 0))
+    return list(rows.scalars())
 
 
 def _data(message: SentMessage, prefix: str) -> str:
@@ -151,18 +158,28 @@ async def test_forget_erases_and_nothing_is_sent_until_start(
     await run_clock(app, sandbox, clock, 3)
     assert "erased" in sandbox.sent_messages(ANN)[-1].text
     async with app.sessions() as session:
-        ann = await session.get(Member, ANN)
-        assert ann is not None and ann.erased_at is not None
+        assert await session.get(Member, ANN) is None  # her rows carry a pseudonym now
+        [ann] = await _pseudonymous(session)
+        assert ann.erased_at is not None
         identity = (ann.first_name, ann.username, ann.language_code, ann.source)
         assert identity == ("", None, None, None)
-        coupons = (await session.execute(select(Coupon).where(Coupon.user_id == ANN))).scalars()
-        assert all(c.expires_at <= clock.now() for c in coupons)  # unused: void
-        outbox = (
-            (await session.execute(select(OutboxMessage).where(OutboxMessage.chat_id == ANN)))
+        coupons = (
+            (await session.execute(select(Coupon).where(Coupon.user_id == ann.user_id)))
             .scalars()
             .all()
         )
-        assert outbox and all("Ann" not in str(row.payload) for row in outbox)
+        assert coupons and all(c.expires_at <= clock.now() for c in coupons)  # unused: void
+        outbox = (
+            (
+                await session.execute(
+                    select(OutboxMessage).where(OutboxMessage.chat_id.in_((ANN, ann.user_id)))
+                )
+            )
+            .scalars()
+            .all()
+        )
+        assert outbox and all(row.chat_id == ann.user_id for row in outbox)
+        assert all("Ann" not in str(row.payload) for row in outbox)
         audit = (
             (await session.execute(select(AuditEntry).where(AuditEntry.command == "forget")))
             .scalars()
@@ -207,14 +224,19 @@ async def test_an_operator_erases_a_member_by_id(
     [answer] = sandbox.sent_messages(OPERATOR)[before:]
     assert "erased" in answer.text
     async with app.sessions() as session:
-        ann = await session.get(Member, ANN)
-        assert ann is not None and ann.erased_at is not None and ann.first_name == ""
+        assert await session.get(Member, ANN) is None
+        [ann] = await _pseudonymous(session)
+        assert ann.erased_at is not None and ann.first_name == ""
         [entry] = (
             (await session.execute(select(AuditEntry).where(AuditEntry.command == "member")))
             .scalars()
             .all()
         )
-    assert entry.args == f"{ANN} forget"
+    assert entry.args == f"{ann.user_id} forget"  # the command names the pseudonym too
+    # /member by her real id: "erased" (the suppression list knows it), nothing of her
+    sandbox.user_sends(OPERATOR, f"/member {ANN}")
+    await run_clock(app, sandbox, clock, 3)
+    assert "erased" in sandbox.sent_messages(OPERATOR)[-1].text
     # a member cannot: /member is a team command
     refused = await _say(app, sandbox, clock, BOB, f"/member {ANN} forget")
     assert refused and "erased" not in refused[0].text
@@ -311,10 +333,11 @@ async def test_retention_pseudonymises_members_silent_longer(
         clock.advance(min(timedelta(hours=4), until - clock.now()))
         await settle(app, sandbox)
     async with app.sessions() as session:
-        gone = [await session.get(Member, uid) for uid in old]
+        assert [await session.get(Member, uid) for uid in old] == [None, None]
+        gone = await _pseudonymous(session)
         ann = await session.get(Member, ANN)
         events = (await session.execute(select(PrivacyEvent.event))).scalars().all()
-    assert all(m is not None and m.erased_at is not None and m.first_name == "" for m in gone)
+    assert len(gone) == 2 and all(m.erased_at is not None and m.first_name == "" for m in gone)
     assert ann is not None and ann.erased_at is None and ann.first_name == "Ann"
     reports = [m.text for m in sandbox.sent_messages(TEAM_CHAT) if "匿名化" in m.text]
     assert reports and "匿名化 2 人" in reports[0], reports

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -89,10 +90,18 @@ class CouponRepository:
         return coupon
 
     async def redeem(
-        self, code: str, now: datetime, *, via: Via, order_id: str | None, owner: int | None = None
+        self,
+        code: str,
+        now: datetime,
+        *,
+        via: Via,
+        order_id: str | None,
+        campaigns: Collection[str],
+        owner: int | None = None,
     ) -> tuple[str, int] | None:
         """The one statement that redeems: ``(campaign, user_id)`` when this call won, ``None``
-        when the code is unknown, used, expired or (with ``owner``) issued to someone else.
+        when the code is unknown, used, expired, of a campaign not in ``campaigns`` (withdrawn
+        from the config) or (with ``owner``) issued to someone else.
         Nothing is read before it, so on SQLite a second writer waits for the first to commit
         and then finds the code used."""
         stmt = (
@@ -101,6 +110,7 @@ class CouponRepository:
                 Coupon.code == code,
                 Coupon.redeemed_at.is_(None),
                 Coupon.expires_at > now,
+                Coupon.campaign.in_(campaigns),
                 *(() if owner is None else (Coupon.user_id == owner,)),
             )
             .values(redeemed_at=now, redeemed_via=via, order_id=order_id)

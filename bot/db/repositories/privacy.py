@@ -36,6 +36,7 @@ from bot.db.models import (
 )
 from bot.db.models.order import Order
 from bot.db.models.tags import MemberStage
+from bot.db.repositories.pseudonyms import PseudonymRepository
 from bot.db.upsert import insert_for
 
 #: the due time of a marketing DM held until the member agrees (``privacy.require_consent``)
@@ -172,10 +173,11 @@ class PrivacyRepository:
         return document
 
     # -- erasure --------------------------------------------------------------------------------
-    async def erase(self, user_id: int, now: datetime) -> list[tuple[int, int]]:
+    async def erase(self, user_id: int, now: datetime) -> tuple[int, list[tuple[int, int]]]:
         """Blanks the member's identity, drops their referral link and the desk's mappings,
-        voids unused coupons, closes open tickets; returns the forum topics (chat, thread) that
-        carry their name."""
+        voids unused coupons, closes open tickets, then replaces their id everywhere by a fresh
+        pseudonym (bot/db/repositories/pseudonyms.py). Returns the pseudonym and the forum
+        topics (chat, thread) that carried their name."""
         await self._session.execute(
             update(Member)
             .where(Member.user_id == user_id)
@@ -224,7 +226,10 @@ class PrivacyRepository:
         await self._session.execute(delete(DeskTopic).where(DeskTopic.user_id == user_id))
         await self._session.execute(delete(PrivacyEvent).where(PrivacyEvent.user_id == user_id))
         await self._session.execute(delete(PrivacyState).where(PrivacyState.user_id == user_id))
-        return [(int(c), int(t)) for c, t in topics if t is not None]
+        pseudonyms = PseudonymRepository(self._session)
+        pseudonym = await pseudonyms.fresh()
+        await pseudonyms.replace(user_id, pseudonym)
+        return pseudonym, [(int(c), int(t)) for c, t in topics if t is not None]
 
     async def stale(self, before: datetime, limit: int) -> list[int]:
         """Members not erased, silent since before ``before`` and not seen leaving since (the

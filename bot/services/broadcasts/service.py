@@ -139,10 +139,8 @@ class BroadcastService:
             )
             return None
         findings = self._review(broadcast, person, content, content_b)
-        # a promotion copied from a message without the ad label: the label cannot be added to
-        # a copy, so Send asks twice
-        unlabelled = promotional and content.template is None and not self._labelled(content)
-        broadcast.review = findings.level or ("warn" if unlabelled else None)
+        unlabelled = promotional and self._unlabelled(content, content_b)
+        broadcast.review = "block" if unlabelled else findings.level
         await self._card(
             broadcast,
             "broadcast_preview",
@@ -157,11 +155,18 @@ class BroadcastService:
             "ready",
             buttons=(
                 cancel_button(self._messenger, broadcast)
-                if findings.block
+                if broadcast.review == "block"
                 else preview_buttons(self._messenger, broadcast)
             ),
         )
         return None
+
+    def _unlabelled(self, *contents: Content | None) -> bool:
+        """A promotion copied from a message without the ad label: Telegram's copyMessage
+        keeps a text message's text (its ``caption`` parameter is for media only), so the bot
+        cannot add the label; the draft is refused (Cancel only) until the operator writes the
+        label into the message or sends a template, whose copies the bot labels."""
+        return any(c is not None and c.template is None and not self._labelled(c) for c in contents)
 
     def _labelled(self, content: Content) -> bool:
         """Whether a copied message carries the ad label of some locale (「广告」 / "Ad")."""
@@ -216,7 +221,8 @@ class BroadcastService:
             broadcast.b_source_message_id = broadcast.b_template = None
             return failure
         findings = self._review(broadcast, person, content)
-        if broadcast.review == "block" or findings.block:
+        unlabelled = broadcast.promotional and self._unlabelled(content)
+        if broadcast.review == "block" or findings.block or unlabelled:
             broadcast.review = "block"
         elif broadcast.review == "warn" or findings.warn:
             broadcast.review = "warn"
@@ -228,7 +234,7 @@ class BroadcastService:
                 "review_warn": findings.warn,
                 "review_block": findings.block,
                 "promotional": broadcast.promotional,
-                "unlabelled": False,
+                "unlabelled": unlabelled,
             },
             now,
             "ready",
@@ -254,7 +260,7 @@ class BroadcastService:
             return "broadcast_already"
         if broadcast.ab and not (broadcast.b_source_message_id or broadcast.b_template):
             return "broadcast_needs_b"
-        if broadcast.review == "block":  # the copy review found a blocked word
+        if broadcast.review == "block":  # a blocked word, or a promotion without its label
             return "broadcast_review_blocked"
         if broadcast.review == "warn" and not broadcast.review_confirmed:
             broadcast.review_confirmed = True

@@ -25,6 +25,7 @@ from bot.services.commerce.coupons import (
     CouponRedeemError,
     CouponService,
     ExpiredCouponError,
+    VoidCouponError,
 )
 from bot.services.messenger import Messenger
 
@@ -86,6 +87,8 @@ class CouponAdminService:
             }
             if isinstance(error, ExpiredCouponError):
                 context["when"] = self._local(error.expired_at)
+            if isinstance(error, VoidCouponError):
+                context["campaign"] = error.campaign
             if isinstance(error, CouponAlreadyRedeemedError):
                 context["when"] = self._local(error.redeemed_at)
                 context["via"] = error.coupon.redeemed_via or "?"

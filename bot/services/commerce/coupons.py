@@ -93,6 +93,20 @@ class ExpiredCouponError(CouponRedeemError):
         super().__init__(code, f"expired at {coupon.expires_at.isoformat()}")
 
 
+class VoidCouponError(CouponRedeemError):
+    """The code's campaign was withdrawn (no longer under ``coupons``): see :func:`withdrawn`."""
+
+    kind = "void"
+
+    def __init__(self, code: str, coupon: Coupon) -> None:
+        self.coupon = coupon
+        self.campaign = coupon.campaign
+        super().__init__(
+            code,
+            f"void: its campaign {coupon.campaign!r} was withdrawn (no longer under coupons)",
+        )
+
+
 class CouponAlreadyRedeemedError(CouponRedeemError):
     kind = "used"
 
@@ -121,6 +135,13 @@ class CouponNotOwnedError(CouponRedeemError):
             "issued to another member, not to the buyer: not redeemed "
             "(the order is recorded and flagged for the team)",
         )
+
+
+def withdrawn(campaign: str, config: CommunityConfig) -> bool:
+    """The one rule of a void code: its campaign is no longer under ``coupons`` in the config.
+    ``/mycoupons`` shows it *void*; ``/redeem`` and the orders endpoint refuse it
+    (:meth:`CouponService.redeem` passes the live campaigns to its one UPDATE)."""
+    return campaign not in config.coupons
 
 
 class CampaignEndedError(CouponError):
@@ -219,16 +240,20 @@ class CouponService:
         owner: int | None = None,
     ) -> Redeemed:
         """Marks the code redeemed, once: one conditional UPDATE (the code, not redeemed, not
-        expired, issued to ``owner`` when given), so of two concurrent redemptions exactly one
-        wins.
+        expired, of a campaign not :func:`withdrawn`, issued to ``owner`` when given), so of two
+        concurrent redemptions exactly one wins.
 
         Raises :class:`UnknownCouponError`, :class:`CouponNotOwnedError`,
-        :class:`ExpiredCouponError` or :class:`CouponAlreadyRedeemedError`.
+        :class:`CouponAlreadyRedeemedError`, :class:`ExpiredCouponError` or
+        :class:`VoidCouponError`.
         """
         canonical = normalize_code(code)
         if canonical is None:
             raise UnknownCouponError(code.strip()[:40], malformed=True)
-        won = await self._coupons.redeem(canonical, now, via=via, order_id=order_id, owner=owner)
+        live = [name for name in self._config.coupons if not withdrawn(name, self._config)]
+        won = await self._coupons.redeem(
+            canonical, now, via=via, order_id=order_id, owner=owner, campaigns=live
+        )
         if won is None:
             coupon = await self._coupons.by_code(canonical)
             if coupon is None:
@@ -237,7 +262,9 @@ class CouponService:
                 raise CouponNotOwnedError(canonical, coupon, owner)
             if coupon.redeemed_at is not None:
                 raise CouponAlreadyRedeemedError(canonical, coupon)
-            raise ExpiredCouponError(canonical, coupon)
+            if coupon.expires_at <= now:
+                raise ExpiredCouponError(canonical, coupon)
+            raise VoidCouponError(canonical, coupon)
         campaign, user_id = won
         await self._rollups.add(
             GLOBAL_CHAT, now.astimezone(self._config.tz).date(), coupons_redeemed=1

@@ -16,6 +16,7 @@ from bot.db.models import Coupon
 from bot.db.models.outbox import SERVICE_LANE, ChatKind, Purpose
 from bot.db.repositories import CouponRepository, MemberRepository
 from bot.db.repositories.refusals import RefusalNoticeRepository
+from bot.services.commerce.coupons import withdrawn
 from bot.services.dto import Origin, Person
 from bot.services.messenger import Messenger
 from bot.services.team import REFUSAL_NOTICE_EVERY
@@ -46,7 +47,7 @@ def status_of(coupon: Coupon, config: CommunityConfig, now: datetime) -> CouponS
         return CouponStatus.REDEEMED
     if coupon.expires_at <= now:
         return CouponStatus.EXPIRED
-    if coupon.campaign not in config.coupons:
+    if withdrawn(coupon.campaign, config):
         return CouponStatus.VOID
     return CouponStatus.OPEN
 

@@ -16,7 +16,9 @@ from bot.db.repositories import (
     RollupRepository,
 )
 from bot.db.repositories.kpi import KpiRepository
+from bot.db.repositories.privacy import PrivacyRepository
 from bot.services.dto import Person
+from bot.services.privacy_keys import digest
 from sop.payload import PayloadKind, StartPayload
 
 log = logging.getLogger(__name__)
@@ -26,8 +28,10 @@ SAME_JOIN = 120
 
 
 class LedgerService:
-    def __init__(self, session: AsyncSession, tz: ZoneInfo) -> None:
+    def __init__(self, session: AsyncSession, tz: ZoneInfo, privacy_key: bytes = b"") -> None:
         self._members = MemberRepository(session)
+        self._privacy = PrivacyRepository(session)
+        self._privacy_key = privacy_key
         self._stints = MembershipRepository(session)
         self._activity = ActivityRepository(session)
         self._rollups = RollupRepository(session)
@@ -35,13 +39,19 @@ class LedgerService:
         self._tz = tz
 
     async def seen(self, person: Person, now: datetime) -> Member:
-        member, _ = await self._members.get_or_create(
+        """The member as Telegram shows them now; one erased (on the suppression list) who
+        shows up again before ``/start`` gets a blank, erased row under their id: nothing of
+        their profile is recorded, nothing sent to them (issue 15)."""
+        member, created = await self._members.get_or_create(
             person.id,
             first_name=person.first_name,
             username=person.username,
             language_code=person.language_code,
             now=now,
         )
+        if created and await self._privacy.suppressed(digest(self._privacy_key, person.id)):
+            member.first_name, member.username, member.language_code = "", None, None
+            member.erased_at, member.dm_allowed = now, False
         return member
 
     async def record_start(self, person: Person, payload: StartPayload, now: datetime) -> Member:

@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.backup import BackupError, backup, rotate
 from bot.db.session import sqlite_file
 from bot.jobs import JobContext
+from bot.services.privacy.delivery import FarewellDeliveryHook
 
 log = logging.getLogger(__name__)
 
@@ -58,3 +59,8 @@ async def run_backups(jobs: JobContext) -> datetime | None:
     gone = await asyncio.to_thread(rotate, folder, stem, settings.keep)
     log.info("daily backup %s written (%d old ones removed)", target.name, len(gone))
     return None
+
+
+def farewell_hook(_jobs: JobContext) -> FarewellDeliveryHook:
+    """An erasure's farewell settled: its row takes the member's pseudonym."""
+    return FarewellDeliveryHook()

@@ -31,8 +31,9 @@ from bot.db.repositories.privacy import PrivacyRepository
 from bot.services.dto import Origin, Person
 from bot.services.files import FileRejectedError
 from bot.services.messenger import Call, Messenger
-from bot.services.privacy.keys import digest
+from bot.services.privacy.delivery import PSEUDONYM
 from bot.services.privacy_gate import AGREE, agree_button
+from bot.services.privacy_keys import digest
 from bot.services.team import TeamService
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,7 @@ class PrivacyService:
         if member is None or member.erased_at is not None:
             await team.reply(origin, person, "privacy_erase_unknown", {"id": user_id}, now)
             return
-        await self.erase(user_id, now, reason="operator")
+        team.renamed[user_id] = await self.erase(user_id, now, reason="operator")
         await team.reply(origin, person, "privacy_erased", {"id": user_id}, now)
 
     async def erase(
@@ -193,17 +194,19 @@ class PrivacyService:
         reason: str,
         farewell: tuple[Person, Origin] | None = None,
         suppress: bool = True,
-    ) -> None:
+    ) -> int:
         """Blanks the identity (name, username, language, source, referral link, invite links,
         the desk's mappings, the name in forum topic titles), voids unused coupons, drops what
-        still waits to be sent to them and puts the keyed hash of the id on the suppression
-        list. Counts and aggregates stay, anonymous. ``farewell``: the member's last message
-        (that it is done), queued once the rest is dropped and before the gate closes."""
+        still waits to be sent to them, replaces their id in every table by a pseudonym and
+        puts the keyed hash of the id on the suppression list. Counts and aggregates stay,
+        anonymous. ``farewell``: the member's last message (that it is done), queued once the
+        rest is dropped; its row takes the pseudonym once it went (FarewellDeliveryHook).
+        Returns the pseudonym."""
         await OutboxRepository(self._session).fail_pending_for_chat(user_id, "member erased")
-        if farewell is not None:
-            await self._reply(*farewell, "privacy_forgotten", {}, now)
-        topics = await self._repo.erase(user_id, now)
-        if suppress:
+        pseudonym, topics = await self._repo.erase(user_id, now)
+        if farewell is not None:  # the one row left naming the real chat, until it went
+            await self._reply(*farewell, "privacy_forgotten", {}, now, extra={PSEUDONYM: pseudonym})
+        if suppress:  # the gate closes: nothing more to that id
             await self._repo.suppress(digest(self._key, user_id), now)
         # the log keeps that it happened, not to whom
         await self._repo.log(0, "erased" if suppress else "pseudonymised", now)
@@ -220,6 +223,7 @@ class PrivacyService:
                 now,
             )
         log.info("member erased (%s)", reason)
+        return pseudonym
 
     async def pseudonymise_stale(self, now: datetime, retention: timedelta, limit: int) -> int:
         """The retention pass: up to ``limit`` members gone or silent longer than
@@ -279,6 +283,7 @@ class PrivacyService:
         now: datetime,
         *,
         reply_markup: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         await self._messenger.send(
             key=f"reply:{origin.update_id}",
@@ -290,6 +295,7 @@ class PrivacyService:
             context=context,
             now=now,
             reply_markup=reply_markup,
+            extra=extra,
         )
 
     async def _audit(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -92,7 +93,17 @@ class AuditService:
         its audit entry is still written in the same transaction."""
         return self._session.begin_nested()
 
-    async def record(self, call: CommandCall, result: str, now: datetime) -> None:
+    async def record(
+        self,
+        call: CommandCall,
+        result: str,
+        now: datetime,
+        renamed: Mapping[int, int] | None = None,
+    ) -> None:
+        """The command's entry; ``renamed``: ids it erased, named by their pseudonyms."""
+        args = safe_args(call.command, call.args)
+        for real, pseudonym in (renamed or {}).items():
+            args = re.sub(rf"(?<!\d){real}(?!\d)", str(pseudonym), args)
         await self._log.add(
             update_id=call.origin.update_id,
             at=now,
@@ -101,7 +112,7 @@ class AuditService:
             chat_id=call.origin.chat_id,
             chat_kind=call.origin.chat_kind,
             command=call.command,
-            args=safe_args(call.command, call.args),
+            args=args,
             result=result,
         )
 

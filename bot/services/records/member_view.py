@@ -12,8 +12,10 @@ from bot.config import CommunityConfig
 from bot.db.models import ActivityDaily, Coupon, Member, Membership
 from bot.db.models.tags import MemberStage
 from bot.db.repositories import TagRepository
+from bot.db.repositories.privacy import PrivacyRepository
 from bot.ids import parse_user_id
 from bot.services.dto import Origin, Person
+from bot.services.privacy_keys import digest
 from bot.services.team import TeamService
 
 USAGE = "/member @username|ID"
@@ -45,9 +47,12 @@ async def messages_within(session: AsyncSession, user_id: int, days: int, today:
 
 
 class MemberViewService:
-    def __init__(self, session: AsyncSession, config: CommunityConfig) -> None:
+    def __init__(
+        self, session: AsyncSession, config: CommunityConfig, privacy_key: bytes = b""
+    ) -> None:
         self._session = session
         self._config = config
+        self._privacy_key = privacy_key
 
     async def answer(
         self, team: TeamService, origin: Origin, person: Person, args: str | None, now: datetime
@@ -57,11 +62,18 @@ class MemberViewService:
             await team.answer_usage(origin, person, USAGE, now)
             return
         member = await self._find(target)
+        if member is None and target[0] == "id" and await self._suppressed(int(target[1])):
+            # erased: their rows carry a pseudonym now; the suppression list says who it was
+            await team.reply(origin, person, "member_erased", {"id": target[1]}, now)
+            return
         if member is None:
             shown = f"@{target[1]}" if target[0] == "username" else str(target[1])
             await team.reply(origin, person, "member_not_found", {"who": shown}, now)
             return
         await team.reply(origin, person, "member", await self.profile(member, now), now)
+
+    async def _suppressed(self, user_id: int) -> bool:
+        return await PrivacyRepository(self._session).suppressed(digest(self._privacy_key, user_id))
 
     async def _find(self, target: tuple[str, int | str]) -> Member | None:
         kind, value = target

@@ -33,7 +33,7 @@ MAX_NAME = 64
 class BotIdentity:
     id: int
     username: str
-    #: the key of the privacy room's suppression hashes (bot/services/privacy/keys.py)
+    #: the key of the privacy room's suppression hashes (bot/services/privacy_keys.py)
     privacy_key: bytes = field(default=b"", repr=False)
 
     def deep_link(self, payload: str) -> str:
