@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import HookHit, MemberTag, Question, QuestionStatus, TagEvent
@@ -59,6 +59,56 @@ class TagRepository:
                 TagEvent(user_id=user_id, tag=tag[:64], action=ADDED, at=now, by=by[:32])
             )
         return added
+
+    async def add_many(
+        self, user_ids: Sequence[int], tag: str, by: str, now: datetime
+    ) -> list[int]:
+        """:meth:`add` for many members in one statement (and one for their history): the
+        ids that did not have ``tag`` yet, in the order given. One compiled statement for
+        every batch (SQLAlchemy's "insertmanyvalues" executemany, not a VALUES list built
+        per call)."""
+        if not user_ids:
+            return []
+        tag, by = tag[:64], by[:32]
+        stmt = (
+            insert_for(self._session, MemberTag)
+            .on_conflict_do_nothing(index_elements=["user_id", "tag"])
+            .returning(MemberTag.user_id)
+        )
+        rows = [{"user_id": uid, "tag": tag, "added_at": now, "added_by": by} for uid in user_ids]
+        new = set((await self._session.execute(stmt, rows)).scalars())
+        added = [uid for uid in user_ids if uid in new]
+        await self._history(added, tag, ADDED, by, now)
+        return added
+
+    async def remove_many(
+        self, user_ids: Sequence[int], tag: str, by: str, now: datetime
+    ) -> list[int]:
+        """:meth:`remove` for many members in one statement (and one for their history): the
+        ids that had ``tag``, in the order given."""
+        if not user_ids:
+            return []
+        result = await self._session.execute(
+            delete(MemberTag)
+            .where(MemberTag.tag == tag, MemberTag.user_id.in_(user_ids))
+            .returning(MemberTag.user_id)
+        )
+        gone = set(result.scalars())
+        removed = [uid for uid in user_ids if uid in gone]
+        await self._history(removed, tag[:64], REMOVED, by[:32], now)
+        return removed
+
+    async def _history(
+        self, user_ids: Sequence[int], tag: str, action: str, by: str, now: datetime
+    ) -> None:
+        if user_ids:
+            await self._session.execute(
+                insert(TagEvent),
+                [
+                    {"user_id": uid, "tag": tag, "action": action, "at": now, "by": by}
+                    for uid in user_ids
+                ],
+            )
 
     async def has(self, user_id: int, tag: str) -> bool:
         result = await self._session.execute(

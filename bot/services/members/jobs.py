@@ -54,9 +54,10 @@ async def run_tiers(jobs: JobContext) -> datetime:
 
 
 async def tier_pass(db: Database, config: CommunityConfig, now: datetime) -> TierPass:
-    """One pass: who should hold which tier (one read), then the changes in small
-    transactions (removals first)."""
-    async with db.transaction() as session:
+    """One pass: who should hold which tier (one read, outside the write lock), then the
+    changes in small transactions (removals first), a statement per tag and direction in
+    each: updates are handled between them."""
+    async with db.sessions() as session:  # only reads: on SQLite no write lock is taken
         service = TierService(session, config)
         wanted = await service.wanted(now)
         holders = await service.holders()

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from itertools import groupby
 
 from sqlalchemy import func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,7 +34,7 @@ TIER_TAGS = (HIGH_VALUE, POTENTIAL, SILENT)
 BY = "tiers"
 PERIOD = timedelta(days=30)
 #: tag changes per transaction (on SQLite each one holds the write lock: updates get in between)
-CHUNK = 100
+CHUNK = 500
 
 
 @dataclass
@@ -117,14 +118,16 @@ class TierService:
     async def apply(
         self, changes: Iterable[tuple[int, str, bool]], now: datetime
     ) -> tuple[int, int]:
-        """``(user_id, tag, add?)`` through the tag repository; ``(added, removed)``."""
+        """``(user_id, tag, add?)`` through the tag repository, a statement per run of the
+        same tag and direction (not one per member); ``(added, removed)``."""
         tags = TagRepository(self._session)
         added = removed = 0
-        for user_id, tag, add in changes:
+        for (tag, add), run in groupby(changes, key=lambda change: (change[1], change[2])):
+            user_ids = [user_id for user_id, _, _ in run]
             if add:
-                added += await tags.add(user_id, tag, BY, now)
+                added += len(await tags.add_many(user_ids, tag, BY, now))
             else:
-                removed += await tags.remove(user_id, tag, by=BY, now=now)
+                removed += len(await tags.remove_many(user_ids, tag, BY, now))
         return added, removed
 
 
