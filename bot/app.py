@@ -37,6 +37,7 @@ from bot.services import BotIdentity
 from bot.services.privacy.keys import privacy_key
 from bot.ticker import Ticker
 from bot.updates import UpdateFaults
+from handlers.chatter import ChatterPath
 from handlers.filters import OperatorDirectory
 from handlers.middlewares import UpdateContextMiddleware
 from handlers.moderation import ChatAdmins, ModerationPrefetch
@@ -120,6 +121,7 @@ class SopBot:
         self.runtime: Runtime | None = None
         #: updates that could not be parsed (skipped) or that the infrastructure failed (retried)
         self.update_faults = UpdateFaults()
+        self._fast_path: ChatterPath | None = None
 
     async def __aenter__(self) -> SopBot:
         await self.start()
@@ -175,6 +177,8 @@ class SopBot:
                     team_chat, await services_for(self.runtime, session).community.known_teammates()
                 )
         self.dispatcher["operators"] = operators
+        #: a batch's plain chatter, recorded together before the dispatcher sees the rest
+        self._fast_path = ChatterPath(self.runtime, operators)
         self.dispatcher["reload_config"] = self.reload_config
         log.info(
             "bot @%s (%d) starting; communities: %s",
@@ -261,6 +265,7 @@ class SopBot:
             self.health,
             timeout=self._polling_timeout,
             concurrency=UPDATE_CONCURRENCY,
+            **({"fast_path": self._fast_path} if self._fast_path is not None else {}),
         )
 
     async def reload_config(self) -> CommunityConfig:

@@ -87,6 +87,23 @@ class Metrics:
         finally:
             self.update_seconds.observe(time.perf_counter() - started)
 
+    @contextlib.contextmanager
+    def timing_batch(self) -> Any:
+        """Around a batch's fast path (``handlers/chatter.py``): yields ``done(n)``, to say how
+        many updates it handled; each counted ``ok`` with its share of the time."""
+        started = time.perf_counter()
+        handled = [0]
+
+        def done(n: int) -> None:
+            handled[0] = n
+
+        yield done
+        if handled[0]:
+            self.updates.labels("ok").inc(handled[0])
+            share = (time.perf_counter() - started) / handled[0]
+            for _ in range(handled[0]):
+                self.update_seconds.observe(share)
+
 
 @dataclass
 class Health:

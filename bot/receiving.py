@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -64,6 +64,15 @@ def backoff(attempt: int) -> float:
     return min(2.0 ** max(attempt - 1, 0), BACKOFF_CAP)
 
 
+#: a batch's fast path (``handlers/chatter.py``): given the parsed updates, handles those it
+#: can in one transaction and returns their ids; raises what the infrastructure failed
+FastPath = Callable[[Sequence[Update]], Awaitable[frozenset[int]]]
+
+
+async def _no_fast_path(_updates: Sequence[Update]) -> frozenset[int]:
+    return frozenset()
+
+
 class Poller:
     """Long polling that confirms an update (the next offset) only once it is done. aiogram's
     own polling confirms updates it has merely started, so a crash would lose them; here a
@@ -80,8 +89,10 @@ class Poller:
         concurrency: int,
         faults: UpdateFaults,
         metrics: Metrics,
+        fast_path: FastPath = _no_fast_path,
     ) -> None:
         self._bot = bot
+        self._fast_path = fast_path
         self._metrics = metrics
         self._dispatcher = dispatcher
         self._stop = stop
@@ -164,7 +175,24 @@ class Poller:
         if not known:
             log.error("a getUpdates batch without update ids; asking again")
             return None
-        done: set[int] = set()
+        if not updates:
+            return max(known) + 1, True
+        try:
+            with self._metrics.timing_batch() as timing:
+                fast = await self._fast_path(updates)
+                timing(len(fast))
+        except Exception as error:
+            if not is_infrastructure_error(error):
+                raise
+            self._faults.infrastructure += 1
+            log.warning(
+                "a batch of %d updates: the infrastructure failed (%s); it comes again",
+                len(updates),
+                describe(error),
+            )
+            return min(u.update_id for u in updates), False
+        done: set[int] = set(fast)
+        updates = [u for u in updates if u.update_id not in fast]
         broken = asyncio.Event()
 
         async def handle_in_order(chat: Sequence[Update]) -> None:
@@ -220,6 +248,7 @@ async def receive(
     *,
     timeout: int,  # noqa: ASYNC109 (getUpdates' long-poll seconds, passed to Telegram)
     concurrency: int,
+    fast_path: FastPath = _no_fast_path,
 ) -> None:
     """Updates by webhook when ``WEBHOOK_URL`` is set (until cancelled), else by long polling
     (until ``stop``)."""
@@ -245,4 +274,5 @@ async def receive(
         concurrency=concurrency,
         faults=faults,
         metrics=metrics,
+        fast_path=fast_path,
     ).run()
