@@ -114,7 +114,9 @@ async def sopbot_run(n: int, backend: str, pg_url: str | None) -> tuple[float, s
             await app.stop()
     expected = MEMBERS + n + 1
     if handled != expected or counted != expected:
-        raise RuntimeError(f"sopbot ({backend}): {handled} handled, {counted} counted of {expected}")
+        raise RuntimeError(
+            f"sopbot ({backend}): {handled} handled, {counted} counted of {expected}"
+        )
     return elapsed, f"{handled} updates handled, {counted} messages counted"
 
 

@@ -45,6 +45,11 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+        self.updates_bulk = Counter(
+            "sopbot_updates_bulk",
+            "Updates handled in their batch's bulk transaction (plain chatter; also in updates)",
+            registry=self.registry,
+        )
         self.update_seconds = Histogram(
             "sopbot_update_seconds",
             "Time to handle one update, its transaction included",
@@ -100,6 +105,7 @@ class Metrics:
         yield done
         if handled[0]:
             self.updates.labels("ok").inc(handled[0])
+            self.updates_bulk.inc(handled[0])
             share = (time.perf_counter() - started) / handled[0]
             for _ in range(handled[0]):
                 self.update_seconds.observe(share)

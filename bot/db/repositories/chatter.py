@@ -10,18 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import BigInteger, Table, bindparam, case, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ActivityDaily, DailyRollup, Member, ProcessedUpdate
 from bot.db.upsert import insert_for
 
-_members = Member.__table__
-_activity = ActivityDaily.__table__
-_rollups = DailyRollup.__table__
-_updates = ProcessedUpdate.__table__
+_members = cast(Table, Member.__table__)
+_activity = cast(Table, ActivityDaily.__table__)
+_rollups = cast(Table, DailyRollup.__table__)
+_updates = cast(Table, ProcessedUpdate.__table__)
 
 #: (dialect, name) → statement
 _BUILT: dict[tuple[str, str], Any] = {}
@@ -37,7 +38,9 @@ def _touch() -> Any:
         update(_members)
         .where(c.user_id == bindparam("b_uid", type_=c.user_id.type))
         .values(
-            first_name=case((fresh, bindparam("b_fn", type_=c.first_name.type)), else_=c.first_name),
+            first_name=case(
+                (fresh, bindparam("b_fn", type_=c.first_name.type)), else_=c.first_name
+            ),
             username=case((fresh, bindparam("b_un", type_=c.username.type)), else_=c.username),
             language_code=case(
                 (fresh, bindparam("b_lc", type_=c.language_code.type)), else_=c.language_code
@@ -86,16 +89,19 @@ class ChatterRepository:
             )
         if name == "touch":
             return _touch()
+        if name == "last_seen":
+            ids = _members.c.user_id
+            if self._dialect == "postgresql":  # one statement (prepared once) for any count
+                where = ids == func.any(bindparam("ids", type_=ARRAY(BigInteger())))
+            else:
+                where = ids.in_(bindparam("ids", expanding=True))
+            return select(ids, _members.c.last_seen_at).where(where)
         raise KeyError(name)
 
     async def last_seen(self, user_ids: Iterable[int]) -> dict[int, datetime | None]:
         """The known members among ``user_ids`` and when each was last seen."""
         conn = await self._session.connection()
-        rows = await conn.execute(
-            select(_members.c.user_id, _members.c.last_seen_at).where(
-                _members.c.user_id.in_(sorted(set(user_ids)))
-            )
-        )
+        rows = await conn.execute(self._built("last_seen"), {"ids": sorted(set(user_ids))})
         return {int(uid): seen for uid, seen in rows}
 
     async def claim(self, update_ids: Sequence[int], now: datetime) -> set[int]:
