@@ -265,7 +265,7 @@ class SopBot:
             self.health,
             timeout=self._polling_timeout,
             concurrency=UPDATE_CONCURRENCY,
-            **({"fast_path": self._fast_path} if self._fast_path is not None else {}),
+            fast_path=self._fast_path,
         )
 
     async def reload_config(self) -> CommunityConfig:

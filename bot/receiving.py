@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -36,7 +36,7 @@ from aiogram.types import Update
 from bot.config import Settings
 from bot.failures import describe, is_infrastructure_error
 from bot.health import Health, Metrics
-from bot.updates import UpdateFaults, chat_of, parse_update, update_id_of
+from bot.updates import FastPath, UpdateFaults, chat_of, parse_update, update_id_of
 from bot.webhook import serve_webhook
 
 log = logging.getLogger(__name__)
@@ -62,11 +62,6 @@ class GetRawUpdates(TelegramMethod[list[Any]]):
 def backoff(attempt: int) -> float:
     """Seconds to wait after the ``attempt``-th failure in a row: 1, 2, 4 … up to 30."""
     return min(2.0 ** max(attempt - 1, 0), BACKOFF_CAP)
-
-
-#: a batch's fast path (``handlers/chatter.py``): given the parsed updates, handles those it
-#: can in one transaction and returns their ids; raises what the infrastructure failed
-FastPath = Callable[[Sequence[Update]], Awaitable[frozenset[int]]]
 
 
 async def _no_fast_path(_updates: Sequence[Update]) -> frozenset[int]:
@@ -248,7 +243,7 @@ async def receive(
     *,
     timeout: int,  # noqa: ASYNC109 (getUpdates' long-poll seconds, passed to Telegram)
     concurrency: int,
-    fast_path: FastPath = _no_fast_path,
+    fast_path: FastPath | None = None,
 ) -> None:
     """Updates by webhook when ``WEBHOOK_URL`` is set (until cancelled), else by long polling
     (until ``stop``)."""
@@ -262,6 +257,7 @@ async def receive(
             faults,
             metrics,
             health,
+            fast_path,
         )
         return
     await bot.delete_webhook(drop_pending_updates=False)  # getUpdates refuses otherwise
@@ -274,5 +270,5 @@ async def receive(
         concurrency=concurrency,
         faults=faults,
         metrics=metrics,
-        fast_path=fast_path,
+        fast_path=fast_path or _no_fast_path,
     ).run()

@@ -4,11 +4,13 @@ delivered again is a no-op, a failing update fails alone, a chat's updates keep 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import aiohttp
 import pytest
 from sqlalchemy import func, select, text
 
@@ -18,7 +20,7 @@ from bot.db.models import ActivityDaily, DailyRollup, Member, ProcessedUpdate, Q
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
 from tests.conftest import COMMUNITY, CONFIG_YAML, OPERATOR, settings_for
-from tests.e2e.helpers import settle
+from tests.e2e.helpers import WEBHOOK_SECRET, settle, webhook_settings
 
 MEMBERS = list(range(31_001, 31_021))
 CHATTER = ["大家好", "Hi all", "收到，感谢", "good morning"]
@@ -221,3 +223,54 @@ async def test_a_chats_updates_keep_their_order_around_the_chatter(
     after = await ledger(app)
     assert after.activity[hooked] == 2 and after.activity[asker] == 2
     assert after.handled == len(MEMBERS) + len(chatter) + 3
+
+
+def group_message(update_id: int, uid: int, text: str, at: int) -> dict[str, object]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": at,
+            "text": text,
+            "chat": {"id": COMMUNITY, "type": "supergroup", "title": "Demo community"},
+            "from": {"id": uid, "is_bot": False, "first_name": f"M{uid}", "language_code": "zh"},
+        },
+    }
+
+
+async def test_webhook_posts_arriving_together_share_one_transaction(
+    sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock, database_url: str
+) -> None:
+    """Telegram keeps several webhook requests in flight: those that arrive together are
+    recorded together, each answered 200 once committed; a repeat is a no-op."""
+    settings, url = webhook_settings(sandbox.url, database_url)
+    app = SopBot(settings, config, clock=clock)
+    await app.start()
+    at = int(clock.now().timestamp())
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    try:
+        await sandbox.wait_for(lambda: any(c.method == "setWebhook" for c in sandbox.calls))
+        async with aiohttp.ClientSession() as http:
+
+            async def push(updates: list[dict[str, object]]) -> list[int]:
+                async def one(update: dict[str, object]) -> int:
+                    async with http.post(url, json=update, headers=headers) as response:
+                        return response.status
+
+                return list(await asyncio.gather(*(one(u) for u in updates)))
+
+            warm = [group_message(500 + i, uid, "hello", at) for i, uid in enumerate(MEMBERS)]
+            assert await push(warm) == [200] * len(MEMBERS)
+            assert bulk(app) == 0  # not known yet: one at a time
+            chatter = [
+                group_message(600 + i, MEMBERS[i % len(MEMBERS)], CHATTER[i % 4], at)
+                for i in range(40)
+            ]
+            assert await push(chatter) == [200] * 40
+            assert bulk(app) == 40
+            assert await push(chatter[:10]) == [200] * 10  # Telegram posts some again
+        after = await ledger(app)
+        assert sum(after.activity.values()) == len(MEMBERS) + 40
+        assert after.handled == len(MEMBERS) + 40
+    finally:
+        await app.stop()
