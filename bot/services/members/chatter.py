@@ -80,8 +80,10 @@ class ChatterService:
             }
             key = (c.chat_id, p.id, c.sent_at.astimezone(self._tz).date())
             counts[key] = counts.get(key, 0) + 1
-        await self._repo.touch(list(profiles.values()))
-        first_today = await self._repo.bump(counts)
+        # rows locked in key order, members before counters, as the single path does (a
+        # deadlock with another writer would cost the batch a retry: it is transient)
+        await self._repo.touch([profiles[uid] for uid in sorted(profiles)])
+        first_today = await self._repo.bump(dict(sorted(counts.items())))
         rollups: dict[tuple[int, date], dict[str, Any]] = {}
         for (chat, user, day), n in counts.items():
             row = rollups.setdefault(
@@ -89,4 +91,4 @@ class ChatterService:
             )
             row["messages"] += n
             row["active_members"] += int((chat, user, day) in first_today)
-        await self._repo.add_rollups(list(rollups.values()))
+        await self._repo.add_rollups([rollups[key] for key in sorted(rollups)])
