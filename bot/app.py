@@ -42,6 +42,7 @@ from bot.services import BotIdentity
 from bot.services.privacy_keys import privacy_key
 from bot.ticker import Ticker
 from bot.updates import UpdateFaults
+from handlers.chatter import ChatterPath
 from handlers.filters import OperatorDirectory
 from handlers.middlewares import UpdateContextMiddleware
 from handlers.moderation import ChatAdmins, ModerationPrefetch
@@ -136,6 +137,7 @@ class SopBot:
         self.runtime: Runtime | None = None
         #: updates that could not be parsed (skipped) or that the infrastructure failed (retried)
         self.update_faults = UpdateFaults()
+        self._fast_path: ChatterPath | None = None
 
     def _send_gate(self, settings: Settings, limits: Limits | None, prefix: str | None) -> SendGate:
         if not settings.redis_url:
@@ -214,6 +216,8 @@ class SopBot:
         self.dashboard = DashboardServer.from_settings(
             self.settings, self.runtime, self.bot, operators
         )
+        #: a batch's plain chatter, recorded together before the dispatcher sees the rest
+        self._fast_path = ChatterPath(self.runtime, operators)
         self.dispatcher["reload_config"] = self.reload_config
         log.info(
             "bot @%s (%d) starting; communities: %s",
@@ -309,6 +313,7 @@ class SopBot:
             self.health,
             timeout=self._polling_timeout,
             concurrency=UPDATE_CONCURRENCY,
+            fast_path=self._fast_path,
         )
 
     async def reload_config(self) -> CommunityConfig:

@@ -46,6 +46,11 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+        self.updates_bulk = Counter(
+            "sopbot_updates_bulk",
+            "Updates handled in their batch's bulk transaction (plain chatter; also in updates)",
+            registry=self.registry,
+        )
         self.update_seconds = Histogram(
             "sopbot_update_seconds",
             "Time to handle one update, its transaction included",
@@ -87,6 +92,24 @@ class Metrics:
             self.updates.labels("ok").inc()
         finally:
             self.update_seconds.observe(time.perf_counter() - started)
+
+    @contextlib.contextmanager
+    def timing_batch(self) -> Any:
+        """Around a batch's fast path (``handlers/chatter.py``): yields ``done(n)``, to say how
+        many updates it handled; each counted ``ok`` with its share of the time."""
+        started = time.perf_counter()
+        handled = [0]
+
+        def done(n: int) -> None:
+            handled[0] = n
+
+        yield done
+        if handled[0]:
+            self.updates.labels("ok").inc(handled[0])
+            self.updates_bulk.inc(handled[0])
+            share = (time.perf_counter() - started) / handled[0]
+            for _ in range(handled[0]):
+                self.update_seconds.observe(share)
 
 
 @dataclass

@@ -36,7 +36,7 @@ from aiogram.types import Update
 from bot.config import Settings
 from bot.failures import describe, is_infrastructure_error
 from bot.health import Health, Metrics
-from bot.updates import UpdateFaults, chat_of, parse_update, update_id_of
+from bot.updates import FastPath, UpdateFaults, chat_of, parse_update, update_id_of
 from bot.webhook import serve_webhook
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,10 @@ def backoff(attempt: int) -> float:
     return min(2.0 ** max(attempt - 1, 0), BACKOFF_CAP)
 
 
+async def _no_fast_path(_updates: Sequence[Update]) -> frozenset[int]:
+    return frozenset()
+
+
 class Poller:
     """Long polling that confirms an update (the next offset) only once it is done. aiogram's
     own polling confirms updates it has merely started, so a crash would lose them; here a
@@ -80,8 +84,10 @@ class Poller:
         concurrency: int,
         faults: UpdateFaults,
         metrics: Metrics,
+        fast_path: FastPath = _no_fast_path,
     ) -> None:
         self._bot = bot
+        self._fast_path = fast_path
         self._metrics = metrics
         self._dispatcher = dispatcher
         self._stop = stop
@@ -164,7 +170,24 @@ class Poller:
         if not known:
             log.error("a getUpdates batch without update ids; asking again")
             return None
-        done: set[int] = set()
+        if not updates:
+            return max(known) + 1, True
+        try:
+            with self._metrics.timing_batch() as timing:
+                fast = await self._fast_path(updates)
+                timing(len(fast))
+        except Exception as error:
+            if not is_infrastructure_error(error):
+                raise
+            self._faults.infrastructure += 1
+            log.warning(
+                "a batch of %d updates: the infrastructure failed (%s); it comes again",
+                len(updates),
+                describe(error),
+            )
+            return min(u.update_id for u in updates), False
+        done: set[int] = set(fast)
+        updates = [u for u in updates if u.update_id not in fast]
         broken = asyncio.Event()
 
         async def handle_in_order(chat: Sequence[Update]) -> None:
@@ -220,6 +243,7 @@ async def receive(
     *,
     timeout: int,  # noqa: ASYNC109 (getUpdates' long-poll seconds, passed to Telegram)
     concurrency: int,
+    fast_path: FastPath | None = None,
 ) -> None:
     """Updates by webhook when ``WEBHOOK_URL`` is set (until cancelled), else by long polling
     (until ``stop``)."""
@@ -233,6 +257,7 @@ async def receive(
             faults,
             metrics,
             health,
+            fast_path,
         )
         return
     await bot.delete_webhook(drop_pending_updates=False)  # getUpdates refuses otherwise
@@ -245,4 +270,5 @@ async def receive(
         concurrency=concurrency,
         faults=faults,
         metrics=metrics,
+        fast_path=fast_path or _no_fast_path,
     ).run()

@@ -4,6 +4,7 @@ parsed is skipped, never the batch), the chat it belongs to, and what could not 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,11 @@ from aiogram.types import Update
 from pydantic import ValidationError
 
 log = logging.getLogger(__name__)
+
+#: the fast path (``handlers/chatter.py``, wired by ``bot.app``): given a batch of parsed
+#: updates (polled, or posted to the webhook together), handles those it can in one
+#: transaction and returns their ids; raises what the infrastructure failed
+FastPath = Callable[[Sequence[Update]], Awaitable[frozenset[int]]]
 
 
 @dataclass

@@ -1,5 +1,7 @@
 """Webhook mode (``WEBHOOK_URL``): an aiohttp server Telegram posts updates to; an update is
-answered ``200`` only once it is handled (:class:`GuardedRequestHandler`)."""
+answered ``200`` only once it is handled (:class:`GuardedRequestHandler`). Requests that arrive
+together (Telegram keeps up to ``max_connections`` in flight) share one fast-path transaction
+(:class:`Burst`), as a polled batch does."""
 
 from __future__ import annotations
 
@@ -11,15 +13,55 @@ from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.methods import TelegramMethod
+from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.config import Settings
 from bot.failures import describe, is_infrastructure_error
 from bot.health import Health, Metrics, add_health_route
-from bot.updates import UpdateFaults, parse_update
+from bot.updates import FastPath, UpdateFaults, parse_update
 
 log = logging.getLogger(__name__)
+
+#: seconds a webhook request waits for others to share its fast-path transaction
+BURST_WINDOW = 0.002
+
+
+class Burst:
+    """The updates posted within :data:`BURST_WINDOW` of each other, handed to the fast path
+    (``handlers/chatter.py``) together; each request learns whether its update was done there
+    (else it goes on to the dispatcher), or gets the infrastructure's error (then 503)."""
+
+    def __init__(self, fast_path: FastPath, metrics: Metrics, window: float = BURST_WINDOW):
+        self._fast_path = fast_path
+        self._metrics = metrics
+        self._window = window
+        self._waiting: list[tuple[Update, asyncio.Future[bool]]] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def submit(self, update: Update) -> bool:
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((update, done))
+        if self._flushing is None:
+            self._flushing = asyncio.create_task(self._flush())
+        return await done
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(self._window)
+        batch, self._waiting, self._flushing = self._waiting, [], None
+        try:
+            with self._metrics.timing_batch() as timing:
+                handled = await self._fast_path([update for update, _ in batch])
+                timing(len(handled))
+        except Exception as error:  # the infrastructure's (the fast path keeps the rest)
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(error)
+            return
+        for update, done in batch:
+            if not done.done():
+                done.set_result(update.update_id in handled)
 
 
 class GuardedRequestHandler(SimpleRequestHandler):
@@ -36,11 +78,13 @@ class GuardedRequestHandler(SimpleRequestHandler):
         secret_token: str,
         faults: UpdateFaults,
         metrics: Metrics,
+        burst: Burst | None = None,
     ) -> None:
         # handled before the answer goes back: a crash mid-update makes Telegram send it again
         super().__init__(dispatcher, bot, secret_token=secret_token, handle_in_background=False)
         self._faults = faults
         self._metrics = metrics
+        self._burst = burst
 
     async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
         try:
@@ -55,11 +99,11 @@ class GuardedRequestHandler(SimpleRequestHandler):
         if update is None:
             self._faults.unparsable += 1
             return web.json_response({})
+        result: TelegramMethod[Any] | None = None
         try:
-            with self._metrics.timing_update():
-                result: TelegramMethod[Any] | None = await self.dispatcher.feed_webhook_update(
-                    bot, update, **self.data
-                )
+            if self._burst is None or not await self._burst.submit(update):
+                with self._metrics.timing_update():
+                    result = await self.dispatcher.feed_webhook_update(bot, update, **self.data)
         except Exception as error:
             if not is_infrastructure_error(error):
                 raise
@@ -83,6 +127,7 @@ async def serve_webhook(
     faults: UpdateFaults,
     metrics: Metrics,
     health: Health,
+    fast_path: FastPath | None = None,
 ) -> None:
     """Listens on ``WEBHOOK_LISTEN``, then tells Telegram the URL; runs until cancelled."""
     # Without a secret anyone who finds the URL could post forged updates (a /kpi "from" an
@@ -95,7 +140,12 @@ async def serve_webhook(
     host, _, port = settings.webhook_listen.rpartition(":")
     server = web.Application()
     GuardedRequestHandler(
-        dispatcher, bot, secret_token=secret, faults=faults, metrics=metrics
+        dispatcher,
+        bot,
+        secret_token=secret,
+        faults=faults,
+        metrics=metrics,
+        burst=Burst(fast_path, metrics) if fast_path is not None else None,
     ).register(server, path=urlsplit(url).path or "/")
     add_health_route(server, health)  # GET /healthz for the load balancer
     runner = web.AppRunner(server, access_log=None)

@@ -105,6 +105,15 @@ class OperatorDirectory:
         fresh = self._fresh(config.team.chat, user_id)
         return fresh is not None and fresh
 
+    def may_be_operator(self, config: CommunityConfig, user_id: int) -> bool:
+        """The operator list, or anyone last known to be in the team chat, however long ago:
+        their community messages take the single path (``handlers/chatter.py``), which asks
+        Telegram again when the entry has expired (:meth:`recheck`)."""
+        if user_id in config.team.operators:
+            return True
+        known = self._known.get((config.team.chat, user_id)) if config.team.chat else None
+        return known is not None and known[0]
+
     async def recheck(self, bot: Bot, config: CommunityConfig, user_id: int) -> None:
         """A teammate whose entry has expired is asked of Telegram again (call it before the
         transaction opens, so :meth:`is_known_operator` finds the answer). Nobody else costs a
