@@ -18,7 +18,9 @@ from redis.asyncio import Redis
 
 import handlers
 from bot.api_session import BotApiSession
-from bot.config import CommunityConfig, Settings, load_config
+from bot.config import CommunityConfig, Settings, parse_config, read_config_text
+from bot.config_sync import POLL as CONFIG_POLL
+from bot.config_sync import ConfigSync
 from bot.dashboard.server import DashboardServer
 from bot.db.migrate import upgrade
 from bot.db.session import Database
@@ -28,7 +30,7 @@ from bot.delivery.limiter import Limits, RateLimiter
 from bot.delivery.loop import DeliveryLoop
 from bot.delivery.pause_notice import PauseNotice
 from bot.delivery.sender import TelegramSender
-from bot.errors import SopbotError
+from bot.errors import ConfigError, SopbotError
 from bot.feature import Feature, team_commands
 from bot.features import FEATURES
 from bot.health import Health, Metrics, serve_metrics
@@ -80,6 +82,9 @@ class SopBot:
         self.db = Database(settings.database_url)
         self._redis: Redis | None = None
         self.sessions = self.db.sessions
+        #: reloads stored for the other processes, and theirs followed
+        self.config_sync = ConfigSync(self.db)
+        self._publishing: set[asyncio.Task[None]] = set()
         self.bot = Bot(
             settings.bot_token.get_secret_value(),
             session=BotApiSession(settings.telegram_api_url),
@@ -218,6 +223,7 @@ class SopBot:
         )
         #: a batch's plain chatter, recorded together before the dispatcher sees the rest
         self._fast_path = ChatterPath(self.runtime, operators)
+        await self.config_sync.start()
         self.dispatcher["reload_config"] = self.reload_config
         log.info(
             "bot @%s (%d) starting; communities: %s",
@@ -229,6 +235,7 @@ class SopBot:
             asyncio.create_task(self.delivery.run(), name="delivery"),
             *(asyncio.create_task(t.run(), name=name) for name, t in self.tickers.items()),
             asyncio.create_task(self._receive(), name="updates"),
+            asyncio.create_task(self._follow_config(), name="config"),
         ]
         if self.db.file is not None:  # SQLite: a deleted or replaced file stops the bot
             self._tasks.append(
@@ -270,6 +277,8 @@ class SopBot:
 
     async def _close(self, grace: float) -> None:
         """Gives the tasks ``grace`` seconds to end, cancels the rest, closes the resources."""
+        if self._publishing and grace:  # a reload is handed on before the database closes
+            await asyncio.wait(self._publishing, timeout=grace)
         if self._tasks and grace:
             await asyncio.wait(self._tasks, timeout=grace)
         for task in self._tasks:
@@ -318,15 +327,56 @@ class SopBot:
 
     async def reload_config(self) -> CommunityConfig:
         """Reads the config file again and swaps it in whole; an invalid file raises
-        :class:`ConfigError` and leaves the running SOP untouched."""
+        :class:`ConfigError` and leaves the running SOP untouched. The validated text goes to
+        the database: every other process loads it within seconds (``bot/config_sync.py``)."""
         path = self.settings.sopbot_config
-        config = await asyncio.to_thread(
-            load_config, path, catalog=lambda c: build_renderer(c, path.parent)
+        text = await asyncio.to_thread(read_config_text, path)
+        config = await self._parse_config(text)
+        # in a task of its own: /sop reload runs inside its update's transaction, which holds
+        # SQLite's write lock until the handler returns
+        task = asyncio.create_task(self._publish(text), name="config publish")
+        self._publishing.add(task)
+        task.add_done_callback(self._publishing.discard)
+        self._apply_config(config)
+        log.info("config reloaded from %s", path)
+        return config
+
+    async def _publish(self, text: str) -> None:
+        try:
+            await self.config_sync.publish(text, self.clock.now())
+        except Exception:  # the others keep the config they run; this one runs the new one
+            log.exception("the reloaded config could not be stored for the other processes")
+
+    async def _follow_config(self) -> None:
+        """Loads what another process reloaded (polled every ``POLL`` seconds, real time)."""
+        while True:
+            await asyncio.sleep(CONFIG_POLL)
+            try:
+                newer = await self.config_sync.newer()
+                if newer is None:
+                    continue
+                text, digest = newer
+                config = await self._parse_config(text)
+            except ConfigError as error:  # e.g. a template this machine lacks
+                log.error("a reload by another process is refused here: %s", error)
+                continue
+            except Exception as error:  # the database away a moment: the next look
+                log.warning("could not look for a reloaded config: %s", type(error).__name__)
+                continue
+            self._apply_config(config)
+            self.config_sync.running = digest
+            log.info("config reloaded by another process (sha256 %s)", digest[:12])
+
+    async def _parse_config(self, text: str) -> CommunityConfig:
+        path = self.settings.sopbot_config
+        return await asyncio.to_thread(
+            parse_config, text, str(path), catalog=lambda c: build_renderer(c, path.parent)
         )
+
+    def _apply_config(self, config: CommunityConfig) -> None:
+        path = self.settings.sopbot_config
         self.config.swap(config, build_renderer(config, path.parent))
         self._allowed_updates[:] = handlers.allowed_updates(config)
         for job in self._jobs:
             if job.on_reload:
                 self.tickers[job.name].wake()
-        log.info("config reloaded from %s", path)
-        return config
