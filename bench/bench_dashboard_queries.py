@@ -235,7 +235,7 @@ async def measure(sessions: async_sessionmaker[AsyncSession], query: Query) -> l
     return times[1:]
 
 
-async def run(backend: str, pg_url: str | None, members: int) -> list[list[str]]:
+async def run(backend: str, pg_url: str | None, members: int, only: list[str]) -> list[list[str]]:
     rows = []
     async with scratch_database(backend, pg_url) as url:
         engine = create_engine(url)
@@ -246,6 +246,8 @@ async def run(backend: str, pg_url: str | None, members: int) -> list[list[str]]
             print(f"  {backend}: {members:,} members, data written in {built:.0f} s")
             sessions = create_sessionmaker(engine)
             for name, query in queries(VIRTUAL_START).items():
+                if only and not any(word in name for word in only):
+                    continue
                 times = await measure(sessions, query)
                 p95 = percentile(times, 95)
                 rows.append(
@@ -264,10 +266,12 @@ async def run(backend: str, pg_url: str | None, members: int) -> list[list[str]]
 
 
 async def main() -> None:
-    args = parser(__doc__ or "").parse_args()
+    cli = parser(__doc__ or "")
+    cli.add_argument("--only", nargs="*", default=[], help="the queries whose names contain these")
+    args = cli.parse_args()
     members = 100_000 if args.quick else 1_000_000
     print(f"bench_dashboard_queries · {machine()}")
-    rows = [row for b in backends(args.pg) for row in await run(b, args.pg, members)]
+    rows = [row for b in backends(args.pg) for row in await run(b, args.pg, members, args.only)]
     print(f"\nDashboard queries, {members:,} members, {HISTORY} days of history ({RUNS} runs):")
     print_table(["backend", "query", "p50 ms", "p95 ms", "p95 ÷ 200 ms", ""], rows)
 

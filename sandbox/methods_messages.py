@@ -71,10 +71,13 @@ def render(text: str, parse_mode: Any, entities: Any) -> Parsed:
         raise bad_request(f"can't parse entities: {err}") from None
 
 
-def check_markup(markup: Any, chat_type: str = "private") -> dict[str, Any] | None:
+def check_markup(
+    markup: Any, chat_type: str = "private", *, http_web_apps: bool = False
+) -> dict[str, Any] | None:
     """Validate a ``reply_markup`` for a chat of ``chat_type``; return it (``None`` when
     absent). A ``web_app`` button is for private chats only (elsewhere Telegram answers
-    ``BUTTON_TYPE_INVALID``) and opens only an https URL."""
+    ``BUTTON_TYPE_INVALID``) and opens only an https URL (``http_web_apps``: also http, as in
+    Telegram's test environment)."""
     if markup is None or markup == "":
         return None
     if not isinstance(markup, dict):
@@ -105,11 +108,11 @@ def check_markup(markup: Any, chat_type: str = "private") -> dict[str, Any] | No
         if url is not None and not str(url).startswith(("http://", "https://", "tg://")):
             raise bad_request("BUTTON_URL_INVALID")
         if button.get("web_app") is not None:
-            _check_web_app(button["web_app"], chat_type)
+            _check_web_app(button["web_app"], chat_type, http_web_apps)
     return markup
 
 
-def _check_web_app(web_app: Any, chat_type: str) -> None:
+def _check_web_app(web_app: Any, chat_type: str, http_allowed: bool) -> None:
     if chat_type != "private":
         raise bad_request("BUTTON_TYPE_INVALID")
     url = web_app.get("url") if isinstance(web_app, dict) else None
@@ -117,7 +120,7 @@ def _check_web_app(web_app: Any, chat_type: str) -> None:
         raise bad_request(
             "can't parse inline keyboard button: Can't find field \"url\" in the WebAppInfo"
         )
-    if not url.startswith("https://"):
+    if not url.startswith("https://") and not (http_allowed and url.startswith("http://")):
         raise bad_request(
             f"inline keyboard button Web App URL '{url}' is invalid: Only HTTPS links are allowed"
         )
@@ -142,7 +145,9 @@ def _deliver(
 ) -> dict[str, Any]:
     """Shared tail of the sending methods: reply, flood limits, store, record."""
     chat = world.chat_for_bot_message(params.get("chat_id"))
-    markup = check_markup(params.get("reply_markup"), chat["type"])
+    markup = check_markup(
+        params.get("reply_markup"), chat["type"], http_web_apps=world.test_environment
+    )
     reply_id, allow_missing = _reply_to(params)
     reply = world.reply_target(chat["id"], reply_id, allow_missing)
     thread = thread_for(world, chat, optional_int(params, "message_thread_id"), reply)
@@ -227,7 +232,9 @@ def edit_message_text(world: World, params: dict[str, Any]) -> dict[str, Any]:
         raise bad_request("message text is empty")
     if len(parsed.text) > MAX_TEXT:
         raise bad_request("message is too long")
-    markup = check_markup(params.get("reply_markup"), chat["type"])
+    markup = check_markup(
+        params.get("reply_markup"), chat["type"], http_web_apps=world.test_environment
+    )
     if (
         parsed.text == message["text"]
         and (parsed.entities or None) == message.get("entities")
@@ -249,7 +256,9 @@ def edit_message_text(world: World, params: dict[str, Any]) -> dict[str, Any]:
 def edit_message_reply_markup(world: World, params: dict[str, Any]) -> dict[str, Any]:
     """``editMessageReplyMarkup`` (absent markup removes the keyboard)."""
     chat, message, sent = _own_message(world, params, "message to edit not found")
-    markup = check_markup(params.get("reply_markup"), chat["type"])
+    markup = check_markup(
+        params.get("reply_markup"), chat["type"], http_web_apps=world.test_environment
+    )
     if _inline(markup) == message.get("reply_markup"):
         raise bad_request(NOT_MODIFIED)
     message["edit_date"] = world.date()

@@ -89,6 +89,8 @@ class World:
         self.members: dict[int, dict[int, str]] = {}
         self.blocked: set[int] = set()
         self.dm_allowed: set[int] = set()
+        #: Telegram's test environment: Mini Apps (``web_app`` buttons) may be plain http there
+        self.test_environment = False
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.bot_messages: dict[tuple[int, int], SentMessage] = {}
         self.sent: list[SentMessage] = []

@@ -271,3 +271,18 @@ def redis_server() -> Iterator[RedisServer]:
 
 def settings_for(api_url: str, database_url: str) -> Settings:
     return Settings(bot_token=TOKEN, telegram_api_url=api_url, database_url=database_url)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line when the dashboard's browser tests were skipped for want of Chromium (never a
+    silent skip: tests/e2e/browser_support.py)."""
+    reasons = {
+        str(report.longrepr[-1])
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(getattr(report, "longrepr", None), tuple)
+    }
+    browser = sorted(r for r in reasons if "/usr/bin/chromium" in r)
+    if browser:
+        terminalreporter.write_line(
+            f"browser tests skipped: {browser[0].removeprefix('Skipped: ')}"
+        )

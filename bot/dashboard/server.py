@@ -21,6 +21,7 @@ from jinja2 import Environment
 
 from bot.config import CommunityConfig, Settings
 from bot.config.urls import is_loopback_host
+from bot.dashboard.actions import run_action
 from bot.dashboard.auth import (
     COOKIE,
     CSRF_FIELD,
@@ -34,7 +35,6 @@ from bot.dashboard.page import Page, PageContext
 from bot.dashboard.pages import PAGES
 from bot.dashboard.render import HEADERS, STATIC, environment, html, page_html
 from bot.runtime import Runtime
-from bot.services.records.audit import OK, USAGE, CommandCall
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +185,8 @@ class DashboardServer:
             data = await page.view(ctx)
             base = self._base(request, ctx.locale, operator=operator, csrf=ctx.csrf, signed_in=True)
             notice = request.query.get("notice")
-            base["notice"] = ctx.t(notice) if notice and notice.isidentifier() else None
+            known = notice is not None and notice in self._translator.keys(ctx.locale)
+            base["notice"] = ctx.t(notice) if notice and known else None
             return page_html(self._env, page.template, {**base, **data, "ctx": ctx})
 
         return handler
@@ -219,16 +220,9 @@ class DashboardServer:
             if not self.auth.csrf_ok(operator, given):
                 log.info("dashboard: %s/%s without its CSRF token", page.name, name)
                 return html(ctx.t("csrf"), 403)
-            async with ctx.transaction() as services:
-                result = await action(ctx, services, form)
-                call = CommandCall(
-                    command="dashboard",
-                    args=f"{page.name}.{name} {result.audit}".strip(),
-                    mention=None,
-                    origin=ctx.origin(),
-                    person=ctx.person(),
-                )
-                await services.audit.record(call, OK if result.ok else USAGE, now)
+            result = await run_action(ctx, page.name, name, action, form)
+            if result is None:
+                return html(ctx.t("failed"), 500)
             target = ctx.url(page.path, **{**result.query, "notice": result.notice})
             raise web.HTTPSeeOther(target)
 
@@ -267,7 +261,8 @@ class DashboardServer:
         if operator is None:
             return self._denied(request)
         form = await request.post()
-        if not self.auth.csrf_ok(operator, str(form.get(CSRF_FIELD) or "")):
+        given = str(form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or "")
+        if not self.auth.csrf_ok(operator, given):
             return html("CSRF", 403)
         cookie = request.cookies.get(COOKIE)
         if cookie:

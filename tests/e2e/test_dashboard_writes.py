@@ -42,12 +42,25 @@ async def _note(ctx: PageContext, services: Services, form: Mapping[str, str]) -
     return ActionResult(audit=f"note {form['text']}", notice="today")
 
 
+async def _boom(ctx: PageContext, services: Services, form: Mapping[str, str]) -> ActionResult:
+    await services.audit.record(  # something it did, which must not be kept
+        _fake_call(ctx), "ok", ctx.now
+    )
+    raise ValueError("a bug")
+
+
+def _fake_call(ctx: PageContext) -> Any:
+    from bot.services.records.audit import CommandCall
+
+    return CommandCall("dashboard", "half done", None, ctx.origin(), ctx.person())
+
+
 NOTES = Page(
     name="notes",
     path="notes",
     template="shell.html.j2",
     view=_view,
-    actions={"add": _note},
+    actions={"add": _note, "boom": _boom},
     nav=False,
 )
 
@@ -130,6 +143,28 @@ async def test_a_write_needs_its_csrf_token_and_is_audited(
         (OPERATOR, "dashboard", "notes.add note 早报", "ok"),
         (OPERATOR, "dashboard", "notes.add (empty)", "usage"),
     ]
+
+
+async def test_a_failing_write_keeps_nothing_and_is_audited_as_an_error(
+    dash: tuple[SopBot, DashboardServer], clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    app, server = dash
+    data = init_data(clock.now())
+    csrf = await _csrf(app, data)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{server.url}/notes/boom",
+            data={"_csrf": csrf},
+            headers={"X-Telegram-Init-Data": data},
+            allow_redirects=False,
+        ) as response,
+    ):
+        assert response.status == 500
+        body = await response.text()
+    assert "Traceback" not in body and "nothing was changed" in body
+    assert await _audit(app) == [(OPERATOR, "dashboard", "notes.boom", "error")]
+    assert "notes.boom failed" in caplog.text
 
 
 async def test_audit_shows_the_dashboard_writes(

@@ -36,6 +36,13 @@ async def test_a_web_app_button_needs_https(sb: TelegramSandbox, bot: Bot) -> No
     assert sb.sent_messages(ANN) == []
 
 
+async def test_an_http_web_app_in_the_test_environment(sb: TelegramSandbox, bot: Bot) -> None:
+    sb.user_sends(ANN, "/start")
+    sb.world.test_environment = True  # "you may use HTTP URLs without TLS to test your Mini App"
+    await bot.send_message(ANN, "dashboard", reply_markup=_keyboard("http://127.0.0.1:8090/"))
+    assert len(sb.sent_messages(ANN)) == 1
+
+
 async def test_no_web_app_button_in_a_group(sb: TelegramSandbox, bot: Bot) -> None:
     with pytest.raises(TelegramBadRequest, match="BUTTON_TYPE_INVALID"):
         await bot.send_message(GROUP, "dashboard", reply_markup=_keyboard("https://d.example/"))

@@ -93,8 +93,9 @@ STRINGS = {
 async def overview(ctx: PageContext) -> dict[str, Any]:
     async with ctx.transaction() as services:
         today = services.kpi.local_day(ctx.now)
-        report = await services.kpi.report(KpiPeriod("today", today, today), ctx.now)
+        # the 30 days first: today's report is then a slice of the same raw days
         daily = await services.kpi.daily(today - timedelta(days=CHART_DAYS - 1), today, ctx.now)
+        report = await services.kpi.report(KpiPeriod("today", today, today), ctx.now)
     charts = [
         bar_chart(
             key,
@@ -115,8 +116,9 @@ async def overview_api(ctx: PageContext) -> dict[str, Any]:
     for all of them, and the 30 days' series."""
     async with ctx.transaction() as services:
         today = services.kpi.local_day(ctx.now)
-        report = await services.kpi.report(KpiPeriod("today", today, today), ctx.now)
+        # the 30 days first: today's report is then a slice of the same raw days
         daily = await services.kpi.daily(today - timedelta(days=CHART_DAYS - 1), today, ctx.now)
+        report = await services.kpi.report(KpiPeriod("today", today, today), ctx.now)
 
     def figures(items: list[Figure]) -> dict[str, dict[str, Any]]:
         return {f.key: {"value": f.value, "yesterday": f.prev, "avg7": f.avg} for f in items}

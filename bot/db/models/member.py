@@ -15,6 +15,8 @@ class Member(Base):
     __table_args__ = (
         #: the dashboard: newest first, the sources funnel of a period (issue 16)
         Index("ix_members_first_seen", "first_seen_at", "source", "started_at", "gift_sent_at"),
+        #: one source's members, newest first (a filter matching few walks only that source)
+        Index("ix_members_source_first_seen", "source", "first_seen_at"),
         #: a name or username typed in part (prefix), or a username in any case
         Index("ix_members_name_lower", func.lower("first_name")),
         Index("ix_members_username_lower", func.lower("username")),

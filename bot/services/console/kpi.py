@@ -169,8 +169,12 @@ class KpiService:
     def __init__(self, session: AsyncSession, config: CommunityConfig) -> None:
         self._session = session
         self._repo = KpiRepository(session)
-        self._session = session
         self._config = config
+        #: the raw days worked out in this transaction (the dashboard's overview asks for 30
+        #: days and then today's report: the second is a slice of the first)
+        self._raw: (
+            tuple[tuple[int, ...], datetime, date, date, dict[int, dict[date, _Day]]] | None
+        ) = None
 
     def local_day(self, now: datetime) -> date:
         return now.astimezone(self._config.tz).date()
@@ -297,7 +301,12 @@ class KpiService:
     async def _days(
         self, chat_ids: list[int], first: date, last: date, now: datetime
     ) -> dict[int, dict[date, _Day]]:
-        """Raw figures of every community (and the global row) for each day first..last."""
+        """Raw figures of every community (and the global row) for each day first..last (a
+        superset when a wider span was already worked out for the same chats and moment)."""
+        if self._raw is not None:
+            chats, at, from_day, to_day, known = self._raw
+            if chats == tuple(chat_ids) and at == now and from_day <= first and last <= to_day:
+                return known
         tz = self._config.tz
         span = list(_span(KpiPeriod("raw", first, last)))
         days = {chat: {d: _Day() for d in span} for chat in [*chat_ids, GLOBAL_CHAT]}
@@ -346,6 +355,7 @@ class KpiService:
                 )
                 if d <= settled:
                     await self._repo.settle_day(chat, d, counts, questions, now)
+        self._raw = (tuple(chat_ids), now, first, last, days)
         return days
 
 

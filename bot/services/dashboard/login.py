@@ -2,15 +2,17 @@
 
 In private, an operator gets a ``web_app`` button on ``DASHBOARD_URL`` (the Mini App) and a
 one-time login link for a desktop browser (valid 10 minutes, usable once; it sets the session
-cookie). Telegram opens Mini Apps only on https: a loopback http URL (local development) gets
-the login link in the text and no buttons. In the team chat the answer points to the private
-chat (a login link there would be anyone's); elsewhere the team router answers.
+cookie). Telegram opens http Mini Apps only in its test environment: with a loopback http URL
+(local development, tests) the login link is in the text rather than a URL button. In the
+team chat the answer points to the private chat (a login link there would be anyone's);
+elsewhere the team router answers.
 """
 
 from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,24 +43,24 @@ class DashboardService:
         login_url = f"{url}login/{token}"
         https = url.startswith("https://")
         locale = self._messenger.renderer.locale_for(person.language_code)
-        markup = None
-        if https:
-            markup = {
-                "inline_keyboard": [
-                    [
-                        {
-                            "text": self._label("dashboard_open_button", locale, "Open"),
-                            "web_app": {"url": url},
-                        }
-                    ],
-                    [
-                        {
-                            "text": self._label("dashboard_login_button", locale, "Desktop"),
-                            "url": login_url,
-                        }
-                    ],
+        rows: list[list[dict[str, Any]]] = [
+            [
+                {
+                    "text": self._label("dashboard_open_button", locale, "Open"),
+                    "web_app": {"url": url},
+                }
+            ]
+        ]
+        if https:  # a loopback http link is no URL button Telegram takes: in the text then
+            rows.append(
+                [
+                    {
+                        "text": self._label("dashboard_login_button", locale, "Desktop"),
+                        "url": login_url,
+                    }
                 ]
-            }
+            )
+        markup = {"inline_keyboard": rows}
         context: dict[str, object] = {
             "login_url": None if https else login_url,
             "minutes": int(LOGIN_VALID.total_seconds() // 60),

@@ -34,6 +34,7 @@ def upgrade() -> None:
         "members",
         ["first_seen_at", "source", "started_at", "gift_sent_at"],
     )
+    op.create_index("ix_members_source_first_seen", "members", ["source", "first_seen_at"])
     op.create_index("ix_members_name_lower", "members", [sa.text("lower(first_name)")])
     op.create_index("ix_members_username_lower", "members", [sa.text("lower(username)")])
     op.create_index(
@@ -45,5 +46,6 @@ def downgrade() -> None:
     op.drop_index("ix_coupons_issued", table_name="coupons")
     op.drop_index("ix_members_username_lower", table_name="members")
     op.drop_index("ix_members_name_lower", table_name="members")
+    op.drop_index("ix_members_source_first_seen", table_name="members")
     op.drop_index("ix_members_first_seen", table_name="members")
     op.drop_table("dashboard_snapshots")
