@@ -148,3 +148,23 @@ async def test_a_write_without_its_csrf_token_is_403(dash: SopBot, clock: Manual
     for form in ({}, {"_csrf": "0" * 64}):
         status, body, _ = await fetch(dash, "logout", method="POST", data=data, form=form)
         assert status == 403 and not FIGURE.search(body)
+
+
+async def test_dashboard_in_the_team_chat_points_to_the_private_chat(
+    dash: SopBot, sandbox: TelegramSandbox
+) -> None:
+    await settle(dash, sandbox)
+    sandbox.user_sends(OPERATOR, "/dashboard", chat_id=TEAM_CHAT)
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(TEAM_CHAT)) == 1)
+    sent = sandbox.sent_messages(TEAM_CHAT)[0]
+    assert sent.reply_markup is None and "/login/" not in sent.text
+    assert "private" in sent.text or "私聊" in sent.text
+
+
+async def test_dashboard_off_says_so(app: SopBot, sandbox: TelegramSandbox) -> None:
+    assert app.dashboard is None  # DASHBOARD_URL and DASHBOARD_LISTEN unset
+    await settle(app, sandbox)
+    sandbox.user_sends(OPERATOR, "/dashboard")
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(OPERATOR)) == 1)
+    sent = sandbox.sent_messages(OPERATOR)[0]
+    assert sent.reply_markup is None and "DASHBOARD_URL" in sent.text
