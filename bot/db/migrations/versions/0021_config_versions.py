@@ -13,7 +13,7 @@ from alembic import op
 import bot.db.base
 
 revision = "0021"
-down_revision = "0017"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
