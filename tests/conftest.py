@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -24,6 +25,11 @@ from bot.db.base import Base
 from bot.db.session import create_engine, create_sessionmaker
 from sop.clock import ManualClock
 from tests.redis_server import RedisServer
+
+#: property tests check results, not speed: a wall-clock deadline per example only measures how
+#: busy the machine is (a 200 ms deadline failed at load 15 on two cores)
+hypothesis_settings.register_profile("sopbot", deadline=None)
+hypothesis_settings.load_profile("sopbot")
 
 T = TypeVar("T")
 

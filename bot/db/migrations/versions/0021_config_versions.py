@@ -1,7 +1,7 @@
 """config_versions: the reloaded community configuration, for every instance (issue 14)
 
 Revision ID: 0021
-Revises: 0017
+Revises: 0019
 Create Date: 2026-12-06
 """
 
