@@ -129,7 +129,7 @@ def backup_command(command: str, path: Path | None, *, force: bool) -> int:
 
     from bot.backup import BackupError, backup, default_path, restore
     from bot.config import Settings
-    from bot.services.privacy_keys import privacy_key
+    from bot.services.privacy_keys import privacy_key_of
     from sop.clock import SystemClock
 
     try:
@@ -147,10 +147,7 @@ def backup_command(command: str, path: Path | None, *, force: bool) -> int:
             print(f"backup written to {written}")
             return 0
         assert path is not None
-        key = privacy_key(
-            settings.privacy_key.get_secret_value() if settings.privacy_key else None,
-            settings.bot_token.get_secret_value() if settings.bot_token else None,
-        )
+        key = privacy_key_of(settings)
         again = asyncio.run(restore(settings.database_url, path, key, now, force=force))
     except (BackupError, DatabaseUnavailableError) as error:
         print(f"error: {error}", file=sys.stderr)

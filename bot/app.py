@@ -9,29 +9,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from aiogram import Bot, Dispatcher
-from redis.asyncio import Redis
 
 import handlers
 from bot.api_session import BotApiSession
-from bot.config import CommunityConfig, Settings, parse_config, read_config_text
-from bot.config_sync import POLL as CONFIG_POLL
-from bot.config_sync import ConfigSync
+from bot.config import CommunityConfig, Settings
+from bot.config_sync import ConfigReloader, ConfigSync
 from bot.dashboard.server import DashboardServer
 from bot.db.migrate import upgrade
 from bot.db.session import Database
 from bot.delivery.files import FileCleanupHook, StoredFiles
-from bot.delivery.gate import LocalGate, SendGate
-from bot.delivery.limiter import Limits, RateLimiter
+from bot.delivery.gate import SendGate, open_gate
+from bot.delivery.limiter import Limits
 from bot.delivery.loop import DeliveryLoop
-from bot.delivery.pause_notice import PauseNotice
 from bot.delivery.sender import TelegramSender
-from bot.errors import ConfigError, SopbotError
-from bot.feature import Feature, team_commands
+from bot.errors import SopbotError
+from bot.feature import Feature
 from bot.features import FEATURES
 from bot.health import Health, Metrics, serve_metrics
 from bot.jobs import Committed, JobContext
@@ -41,13 +39,11 @@ from bot.redact import Redactor, install_log_redaction
 from bot.rendering import Renderer, build_renderer
 from bot.runtime import ConfigHolder, Runtime, services_for
 from bot.services import BotIdentity
-from bot.services.privacy_keys import privacy_key
+from bot.services.privacy_keys import privacy_key_of
 from bot.ticker import Ticker
 from bot.updates import UpdateFaults
 from handlers.chatter import ChatterPath
 from handlers.filters import OperatorDirectory
-from handlers.middlewares import UpdateContextMiddleware
-from handlers.moderation import ChatAdmins, ModerationPrefetch
 from sop.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -80,17 +76,26 @@ class SopBot:
             config, renderer or build_renderer(config, settings.sopbot_config.parent)
         )
         self.db = Database(settings.database_url)
-        self._redis: Redis | None = None
         self.sessions = self.db.sessions
-        #: reloads stored for the other processes, and theirs followed
+        #: /sop reload and SIGHUP, stored for the other processes; theirs followed
         self.config_sync = ConfigSync(self.db)
-        self._publishing: set[asyncio.Task[None]] = set()
+        self.reloader = ConfigReloader(
+            settings.sopbot_config, self.config, self.config_sync, self.clock, self._applied
+        )
         self.bot = Bot(
             settings.bot_token.get_secret_value(),
             session=BotApiSession(settings.telegram_api_url),
         )
         #: Telegram's limits: this process's own, or (REDIS_URL) the bot's, shared in Redis
-        self.limiter: SendGate = self._send_gate(settings, limits, redis_prefix)
+        self.limiter: SendGate = open_gate(
+            settings,
+            self.db,
+            self.clock,
+            limits,
+            prefix=redis_prefix,
+            team_chat=lambda: self.config.current.team.chat,
+            wake=lambda: self.delivery.wake(),
+        )
         #: GET /metrics (METRICS_LISTEN) and GET /healthz (there and on WEBHOOK_LISTEN)
         self.metrics = Metrics(held=lambda: self.delivery.held)
         self.health = Health(
@@ -144,23 +149,6 @@ class SopBot:
         self.update_faults = UpdateFaults()
         self._fast_path: ChatterPath | None = None
 
-    def _send_gate(self, settings: Settings, limits: Limits | None, prefix: str | None) -> SendGate:
-        if not settings.redis_url:
-            return LocalGate(RateLimiter(limits))
-        from bot.delivery import shared_limits
-
-        redis = shared_limits.connect(settings.redis_url)
-        prefix = prefix or shared_limits.key_prefix(settings.require_bot_token())
-        notice = PauseNotice(
-            self.db,
-            redis,
-            prefix,
-            lambda: self.config.current.team.chat,
-            lambda: self.delivery.wake(),
-        )
-        self._redis = redis
-        return shared_limits.RedisGate(redis, prefix, self.clock, limits, on_resume=notice)
-
     async def __aenter__(self) -> SopBot:
         await self.start()
         return self
@@ -180,12 +168,7 @@ class SopBot:
             self._undo_redaction()
             raise
         identity = BotIdentity(
-            id=me.id,
-            username=me.username or "",
-            privacy_key=privacy_key(
-                self.settings.privacy_key.get_secret_value() if self.settings.privacy_key else None,
-                self.settings.bot_token.get_secret_value() if self.settings.bot_token else None,
-            ),
+            id=me.id, username=me.username or "", privacy_key=privacy_key_of(self.settings)
         )
         self.runtime = Runtime(
             db=self.db,
@@ -196,17 +179,7 @@ class SopBot:
             after_commit=self._after_commit,
         )
         self.jobs.runtime = self.runtime
-        admins = ChatAdmins()  # group admins are moderators: asked before the transaction
-        self.dispatcher.update.outer_middleware(ModerationPrefetch(self.config, admins))
-        self.dispatcher["admins"] = admins
-        self.dispatcher.update.outer_middleware(UpdateContextMiddleware(self.runtime))
-        self.dispatcher.include_router(
-            handlers.setup(
-                [router for feature in self.features for router in feature.routers],
-                [router for feature in self.features for router in feature.fallbacks],
-                team_commands(self.features),
-            )
-        )
+        handlers.wire(self.dispatcher, self.runtime, self.features)
         operators = self.operators
         team_chat = self.config.current.team.chat
         if team_chat is not None:  # teammates from before: asked again before they count
@@ -224,7 +197,7 @@ class SopBot:
         #: a batch's plain chatter, recorded together before the dispatcher sees the rest
         self._fast_path = ChatterPath(self.runtime, operators)
         await self.config_sync.start()
-        self.dispatcher["reload_config"] = self.reload_config
+        self.dispatcher["reload_config"] = self.reloader.reload
         log.info(
             "bot @%s (%d) starting; communities: %s",
             identity.username,
@@ -232,32 +205,28 @@ class SopBot:
             ", ".join(str(c.chat_id) for c in self.config.current.communities),
         )
         self._tasks = [
-            asyncio.create_task(self.delivery.run(), name="delivery"),
-            *(asyncio.create_task(t.run(), name=name) for name, t in self.tickers.items()),
-            asyncio.create_task(self._receive(), name="updates"),
-            asyncio.create_task(self._follow_config(), name="config"),
+            asyncio.create_task(work, name=name) for name, work in self._work().items() if work
         ]
-        if self.db.file is not None:  # SQLite: a deleted or replaced file stops the bot
-            self._tasks.append(
-                asyncio.create_task(self.db.watch_file(self._polling_stop), name="database file")
-            )
-        if self.settings.metrics_listen:  # ends when stop() sets _polling_stop
-            self._tasks.append(
-                asyncio.create_task(
-                    serve_metrics(
-                        self.settings.metrics_listen, self.metrics, self.health, self._polling_stop
-                    ),
-                    name="metrics",
-                )
-            )
-        if self.orders_api is not None:  # ends when stop() sets _polling_stop
-            self._tasks.append(
-                asyncio.create_task(self.orders_api.serve(self._polling_stop), name="orders api")
-            )
-        if self.dashboard is not None:  # ends when stop() sets _polling_stop
-            self._tasks.append(
-                asyncio.create_task(self.dashboard.serve(self._polling_stop), name="dashboard")
-            )
+
+    def _work(self) -> dict[str, Coroutine[Any, Any, None] | None]:
+        """What runs while the bot runs, by task name (``None``: not configured). The servers
+        and the file watch end when stop() sets ``_polling_stop``."""
+        stop, settings = self._polling_stop, self.settings
+        return {
+            "delivery": self.delivery.run(),
+            **{name: ticker.run() for name, ticker in self.tickers.items()},
+            "updates": self._receive(),
+            "config": self.reloader.follow(),
+            # SQLite: a deleted or replaced file stops the bot
+            "database file": self.db.watch_file(stop) if self.db.file is not None else None,
+            "metrics": (
+                serve_metrics(settings.metrics_listen, self.metrics, self.health, stop)
+                if settings.metrics_listen
+                else None
+            ),
+            "orders api": self.orders_api.serve(stop) if self.orders_api is not None else None,
+            "dashboard": self.dashboard.serve(stop) if self.dashboard is not None else None,
+        }
 
     async def stop(self) -> None:
         """Stops taking updates, lets the loops finish what they hold, closes everything."""
@@ -277,8 +246,7 @@ class SopBot:
 
     async def _close(self, grace: float) -> None:
         """Gives the tasks ``grace`` seconds to end, cancels the rest, closes the resources."""
-        if self._publishing and grace:  # a reload is handed on before the database closes
-            await asyncio.wait(self._publishing, timeout=grace)
+        await self.reloader.handed_on(grace)  # a reload reaches the database before it closes
         if self._tasks and grace:
             await asyncio.wait(self._tasks, timeout=grace)
         for task in self._tasks:
@@ -289,11 +257,7 @@ class SopBot:
         self._tasks = []
         await self.bot.session.close()
         await self.health.close()
-        close = getattr(self.limiter, "close", None)
-        if close is not None:
-            await close()
-        if self._redis is not None:
-            await self._redis.aclose()
+        await self.limiter.close()
         await self.db.dispose()
         self._undo_redaction()
 
@@ -326,56 +290,11 @@ class SopBot:
         )
 
     async def reload_config(self) -> CommunityConfig:
-        """Reads the config file again and swaps it in whole; an invalid file raises
-        :class:`ConfigError` and leaves the running SOP untouched. The validated text goes to
-        the database: every other process loads it within seconds (``bot/config_sync.py``)."""
-        path = self.settings.sopbot_config
-        text = await asyncio.to_thread(read_config_text, path)
-        config = await self._parse_config(text)
-        # in a task of its own: /sop reload runs inside its update's transaction, which holds
-        # SQLite's write lock until the handler returns
-        task = asyncio.create_task(self._publish(text), name="config publish")
-        self._publishing.add(task)
-        task.add_done_callback(self._publishing.discard)
-        self._apply_config(config)
-        log.info("config reloaded from %s", path)
-        return config
+        """``/sop reload`` and SIGHUP: see :meth:`ConfigReloader.reload`."""
+        return await self.reloader.reload()
 
-    async def _publish(self, text: str) -> None:
-        try:
-            await self.config_sync.publish(text, self.clock.now())
-        except Exception:  # the others keep the config they run; this one runs the new one
-            log.exception("the reloaded config could not be stored for the other processes")
-
-    async def _follow_config(self) -> None:
-        """Loads what another process reloaded (polled every ``POLL`` seconds, real time)."""
-        while True:
-            await asyncio.sleep(CONFIG_POLL)
-            try:
-                newer = await self.config_sync.newer()
-                if newer is None:
-                    continue
-                text, digest = newer
-                config = await self._parse_config(text)
-            except ConfigError as error:  # e.g. a template this machine lacks
-                log.error("a reload by another process is refused here: %s", error)
-                continue
-            except Exception as error:  # the database away a moment: the next look
-                log.warning("could not look for a reloaded config: %s", type(error).__name__)
-                continue
-            self._apply_config(config)
-            self.config_sync.running = digest
-            log.info("config reloaded by another process (sha256 %s)", digest[:12])
-
-    async def _parse_config(self, text: str) -> CommunityConfig:
-        path = self.settings.sopbot_config
-        return await asyncio.to_thread(
-            parse_config, text, str(path), catalog=lambda c: build_renderer(c, path.parent)
-        )
-
-    def _apply_config(self, config: CommunityConfig) -> None:
-        path = self.settings.sopbot_config
-        self.config.swap(config, build_renderer(config, path.parent))
+    def _applied(self, config: CommunityConfig) -> None:
+        """A reloaded config is in: what getUpdates asks for, the loops that want a wake."""
         self._allowed_updates[:] = handlers.allowed_updates(config)
         for job in self._jobs:
             if job.on_reload:

@@ -6,12 +6,38 @@ team commands); this module puts them in the frame around them."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
+from typing import TYPE_CHECKING
 
-from aiogram import Router
+from aiogram import Dispatcher, Router
 
 from bot.config import CommunityConfig
 from handlers import buttons, errors, team
 from handlers.audit import AuditMiddleware
+from handlers.middlewares import UpdateContextMiddleware
+from handlers.moderation import ChatAdmins, ModerationPrefetch
+
+if TYPE_CHECKING:
+    from bot.feature import Feature
+    from bot.runtime import Runtime
+
+
+def wire(dispatcher: Dispatcher, runtime: Runtime, features: Iterable[Feature]) -> None:
+    """The dispatcher's middlewares (group admins are moderators: asked before the update's
+    transaction; then the transaction and its services) and the routers of ``features``."""
+    from bot.feature import team_commands
+
+    features = tuple(features)
+    admins = ChatAdmins()
+    dispatcher.update.outer_middleware(ModerationPrefetch(runtime.config, admins))
+    dispatcher["admins"] = admins
+    dispatcher.update.outer_middleware(UpdateContextMiddleware(runtime))
+    dispatcher.include_router(
+        setup(
+            [router for feature in features for router in feature.routers],
+            [router for feature in features for router in feature.fallbacks],
+            team_commands(features),
+        )
+    )
 
 
 def setup(

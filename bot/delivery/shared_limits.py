@@ -81,7 +81,10 @@ class RedisGate:
         *,
         on_resume: ResumeHook | None = None,
         lease: timedelta = LEASE,
+        owns_connection: bool = False,
     ) -> None:
+        #: whether :meth:`close` closes ``redis`` too (it was opened for this gate)
+        self._owns_connection = owns_connection
         self.limits = limits or Limits()
         self._redis = redis
         self._prefix = prefix
@@ -159,6 +162,8 @@ class RedisGate:
                 await task
         self._renewing = None
         self._resumed.clear()
+        if self._owns_connection:
+            await self._redis.aclose()
 
     # -- internals ----------------------------------------------------------------------------
     async def _ask(

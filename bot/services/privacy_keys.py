@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 
 def privacy_key(explicit: str | None, bot_token: str | None) -> bytes:
@@ -12,6 +16,14 @@ def privacy_key(explicit: str | None, bot_token: str | None) -> bytes:
     if explicit:
         return explicit.encode()
     return hmac.new(b"sopbot-privacy", (bot_token or "").encode(), hashlib.sha256).digest()
+
+
+def privacy_key_of(settings: Settings) -> bytes:
+    """:func:`privacy_key` of the settings' ``PRIVACY_KEY`` and ``BOT_TOKEN``."""
+    return privacy_key(
+        settings.privacy_key.get_secret_value() if settings.privacy_key else None,
+        settings.bot_token.get_secret_value() if settings.bot_token else None,
+    )
 
 
 def digest(key: bytes, user_id: int) -> str:
