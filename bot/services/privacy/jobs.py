@@ -1,5 +1,6 @@
 """The retention loop: members gone or silent longer than ``privacy.retention`` are
-pseudonymised (their identity blanked as by an erasure), a batch at a time, once a day; and the
+pseudonymised (their identity blanked and their id replaced as by an erasure), erased members
+still keyed by their id re-keyed, a batch at a time, once a day; and the
 daily SQLite backup (``backup.daily``), the oldest beyond ``backup.keep`` deleted."""
 
 from __future__ import annotations
@@ -29,10 +30,13 @@ async def run_retention(jobs: JobContext) -> datetime | None:
         await services.privacy.prune_logs(
             now, audit=privacy.audit_retention, moderation=privacy.moderation_log_retention
         )
-        if privacy.retention is None:
-            return None
-        done = await services.privacy.pseudonymise_stale(now, privacy.retention, RETENTION_BATCH)
-    if done == RETENTION_BATCH:
+        rekeyed = await services.privacy.rekey_erased(RETENTION_BATCH)
+        done = 0
+        if privacy.retention is not None:
+            done = await services.privacy.pseudonymise_stale(
+                now, privacy.retention, RETENTION_BATCH
+            )
+    if RETENTION_BATCH in (done, rekeyed):
         return now + timedelta(seconds=1)  # more are due: the next batch soon
     return None
 
