@@ -17,6 +17,7 @@ from bot.db.models import Coupon, Member, MemberTag
 from bot.db.models.order import Order
 from bot.db.models.tags import TagEvent
 from bot.db.repositories.pseudonyms import FLOOR
+from bot.services.privacy.jobs import run_retention
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
 from tests.conftest import COMMUNITY, OPERATOR
@@ -172,3 +173,23 @@ async def test_retention_pseudonymises_the_id_away_too(
     async with app.sessions() as session:
         rita = await session.get(Member, REAL)
         assert rita is not None and rita.erased_at is None and rita.first_name == "Rita"
+
+
+async def test_the_daily_pass_rekeys_erased_members_still_keyed_by_their_id(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
+    """Erased before ids were pseudonymised (or seen again before a /start): the retention
+    loop gives them a pseudonym too, with or without ``privacy.retention``."""
+    await _a_full_member(app, sandbox, clock)
+    async with app.db.transaction() as session:
+        rita = await session.get(Member, REAL)
+        assert rita is not None
+        rita.first_name, rita.username, rita.erased_at = "", None, clock.now()
+    async with app.sessions() as session:
+        before = await counts(session)
+    await run_retention(app.jobs)
+    async with app.sessions() as session:
+        assert await holders(session, REAL) == []
+        assert await counts(session) == before
+        await _pseudonym(session)
+        assert await holders(session, OTHER)

@@ -226,10 +226,7 @@ class PrivacyRepository:
         await self._session.execute(delete(DeskTopic).where(DeskTopic.user_id == user_id))
         await self._session.execute(delete(PrivacyEvent).where(PrivacyEvent.user_id == user_id))
         await self._session.execute(delete(PrivacyState).where(PrivacyState.user_id == user_id))
-        pseudonyms = PseudonymRepository(self._session)
-        pseudonym = await pseudonyms.fresh()
-        await pseudonyms.replace(user_id, pseudonym)
-        return pseudonym, [(int(c), int(t)) for c, t in topics if t is not None]
+        return await self.rekey(user_id), [(int(c), int(t)) for c, t in topics if t is not None]
 
     async def stale(self, before: datetime, limit: int) -> list[int]:
         """Members not erased, silent since before ``before`` and not seen leaving since (the
@@ -245,6 +242,24 @@ class PrivacyRepository:
             .limit(limit)
         )
         return [int(uid) for uid in (await self._session.execute(query)).scalars()]
+
+    async def erased_by_id(self, limit: int) -> list[int]:
+        """Erased members still keyed by their Telegram id: erased before ids were
+        pseudonymised, or seen again before a ``/start`` (LedgerService.seen)."""
+        query = (
+            select(Member.user_id)
+            .where(Member.erased_at.is_not(None), Member.user_id > 0)
+            .order_by(Member.user_id)
+            .limit(limit)
+        )
+        return [int(uid) for uid in (await self._session.execute(query)).scalars()]
+
+    async def rekey(self, user_id: int) -> int:
+        """``user_id``'s rows under a fresh pseudonym; the pseudonym."""
+        pseudonyms = PseudonymRepository(self._session)
+        pseudonym = await pseudonyms.fresh()
+        await pseudonyms.replace(user_id, pseudonym)
+        return pseudonym
 
     async def drop_audit_before(self, before: datetime) -> int:
         """The audit log's entries older than ``before`` deleted; how many."""

@@ -78,6 +78,12 @@ SETTLED = (OutboxStatus.SENT, OutboxStatus.SENT_UNKNOWN, OutboxStatus.FAILED)
 FLOOR = 2**62
 
 
+def rename(text: str, real: int, pseudonym: int) -> str:
+    """``text`` with the id ``real`` (as a whole number, not inside a longer one) named by
+    ``pseudonym``."""
+    return re.sub(rf"(?<!\d){real}(?!\d)", str(pseudonym), text)
+
+
 def id_columns() -> list[tuple[Table, Column[Any]]]:
     """Every (table, column) that may hold a person's id, ``members`` first."""
     found: list[tuple[Table, Column[Any]]] = []
@@ -144,7 +150,6 @@ class PseudonymRepository:
     async def _scrub_outbox(self, real: int, pseudonym: int) -> None:
         """The bot's messages to others that named the member (a ticket card, a ``/member``
         profile): settled ones keep no payload; those still to go name the pseudonym."""
-        pattern = re.compile(rf"(?<!\d){real}(?!\d)")
         rows = await self._session.execute(
             select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.payload).where(
                 cast(OutboxMessage.payload, String).contains(str(real))
@@ -154,7 +159,7 @@ class PseudonymRepository:
             if status in SETTLED:
                 scrubbed: dict[str, Any] = {}
             else:
-                scrubbed = json.loads(pattern.sub(str(pseudonym), json.dumps(payload)))
+                scrubbed = json.loads(rename(json.dumps(payload), real, pseudonym))
             await self._session.execute(
                 update(OutboxMessage).where(OutboxMessage.id == row_id).values(payload=scrubbed)
             )
@@ -163,7 +168,6 @@ class PseudonymRepository:
         """Texts that name the id: outbox keys (``gift:ID``: a new gift after a ``/start``
         anew is not taken for the old one) and team commands in the audit log
         (``/member ID forget``)."""
-        pattern = re.compile(rf"(?<!\d){real}(?!\d)")
         for name, column_name in TEXTS:
             table = Base.metadata.tables[name]
             column, key = table.c[column_name], table.c.id
@@ -174,5 +178,5 @@ class PseudonymRepository:
                 await self._session.execute(
                     update(table)
                     .where(key == row_id)
-                    .values({column.name: pattern.sub(str(pseudonym), text)})
+                    .values({column.name: rename(text, real, pseudonym)})
                 )

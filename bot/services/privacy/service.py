@@ -246,6 +246,17 @@ class PrivacyService:
             )
         return len(stale)
 
+    async def rekey_erased(self, limit: int) -> int:
+        """Erased members still keyed by their id (erased before ids were pseudonymised, or
+        seen again in a community before a ``/start``): up to ``limit`` of them take a
+        pseudonym. Their identity is blank already and they stay on the suppression list."""
+        ids = await self._repo.erased_by_id(limit)
+        for user_id in ids:
+            await self._repo.rekey(user_id)
+        if ids:
+            log.info("retention: %d erased members re-keyed to pseudonyms", len(ids))
+        return len(ids)
+
     async def prune_logs(
         self, now: datetime, *, audit: timedelta | None, moderation: timedelta | None
     ) -> tuple[int, int]:

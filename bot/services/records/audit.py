@@ -15,6 +15,7 @@ from bot.db.models import AuditEntry
 from bot.db.models.audit import ERROR, OK, REFUSED, USAGE
 from bot.db.models.outbox import ChatKind
 from bot.db.repositories.audit import AuditRepository
+from bot.db.repositories.pseudonyms import rename
 from bot.services.commerce.coupons import normalize_code
 from bot.services.dto import Origin, Person
 from bot.services.team import TeamService
@@ -103,7 +104,7 @@ class AuditService:
         """The command's entry; ``renamed``: ids it erased, named by their pseudonyms."""
         args = safe_args(call.command, call.args)
         for real, pseudonym in (renamed or {}).items():
-            args = re.sub(rf"(?<!\d){real}(?!\d)", str(pseudonym), args)
+            args = rename(args, real, pseudonym)
         await self._log.add(
             update_id=call.origin.update_id,
             at=now,
