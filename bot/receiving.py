@@ -2,6 +2,8 @@
 
 An update is confirmed to Telegram (by the next ``getUpdates`` offset, or the webhook's 200)
 once its transaction committed or it failed for its own content (the errors router logged it).
+A batch's plain chatter commits first, together (the fast path, ``handlers/chatter.py``); the
+rest goes through the dispatcher one update at a time.
 Two kinds are treated otherwise:
 
 * a **poison** update, one aiogram cannot parse (Telegram has been seen to send a
@@ -177,15 +179,11 @@ class Poller:
                 fast = await self._fast_path(updates)
                 timing(len(fast))
         except Exception as error:
-            if not is_infrastructure_error(error):
-                raise
-            self._faults.infrastructure += 1
-            log.warning(
-                "a batch of %d updates: the infrastructure failed (%s); it comes again",
-                len(updates),
-                describe(error),
-            )
-            return min(u.update_id for u in updates), False
+            if not is_infrastructure_error(error):  # a bug: each update takes the single path
+                log.exception("the fast path failed a batch of %d updates", len(updates))
+                fast = frozenset()
+            else:
+                return self._infrastructure_failed(updates, error)
         done: set[int] = set(fast)
         updates = [u for u in updates if u.update_id not in fast]
         broken = asyncio.Event()
@@ -207,6 +205,19 @@ class Poller:
         if not broken.is_set():
             return max(known) + 1, True
         return min(u.update_id for u in updates if u.update_id not in done), False
+
+    def _infrastructure_failed(
+        self, updates: Sequence[Update], error: Exception
+    ) -> tuple[int, bool]:
+        """The fast path's transaction failed for the infrastructure: the batch comes again
+        (what of it had committed before is a no-op then)."""
+        self._faults.infrastructure += 1
+        log.warning(
+            "a batch of %d updates: the infrastructure failed (%s); it comes again",
+            len(updates),
+            describe(error),
+        )
+        return min(u.update_id for u in updates), False
 
     async def _handle(self, update: Update) -> bool:
         """``False`` when the infrastructure failed it (it must come again)."""
