@@ -212,7 +212,7 @@ async def main() -> None:
     members = args.members or (10_000 if args.quick else 100_000)
     quiet_logging()
     bot.demo_crowd.SETTLE_WITHIN = 900.0  # the daily pass over 100,000 members takes a while
-    print(f"bench_memory — {machine()}")
+    print(f"bench_day_memory — {machine()}")
     print(
         f"{members:,} members seeded, then the demo's day ({args.people} people arrive); "
         "RSS of this process (bot + sandbox) in MB; peak = VmHWM so far in the process"
