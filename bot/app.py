@@ -29,7 +29,7 @@ from bot.delivery.limiter import Limits
 from bot.delivery.loop import DeliveryLoop
 from bot.delivery.sender import TelegramSender
 from bot.errors import SopbotError
-from bot.feature import Feature
+from bot.feature import Feature, team_commands
 from bot.features import FEATURES
 from bot.health import Health, Metrics, serve_metrics
 from bot.jobs import Committed, JobContext
@@ -179,7 +179,16 @@ class SopBot:
             after_commit=self._after_commit,
         )
         self.jobs.runtime = self.runtime
-        handlers.wire(self.dispatcher, self.runtime, self.features)
+        features = self.features
+        handlers.wire(
+            self.dispatcher,
+            self.runtime,
+            handlers.setup(
+                [router for feature in features for router in feature.routers],
+                [router for feature in features for router in feature.fallbacks],
+                team_commands(features),
+            ),
+        )
         operators = self.operators
         team_chat = self.config.current.team.chat
         if team_chat is not None:  # teammates from before: asked again before they count

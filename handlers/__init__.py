@@ -17,27 +17,17 @@ from handlers.middlewares import UpdateContextMiddleware
 from handlers.moderation import ChatAdmins, ModerationPrefetch
 
 if TYPE_CHECKING:
-    from bot.feature import Feature
     from bot.runtime import Runtime
 
 
-def wire(dispatcher: Dispatcher, runtime: Runtime, features: Iterable[Feature]) -> None:
+def wire(dispatcher: Dispatcher, runtime: Runtime, root: Router) -> None:
     """The dispatcher's middlewares (group admins are moderators: asked before the update's
-    transaction; then the transaction and its services) and the routers of ``features``."""
-    from bot.feature import team_commands
-
-    features = tuple(features)
+    transaction; then the transaction and its services) and the routers (:func:`setup`)."""
     admins = ChatAdmins()
     dispatcher.update.outer_middleware(ModerationPrefetch(runtime.config, admins))
     dispatcher["admins"] = admins
     dispatcher.update.outer_middleware(UpdateContextMiddleware(runtime))
-    dispatcher.include_router(
-        setup(
-            [router for feature in features for router in feature.routers],
-            [router for feature in features for router in feature.fallbacks],
-            team_commands(features),
-        )
-    )
+    dispatcher.include_router(root)
 
 
 def setup(
