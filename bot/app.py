@@ -13,7 +13,6 @@ from collections.abc import Callable
 from functools import partial
 
 from aiogram import Bot, Dispatcher
-from redis.asyncio import Redis
 
 import handlers
 from bot.api_session import BotApiSession
@@ -23,10 +22,9 @@ from bot.config_sync import ConfigSync
 from bot.db.migrate import upgrade
 from bot.db.session import Database
 from bot.delivery.files import FileCleanupHook, StoredFiles
-from bot.delivery.gate import LocalGate, SendGate
-from bot.delivery.limiter import Limits, RateLimiter
+from bot.delivery.gate import SendGate
+from bot.delivery.limiter import Limits
 from bot.delivery.loop import DeliveryLoop
-from bot.delivery.pause_notice import PauseNotice
 from bot.delivery.sender import TelegramSender
 from bot.errors import ConfigError, SopbotError
 from bot.feature import Feature, team_commands
@@ -40,6 +38,7 @@ from bot.rendering import Renderer, build_renderer
 from bot.runtime import ConfigHolder, Runtime, services_for
 from bot.services import BotIdentity
 from bot.services.privacy.keys import privacy_key
+from bot.shared_state import SharedState
 from bot.ticker import Ticker
 from bot.updates import UpdateFaults
 from handlers.filters import OperatorDirectory
@@ -77,7 +76,10 @@ class SopBot:
             config, renderer or build_renderer(config, settings.sopbot_config.parent)
         )
         self.db = Database(settings.database_url)
-        self._redis: Redis | None = None
+        #: what several processes share in Redis (REDIS_URL), else this process's own
+        self.shared = SharedState(
+            settings.redis_url, settings.bot_token.get_secret_value(), redis_prefix
+        )
         self.sessions = self.db.sessions
         #: reloads stored for the other processes, and theirs followed
         self.config_sync = ConfigSync(self.db)
@@ -87,9 +89,17 @@ class SopBot:
             session=BotApiSession(settings.telegram_api_url),
         )
         #: Telegram's limits: this process's own, or (REDIS_URL) the bot's, shared in Redis
-        self.limiter: SendGate = self._send_gate(settings, limits, redis_prefix)
+        self.limiter: SendGate = self.shared.gate(
+            self.db,
+            self.clock,
+            limits,
+            lambda: self.config.current.team.chat,
+            lambda: self.delivery.wake(),
+        )
         #: GET /metrics (METRICS_LISTEN) and GET /healthz (there and on WEBHOOK_LISTEN)
-        self.metrics = Metrics(held=lambda: self.delivery.held)
+        self.metrics = Metrics(
+            held=lambda: self.delivery.held, paused=lambda: self.limiter.paused is not None
+        )
         self.health = Health(
             self.db,
             settings.redis_url,
@@ -135,23 +145,6 @@ class SopBot:
         #: updates that could not be parsed (skipped) or that the infrastructure failed (retried)
         self.update_faults = UpdateFaults()
 
-    def _send_gate(self, settings: Settings, limits: Limits | None, prefix: str | None) -> SendGate:
-        if not settings.redis_url:
-            return LocalGate(RateLimiter(limits))
-        from bot.delivery import shared_limits
-
-        redis = shared_limits.connect(settings.redis_url)
-        prefix = prefix or shared_limits.key_prefix(settings.require_bot_token())
-        notice = PauseNotice(
-            self.db,
-            redis,
-            prefix,
-            lambda: self.config.current.team.chat,
-            lambda: self.delivery.wake(),
-        )
-        self._redis = redis
-        return shared_limits.RedisGate(redis, prefix, self.clock, limits, on_resume=notice)
-
     async def __aenter__(self) -> SopBot:
         await self.start()
         return self
@@ -185,6 +178,7 @@ class SopBot:
             identity=identity,
             config_dir=self.settings.sopbot_config.parent,
             after_commit=self._after_commit,
+            counters=self.shared.flood_counters(),
         )
         self.jobs.runtime = self.runtime
         admins = ChatAdmins()  # group admins are moderators: asked before the transaction
@@ -206,6 +200,8 @@ class SopBot:
                     team_chat, await services_for(self.runtime, session).community.known_teammates()
                 )
         self.dispatcher["operators"] = operators
+        #: REDIS_URL: a removal from the team chat reaches every process at once
+        self.operator_sync = self.shared.operator_sync(operators)
         await self.config_sync.start()
         self.dispatcher["reload_config"] = self.reload_config
         log.info(
@@ -220,6 +216,8 @@ class SopBot:
             asyncio.create_task(self._receive(), name="updates"),
             asyncio.create_task(self._follow_config(), name="config"),
         ]
+        if self.operator_sync is not None:
+            self._tasks.append(asyncio.create_task(self.operator_sync.run(), name="operators"))
         if self.db.file is not None:  # SQLite: a deleted or replaced file stops the bot
             self._tasks.append(
                 asyncio.create_task(self.db.watch_file(self._polling_stop), name="database file")
@@ -268,11 +266,8 @@ class SopBot:
         self._tasks = []
         await self.bot.session.close()
         await self.health.close()
-        close = getattr(self.limiter, "close", None)
-        if close is not None:
-            await close()
-        if self._redis is not None:
-            await self._redis.aclose()
+        await self.limiter.close()
+        await self.shared.close()
         await self.db.dispose()
         self._undo_redaction()
 
