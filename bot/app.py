@@ -14,20 +14,20 @@ from datetime import timedelta
 from functools import partial
 
 from aiogram import Bot, Dispatcher
-from redis.asyncio import Redis
 
 import handlers
 from bot.api_session import BotApiSession
-from bot.config import CommunityConfig, Settings, load_config
+from bot.config import CommunityConfig, Settings, parse_config, read_config_text
+from bot.config_sync import POLL as CONFIG_POLL
+from bot.config_sync import ConfigSync
 from bot.db.migrate import upgrade
 from bot.db.session import Database
 from bot.delivery.files import FileCleanupHook, StoredFiles
-from bot.delivery.gate import LocalGate, SendGate
-from bot.delivery.limiter import Limits, RateLimiter
+from bot.delivery.gate import SendGate
+from bot.delivery.limiter import Limits
 from bot.delivery.loop import DeliveryLoop
-from bot.delivery.pause_notice import PauseNotice
 from bot.delivery.sender import TelegramSender
-from bot.errors import SopbotError
+from bot.errors import ConfigError, SopbotError
 from bot.feature import Feature, team_commands
 from bot.features import FEATURES
 from bot.health import Health, Metrics, serve_metrics
@@ -39,6 +39,7 @@ from bot.rendering import Renderer, build_renderer
 from bot.runtime import ConfigHolder, Runtime, services_for
 from bot.services import BotIdentity
 from bot.services.privacy.keys import privacy_key
+from bot.shared_state import SharedState
 from bot.ticker import Ticker
 from bot.updates import UpdateFaults
 from handlers.filters import OperatorDirectory
@@ -76,16 +77,30 @@ class SopBot:
             config, renderer or build_renderer(config, settings.sopbot_config.parent)
         )
         self.db = Database(settings.database_url)
-        self._redis: Redis | None = None
+        #: what several processes share in Redis (REDIS_URL), else this process's own
+        self.shared = SharedState(
+            settings.redis_url, settings.bot_token.get_secret_value(), redis_prefix
+        )
         self.sessions = self.db.sessions
+        #: reloads stored for the other processes, and theirs followed
+        self.config_sync = ConfigSync(self.db)
+        self._publishing: set[asyncio.Task[None]] = set()
         self.bot = Bot(
             settings.bot_token.get_secret_value(),
             session=BotApiSession(settings.telegram_api_url),
         )
         #: Telegram's limits: this process's own, or (REDIS_URL) the bot's, shared in Redis
-        self.limiter: SendGate = self._send_gate(settings, limits, redis_prefix)
+        self.limiter: SendGate = self.shared.gate(
+            self.db,
+            self.clock,
+            limits,
+            lambda: self.config.current.team.chat,
+            lambda: self.delivery.wake(),
+        )
         #: GET /metrics (METRICS_LISTEN) and GET /healthz (there and on WEBHOOK_LISTEN)
-        self.metrics = Metrics(held=lambda: self.delivery.held)
+        self.metrics = Metrics(
+            held=lambda: self.delivery.held, paused=lambda: self.limiter.paused is not None
+        )
         self.health = Health(
             self.db,
             settings.redis_url,
@@ -132,23 +147,6 @@ class SopBot:
         #: updates that could not be parsed (skipped) or that the infrastructure failed (retried)
         self.update_faults = UpdateFaults()
 
-    def _send_gate(self, settings: Settings, limits: Limits | None, prefix: str | None) -> SendGate:
-        if not settings.redis_url:
-            return LocalGate(RateLimiter(limits))
-        from bot.delivery import shared_limits
-
-        redis = shared_limits.connect(settings.redis_url)
-        prefix = prefix or shared_limits.key_prefix(settings.require_bot_token())
-        notice = PauseNotice(
-            self.db,
-            redis,
-            prefix,
-            lambda: self.config.current.team.chat,
-            lambda: self.delivery.wake(),
-        )
-        self._redis = redis
-        return shared_limits.RedisGate(redis, prefix, self.clock, limits, on_resume=notice)
-
     async def __aenter__(self) -> SopBot:
         await self.start()
         return self
@@ -182,6 +180,7 @@ class SopBot:
             identity=identity,
             config_dir=self.settings.sopbot_config.parent,
             after_commit=self._after_commit,
+            counters=self.shared.flood_counters(),
         )
         self.jobs.runtime = self.runtime
         admins = ChatAdmins()  # group admins are moderators: asked before the transaction
@@ -203,6 +202,9 @@ class SopBot:
                     team_chat, await services_for(self.runtime, session).community.known_teammates()
                 )
         self.dispatcher["operators"] = operators
+        #: REDIS_URL: a removal from the team chat reaches every process at once
+        self.operator_sync = self.shared.operator_sync(operators)
+        await self.config_sync.start()
         self.dispatcher["reload_config"] = self.reload_config
         log.info(
             "bot @%s (%d) starting; communities: %s",
@@ -214,7 +216,10 @@ class SopBot:
             asyncio.create_task(self.delivery.run(), name="delivery"),
             *(asyncio.create_task(t.run(), name=name) for name, t in self.tickers.items()),
             asyncio.create_task(self._receive(), name="updates"),
+            asyncio.create_task(self._follow_config(), name="config"),
         ]
+        if self.operator_sync is not None:
+            self._tasks.append(asyncio.create_task(self.operator_sync.run(), name="operators"))
         if self.db.file is not None:  # SQLite: a deleted or replaced file stops the bot
             self._tasks.append(
                 asyncio.create_task(self.db.watch_file(self._polling_stop), name="database file")
@@ -251,6 +256,8 @@ class SopBot:
 
     async def _close(self, grace: float) -> None:
         """Gives the tasks ``grace`` seconds to end, cancels the rest, closes the resources."""
+        if self._publishing and grace:  # a reload is handed on before the database closes
+            await asyncio.wait(self._publishing, timeout=grace)
         if self._tasks and grace:
             await asyncio.wait(self._tasks, timeout=grace)
         for task in self._tasks:
@@ -261,11 +268,8 @@ class SopBot:
         self._tasks = []
         await self.bot.session.close()
         await self.health.close()
-        close = getattr(self.limiter, "close", None)
-        if close is not None:
-            await close()
-        if self._redis is not None:
-            await self._redis.aclose()
+        await self.limiter.close()
+        await self.shared.close()
         await self.db.dispose()
         self._undo_redaction()
 
@@ -298,15 +302,56 @@ class SopBot:
 
     async def reload_config(self) -> CommunityConfig:
         """Reads the config file again and swaps it in whole; an invalid file raises
-        :class:`ConfigError` and leaves the running SOP untouched."""
+        :class:`ConfigError` and leaves the running SOP untouched. The validated text goes to
+        the database: every other process loads it within seconds (``bot/config_sync.py``)."""
         path = self.settings.sopbot_config
-        config = await asyncio.to_thread(
-            load_config, path, catalog=lambda c: build_renderer(c, path.parent)
+        text = await asyncio.to_thread(read_config_text, path)
+        config = await self._parse_config(text)
+        # in a task of its own: /sop reload runs inside its update's transaction, which holds
+        # SQLite's write lock until the handler returns
+        task = asyncio.create_task(self._publish(text), name="config publish")
+        self._publishing.add(task)
+        task.add_done_callback(self._publishing.discard)
+        self._apply_config(config)
+        log.info("config reloaded from %s", path)
+        return config
+
+    async def _publish(self, text: str) -> None:
+        try:
+            await self.config_sync.publish(text, self.clock.now())
+        except Exception:  # the others keep the config they run; this one runs the new one
+            log.exception("the reloaded config could not be stored for the other processes")
+
+    async def _follow_config(self) -> None:
+        """Loads what another process reloaded (polled every ``POLL`` seconds, real time)."""
+        while True:
+            await asyncio.sleep(CONFIG_POLL)
+            try:
+                newer = await self.config_sync.newer()
+                if newer is None:
+                    continue
+                text, digest = newer
+                config = await self._parse_config(text)
+            except ConfigError as error:  # e.g. a template this machine lacks
+                log.error("a reload by another process is refused here: %s", error)
+                continue
+            except Exception as error:  # the database away a moment: the next look
+                log.warning("could not look for a reloaded config: %s", type(error).__name__)
+                continue
+            self._apply_config(config)
+            self.config_sync.running = digest
+            log.info("config reloaded by another process (sha256 %s)", digest[:12])
+
+    async def _parse_config(self, text: str) -> CommunityConfig:
+        path = self.settings.sopbot_config
+        return await asyncio.to_thread(
+            parse_config, text, str(path), catalog=lambda c: build_renderer(c, path.parent)
         )
+
+    def _apply_config(self, config: CommunityConfig) -> None:
+        path = self.settings.sopbot_config
         self.config.swap(config, build_renderer(config, path.parent))
         self._allowed_updates[:] = handlers.allowed_updates(config)
         for job in self._jobs:
             if job.on_reload:
                 self.tickers[job.name].wake()
-        log.info("config reloaded from %s", path)
-        return config

@@ -12,7 +12,7 @@ from bot.config.community import (
     WelcomeConfig,
 )
 from bot.config.durations import Duration, format_duration, parse_duration
-from bot.config.loader import load_config, parse_config
+from bot.config.loader import load_config, parse_config, read_config_text
 from bot.config.settings import Settings
 from bot.config.summary import describe
 
@@ -33,4 +33,5 @@ __all__ = [
     "load_config",
     "parse_config",
     "parse_duration",
+    "read_config_text",
 ]

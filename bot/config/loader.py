@@ -14,7 +14,7 @@ from bot.config.templates import TemplateCatalog, template_problems
 from bot.config.yamlsource import YamlDocument, read_yaml
 from bot.errors import ConfigError
 
-__all__ = ["MAX_CONFIG_BYTES", "load_config", "parse_config"]
+__all__ = ["MAX_CONFIG_BYTES", "load_config", "parse_config", "read_config_text"]
 
 _MAX_LISTED = 20
 #: a community config is a few KB; past this it is a mistake (or an attack), refused unparsed:
@@ -31,6 +31,12 @@ def load_config(path: Path, *, catalog: CatalogFactory | None = None) -> Communi
 
     With ``catalog``, every template the config names must exist in it too.
     """
+    return parse_config(read_config_text(path), str(path), catalog=catalog)
+
+
+def read_config_text(path: Path) -> str:
+    """The configuration file's text (at most :data:`MAX_CONFIG_BYTES`); :class:`ConfigError`
+    when it cannot be read."""
     where = str(path)
     try:
         with Path(path).open("rb") as file:  # never more than the cap (a FIFO, /dev/zero…)
@@ -55,7 +61,7 @@ def load_config(path: Path, *, catalog: CatalogFactory | None = None) -> Communi
         raise ConfigError(f"the file is not UTF-8 text (byte {exc.start})", path=where) from None
     except OSError as exc:
         raise ConfigError(f"cannot read the file: {exc.strerror or exc}", path=where) from None
-    return parse_config(text, where, catalog=catalog)
+    return text
 
 
 def parse_config(

@@ -45,6 +45,9 @@ class SendGate(Protocol):
     async def sweep(self, now: datetime) -> None:
         """Forget what can no longer hold a call back."""
 
+    async def close(self) -> None:
+        """Stops what the gate runs by itself."""
+
     @property
     def paused(self) -> str | None:
         """Why nothing can be sent at all now (the limits cannot be known), else ``None``."""
@@ -87,6 +90,9 @@ class LocalGate:
         self.limiter.forget_idle(now)
         if self._pause_until is not None and self._pause_until <= now:
             self._pause_until = None
+
+    async def close(self) -> None:
+        return None
 
     @property
     def paused(self) -> str | None:

@@ -48,8 +48,8 @@ ResumeHook = Callable[[datetime, datetime], Coroutine[Any, Any, None]]
 
 def key_prefix(bot_token: str) -> str:
     """The keys of one bot (its id, the token's part before ``:``): bots sharing a Redis
-    server keep their own limits, as Telegram does."""
-    return f"sopbot:{bot_token.partition(':')[0]}:lim:"
+    server keep their own limits, as Telegram does. The limits are under ``<prefix>lim:``."""
+    return f"sopbot:{bot_token.partition(':')[0]}:"
 
 
 def connect(url: str) -> Redis:

@@ -4,6 +4,7 @@ from bot.db.base import Base
 from bot.db.models.audit import AuditEntry
 from bot.db.models.broadcast import Broadcast, BroadcastRecipient, BroadcastStatus, RecipientStatus
 from bot.db.models.cleanup import Cleanup, CleanupStatus, CleanupTarget, TargetStatus
+from bot.db.models.config_version import ConfigVersion
 from bot.db.models.coupon import Coupon, IssuedBy, Via
 from bot.db.models.desk import DeskRelay, DeskTeamChat, DeskTicket, DeskTopic
 from bot.db.models.files import OutboxFile, OutboxFileChunk
@@ -55,6 +56,7 @@ __all__ = [
     "Cleanup",
     "CleanupStatus",
     "CleanupTarget",
+    "ConfigVersion",
     "Coupon",
     "DailyPass",
     "DailyRollup",
