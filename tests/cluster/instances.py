@@ -152,7 +152,7 @@ class Instances:
         for member in self.members:
             if member.process is not None:
                 try:
-                    member.returncode = await asyncio.wait_for(member.process.wait(), 30)
+                    member.returncode = await asyncio.wait_for(member.process.wait(), 60)
                 except TimeoutError:
                     member.process.kill()
                     member.returncode = await member.process.wait()
