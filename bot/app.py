@@ -24,7 +24,7 @@ from bot.dashboard.server import DashboardServer
 from bot.db.migrate import upgrade
 from bot.db.session import Database
 from bot.delivery.files import FileCleanupHook, StoredFiles
-from bot.delivery.gate import SendGate, open_gate
+from bot.delivery.gate import SendGate
 from bot.delivery.limiter import Limits
 from bot.delivery.loop import DeliveryLoop
 from bot.delivery.sender import TelegramSender
@@ -40,6 +40,7 @@ from bot.rendering import Renderer, build_renderer
 from bot.runtime import ConfigHolder, Runtime, services_for
 from bot.services import BotIdentity
 from bot.services.privacy_keys import privacy_key_of
+from bot.shared_state import SharedState
 from bot.ticker import Ticker
 from bot.updates import UpdateFaults
 from handlers.chatter import ChatterPath
@@ -50,6 +51,9 @@ log = logging.getLogger(__name__)
 
 #: updates of one getUpdates batch handled at once (PostgreSQL runs them side by side)
 UPDATE_CONCURRENCY = 32
+#: tasks that follow the other processes (reloads, operator changes): cancelled at once on
+#: stop(), since they never end by themselves and have nothing to hand back
+FOLLOWERS = frozenset({"config", "operators"})
 
 
 class SopBot:
@@ -76,6 +80,10 @@ class SopBot:
             config, renderer or build_renderer(config, settings.sopbot_config.parent)
         )
         self.db = Database(settings.database_url)
+        #: what several processes share in Redis (REDIS_URL), else this process's own
+        self.shared = SharedState(
+            settings.redis_url, settings.bot_token.get_secret_value(), redis_prefix
+        )
         self.sessions = self.db.sessions
         #: /sop reload and SIGHUP, stored for the other processes; theirs followed
         self.config_sync = ConfigSync(self.db)
@@ -87,17 +95,17 @@ class SopBot:
             session=BotApiSession(settings.telegram_api_url),
         )
         #: Telegram's limits: this process's own, or (REDIS_URL) the bot's, shared in Redis
-        self.limiter: SendGate = open_gate(
-            settings,
+        self.limiter: SendGate = self.shared.gate(
             self.db,
             self.clock,
             limits,
-            prefix=redis_prefix,
-            team_chat=lambda: self.config.current.team.chat,
-            wake=lambda: self.delivery.wake(),
+            lambda: self.config.current.team.chat,
+            lambda: self.delivery.wake(),
         )
         #: GET /metrics (METRICS_LISTEN) and GET /healthz (there and on WEBHOOK_LISTEN)
-        self.metrics = Metrics(held=lambda: self.delivery.held)
+        self.metrics = Metrics(
+            held=lambda: self.delivery.held, paused=lambda: self.limiter.paused is not None
+        )
         self.health = Health(
             self.db,
             settings.redis_url,
@@ -177,6 +185,7 @@ class SopBot:
             identity=identity,
             config_dir=self.settings.sopbot_config.parent,
             after_commit=self._after_commit,
+            counters=self.shared.flood_counters(),
         )
         self.jobs.runtime = self.runtime
         features = self.features
@@ -205,6 +214,8 @@ class SopBot:
         )
         #: a batch's plain chatter, recorded together before the dispatcher sees the rest
         self._fast_path = ChatterPath(self.runtime, operators)
+        #: REDIS_URL: a removal from the team chat reaches every process at once
+        self.operator_sync = self.shared.operator_sync(operators)
         await self.config_sync.start()
         self.dispatcher["reload_config"] = self.reloader.reload
         log.info(
@@ -226,6 +237,7 @@ class SopBot:
             **{name: ticker.run() for name, ticker in self.tickers.items()},
             "updates": self._receive(),
             "config": self.reloader.follow(),
+            "operators": self.operator_sync.run() if self.operator_sync is not None else None,
             # SQLite: a deleted or replaced file stops the bot
             "database file": self.db.watch_file(stop) if self.db.file is not None else None,
             "metrics": (
@@ -241,8 +253,11 @@ class SopBot:
         """Stops taking updates, lets the loops finish what they hold, closes everything."""
         self._polling_stop.set()  # the batch in hand is finished and confirmed first
         for task in self._tasks:
-            if task.get_name() == "updates" and self.settings.webhook_url:
-                task.cancel()  # the webhook server runs until cancelled
+            # the webhook server runs until cancelled; the followers hold nothing to finish
+            if task.get_name() in FOLLOWERS or (
+                task.get_name() == "updates" and self.settings.webhook_url
+            ):
+                task.cancel()
         for ticker in self.tickers.values():
             ticker.stop()
         self.delivery.stop()
@@ -267,6 +282,7 @@ class SopBot:
         await self.bot.session.close()
         await self.health.close()
         await self.limiter.close()
+        await self.shared.close()
         await self.db.dispose()
         self._undo_redaction()
 

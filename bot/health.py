@@ -7,7 +7,8 @@
   be asked), Redis (reachable, when ``REDIS_URL`` is set).
 * ``GET /metrics`` on ``METRICS_LISTEN``: Prometheus' text format (``prometheus-client``), per
   process: updates handled and their handling time, outbox rows held by the delivery loop, sends
-  by result (``flood`` is a 429), sends the limiter held back.
+  by result (``flood`` is a 429), sends the limiter held back, whether sending is paused (Redis
+  away).
 
 Each bot has its own registry (a process may run several, as the tests do).
 """
@@ -38,7 +39,9 @@ PROBE_TIMEOUT = 2.0
 class Metrics:
     """The process's figures, on a registry of its own."""
 
-    def __init__(self, held: Callable[[], int] = lambda: 0) -> None:
+    def __init__(
+        self, held: Callable[[], int] = lambda: 0, paused: Callable[[], bool] = lambda: False
+    ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.updates = Counter(
             "sopbot_updates",
@@ -75,6 +78,12 @@ class Metrics:
             registry=self.registry,
         )
         self.outbox_held.set_function(lambda: float(held()))
+        self.sending_paused = Gauge(
+            "sopbot_sending_paused",
+            "1 while sending is paused because the shared limits (Redis) cannot be asked",
+            registry=self.registry,
+        )
+        self.sending_paused.set_function(lambda: 1.0 if paused() else 0.0)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

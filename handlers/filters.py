@@ -77,6 +77,9 @@ class OperatorDirectory:
         self._ttl = ttl
         self._clock = clock
         self._known: dict[tuple[int, int], tuple[bool, float]] = {}
+        #: told of what this process learnt that changed an entry (several processes: handed
+        #: to the others, so a removal takes rights away everywhere at once)
+        self.on_change: Callable[[int, int, bool], None] | None = None
 
     async def is_operator(
         self, bot: Bot, config: CommunityConfig, user_id: int, sent_in: int | None
@@ -133,9 +136,15 @@ class OperatorDirectory:
         for user_id in user_ids:
             self._known.setdefault((team_chat, user_id), (True, stale))
 
-    def remember(self, team_chat: int, user_id: int, present: bool = True) -> None:
+    def remember(
+        self, team_chat: int, user_id: int, present: bool = True, *, announce: bool = True
+    ) -> None:
         """Someone spoke in the team chat (they are in it), or Telegram reported them joining or
-        leaving it: a removed teammate loses operator rights at once, not when a cache expires."""
+        leaving it: a removed teammate loses operator rights at once, not when a cache expires.
+        ``announce=False``: another process learnt it (it is not handed on again)."""
+        before = self._known.get((team_chat, user_id))
+        if announce and self.on_change is not None and (before is None or before[0] != present):
+            self.on_change(team_chat, user_id, present)
         if len(self._known) >= _PRUNE_AT:
             now = self._clock()
             self._known = {

@@ -216,6 +216,16 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     yield url
 
 
+@pytest.fixture
+async def pg_database_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """The PostgreSQL database alone, migrated and emptied: what several processes share (on
+    SQLite two processes' outbox claims are not exclusive; the contract asks for PostgreSQL).
+    Mark the test ``pg``."""
+    url: str = request.getfixturevalue("pg_database")
+    await _empty_pg(url)
+    yield url
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
 async def blank_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """A database with no schema at all (not even Alembic's table), on each backend in turn."""

@@ -10,17 +10,12 @@ lane, and hold a chat back for exactly ``retry_after`` after a 429.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from bot.db.models.outbox import ChatKind
 from bot.delivery.limiter import Limits, RateLimiter
-from sop.clock import Clock
-
-if TYPE_CHECKING:
-    from bot.config import Settings
-    from bot.db.session import Database
 
 #: (chat id, chat kind) of a call the loop wants to make
 Want = tuple[int, str]
@@ -50,12 +45,12 @@ class SendGate(Protocol):
     async def sweep(self, now: datetime) -> None:
         """Forget what can no longer hold a call back."""
 
+    async def close(self) -> None:
+        """Stops what the gate runs by itself."""
+
     @property
     def paused(self) -> str | None:
         """Why nothing can be sent at all now (the limits cannot be known), else ``None``."""
-
-    async def close(self) -> None:
-        """Ends what the gate runs, and the connection it opened."""
 
 
 class LocalGate:
@@ -96,11 +91,11 @@ class LocalGate:
         if self._pause_until is not None and self._pause_until <= now:
             self._pause_until = None
 
-    @property
-    def paused(self) -> str | None:
+    async def close(self) -> None:
         return None
 
-    async def close(self) -> None:
+    @property
+    def paused(self) -> str | None:
         return None
 
     def _next(self, chat_id: int, chat_kind: str, now: datetime) -> datetime:
@@ -114,28 +109,3 @@ def penalizes_everyone(chat_kind: str) -> bool:
     """A 429 on a call that sends no message (a ban, a restriction) is the bot's requests a
     second running over, not one chat's: it holds every chat back."""
     return chat_kind == ChatKind.API
-
-
-def open_gate(
-    settings: Settings,
-    db: Database,
-    clock: Clock,
-    limits: Limits | None,
-    *,
-    prefix: str | None,
-    team_chat: Callable[[], int | None],
-    wake: Callable[[], None],
-) -> SendGate:
-    """This process's own limits, or with ``REDIS_URL`` the bot's, shared in Redis (the team
-    is told when sending resumes after Redis was away: ``bot/delivery/pause_notice.py``)."""
-    if not settings.redis_url:
-        return LocalGate(RateLimiter(limits))
-    from bot.delivery import shared_limits
-    from bot.delivery.pause_notice import PauseNotice
-
-    redis = shared_limits.connect(settings.redis_url)
-    prefix = prefix or shared_limits.key_prefix(settings.require_bot_token())
-    notice = PauseNotice(db, redis, prefix, team_chat, wake)
-    return shared_limits.RedisGate(
-        redis, prefix, clock, limits, on_resume=notice, owns_connection=True
-    )

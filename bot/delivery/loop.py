@@ -182,6 +182,8 @@ class DeliveryLoop:
         self._observe = observe
         self._observe_wait = observe_wait
         self._waited: set[int] = set()
+        #: the last settlement failed for the database: nothing is dispatched until one works
+        self._settling_fails = False
         #: a lane's head is not asked about again before the time the limits last gave it
         self._not_before: dict[Lane, datetime] = {}
         self._penalties: set[asyncio.Task[None]] = set()
@@ -310,7 +312,10 @@ class DeliveryLoop:
         # (or a claim running) a send's answer, or the claim's end, wakes the loop; looking at
         # a due time already past would only spin
         wake_at = self._next_due if self._claiming is None and self.held < self._batch else None
-        wake_at = await self._dispatch(now, wake_at)
+        if self._settling_fails:  # sent now, it could not be settled either: wait
+            wake_at = now + timedelta(seconds=1)
+        else:
+            wake_at = await self._dispatch(now, wake_at)
         # another instance may have queued rows without waking us: look again now and then
         fallback = now + POLL_FALLBACK
         wake_at = fallback if wake_at is None else min(wake_at, fallback)
@@ -456,6 +461,29 @@ class DeliveryLoop:
             self._settler = None
 
     async def _settle_batch(self, batch: list[Answer]) -> None:
+        """Settles ``batch`` in one transaction; while the database is down the batch waits
+        and is tried again (an answer given up would make its row go out again after the
+        lease), and nothing new is sent (:attr:`_settling_fails`)."""
+        failures = 0
+        while True:
+            try:
+                await self._settle_once(batch)
+            except Exception as error:
+                if not is_infrastructure_error(error) or self._aborted:
+                    raise
+                failures += 1
+                self._settling_fails = True
+                log.warning(
+                    "delivery: settling %d answers failed (%s); trying again",
+                    len(batch),
+                    describe(error),
+                )
+                await asyncio.sleep(min(2.0 ** (failures - 1), 30.0))  # real time
+                continue
+            self._settling_fails = False
+            return
+
+    async def _settle_once(self, batch: list[Answer]) -> None:
         try:
             async with self._db.transaction() as session:
                 repo = OutboxRepository(session)
@@ -464,6 +492,8 @@ class DeliveryLoop:
                 for answer in batch:
                     await self._settle(session, repo, answer, effects)
         except Exception as error:
+            if is_infrastructure_error(error):
+                raise  # the database's fault, not an answer's: the batch is tried again
             if len(batch) > 1:  # one of them failed the transaction: each alone, only it is lost
                 for answer in batch:
                     await self._settle_batch([answer])

@@ -48,8 +48,8 @@ ResumeHook = Callable[[datetime, datetime], Coroutine[Any, Any, None]]
 
 def key_prefix(bot_token: str) -> str:
     """The keys of one bot (its id, the token's part before ``:``): bots sharing a Redis
-    server keep their own limits, as Telegram does."""
-    return f"sopbot:{bot_token.partition(':')[0]}:lim:"
+    server keep their own limits, as Telegram does. The limits are under ``<prefix>lim:``."""
+    return f"sopbot:{bot_token.partition(':')[0]}:"
 
 
 def connect(url: str) -> Redis:
@@ -81,10 +81,7 @@ class RedisGate:
         *,
         on_resume: ResumeHook | None = None,
         lease: timedelta = LEASE,
-        owns_connection: bool = False,
     ) -> None:
-        #: whether :meth:`close` closes ``redis`` too (it was opened for this gate)
-        self._owns_connection = owns_connection
         self.limits = limits or Limits()
         self._redis = redis
         self._prefix = prefix
@@ -162,8 +159,6 @@ class RedisGate:
                 await task
         self._renewing = None
         self._resumed.clear()
-        if self._owns_connection:
-            await self._redis.aclose()
 
     # -- internals ----------------------------------------------------------------------------
     async def _ask(

@@ -118,7 +118,7 @@ class Instances:
         except (aiohttp.ClientError, TimeoutError):
             return None
 
-    async def wait_healthy(self, timeout: float = 120.0) -> None:  # noqa: ASYNC109
+    async def wait_healthy(self, timeout: float = 240.0) -> None:  # noqa: ASYNC109
         """Until every running member answers ``/healthz`` with 200 (a dead one fails it)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -152,7 +152,7 @@ class Instances:
         for member in self.members:
             if member.process is not None:
                 try:
-                    member.returncode = await asyncio.wait_for(member.process.wait(), 30)
+                    member.returncode = await asyncio.wait_for(member.process.wait(), 60)
                 except TimeoutError:
                     member.process.kill()
                     member.returncode = await member.process.wait()

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.db.models import Member
+from bot.db.models.broadcast import Broadcast
 from bot.db.session import Database
 from sandbox import Limits, TelegramSandbox
 from tests.cluster.instances import Instances
@@ -67,7 +68,7 @@ class Stack:
         config.write_text(config_yaml)
         self._count = count
         self._workdir = workdir
-        self._config = config
+        self.config_path = config
         self._env = dict(env or {})
         self.instances: Instances
         self.db = Database(self.database_url)
@@ -80,7 +81,7 @@ class Stack:
             api_url=api,
             database_url=self.database_url,
             redis_url=self.redis.url if self.redis else None,
-            config=self._config,
+            config=self.config_path,
             logs=self._workdir / "logs",
             token=TOKEN,
             env=self._env,
@@ -150,6 +151,12 @@ class Stack:
         shown = card(sandbox)
         assert shown is not None
         message_id, data = shown
+        # as a person would: after the bot took note of the card it sent (its answer settled)
+        await self.wait(
+            lambda: self.count(Broadcast.id, Broadcast.card_message_id == message_id),
+            60,
+            "the card settled",
+        )
         sandbox.press_button(OPERATOR, message_id, OPERATOR, data)
 
     async def wait(self, predicate: Any, timeout: float, what: str = "") -> None:  # noqa: ASYNC109

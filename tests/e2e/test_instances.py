@@ -4,6 +4,9 @@ the sandbox pushing updates as Telegram does. Real time: each test is seconds, n
 
 from __future__ import annotations
 
+import asyncio
+import signal
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -97,8 +100,37 @@ async def test_three_processes_migrate_once_and_take_each_update_once(
         assert hook.max_in_flight <= 40 and hook.last_error_message is None
         assert {c.via for c in sandbox.calls if c.method == "setWebhook"} == {"i0", "i1", "i2"}
         assert not any(c.method == "deleteWebhook" for c in sandbox.calls)
+
+        # /sop reload (here SIGHUP) in one process reaches the three within 5 s (CONTRACT): a
+        # hook only the new file has is answered whichever process takes the keyword
+        stack.config_path.write_text(CONFIG + RELOADED_HOOK)
+        speakers = users[:6]
+        for uid in speakers:
+            sandbox.world.set_status(COMMUNITY, uid, "member")
+        process = stack.instances.members[0].process
+        assert process is not None
+        process.send_signal(signal.SIGHUP)
+        await asyncio.sleep(5)
+        before = dict(answered)
+        for uid in speakers:
+            sandbox.user_sends(uid, "reloaded777", chat_id=COMMUNITY)
+        await stack.wait(lambda: sandbox.unconfirmed_updates() == 0, 60, "the keywords taken")
+        assert all(answered[b] > before[b] for b in before), (before, answered)  # all three
+        await stack.wait(lambda: len(hook_answers(stack)) == len(speakers), 60, "answers")
     assert [m.returncode for m in stack.instances.members] == [0, 0, 0]
     assert "Traceback" not in stack.instances.outputs()
+
+
+RELOADED_HOOK = """
+hooks:
+  - id: reloaded
+    keywords: [reloaded777]
+    template: guide
+"""
+
+
+def hook_answers(stack: Stack) -> list[str]:
+    return [m.text for m in stack.sandbox.sent_messages(COMMUNITY) if "guide" in m.text]
 
 
 BROADCAST = 1_000
@@ -126,14 +158,16 @@ async def test_sigkill_mid_broadcast_loses_nothing_and_repeats_only_what_was_in_
         members = await stack.seed_members(range(FIRST_MEMBER, FIRST_MEMBER + BROADCAST))
         await stack.broadcast("Flash sale tonight!")
         sandbox = stack.sandbox
-        victim = stack.instances.members[1]
 
         def copies_by(via: str) -> int:
             return sum(
                 1 for c in sandbox.calls if c.ok and c.via == via and c.method == "copyMessage"
             )
 
-        await stack.wait(lambda: copies_by(victim.name) >= 60, 120, "the victim sending")
+        await stack.wait(lambda: len(stack.copies(members)) >= 200, 300, "the broadcast going")
+        # the one sending most is killed (which one claims what is up to them)
+        victim = max(stack.instances.members, key=lambda m: copies_by(m.name))
+        assert copies_by(victim.name) > 0
         stack.instances.kill(victim)
         killed_at = sandbox.world.now()
         await stack.wait(
@@ -175,8 +209,9 @@ async def test_claims_hold_and_a_postgresql_restart_loses_nothing(
     pg: PostgresCluster, redis: RedisServer, tmp_path: Path
 ) -> None:
     """A schedule and the daily report due when three processes start go out once (each is
-    claimed by a unique row); PostgreSQL restarted under them: the updates Telegram pushed
-    meanwhile are answered 503, pushed again and handled once; /healthz says so."""
+    claimed by a unique row); PostgreSQL restarted under them mid-broadcast: the updates
+    Telegram pushed meanwhile are answered 503, pushed again and handled once; the copies
+    sent go out once (their answers wait to be settled); /healthz says so."""
     now = datetime.now(ZoneInfo("Asia/Shanghai"))
     cron = f"{now.minute} {now.hour} * * *"  # fired this minute: due at start
     config = CONFIG + (
@@ -201,6 +236,9 @@ async def test_claims_hold_and_a_postgresql_restart_loses_nothing(
             sandbox.user_sends(uid, "/start src_a")
         await stack.wait(lambda: len(stack.copies(first)) == len(first), 60, "first welcomes")
 
+        audience = await stack.seed_members(range(210_000, 210_300))
+        await stack.broadcast("Tonight only!")
+        await stack.wait(lambda: len(stack.copies(audience)) >= 30, 120, "the broadcast going")
         sandbox.world.webhook.max_delay = 2.0  # Telegram waits up to 60 s; the test need not
         pg.stop()
         down = [await stack.instances.health(m) for m in stack.instances.members]
@@ -218,12 +256,49 @@ async def test_claims_hold_and_a_postgresql_restart_loses_nothing(
         await stack.wait(lambda: len(stack.copies(later)) == len(later), 60, "later welcomes")
         await stack.instances.wait_healthy(30)
 
-        assert set(stack.copies(first + later).values()) == {1}
-        assert await stack.count(ProcessedUpdate.update_id) == len(first + later)
+        await stack.wait(
+            lambda: len(copied(stack, audience + first)) == len(audience + first), 120, "copies"
+        )
+        assert set(welcomes(stack, first + later).values()) == {1}, repeats(stack, first + later)
+        # the /started members are in the audience too
+        reached = copied(stack, audience + first)
+        assert len(reached) == len(audience + first), "a copy lost"
+        assert set(reached.values()) == {1}, repeats(stack, audience + first)
+        # the /starts, and the operator's text, /broadcast and Send
+        assert await stack.count(ProcessedUpdate.update_id) == len(first + later) + 3
         assert await stack.count(Coupon.id) == len(first + later)
         assert len(sandbox.sent_messages(COMMUNITY)) == 1  # the schedule's one post
         assert team_text(stack).count("Daily report") == 1
         assert await stack.count(SopRun.id) == 1
+
+
+def welcomes(stack: Stack, users: list[int]) -> Counter[int]:
+    wanted = set(users)
+    return Counter(
+        m.chat_id
+        for m in stack.sandbox.sent_messages()
+        if m.chat_id in wanted and m.method == "sendMessage" and "Welcome" in m.text
+    )
+
+
+def copied(stack: Stack, users: list[int]) -> Counter[int]:
+    """Broadcast copies each of ``users`` got."""
+    wanted = set(users)
+    return Counter(
+        m.chat_id
+        for m in stack.sandbox.sent_messages()
+        if m.chat_id in wanted and m.method == "copyMessage"
+    )
+
+
+def repeats(stack: Stack, users: list[int]) -> list[tuple[int, str | None, float, str]]:
+    """The calls that reached a member who got more than one message: who, via, when, what."""
+    twice = {uid for uid, n in stack.copies(users).items() if n > 1}
+    return [
+        (c.params["chat_id"], c.via, c.at, str(c.params.get("text", ""))[:30])
+        for c in stack.sandbox.calls
+        if c.ok and c.params.get("chat_id") in twice
+    ]
 
 
 def team_text(stack: Stack) -> str:

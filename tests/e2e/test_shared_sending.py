@@ -1,6 +1,7 @@
 """Two bots on one database and one Redis send as one bot (contract, "Several instances"):
-30 a second in all, not per process, no 429; Redis down pauses sending and the team hears
-when it resumes; Redis flushed sends nothing twice. Both databases."""
+30 a second in all, not per process, no 429; Redis flushed sends nothing twice (PostgreSQL:
+several processes need it); Redis down pauses sending and the team hears when it resumes
+(both databases)."""
 
 from __future__ import annotations
 
@@ -39,11 +40,12 @@ async def _start(
 
 @pytest.fixture
 async def pair(
-    sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock, database_url: str
+    sandbox: TelegramSandbox, config: CommunityConfig, clock: ManualClock, pg_database_url: str
 ) -> AsyncIterator[tuple[SopBot, SopBot]]:
+    """Two bots on one PostgreSQL database (several processes need it: contract)."""
     prefix = unique_prefix()
-    one = await _start(sandbox, config, clock, database_url, SHARED_REDIS_URL, prefix)
-    two = await _start(sandbox, config, clock, database_url, SHARED_REDIS_URL, prefix)
+    one = await _start(sandbox, config, clock, pg_database_url, SHARED_REDIS_URL, prefix)
+    two = await _start(sandbox, config, clock, pg_database_url, SHARED_REDIS_URL, prefix)
     yield one, two
     await asyncio.gather(one.stop(), two.stop())
 
@@ -69,6 +71,7 @@ async def _settle(*apps: SopBot, sandbox: TelegramSandbox) -> None:
         await settle(app, sandbox)
 
 
+@pytest.mark.pg
 async def test_two_bots_send_thirty_a_second_in_all(
     pair: tuple[SopBot, SopBot], sandbox: TelegramSandbox, clock: ManualClock
 ) -> None:
@@ -117,6 +120,7 @@ async def test_redis_down_pauses_sending_and_the_team_hears_when_it_resumes(
         assert status == 200  # updates are still taken: the balancer keeps the process
         assert body["sending"] is False and body["redis"] is False
         assert "Redis unreachable" in body["sending_paused"]
+        assert "sopbot_sending_paused 1.0" in app.metrics.exposition().decode()
         redis_server.start()  # back, and empty
         for _ in range(5):
             clock.advance(seconds=2)
@@ -130,16 +134,17 @@ async def test_redis_down_pauses_sending_and_the_team_hears_when_it_resumes(
         await app.stop()
 
 
+@pytest.mark.pg
 async def test_redis_flushed_mid_sending_sends_nothing_twice(
     sandbox: TelegramSandbox,
     config: CommunityConfig,
     clock: ManualClock,
-    database_url: str,
+    pg_database_url: str,
     redis_server: RedisServer,
 ) -> None:
     prefix = unique_prefix()
-    one = await _start(sandbox, config, clock, database_url, redis_server.url, prefix)
-    two = await _start(sandbox, config, clock, database_url, redis_server.url, prefix)
+    one = await _start(sandbox, config, clock, pg_database_url, redis_server.url, prefix)
+    two = await _start(sandbox, config, clock, pg_database_url, redis_server.url, prefix)
     try:
         users = range(9301, 9361)
         await _queue_dms(one, sandbox, users, "flushed")
