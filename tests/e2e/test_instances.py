@@ -177,18 +177,30 @@ async def test_sigkill_mid_broadcast_loses_nothing_and_repeats_only_what_was_in_
         got = stack.copies(members)
         twice = sorted(uid for uid, n in got.items() if n > 1)
         assert max(got.values()) <= 2, "a member got a copy three times"
-        # a repeat is a send the killed process had made but not settled when it died: one per
-        # chat, each of them made by it in its last second
-        last_second = [
-            c.params["chat_id"]
+        # a repeat is a send the killed process had made but whose settlement had not committed
+        # when it died (its row went out again once the lease ran out): the first copy its,
+        # made before the kill, the second another's, after it; one per chat. (Under load the
+        # settlement may lag the answer by more than a second, so no time bound is asserted.)
+        by_victim = [
+            c for c in sandbox.calls if c.ok and c.via == victim.name and c.method == "copyMessage"
+        ]
+        victim_chats = [c.params["chat_id"] for c in by_victim]
+        assert set(twice) <= set(victim_chats), sorted(set(twice) - set(victim_chats))
+        assert all(victim_chats.count(uid) == 1 for uid in twice)
+        again = [
+            c
             for c in sandbox.calls
             if c.ok
-            and c.via == victim.name
             and c.method == "copyMessage"
-            and killed_at - 1.0 <= c.at <= killed_at
+            and c.params["chat_id"] in set(twice)
+            and c.via != victim.name
         ]
-        assert set(twice) <= set(last_second), (twice, last_second)
-        print(f"SIGKILL mid-broadcast: {len(twice)} copies repeated (bound {len(last_second)})")
+        assert len(again) == len(twice) and all(c.at > killed_at for c in again)
+        last_second = sum(1 for c in by_victim if killed_at - 1.0 <= c.at)
+        print(
+            f"SIGKILL mid-broadcast: {len(twice)} copies repeated, all the killed process's own "
+            f"unsettled sends ({last_second} made in its last second, {len(by_victim)} in all)"
+        )
         copies_at = [m.at for m in sandbox.sent_messages() if m.chat_id in set(members)]
         assert sends_per_second(copies_at) <= sandbox.limits.global_per_second
         assert sandbox.count_errors(429) == 0 and sandbox.early_retries == 0
