@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import text
 
 from bot.config import CommunityConfig, Settings, parse_config
@@ -59,6 +62,14 @@ coupons:
 
 
 # -- command line ------------------------------------------------------------------------------
+
+
+def rss_mb(field: str = "VmRSS") -> float:
+    """This process's resident set (or its peak, ``VmHWM``) in MB, as the kernel counts it."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"/proc/self/status has no {field}")
 
 
 def parser(description: str) -> argparse.ArgumentParser:
@@ -120,6 +131,36 @@ async def serving(sandbox: TelegramSandbox) -> AsyncIterator[str]:
         yield url
     finally:
         await sandbox.stop()
+
+
+@contextlib.asynccontextmanager
+async def bare_polling(
+    sandbox: TelegramSandbox, router: Router, *, polling_timeout: int, concurrency: int
+) -> AsyncIterator[None]:
+    """The framework's floor, the peer of the update benchmarks: a bare aiogram ``Dispatcher``
+    with only ``router``, polling ``sandbox`` for what the bot asks for, until the block ends."""
+    import handlers
+
+    dispatcher = Dispatcher()
+    dispatcher.include_router(router)
+    async with serving(sandbox) as url:
+        bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(url)))
+        polling = asyncio.create_task(
+            dispatcher.start_polling(
+                bot,
+                handle_signals=False,
+                close_bot_session=False,
+                allowed_updates=handlers.ALLOWED_UPDATES,
+                polling_timeout=polling_timeout,
+                tasks_concurrency_limit=concurrency,
+            )
+        )
+        try:
+            yield
+        finally:
+            await dispatcher.stop_polling()
+            await polling
+            await bot.session.close()
 
 
 @contextlib.asynccontextmanager

@@ -32,7 +32,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import backends, fmt, machine, parser, print_table, quiet_logging, scratch_database
+from _common import (
+    backends,
+    fmt,
+    machine,
+    parser,
+    print_table,
+    quiet_logging,
+    rss_mb,
+    scratch_database,
+)
 from bench_kpi import _series, _ts
 from pydantic import SecretStr
 from sqlalchemy import text
@@ -50,14 +59,6 @@ from sop.clock import ManualClock
 TARGET_MB = 200.0
 FIRST_ID = 1_000_000
 HISTORY_DAYS = 90
-
-
-def rss_mb(field: str = "VmRSS") -> float:
-    """The process's resident set (or its peak, ``VmHWM``) in MB, as the kernel counts it."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"/proc/self/status has no {field}")
 
 
 FLOOR = """

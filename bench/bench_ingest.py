@@ -24,13 +24,10 @@ from typing import Any
 
 import _common as c
 import yaml
-from aiogram import Bot, Dispatcher, Router
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
+from aiogram import Bot, Router
 from aiogram.types import Message
 from sqlalchemy import func, select
 
-import handlers
 from bot.app import SopBot
 from bot.config import CommunityConfig, parse_config
 from bot.db.models import ActivityDaily, ProcessedUpdate
@@ -133,28 +130,12 @@ async def floor_run(n: int) -> float:
 
     router = Router(name="noop")
     router.message.register(noop)
-    dispatcher = Dispatcher()
-    dispatcher.include_router(router)
-    async with c.serving(sandbox) as url:
-        bot = Bot(c.TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(url)))
-        polling = asyncio.create_task(
-            dispatcher.start_polling(
-                bot,
-                handle_signals=False,
-                close_bot_session=False,
-                allowed_updates=handlers.ALLOWED_UPDATES,
-                polling_timeout=POLLING_TIMEOUT,
-                tasks_concurrency_limit=CONCURRENCY,
-            )
-        )
-        try:
-            warm = warm_up(sandbox)
-            await c.wait_until(lambda: handled == warm, 60, "warm-up through the bare dispatcher")
-            elapsed = await measure(sandbox, n)
-        finally:
-            await dispatcher.stop_polling()
-            await polling
-            await bot.session.close()
+    async with c.bare_polling(
+        sandbox, router, polling_timeout=POLLING_TIMEOUT, concurrency=CONCURRENCY
+    ):
+        warm = warm_up(sandbox)
+        await c.wait_until(lambda: handled == warm, 60, "warm-up through the bare dispatcher")
+        elapsed = await measure(sandbox, n)
     return elapsed
 
 

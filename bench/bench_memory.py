@@ -70,14 +70,6 @@ async def caught_up(app: SopBot, pending: Callable[[], int]) -> None:
         await asyncio.sleep(0.01)
 
 
-def rss_mb(field: str = "VmRSS") -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no {field} in /proc/self/status")
-
-
 async def run(backend: str, pg_url: str | None, members: int, messages: int) -> list[str]:
     rng = random.Random(20261206)
     with _r.RemoteSandbox() as sandbox:
@@ -87,7 +79,7 @@ async def run(backend: str, pg_url: str | None, members: int, messages: int) -> 
             app = SopBot(c.settings(sandbox.url, db_url), config(), polling_timeout=1)
             await app.start()
             try:
-                started_mb = rss_mb()
+                started_mb = c.rss_mb()
                 hour_ago = app.clock.now() - timedelta(hours=1)
                 for first in range(FIRST, FIRST + members, SEED_CHUNK):  # the harness's
                     rows = [  # own memory kept small: it is the bot's that is measured
@@ -102,7 +94,7 @@ async def run(backend: str, pg_url: str | None, members: int, messages: int) -> 
                     ]
                     async with app.db.transaction() as session:
                         await (await session.connection()).execute(insert(Member), rows)
-                seeded_mb = rss_mb()
+                seeded_mb = c.rss_mb()
                 began = time.perf_counter()
                 for start in range(0, messages, STEP):
                     lines = [
@@ -112,7 +104,7 @@ async def run(backend: str, pg_url: str | None, members: int, messages: int) -> 
                     await sandbox.acall(say, lines)
                     await caught_up(app, pending)
                 took = time.perf_counter() - began
-                after_mb, peak_mb = rss_mb(), rss_mb("VmHWM")
+                after_mb, peak_mb = c.rss_mb(), c.rss_mb("VmHWM")
                 async with app.sessions() as session:
                     counted = (
                         await session.execute(select(func.sum(ActivityDaily.messages)))

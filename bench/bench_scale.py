@@ -37,8 +37,9 @@ import _common as c  # noqa: E402
 from sandbox import TelegramSandbox  # noqa: E402
 from tests.cluster.balancer import Balancer  # noqa: E402
 from tests.cluster.instances import WEBHOOK_SECRET, Instance  # noqa: E402
-from tests.cluster.servers import PostgresCluster, spare_port  # noqa: E402
+from tests.cluster.servers import PostgresCluster  # noqa: E402
 from tests.cluster.stack import COMMUNITY, OPERATOR, TEAM_CHAT, Stack  # noqa: E402
+from tests.conftest import unused_port  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 
 KEYWORD = "guide666"
@@ -187,7 +188,7 @@ async def run_peer(load: Load, workdir: Path) -> float:
     stack_sandbox = c.new_sandbox()
     stack_sandbox.world.webhook.max_delay = 60.0
     async with c.serving(stack_sandbox) as api:
-        port = spare_port()
+        port = unused_port()
         balancer = Balancer([f"http://127.0.0.1:{port}"])
         await balancer.start()
         log = (workdir / "peer.log").open("wb")
@@ -241,7 +242,7 @@ async def main() -> None:
     )
     pg = PostgresCluster()
     pg.start()
-    redis = RedisServer(spare_port())
+    redis = RedisServer(unused_port())
     redis.start()
     results: list[Result] = []
     try:

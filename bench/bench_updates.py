@@ -26,12 +26,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 import _common as c
-from aiogram import Bot, Dispatcher, Router
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
+from aiogram import Router
 from sqlalchemy import func, select
 
-import handlers
 from bot.app import SopBot
 from bot.db.models import Coupon, Member, Membership, OutboxMessage, ProcessedUpdate
 from bot.idle import wait_idle
@@ -221,34 +218,18 @@ async def floor_run(k: int) -> Result:
         router.callback_query,
     ):
         observer.register(noop)
-    dispatcher = Dispatcher()
-    dispatcher.include_router(router)
-    async with c.serving(sandbox) as url:
-        bot = Bot(c.TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(url)))
-        polling = asyncio.create_task(
-            dispatcher.start_polling(
-                bot,
-                handle_signals=False,
-                close_bot_session=False,
-                allowed_updates=handlers.ALLOWED_UPDATES,
-                polling_timeout=POLLING_TIMEOUT,
-                tasks_concurrency_limit=CONCURRENCY,
-            )
+    async with c.bare_polling(
+        sandbox, router, polling_timeout=POLLING_TIMEOUT, concurrency=CONCURRENCY
+    ):
+        warm = inject(sandbox, warmup)
+        await c.wait_until(lambda: handled == warm, 60, "warm-up through the bare dispatcher")
+        started = time.perf_counter()
+        injected = inject(sandbox, actions)
+        injected_at = time.perf_counter()
+        await c.wait_until(
+            lambda: handled == warm + injected, 300, "updates through the bare dispatcher"
         )
-        try:
-            warm = inject(sandbox, warmup)
-            await c.wait_until(lambda: handled == warm, 60, "warm-up through the bare dispatcher")
-            started = time.perf_counter()
-            injected = inject(sandbox, actions)
-            injected_at = time.perf_counter()
-            await c.wait_until(
-                lambda: handled == warm + injected, 300, "updates through the bare dispatcher"
-            )
-            elapsed = time.perf_counter() - started
-        finally:
-            await dispatcher.stop_polling()
-            await polling
-            await bot.session.close()
+        elapsed = time.perf_counter() - started
     return Result("aiogram, no-op handler", injected, elapsed, injected_at - started)
 
 

@@ -9,6 +9,7 @@ runs. A process that starts reads its own file and follows only the reloads made
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 from collections.abc import Callable
@@ -120,9 +121,16 @@ class ConfigReloader:
             log.info("config reloaded by another process (sha256 %s)", digest[:12])
 
     async def handed_on(self, grace: float) -> None:
-        """Waits (up to ``grace`` s) for a reload to reach the database before it closes."""
+        """Waits (up to ``grace`` s) for a reload to reach the database, then cancels what is
+        left, so that nothing uses the database once it closes."""
         if self._publishing and grace:
             await asyncio.wait(self._publishing, timeout=grace)
+        left = list(self._publishing)
+        for task in left:
+            task.cancel()
+        for task in left:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
     async def _publish(self, text: str) -> None:
         try:

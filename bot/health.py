@@ -54,6 +54,11 @@ class Metrics:
             "Updates handled in their batch's bulk transaction (plain chatter; also in updates)",
             registry=self.registry,
         )
+        self.bulk_batches = Counter(
+            "sopbot_bulk_batches",
+            "Bulk transactions that handled plain chatter (updates_bulk ÷ this: per transaction)",
+            registry=self.registry,
+        )
         self.update_seconds = Histogram(
             "sopbot_update_seconds",
             "Time to handle one update, its transaction included",
@@ -116,6 +121,7 @@ class Metrics:
         if handled[0]:
             self.updates.labels("ok").inc(handled[0])
             self.updates_bulk.inc(handled[0])
+            self.bulk_batches.inc()
             share = (time.perf_counter() - started) / handled[0]
             for _ in range(handled[0]):
                 self.update_seconds.observe(share)

@@ -39,13 +39,23 @@ class Burst:
         self._window = window
         self._waiting: list[tuple[Update, asyncio.Future[bool]]] = []
         self._flushing: asyncio.Task[None] | None = None
+        #: flushes still running (the next burst may start before the last one committed)
+        self._running: set[asyncio.Task[None]] = set()
 
     async def submit(self, update: Update) -> bool:
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting.append((update, done))
         if self._flushing is None:
             self._flushing = asyncio.create_task(self._flush())
+            self._running.add(self._flushing)
+            self._flushing.add_done_callback(self._running.discard)
         return await done
+
+    async def aclose(self) -> None:
+        """Lets the flushes in hand commit (their requests were cancelled with the server:
+        Telegram posts those updates again, and what committed is a no-op then)."""
+        if self._running:
+            await asyncio.wait(self._running)
 
     async def _flush(self) -> None:
         await asyncio.sleep(self._window)
@@ -139,13 +149,9 @@ async def serve_webhook(
     )
     host, _, port = settings.webhook_listen.rpartition(":")
     server = web.Application()
+    burst = Burst(fast_path, metrics) if fast_path is not None else None
     GuardedRequestHandler(
-        dispatcher,
-        bot,
-        secret_token=secret,
-        faults=faults,
-        metrics=metrics,
-        burst=Burst(fast_path, metrics) if fast_path is not None else None,
+        dispatcher, bot, secret_token=secret, faults=faults, metrics=metrics, burst=burst
     ).register(server, path=urlsplit(url).path or "/")
     add_health_route(server, health)  # GET /healthz for the load balancer
     runner = web.AppRunner(server, access_log=None)
@@ -158,3 +164,5 @@ async def serve_webhook(
         await asyncio.Event().wait()  # until cancelled by SopBot.stop()
     finally:
         await runner.cleanup()
+        if burst is not None:  # before the database closes
+            await burst.aclose()

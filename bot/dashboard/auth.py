@@ -29,8 +29,6 @@ INIT_DATA_HEADER = "X-Telegram-Init-Data"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "_csrf"
 COOKIE = "sopbot_dashboard"
-#: a login link is good for this long, once
-LOGIN_VALID = timedelta(minutes=10)
 #: a browser session lasts this long (the operator check runs on every request all the same)
 SESSION_VALID = timedelta(hours=12)
 
@@ -99,15 +97,6 @@ class Authenticator:
 
     def csrf_ok(self, operator: Operator, given: str | None) -> bool:
         return bool(given) and hmac.compare_digest(self.csrf(operator), str(given))
-
-    async def new_login(self, user_id: int, language_code: str | None, now: datetime) -> str:
-        """A one-time login link's token (kept hashed; valid :data:`LOGIN_VALID`)."""
-        token = secrets.token_urlsafe(32)
-        async with self._db.transaction() as session:
-            await DashboardRepository(session).add_login(
-                token, user_id, language_code, now, now + LOGIN_VALID
-            )
-        return token
 
     async def login_valid(self, token: str, now: datetime) -> tuple[bool, str | None]:
         """Whether the link can still be used, and its operator's language."""

@@ -64,6 +64,17 @@ class PageContext:
         async with self.runtime.db.transaction() as session:
             yield services_for(self.runtime, session)
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Services]:
+        """The services over a session that only reads: on SQLite it takes no write lock, so
+        a page being worked out does not hold up the bot's updates. Writing through it is a
+        mistake (it is rolled back)."""
+        async with self.runtime.db.sessions() as session:
+            try:
+                yield services_for(self.runtime, session)
+            finally:
+                await session.rollback()
+
     def person(self) -> Person:
         op = self.operator
         return Person(op.user_id, op.first_name or str(op.user_id), op.username, op.language_code)

@@ -558,7 +558,9 @@ class DeliveryLoop:
                 retried = Job(
                     job.id, job.chat_id, job.chat_kind, job.method, job.payload, attempts, job.lane
                 )
-                effects.append(lambda: self._retry(retried, until, outcome.reason))
+                effects.append(
+                    lambda: self._retry(retried, until, outcome.reason, flood=outcome.flood)
+                )
                 return
         if isinstance(outcome, Unreachable):
             row = await repo.mark_failed(job.id, outcome.reason)
@@ -579,13 +581,15 @@ class DeliveryLoop:
             await self._follow_up(repo, job, now)
         effects.append(lambda: log.warning("outbox row %d failed: %s", job.id, outcome.reason))
 
-    def _retry(self, job: Job, until: datetime, reason: str) -> None:
+    def _retry(self, job: Job, until: datetime, reason: str, *, flood: bool) -> None:
         """Back at the head of its chat's queue (order in the chat is kept), not before
-        ``until``."""
+        ``until``. Only a 429 on a call that sends no message holds every chat back (a
+        network fault on a ban is that call's backoff, not the bot's)."""
         key = lane(job.chat_id, job.chat_kind)
         self._not_before[key] = max(until, self._not_before.get(key, until))
+        everyone = flood and penalizes_everyone(job.chat_kind)
         task = asyncio.create_task(
-            self._limiter.penalize(job.chat_id, until, everyone=penalizes_everyone(job.chat_kind)),
+            self._limiter.penalize(job.chat_id, until, everyone=everyone),
             name=f"penalize-{job.chat_id}",
         )
         self._penalties.add(task)  # kept until done (a task nobody holds may be collected)

@@ -16,7 +16,7 @@ from pathlib import Path
 import aiohttp
 
 from tests.cluster.balancer import Balancer
-from tests.cluster.servers import spare_port
+from tests.conftest import unused_port
 
 WEBHOOK_SECRET = "several-instances-secret"
 WEBHOOK_PATH = "/tg/webhook"
@@ -60,7 +60,7 @@ class Instances:
 
     def __post_init__(self) -> None:
         self.members = [
-            Instance(f"i{n}", spare_port(), self.logs / f"i{n}.log") for n in range(self.count)
+            Instance(f"i{n}", unused_port(), self.logs / f"i{n}.log") for n in range(self.count)
         ]
         self.balancer = Balancer([m.url for m in self.members])
 

@@ -18,15 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.conftest import unused_port
+
 PG_BIN = Path(os.environ.get("SOPBOT_TEST_PG_BIN", "/usr/local/bin"))
 PG_OWNER = "postgres"
-
-
-def spare_port() -> int:
-    """A loopback port nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_port(port: int, timeout: float = 30.0, *, up: bool = True) -> None:
@@ -49,7 +44,7 @@ class PostgresCluster:
     """``initdb`` + ``pg_ctl`` on a spare port, trust auth, fsync off; ``url(db)`` for asyncpg."""
 
     def __init__(self, *, log_statements: str = "none") -> None:
-        self.port = spare_port()
+        self.port = unused_port()
         #: ``log_statement`` (none, ddl, mod, all): what the server log records
         self.log_statements = log_statements
         self.dir = Path(tempfile.mkdtemp(prefix="sopbot-pg-"))

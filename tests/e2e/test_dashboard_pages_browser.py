@@ -29,7 +29,7 @@ from tests.e2e.browser_support import (
     screenshot,
 )
 from tests.e2e.dashboard_support import dashboard_app, init_data
-from tests.e2e.helpers import settle
+from tests.e2e.helpers import run_clock, settle, until
 
 pytestmark = needs_chromium
 SIZES = (("phone", PHONE), ("desktop", DESKTOP))
@@ -49,12 +49,13 @@ async def dash(
 
 
 async def _ask(app: SopBot, sandbox: TelegramSandbox, clock: ManualClock, command: str) -> str:
-    """The bot's answer to an operator's team command in private (a chat gets a message a
-    second: the virtual clock moves on first)."""
-    clock.advance(seconds=2)
+    """The bot's answer to an operator's team command in private. A chat gets a message a
+    second, so virtual seconds pass until it came, and a few more for the rest of a
+    many-part answer (the next command's reply would wait behind it on a clock that stands)."""
     before = len(sandbox.sent_messages(OPERATOR))
     sandbox.user_sends(OPERATOR, command)
-    await sandbox.wait_for(lambda: len(sandbox.sent_messages(OPERATOR)) > before)
+    await until(app, sandbox, lambda: len(sandbox.sent_messages(OPERATOR)) > before)
+    await run_clock(app, sandbox, clock, 3)
     return str(sandbox.sent_messages(OPERATOR)[before].text)
 
 

@@ -295,3 +295,40 @@ async def test_sends_go_on_while_a_claim_waits_for_the_database(
         await settle(app, sandbox)
     assert Counter(m.chat_id for m in sandbox.sent_messages()) == Counter([*users, late])
     assert set((await _statuses(app)).values()) == {"sent"}
+
+
+async def test_a_server_fault_on_a_call_that_sends_nothing_holds_back_that_call_only(
+    app: SopBot, sandbox: TelegramSandbox, clock: ManualClock
+) -> None:
+    """A 502 on a deletion backs that call off; the bot's other chats go on (only a 429 on
+    such a call is the bot's requests running over, which holds every chat back)."""
+    sandbox.add_user(6401, "Dee")
+    sandbox.user_sends(6401, "/start")
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(6401)) == 1)
+    await settle(app, sandbox)
+    clock.advance(seconds=2)
+    sandbox.fail_next("deleteMessage", 502, "Bad Gateway")
+    async with app.db.transaction() as session:
+        repo = OutboxRepository(session)
+        await repo.enqueue(
+            key="test:del",
+            chat_id=COMMUNITY,
+            chat_kind=ChatKind.API,
+            purpose="moderation",
+            method="deleteMessage",
+            payload={"message_id": 1},
+            now=clock.now(),
+        )
+    app.delivery.wake()
+    await sandbox.wait_for(lambda: sandbox.count_errors(502) == 1)
+    async with app.db.transaction() as session:
+        await OutboxRepository(session).enqueue(
+            key="test:dm",
+            chat_id=6401,
+            chat_kind=ChatKind.PRIVATE,
+            purpose="moderation",
+            payload={"text": "still here"},
+            now=clock.now(),
+        )
+    app.delivery.wake()
+    await sandbox.wait_for(lambda: len(sandbox.sent_messages(6401)) == 2)  # no clock moved

@@ -31,6 +31,10 @@ def bulk(app: SopBot) -> float:
     return app.metrics.registry.get_sample_value("sopbot_updates_bulk_total") or 0.0
 
 
+def bulk_batches(app: SopBot) -> float:
+    return app.metrics.registry.get_sample_value("sopbot_bulk_batches_total") or 0.0
+
+
 async def scalar(app: SopBot, stmt: object) -> object:
     async with app.sessions() as session:
         return (await session.execute(stmt)).scalar_one()  # type: ignore[call-overload]
@@ -268,6 +272,8 @@ async def test_webhook_posts_arriving_together_share_one_transaction(
             ]
             assert await push(chatter) == [200] * 40
             assert bulk(app) == 40
+            # together: fewer transactions than requests (one each would be 40)
+            assert bulk_batches(app) < 40
             assert await push(chatter[:10]) == [200] * 10  # Telegram posts some again
         after = await ledger(app)
         assert sum(after.activity.values()) == len(MEMBERS) + 40

@@ -16,7 +16,7 @@ from bot.db.base import Base
 from bot.db.models import Coupon, Member, MemberTag
 from bot.db.models.order import Order
 from bot.db.models.tags import TagEvent
-from bot.db.repositories.pseudonyms import FLOOR
+from bot.db.repositories.pseudonyms import FLOOR, names
 from bot.services.privacy.jobs import run_retention
 from sandbox import TelegramSandbox
 from sop.clock import ManualClock
@@ -25,7 +25,9 @@ from tests.e2e.helpers import run_clock, settle
 from tests.e2e.test_privacy import _data, _press, _say, config  # noqa: F401  (its config)
 
 #: ids far from any message id, count or amount the test makes: a match is the id itself
-REAL, OTHER = 7_300_000_123, 7_300_000_456
+REAL = 7_300_000_123
+#: someone whose id has REAL's digits in it: an erasure must leave their rows as they were
+OTHER = int(f"{REAL}4")
 #: the tables whose rows are the aggregates (they keep every row, under the pseudonym)
 COUNTED = (
     "members",
@@ -42,15 +44,17 @@ COUNTED = (
 
 async def holders(session: AsyncSession, user_id: int) -> list[str]:
     """Every ``table.column`` still holding ``user_id``: integer columns equal to it, text and
-    JSON columns containing its digits."""
+    JSON columns naming it (its digits as a whole number)."""
     found = []
     for table in Base.metadata.sorted_tables:
         for column in table.columns:
             if isinstance(column.type, Integer):
                 hit = cast(column, BigInteger) == user_id
+                count = (await session.execute(select(func.count()).where(hit))).scalar_one()
             else:
-                hit = cast(column, String).contains(str(user_id))
-            count = (await session.execute(select(func.count()).where(hit))).scalar_one()
+                text = cast(column, String)
+                rows = await session.execute(select(text).where(text.contains(str(user_id))))
+                count = sum(1 for (value,) in rows.all() if names(str(value), user_id))
             if count:
                 found.append(f"{table.name}.{column.name} ({count})")
     return found
@@ -124,6 +128,7 @@ async def test_forget_leaves_no_trace_of_the_id_and_the_counts_stand(
     async with app.sessions() as session:
         assert await holders(session, REAL)  # the scan sees the id while it is there
         before = await counts(session)
+        others = await holders(session, OTHER)
     kpi = await _kpi(app, sandbox, clock)
     [confirm] = await _say(app, sandbox, clock, REAL, "/forget")
     assert "Erased" in await _press(app, sandbox, REAL, confirm, _data(confirm, "pv:forget:"))
@@ -136,7 +141,7 @@ async def test_forget_leaves_no_trace_of_the_id_and_the_counts_stand(
         assert pseudonym < -FLOOR
         coupons = (await session.execute(select(Coupon).where(Coupon.user_id == pseudonym))).all()
         assert coupons  # her gift coupon stays, void, counted
-        assert await holders(session, OTHER)  # nobody else's id was touched
+        assert await holders(session, OTHER) == others  # nobody else's rows were touched
     assert await _kpi(app, sandbox, clock) == kpi
     # /start anew: a new member, as if never seen
     [*answers] = await _say(app, sandbox, clock, REAL, "/start")
@@ -187,9 +192,10 @@ async def test_the_daily_pass_rekeys_erased_members_still_keyed_by_their_id(
         rita.first_name, rita.username, rita.erased_at = "", None, clock.now()
     async with app.sessions() as session:
         before = await counts(session)
+        others = await holders(session, OTHER)
     await run_retention(app.jobs)
     async with app.sessions() as session:
         assert await holders(session, REAL) == []
         assert await counts(session) == before
         await _pseudonym(session)
-        assert await holders(session, OTHER)
+        assert await holders(session, OTHER) == others

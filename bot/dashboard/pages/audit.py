@@ -11,7 +11,7 @@ from bot.dashboard.pages import shared
 
 async def view(ctx: PageContext) -> dict[str, Any]:
     page = shared.number_arg(ctx, "page", 1)
-    async with ctx.transaction() as services:
+    async with ctx.reading() as services:
         found = await services.dashboard_reads.records.audit(page)
     return {"found": found, "when": shared.when(ctx)}
 

@@ -13,7 +13,7 @@ from bot.dashboard.pages import shared
 async def view(ctx: PageContext) -> dict[str, Any]:
     page = shared.number_arg(ctx, "page", 1)
     chosen = shared.number_arg(ctx, "id", 0, most=2**62)
-    async with ctx.transaction() as services:
+    async with ctx.reading() as services:
         reads = services.dashboard_reads.broadcasts
         found = await reads.page(ctx.now, page)
         one = await reads.one(chosen, ctx.now) if chosen else None

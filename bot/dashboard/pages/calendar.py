@@ -16,7 +16,7 @@ from bot.services.sop.content import MAX_ITEM
 
 
 async def view(ctx: PageContext) -> dict[str, Any]:
-    async with ctx.transaction() as services:
+    async with ctx.reading() as services:
         week = await services.dashboard_reads.calendar.week(ctx.now)
     return {"week": week, "hm": lambda at: at.strftime("%H:%M"), "most": MAX_ITEM}
 

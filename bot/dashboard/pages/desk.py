@@ -10,7 +10,7 @@ from bot.dashboard.pages import shared
 
 
 async def view(ctx: PageContext) -> dict[str, Any]:
-    async with ctx.transaction() as services:
+    async with ctx.reading() as services:
         records = services.dashboard_reads.records
         tickets = await records.tickets(ctx.now)
         order = await records.moderation(ctx.now)

@@ -16,7 +16,7 @@ async def view(ctx: PageContext) -> dict[str, Any]:
     user_id = parse_user_id(ctx.query.get("id", ""))
     card = None
     if user_id is not None:
-        async with ctx.transaction() as services:
+        async with ctx.reading() as services:
             card = await services.dashboard_reads.cards.card(user_id, ctx.now)
     return {"card": card, "asked": ctx.query.get("id", "")[:20], "when": shared.when(ctx)}
 

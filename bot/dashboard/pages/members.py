@@ -25,7 +25,7 @@ def wanted(ctx: PageContext) -> MemberFilter:
 async def view(ctx: PageContext) -> dict[str, Any]:
     chosen = wanted(ctx)
     page = shared.number_arg(ctx, "page", 1)
-    async with ctx.transaction() as services:
+    async with ctx.reading() as services:
         reads = services.dashboard_reads
         found = await reads.members.page(chosen, page)
         total = await reads.members.count(chosen)

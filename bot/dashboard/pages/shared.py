@@ -30,9 +30,11 @@ def share(part: int, whole: int) -> str:
 def number_arg(ctx: PageContext, name: str, default: int, *, most: int = 10_000) -> int:
     """A positive integer from the query (``page=3``), else ``default``."""
     text = ctx.query.get(name, "")
-    if text.isascii() and text.isdigit() and 0 < int(text[:6]) <= most:
-        return int(text[:6])
-    return default
+    # no longer than ``most`` is written (a thousand digits are not turned into a number)
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(most))):
+        return default
+    number = int(text)
+    return number if 0 < number <= most else default
 
 
 def period(ctx: PageContext) -> int:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import secrets
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import DashboardLogin, DashboardSession
+
+#: a login link is good for this long, once
+LOGIN_VALID = timedelta(minutes=10)
 
 
 def token_hash(token: str) -> str:
@@ -18,6 +22,12 @@ def token_hash(token: str) -> str:
 class DashboardRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def new_login(self, user_id: int, language_code: str | None, now: datetime) -> str:
+        """A one-time login link's token (kept hashed; valid :data:`LOGIN_VALID`)."""
+        token = secrets.token_urlsafe(32)
+        await self.add_login(token, user_id, language_code, now, now + LOGIN_VALID)
+        return token
 
     async def add_login(
         self, token: str, user_id: int, language_code: str | None, now: datetime, until: datetime

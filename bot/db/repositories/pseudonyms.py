@@ -78,10 +78,20 @@ SETTLED = (OutboxStatus.SENT, OutboxStatus.SENT_UNKNOWN, OutboxStatus.FAILED)
 FLOOR = 2**62
 
 
+def _whole(real: int) -> re.Pattern[str]:
+    """The id as a whole number: not inside a longer one, nor the digits of a negative one
+    (``-123`` is a basic group's chat id, not person 123)."""
+    return re.compile(rf"(?<![\d-]){real}(?!\d)")
+
+
+def names(text: str, real: int) -> bool:
+    """Whether ``text`` names the id ``real`` (a whole number)."""
+    return _whole(real).search(text) is not None
+
+
 def rename(text: str, real: int, pseudonym: int) -> str:
-    """``text`` with the id ``real`` (as a whole number, not inside a longer one) named by
-    ``pseudonym``."""
-    return re.sub(rf"(?<!\d){real}(?!\d)", str(pseudonym), text)
+    """``text`` with the id ``real`` (a whole number) named by ``pseudonym``."""
+    return _whole(real).sub(str(pseudonym), text)
 
 
 def id_columns() -> list[tuple[Table, Column[Any]]]:
@@ -156,6 +166,8 @@ class PseudonymRepository:
             )
         )
         for row_id, status, payload in rows.all():
+            if not names(json.dumps(payload), real):  # the digits inside another number
+                continue
             if status in SETTLED:
                 scrubbed: dict[str, Any] = {}
             else:
@@ -175,6 +187,8 @@ class PseudonymRepository:
                 select(key, column).where(column.contains(str(real)))
             )
             for row_id, text in rows.all():
+                if not names(text, real):
+                    continue
                 await self._session.execute(
                     update(table)
                     .where(key == row_id)

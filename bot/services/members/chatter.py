@@ -59,8 +59,9 @@ class ChatterService:
         }
         declined = tuple(c for c in chatter if c.person.id not in recent)
         taken = [c for c in chatter if c.person.id in recent]
-        claimed = await self._repo.claim([c.update_id for c in taken], now)
-        fresh = [c for c in taken if c.update_id in claimed]
+        claimed = await self._repo.claim(list(dict.fromkeys(c.update_id for c in taken)), now)
+        # an update posted twice in one batch (a retried webhook post) is counted once
+        fresh = list({c.update_id: c for c in taken if c.update_id in claimed}.values())
         await self._record(fresh)
         return Absorbed(frozenset(c.update_id for c in taken), declined)
 
